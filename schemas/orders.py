@@ -1,0 +1,97 @@
+"""The order saga's events. Amounts are integers in minor units (cents) so no float ever touches money."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.envelope import EventData, Identifier, NonEmptyStr
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+OrderStep = Literal["inventory", "payment", "shipping"]
+
+ORDERS_SOURCE = "shop.orders"
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Identifier
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price_cents: int = Field(ge=0)
+
+
+class OrderPlaced(EventData):
+    DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
+    SOURCE: ClassVar[str] = ORDERS_SOURCE
+    DESCRIPTION: ClassVar[str] = "A customer placed an order; starts the order saga."
+
+    order_id: Identifier
+    customer_id: Identifier
+    items: list[OrderItem] = Field(min_length=1, max_length=100)
+    currency: Currency
+    total_cents: int = Field(ge=0)
+
+
+class InventoryReserved(EventData):
+    DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
+    SOURCE: ClassVar[str] = "shop.inventory"
+    DESCRIPTION: ClassVar[str] = "Stock for every item of an order is held."
+
+    order_id: Identifier
+    reservation_id: Identifier
+    items: list[OrderItem] = Field(min_length=1, max_length=100)
+
+
+class PaymentCharged(EventData):
+    DETAIL_TYPE: ClassVar[str] = "PaymentCharged"
+    SOURCE: ClassVar[str] = "shop.payments"
+    DESCRIPTION: ClassVar[str] = "The customer was charged for an order."
+
+    order_id: Identifier
+    payment_id: Identifier
+    amount_cents: int = Field(ge=0)
+    currency: Currency
+
+
+class OrderShipped(EventData):
+    DETAIL_TYPE: ClassVar[str] = "OrderShipped"
+    SOURCE: ClassVar[str] = "shop.shipping"
+    DESCRIPTION: ClassVar[str] = "A shipment was arranged for an order."
+
+    order_id: Identifier
+    shipment_id: Identifier
+    carrier: NonEmptyStr
+
+
+class OrderCompleted(EventData):
+    DETAIL_TYPE: ClassVar[str] = "OrderCompleted"
+    SOURCE: ClassVar[str] = ORDERS_SOURCE
+    DESCRIPTION: ClassVar[str] = "The order saga finished: reserved, charged and shipped."
+
+    order_id: Identifier
+    reservation_id: Identifier
+    payment_id: Identifier
+    shipment_id: Identifier
+
+
+class OrderCancelled(EventData):
+    DETAIL_TYPE: ClassVar[str] = "OrderCancelled"
+    SOURCE: ClassVar[str] = ORDERS_SOURCE
+    DESCRIPTION: ClassVar[str] = "The order saga gave up and compensated what it had done."
+
+    order_id: Identifier
+    reason: NonEmptyStr
+    failed_step: OrderStep
+    compensated_steps: list[OrderStep] = Field(default_factory=list, description="In the order they were undone.")
+
+
+ORDER_EVENTS: tuple[type[EventData], ...] = (
+    OrderPlaced,
+    InventoryReserved,
+    PaymentCharged,
+    OrderShipped,
+    OrderCompleted,
+    OrderCancelled,
+)
