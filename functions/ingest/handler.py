@@ -1,0 +1,57 @@
+"""Lambda handler of the HTTP ingestion API (API Gateway REST, IAM authorization): POST /events."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from functions.ingest.logic import ingest
+from functions.producer import EventBridgeBus, EventPublisher
+from functions.settings import load_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+
+class Settings(BaseModel):
+    event_bus_name: str = Field(min_length=1)
+    max_events_per_request: int = Field(default=100, ge=1)
+
+
+@cache
+def settings() -> Settings:
+    return load_settings(Settings)
+
+
+@cache
+def publisher() -> EventPublisher:
+    return EventPublisher(EventBridgeBus(boto3.client("events")), settings().event_bus_name, producer="ingest-api")
+
+
+@app.post("/events")
+@tracer.capture_method
+def post_events() -> Response[str]:
+    reply = ingest(app.current_event.decoded_body, publisher(), settings().max_events_per_request)
+    accepted = len(reply.body.get("event_ids", []))
+    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=accepted)
+    if reply.status != 202:
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+        logger.info("request refused", status=reply.status, errors=len(reply.body.get("errors", [])))
+    return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,103 @@
+"""HTTP ingestion logic: parse a request body, validate every event against its model, publish the valid batch.
+
+Request: `{"events": [{"detail-type": "OrderPlaced", "data": {...}, "source"?, "correlation_id"?,
+"idempotency_key"?}]}`. All events are validated before any is published: a request is accepted whole or refused
+whole, with every field error listed, so a producer never has to work out which half went through.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from functions.producer.publisher import ENTRY_TOO_LARGE, EventPublisher, OutgoingEvent, PublishResult
+from schemas.envelope import Identifier, NonEmptyStr
+from schemas.validation import EventValidationError, FieldError, as_dicts, field_errors, validate_data
+
+MAX_BODY_BYTES = 262_144  # EventBridge's own limit for one PutEvents call
+
+
+class IncomingEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    detail_type: str = Field(alias="detail-type", min_length=1, max_length=128)
+    data: dict[str, Any]
+    source: str | None = Field(default=None, min_length=1, max_length=256)
+    correlation_id: Identifier | None = None
+    idempotency_key: NonEmptyStr | None = None
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[IncomingEvent] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status code and JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def ingest(body: str | None, publisher: EventPublisher, max_events: int) -> Reply:
+    """Handles one POST /events body; never raises for bad input."""
+    if body is None or not body.strip():
+        return _refused(400, 'the request has no body; send {"events": [...]}', [])
+    size = len(body.encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        return _refused(413, f"the body is {size} bytes; the limit is {MAX_BODY_BYTES}", [])
+    try:
+        raw = json.loads(body)
+    except json.JSONDecodeError as error:
+        return _refused(400, f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", [])
+    try:
+        request = IngestRequest.model_validate(raw)
+    except ValidationError as error:
+        return _refused(400, "the request does not have the expected shape", field_errors("", error))
+    if len(request.events) > max_events:
+        reason = f"{len(request.events)} events; at most {max_events} per request"
+        return _refused(400, "too many events", [FieldError("", "events", reason)])
+    errors = _contract_errors(request.events)
+    if errors:
+        return _refused(400, f"{len(errors)} field error(s); nothing was published", errors)
+    results = publisher.publish(
+        [OutgoingEvent(e.detail_type, e.data, e.source, e.correlation_id, e.idempotency_key) for e in request.events]
+    )
+    return _published(results)
+
+
+def _contract_errors(events: list[IncomingEvent]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for index, event in enumerate(events):
+        try:
+            validate_data(event.detail_type, event.data, event.source)
+        except EventValidationError as error:
+            errors += [FieldError(e.detail_type, f"events[{index}].{e.field}", e.reason) for e in error.errors]
+    return errors
+
+
+def _refused(status: int, message: str, errors: list[FieldError]) -> Reply:
+    return Reply(status, {"message": message, "errors": as_dicts(errors)})
+
+
+def _published(results: list[PublishResult]) -> Reply:
+    body_results = [
+        {
+            "event_id": r.event_id,
+            "detail_type": r.detail_type,
+            "correlation_id": r.correlation_id,
+            "sent": r.sent,
+            **({} if r.sent else {"error_code": r.error_code, "error_message": r.error_message}),
+        }
+        for r in results
+    ]
+    if all(r.sent for r in results):
+        return Reply(202, {"event_ids": [r.event_id for r in results], "results": body_results})
+    too_large = any(r.error_code == ENTRY_TOO_LARGE for r in results)
+    message = "some events were not published; retry those with sent=false (same idempotency_key)"
+    return Reply(413 if too_large else 503, {"message": message, "results": body_results})

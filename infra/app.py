@@ -1,0 +1,55 @@
+"""Builds the CDK app of one stage: the stacks, split by lifecycle, with cdk-nag on."""
+
+from __future__ import annotations
+
+from aws_cdk import App, Stack, Tags
+
+from infra.config import DEFAULT_STAGE, StageConfig, load_stage
+from infra.nag import acknowledge_known_findings, add_nag_checks
+from infra.stacks.event_plane import EventPlaneStack
+from infra.stacks.ingestion import IngestionStack
+from infra.stacks.schema_registry import SchemaRegistryStack
+from infra.stacks.state import StateStack
+
+
+def build_stacks(app: App, config: StageConfig) -> list[Stack]:
+    """Adds the stage's stacks to `app` and returns them in deployment order."""
+    event_plane = EventPlaneStack(
+        app,
+        f"{config.prefix}-EventPlane",
+        config=config,
+        description="Orchestrator event plane: bus, archive, schema guard, quarantine",
+    )
+    state = StateStack(
+        app,
+        f"{config.prefix}-State",
+        config=config,
+        description="Orchestrator state: idempotency, circuit breakers, workflow control",
+    )
+    registry = SchemaRegistryStack(
+        app,
+        f"{config.prefix}-Schemas",
+        config=config,
+        description="Orchestrator schema registry: one schema per event type and version",
+    )
+    ingestion = IngestionStack(
+        app,
+        f"{config.prefix}-Ingestion",
+        config=config,
+        bus=event_plane.bus,
+        description="Orchestrator HTTP ingestion: validated events onto the bus",
+    )
+    stacks: list[Stack] = [event_plane, state, registry, ingestion]
+    for stack in stacks:
+        Tags.of(stack).add("project", "event-orchestrator")
+        Tags.of(stack).add("stage", config.stage)
+        acknowledge_known_findings(stack)
+    add_nag_checks(app)
+    return stacks
+
+
+def build_app(stage: str | None = None, outdir: str | None = None) -> tuple[App, list[Stack]]:
+    """A new app for `stage` (default: the `stage` context, else dev) with its stacks."""
+    app = App(outdir=outdir) if outdir else App()
+    config = load_stage(stage or app.node.try_get_context("stage") or DEFAULT_STAGE)
+    return app, build_stacks(app, config)

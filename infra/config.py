@@ -1,0 +1,81 @@
+"""Per-stage configuration: one file (`config/stages.json`) holds names, retention, retry and alarm settings.
+
+The stage is chosen with CDK context (`cdk deploy -c stage=prod`, default `dev`). The file is validated once,
+with errors that name the stage and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "stages.json"
+DEFAULT_STAGE = "dev"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetRetry(_Strict):
+    """Retry policy of every EventBridge rule target (then the target's DLQ)."""
+
+    maximum_retry_attempts: int = Field(ge=0, le=185)
+    maximum_event_age_seconds: int = Field(ge=60, le=86_400)
+
+
+class Alarms(_Strict):
+    quarantine_depth: int = Field(ge=1)
+    dead_letter_depth: int = Field(ge=1)
+    evaluation_periods: int = Field(ge=1)
+    period_seconds: int = Field(ge=10)
+
+
+class Throttling(_Strict):
+    rate_limit: float = Field(gt=0)
+    burst_limit: int = Field(ge=1)
+
+
+class Functions(_Strict):
+    memory_mb: int = Field(ge=128, le=10_240)
+    timeout_seconds: int = Field(ge=1, le=900)
+    log_level: str = Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+class StageConfig(_Strict):
+    stage: str
+    bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,256}$")]
+    archive_retention_days: int = Field(ge=0)
+    trusted_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(default_factory=list)
+    trusted_organization_id: Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")] | None = None
+    log_retention_days: int = Field(ge=1)
+    destroy_on_removal: bool
+    target_retry: TargetRetry
+    alarms: Alarms
+    ingest_throttling: Throttling
+    functions: Functions
+    powertools_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of the stage's stack names."""
+        return f"Orchestrator-{self.stage}"
+
+
+class ConfigError(ValueError):
+    """The stage configuration is missing or invalid."""
+
+
+def load_stage(stage: str = DEFAULT_STAGE, path: Path = CONFIG_FILE) -> StageConfig:
+    """The validated configuration of `stage` from `path`."""
+    stages = json.loads(path.read_text(encoding="utf-8"))
+    if stage not in stages:
+        raise ConfigError(f"{path.name}: no stage {stage!r}; stages: {', '.join(sorted(stages))}")
+    try:
+        return StageConfig.model_validate({"stage": stage, **stages[stage]})
+    except ValidationError as error:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"{path.name}: stage {stage!r}: {fields}") from None

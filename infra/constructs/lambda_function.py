@@ -1,0 +1,115 @@
+"""A Python Lambda function of this project: one shared code asset, the managed Powertools layer, traced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StageConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+
+# The asset holds `functions/` and `schemas/` only, so imports are identical on AWS and locally; third-party
+# packages (Powertools, pydantic, aws-xray-sdk) come from the AWS-managed Powertools layer.
+_ASSET_EXCLUDES = [
+    "*",
+    ".*",
+    "**/.*",
+    "!functions",
+    "!functions/**",
+    "!schemas",
+    "!schemas/**",
+    "**/__pycache__",
+    "**/*.pyc",
+]
+
+
+def code_asset() -> lambda_.Code:
+    """The one code asset every function of the project runs from (CDK stages it once per content hash)."""
+    return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=_ASSET_EXCLUDES)
+
+
+def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
+    """The AWS-managed Powertools layer of `version`, resolved from its public SSM parameter at deploy time."""
+    parameter = f"/aws/service/powertools/python/x86_64/{RUNTIME.name}/{version}"
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", f"{{{{resolve:ssm:{parameter}}}}}")
+
+
+class PythonFunction(Construct):
+    """A function whose handler is named as a string (`functions.ingest.handler.handler`); infra never imports it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        handler: str,
+        service: str,
+        description: str,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=handler,
+            code=code_asset(),
+            description=description,
+            memory_size=config.functions.memory_mb,
+            timeout=Duration.seconds(config.functions.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            layers=[_shared_layer(scope, config.powertools_version)],
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": f"Orchestrator/{config.stage}",
+                "POWERTOOLS_LOG_LEVEL": config.functions.log_level,
+                "STAGE": config.stage,
+                **(environment or {}),
+            },
+        )
+
+
+def _shared_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
+    """One layer reference per stack, however many functions the stack has."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child("PowertoolsLayer")
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return powertools_layer(stack, version)
+
+
+_RETENTIONS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The shortest CloudWatch Logs retention that keeps logs at least `days` days."""
+    return next((r for d, r in sorted(_RETENTIONS.items()) if d >= days), logs.RetentionDays.TEN_YEARS)

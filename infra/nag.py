@@ -1,0 +1,73 @@
+"""cdk-nag `AwsSolutions` on every synth. Every acknowledged finding of the app sits here, with its reason.
+
+A finding that is not acknowledged fails the synth (CDK policy validation), so `make synth`, `cdk deploy` and the
+tests all stop on it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+_PACK = "AwsSolutions::"
+
+# (construct path suffix, finding id, reason)
+_ACKNOWLEDGED: list[tuple[str, str, str]] = [
+    (
+        "/Function/ServiceRole",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch logs: the AWS-maintained minimum.",
+    ),
+    (
+        "/Function/ServiceRole",
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS requires '*'.",
+    ),
+    (
+        "/Function",
+        "AwsSolutions-L1",
+        "Pinned to python3.13, the newest runtime the managed Powertools layer is published for "
+        "(infra/constructs/lambda_function.py); raise both together.",
+    ),
+    (
+        "DeadLetters/Queue",
+        "AwsSolutions-SQS3",
+        "This queue is a dead-letter queue: the end of the line, watched by an alarm.",
+    ),
+    (
+        "Quarantine/Queue",
+        "AwsSolutions-SQS3",
+        "The quarantine is where invalid events end, watched by an alarm; a further DLQ would hide them.",
+    ),
+    (
+        "/Api/CloudWatchRole",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        "The AWS-maintained policy API Gateway needs to write its execution logs.",
+    ),
+    (
+        "/Api",
+        "AwsSolutions-APIG3",
+        "Requests are SigV4-signed (IAM authorization) and throttled per stage; a WAF web ACL is an account-level "
+        "choice left to the platform team.",
+    ),
+    (
+        "/Api",
+        "AwsSolutions-COG4",
+        "The API uses IAM authorization: producers are AWS principals, not Cognito users.",
+    ),
+]
+
+
+def add_nag_checks(scope: IConstruct) -> None:
+    """Runs AwsSolutions on everything under `scope` at synth: an unacknowledged finding fails the synth."""
+    Validations.of(scope).add_plugins(AwsSolutionsChecks(scope, verbose=True))
+
+
+def acknowledge_known_findings(stack: Stack) -> None:
+    """Acknowledges this project's reasoned findings on the constructs they are about."""
+    for construct in stack.node.find_all():
+        path = construct.node.path
+        for suffix, finding, reason in _ACKNOWLEDGED:
+            if path.endswith(suffix):
+                Validations.of(construct).acknowledge(Acknowledgment(id=_PACK + finding, reason=reason))

@@ -1,0 +1,44 @@
+"""State: DynamoDB tables for idempotency records, circuit breakers, and workflow control / correlation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from infra.config import StageConfig
+
+_STRING = dynamodb.AttributeType.STRING
+
+
+class StateStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        # Attribute names are Powertools idempotency's defaults, so its DynamoDBPersistenceLayer needs no mapping.
+        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
+        self.circuit_breakers = self._table("CircuitBreakers", partition_key="breaker_id")
+        # One table for pause/resume control records and (message name, correlation key) -> waiting task tokens.
+        self.workflow_control = self._table("WorkflowControl", partition_key="pk", sort_key="sk", ttl="expires_at")
+
+    def _table(
+        self, name: str, *, partition_key: str, sort_key: str | None = None, ttl: str | None = None
+    ) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            name,
+            partition_key=dynamodb.Attribute(name=partition_key, type=_STRING),
+            sort_key=dynamodb.Attribute(name=sort_key, type=_STRING) if sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=ttl,
+            deletion_protection=not self._config.destroy_on_removal,
+            removal_policy=RemovalPolicy.DESTROY if self._config.destroy_on_removal else RemovalPolicy.RETAIN,
+        )
+        CfnOutput(self, f"{name}TableName", value=table.table_name)
+        return table

@@ -1,0 +1,89 @@
+"""Data builders: valid sample events of every type, as producers send them and as EventBridge delivers them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+SAMPLES = Path(__file__).parent / "samples"
+SAMPLE_DATA: dict[str, dict[str, Any]] = json.loads((SAMPLES / "event_data.json").read_text(encoding="utf-8"))
+
+
+def sample_data(detail_type: str) -> dict[str, Any]:
+    """A fresh copy of a valid `data` for `detail_type`."""
+    return copy.deepcopy(SAMPLE_DATA[detail_type])
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    """A whole EventBridge event from `tests/samples/<name>.event.json`."""
+    loaded: dict[str, Any] = json.loads((SAMPLES / f"{name}.event.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def delivered_event(
+    detail_type: str, source: str, data: dict[str, Any] | None = None, **metadata: Any
+) -> dict[str, Any]:
+    """An event as a rule target receives it, with valid metadata unless overridden."""
+    meta = {
+        "event_id": "evt-1",
+        "correlation_id": "corr-1",
+        "causation_id": None,
+        "idempotency_key": "idem-1",
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T12:00:00Z",
+        "producer": "tests",
+        **metadata,
+    }
+    return {
+        "version": "0",
+        "id": "eb-1",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-25T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"metadata": meta, "data": sample_data(detail_type) if data is None else data},
+    }
+
+
+def api_request(body: str | None, method: str = "POST", path: str = "/events") -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as IAM-authorized requests reach the ingestion function."""
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {"content-type": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api1",
+            "httpMethod": method,
+            "path": f"/dev{path}",
+            "resourcePath": path,
+            "stage": "dev",
+            "requestId": "req-1",
+            "identity": {"userArn": "arn:aws:iam::123456789012:user/webhook", "sourceIp": "127.0.0.1"},
+        },
+    }
+
+
+class LambdaContext:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name = "tests-function"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tests-function"
+    aws_request_id = "request-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000

@@ -1,0 +1,50 @@
+"""moto-backed fixtures: a bus whose every event is copied to an SQS queue we can read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+BUS_NAME = "orchestrator-test"
+
+
+@dataclass
+class BusTap:
+    """A custom bus with a catch-all rule to an SQS queue: what reached the bus can be read back."""
+
+    bus_name: str
+    queue_url: str
+    sqs: Any
+
+    def received(self, expected: int | None = None) -> list[dict[str, Any]]:
+        """Every event delivered so far (drains the queue)."""
+        events: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                events.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if expected is not None:
+            assert len(events) == expected, f"expected {expected} events on the bus, got {len(events)}"
+        return events
+
+
+@pytest.fixture
+def bus_tap(aws_credentials: None) -> Iterator[BusTap]:
+    with mock_aws():
+        events = boto3.client("events")
+        sqs = boto3.client("sqs")
+        events.create_event_bus(Name=BUS_NAME)
+        queue_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="tap", EventBusName=BUS_NAME, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+        events.put_targets(Rule="tap", EventBusName=BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
+        yield BusTap(BUS_NAME, queue_url, sqs)
