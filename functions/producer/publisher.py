@@ -351,16 +351,7 @@ class EventPublisher:
     # Results.
 
     def _sent(self, item: _Prepared, eventbridge_id: str) -> PublishResult:
-        return PublishResult(
-            event_id=item.metadata.event_id,
-            detail_type=item.detail_type,
-            sent=True,
-            eventbridge_id=eventbridge_id,
-            error_code=None,
-            error_message=None,
-            attempts=item.attempts,
-            correlation_id=item.metadata.correlation_id,
-        )
+        return _result(item, eventbridge_id=eventbridge_id)
 
     def _failed(self, item: _Prepared, code: str, message: str) -> PublishResult:
         self._logger.error(
@@ -372,16 +363,7 @@ class EventPublisher:
             error_code=code,
             attempts=item.attempts,
         )
-        return PublishResult(
-            event_id=item.metadata.event_id,
-            detail_type=item.detail_type,
-            sent=False,
-            eventbridge_id=None,
-            error_code=code,
-            error_message=message,
-            attempts=item.attempts,
-            correlation_id=item.metadata.correlation_id,
-        )
+        return _result(item, error_code=code, error_message=message)
 
     def _too_large(self, item: _Prepared) -> PublishResult:
         message = f"entry is {item.size} bytes; the PutEvents limit is {MAX_CALL_BYTES} bytes"
@@ -418,18 +400,20 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = [
-    "ENTRY_TOO_LARGE",
-    "MAX_CALL_BYTES",
-    "MAX_ENTRIES_PER_CALL",
-    "MISSING_RESULT",
-    "RETRYABLE_ERROR_CODES",
-    "EventBus",
-    "EventBusError",
-    "EventPublisher",
-    "OutgoingEvent",
-    "PublishResult",
-    "RandomSource",
-    "entry_size",
-    "is_retryable",
-]
+def _result(
+    item: _Prepared,
+    *,
+    eventbridge_id: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> PublishResult:
+    return PublishResult(
+        event_id=item.metadata.event_id,
+        detail_type=item.detail_type,
+        sent=eventbridge_id is not None,
+        eventbridge_id=eventbridge_id,
+        error_code=error_code,
+        error_message=error_message,
+        attempts=item.attempts,
+        correlation_id=item.metadata.correlation_id,
+    )
