@@ -130,3 +130,19 @@ def test_a_missing_bus_fails_every_event_without_retrying(aws: None) -> None:
 
     assert delays == []
     assert {(r.sent, r.error_code, r.attempts) for r in results} == {(False, "ResourceNotFoundException", 1)}
+
+
+def test_a_batch_over_256_kib_is_split_and_every_event_arrives(queue_url: str) -> None:
+    bus = CountingBus(EventBridgeBus(boto3.client("events")))
+    publisher = EventPublisher(bus, BUS, "tests.producer", sleep=lambda _: None)
+    big = [
+        AgentTaskCompleted(task_id=f"t-{i}", agent="writer", task_token=f"k-{i}", output={"draft": "x" * 100_000})
+        for i in range(3)
+    ]
+
+    results = publisher.publish(big)
+
+    assert bus.calls == [2, 1], "two ~100 KB events fit in one 256 KiB call, the third needs another"
+    assert all(r.sent for r in results)
+    delivered = receive_all(queue_url, 3)
+    assert sorted(b["detail"]["data"]["task_id"] for b in delivered) == ["t-0", "t-1", "t-2"]
