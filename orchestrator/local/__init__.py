@@ -1,0 +1,1 @@
+"""The local runtime: the synthesized app provisioned and run in-process on moto."""
