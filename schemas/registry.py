@@ -76,6 +76,15 @@ def published_documents(registry_dir: Path = REGISTRY_DIR) -> Iterable[tuple[str
         yield path.parent.name, int(path.stem[1:]), json.loads(path.read_text(encoding="utf-8"))
 
 
+def _breaking_against_published(event_type: type[EventData], candidate: Mapping[str, Any]) -> list[BreakingChange]:
+    """Breaking changes of `candidate` against the committed document of the same version (none if unpublished)."""
+    path = document_path(event_type)
+    if not path.exists():
+        return []
+    label = f"{schema_name(event_type)} v{event_type.SCHEMA_VERSION}"
+    return breaking_changes(label, json.loads(path.read_text(encoding="utf-8")), candidate)
+
+
 def problems(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> tuple[list[BreakingChange], list[str]]:
     """Breaking changes against the published documents, and documents that are missing or stale."""
     breaking: list[BreakingChange] = []
@@ -83,13 +92,10 @@ def problems(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> tuple[list
     for event_type in event_types:
         path = document_path(event_type)
         candidate = registry_document(event_type)
+        breaking.extend(_breaking_against_published(event_type, candidate))
         if not path.exists():
             stale.append(f"{path.relative_to(REGISTRY_DIR.parent)} is missing")
-            continue
-        published = json.loads(path.read_text(encoding="utf-8"))
-        label = f"{schema_name(event_type)} v{event_type.SCHEMA_VERSION}"
-        breaking.extend(breaking_changes(label, published, candidate))
-        if path.read_text(encoding="utf-8") != render(candidate):
+        elif path.read_text(encoding="utf-8") != render(candidate):
             stale.append(f"{path.relative_to(REGISTRY_DIR.parent)} is stale")
     return breaking, stale
 
@@ -98,14 +104,12 @@ def generate(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> list[Break
     """Writes every document whose change is compatible; returns the breaking changes it refused to write."""
     refused: list[BreakingChange] = []
     for event_type in event_types:
-        path = document_path(event_type)
         candidate = registry_document(event_type)
-        if path.exists():
-            label = f"{schema_name(event_type)} v{event_type.SCHEMA_VERSION}"
-            found = breaking_changes(label, json.loads(path.read_text(encoding="utf-8")), candidate)
-            if found:
-                refused.extend(found)
-                continue
+        found = _breaking_against_published(event_type, candidate)
+        if found:
+            refused.extend(found)
+            continue
+        path = document_path(event_type)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(candidate), encoding="utf-8")
     return refused
