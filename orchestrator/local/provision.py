@@ -62,10 +62,21 @@ Creator = Callable[["Provisioner", str, dict[str, Any]], Provisioned]
 class Provisioner:
     """Creates an assembly's resources on the current moto backend (call inside `mock_aws`)."""
 
-    def __init__(self, session: Any, account: str = "123456789012", region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        session: Any,
+        account: str = "123456789012",
+        region: str = "us-east-1",
+        *,
+        creators: Mapping[str, Creator] | None = None,
+    ) -> None:
         self.session = session
         self.account = account
         self.region = region
+        # Adapters of the local runtime add creators for the types they run (Lambda, Step Functions, mappings).
+        self.creators: dict[str, Creator] = {**CREATORS, **(creators or {})}
+        self.assembly: CloudAssembly | None = None
+        self.current: dict[str, Any] = {}  # the template entry being created: its Metadata names asset folders
         self.notice = Notice()
         self.exports: dict[str, Any] = {}
         self.resources: dict[str, dict[str, Provisioned]] = {}  # stack name -> logical id -> provisioned
@@ -79,6 +90,7 @@ class Provisioner:
 
     def provision(self, assembly: CloudAssembly) -> None:
         """Provisions every stack of `assembly` in deployment order."""
+        self.assembly = assembly
         for stack in assembly.stacks():
             self.provision_stack(stack)
 
@@ -99,6 +111,7 @@ class Provisioner:
             if "Condition" in resource and not evaluate_condition(resource["Condition"], scope):
                 continue
             properties = resolve(resource.get("Properties", {}), scope)
+            self.current = resource
             provisioned = self._create(resource["Type"], logical_id, properties)
             created[logical_id] = provisioned
             scope.refs[logical_id] = provisioned.ref
@@ -119,7 +132,7 @@ class Provisioner:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
 
     def _create(self, resource_type: str, logical_id: str, properties: dict[str, Any]) -> Provisioned:
-        creator = CREATORS.get(resource_type)
+        creator = self.creators.get(resource_type)
         if creator is not None:
             return creator(self, logical_id, properties)
         if resource_type in SKIPPED_TYPES:

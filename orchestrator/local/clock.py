@@ -1,0 +1,131 @@
+"""The local runtime's clock: real time plus an offset that tests and the demo move forward.
+
+Everything in the local runtime that waits (Step Functions Wait states, task timeouts, heartbeats, retry
+intervals, EventBridge target retries, SQS visibility timeouts of the pollers) waits on this clock, so
+`advance(hours=24)` makes a 24-hour approval timeout fire at once, while short waits still pass in real time.
+
+Waits are polled in short real-time slices rather than signalled: the events that end them belong to moto and
+cannot be told about the clock.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+POLL_SECONDS = 0.005
+
+
+@dataclass(order=True)
+class _Timer:
+    deadline: float
+    order: int
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Clock:
+    """Virtual time: `time.time()` plus every `advance` so far. Thread-safe."""
+
+    def __init__(self, now: Callable[[], float] | None = None) -> None:
+        import time
+
+        self._real = now or time.time
+        self._offset = 0.0
+        self._lock = threading.Lock()
+        self._sleepers: dict[int, float] = {}  # waiter id -> deadline, for `next_deadline`
+        self._timers: list[_Timer] = []
+        self._ids = itertools.count()
+
+    def now(self) -> float:
+        """Seconds since the epoch, on this clock."""
+        return self._real() + self._offset
+
+    def utcnow(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self.now(), tz=datetime.UTC)
+
+    @property
+    def offset(self) -> float:
+        """How far this clock has been moved ahead of real time, in seconds."""
+        return self._offset
+
+    def advance(self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0) -> None:
+        """Moves time forward: every wait whose deadline is passed ends, every due timer fires."""
+        total = seconds + 60 * minutes + 3600 * hours
+        if total < 0:
+            raise ValueError(f"the clock only moves forward; got {total} seconds")
+        with self._lock:
+            self._offset += total
+        self.fire_due_timers()
+
+    def wait(self, event: threading.Event | None, timeout: float | None) -> bool:
+        """`event.wait(timeout)` with the timeout measured on this clock: True when the event was set, False when
+        the timeout passed first. No event: a sleep. No timeout: wait for the event only."""
+        if timeout is None:
+            assert event is not None, "a wait needs an event or a timeout"
+            while not event.wait(POLL_SECONDS * 20):
+                pass
+            return True
+        deadline = self.now() + max(timeout, 0.0)
+        waiter = next(self._ids)
+        with self._lock:
+            self._sleepers[waiter] = deadline
+        try:
+            while True:
+                if event is not None and event.is_set():
+                    return True
+                remaining = deadline - self.now()
+                if remaining <= 0:
+                    return event is not None and event.is_set()
+                if event is None:
+                    threading.Event().wait(min(remaining, POLL_SECONDS))
+                else:
+                    event.wait(min(remaining, POLL_SECONDS))
+        finally:
+            with self._lock:
+                del self._sleepers[waiter]
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(None, seconds)
+
+    def call_later(self, delay: float, action: Callable[[], None]) -> _Timer:
+        """Runs `action` once `delay` seconds have passed on this clock, from `fire_due_timers` (called by
+        `advance` and by the runtime's ticker). Timers are not threads: a due timer runs on the caller's."""
+        timer = _Timer(self.now() + max(delay, 0.0), next(self._ids), action)
+        with self._lock:
+            heapq.heappush(self._timers, timer)
+        return timer
+
+    def fire_due_timers(self) -> int:
+        """Runs every timer whose deadline has passed, in deadline order; returns how many ran."""
+        fired = 0
+        while True:
+            with self._lock:
+                if not self._timers or self._timers[0].deadline > self.now():
+                    return fired
+                timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                timer.action()
+                fired += 1
+
+    def next_deadline(self) -> float | None:
+        """The earliest moment a wait or timer is due, or None when nothing waits on the clock."""
+        with self._lock:
+            deadlines = list(self._sleepers.values())
+            deadlines += [t.deadline for t in self._timers if not t.cancelled]
+        return min(deadlines, default=None)
+
+    def advance_to_next_deadline(self) -> bool:
+        """Jumps to the earliest deadline (if it is in the future); False when nothing waits on the clock."""
+        deadline = self.next_deadline()
+        if deadline is None:
+            return False
+        self.advance(max(deadline - self.now(), 0.0) + POLL_SECONDS)
+        return True

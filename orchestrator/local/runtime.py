@@ -1,0 +1,37 @@
+"""What every local adapter shares: the clock, the work in flight, the account and region, boto3 clients."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from orchestrator.local.activity import Activity
+from orchestrator.local.clock import Clock
+
+LOCAL_ACCOUNT = "123456789012"  # moto's default account: the one its backends answer for without credentials
+LOCAL_REGION = "us-east-1"
+
+# moto runs Step Functions executions only when asked, and must not look for Docker to run Lambda code.
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@dataclass
+class Runtime:
+    clock: Clock = field(default_factory=Clock)
+    activity: Activity = field(default_factory=Activity)
+    account: str = LOCAL_ACCOUNT
+    region: str = LOCAL_REGION
+    session: Any = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the current moto backend (creating clients is not thread-safe; using them is)."""
+        with self._lock:
+            if service not in self._clients:
+                session = self.session or boto3.Session()
+                self._clients[service] = session.client(service, region_name=self.region)
+            return self._clients[service]
