@@ -10,6 +10,7 @@ from infra.stacks.event_plane import EventPlaneStack
 from infra.stacks.ingestion import IngestionStack
 from infra.stacks.schema_registry import SchemaRegistryStack
 from infra.stacks.state import StateStack
+from infra.stacks.workflows import WorkflowsStack
 
 
 def build_stacks(app: App, config: StageConfig) -> list[Stack]:
@@ -39,7 +40,14 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         bus=event_plane.bus,
         description="Orchestrator HTTP ingestion: validated events onto the bus",
     )
-    stacks: list[Stack] = [event_plane, state, registry, ingestion]
+    workflows = WorkflowsStack(
+        app,
+        f"{config.prefix}-Workflows",
+        config=config,
+        bus=event_plane.bus,
+        description="Orchestrator workflows: the agent pipeline and the agent consumers",
+    )
+    stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows]
     for stack in stacks:
         Tags.of(stack).add("project", "event-orchestrator")
         Tags.of(stack).add("stage", config.stage)

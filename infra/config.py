@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "stages.json"
 DEFAULT_STAGE = "dev"
@@ -45,6 +45,31 @@ class Functions(_Strict):
     log_level: str = Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
 
+class Consumers(_Strict):
+    """SQS-backed consumers (agents, callbacks): messages per invocation, and receives before the DLQ."""
+
+    batch_size: int = Field(ge=1, le=10)
+    max_receive_count: int = Field(ge=1, le=1000)
+
+
+class AgentPipeline(_Strict):
+    """The support-ticket agent pipeline: how long a specialist may work and how often it must show it is alive."""
+
+    # Bounds of AgentTaskRequested.timeout_seconds / heartbeat_seconds, which carry these values to the agents.
+    agent_timeout_seconds: int = Field(ge=1, le=31_536_000)
+    agent_heartbeat_seconds: int = Field(ge=1, le=31_536_000)
+    max_concurrency: int = Field(ge=1, le=40)
+    # Which `Reasoner` the agents think with (`functions.agents.reasoning.REASONERS`); `offline` is deterministic.
+    reasoner: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+
+    @model_validator(mode="after")
+    def _heartbeat_within_timeout(self) -> AgentPipeline:
+        # A heartbeat interval as long as the timeout can never fire first: Step Functions would only ever time out.
+        if self.agent_heartbeat_seconds >= self.agent_timeout_seconds:
+            raise ValueError("agent_heartbeat_seconds must be less than agent_timeout_seconds")
+        return self
+
+
 class StageConfig(_Strict):
     stage: str
     bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,256}$")]
@@ -57,6 +82,8 @@ class StageConfig(_Strict):
     alarms: Alarms
     ingest_throttling: Throttling
     functions: Functions
+    consumers: Consumers
+    agent_pipeline: AgentPipeline
     powertools_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 
     @property

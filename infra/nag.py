@@ -31,6 +31,12 @@ _ACKNOWLEDGED: list[tuple[str, str, str]] = [
         "(infra/constructs/lambda_function.py); raise both together.",
     ),
     (
+        "/StateMachine/Role",
+        "AwsSolutions-IAM5[Resource::*]",
+        "Step Functions' own logging and tracing grants: CloudWatch Logs log delivery (logs:CreateLogDelivery and the "
+        "rest) and X-Ray (xray:PutTraceSegments and the rest) support no resource-level permissions: AWS requires '*'.",
+    ),
+    (
         "DeadLetters/Queue",
         "AwsSolutions-SQS3",
         "This queue is a dead-letter queue: the end of the line, watched by an alarm.",

@@ -87,3 +87,60 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 10_000
+
+
+def sqs_event(bodies: list[str], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:consumer") -> dict[str, Any]:
+    """An SQS event source batch as Lambda receives it, one record per body; message ids are `m-0`, `m-1`, ..."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{index}",
+                "receiptHandle": f"handle-{index}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1764072000000",
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": "1764072000001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def ticket(ticket_id: str = "ticket-2001", body: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A valid TicketSubmitted `data`, with another body or fields when given."""
+    data = sample_data("TicketSubmitted")
+    data["ticket_id"] = ticket_id
+    if body is not None:
+        data["body"] = body
+    return {**data, **fields}
+
+
+def agent_task_request(
+    agent: str = "billing", task_input: dict[str, Any] | None = None, heartbeat_seconds: int | None = 60, **data: Any
+) -> dict[str, Any]:
+    """AgentTaskRequested as the agents queue delivers it (the workflow's envelope), for the support pipeline."""
+    fields = {
+        "task_id": "task-1",
+        "agent": agent,
+        "task_token": "token-1",
+        "input": {"ticket": ticket()} if task_input is None else task_input,
+        "timeout_seconds": 300,
+        "heartbeat_seconds": heartbeat_seconds,
+        **data,
+    }
+    return delivered_event(
+        "AgentTaskRequested",
+        "orchestrator.workflows",
+        fields,
+        event_id="request-1",
+        correlation_id="ticket-2001",
+        producer="agent-pipeline",
+    )

@@ -19,7 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # What the stacks set on every function; handler modules read it when imported.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
-STACKS = ("EventPlane", "State", "Schemas", "Ingestion")
+STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
 
 @pytest.fixture(scope="session")

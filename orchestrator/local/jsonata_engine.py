@@ -18,17 +18,25 @@ What is patched, in `moto.stepfunctions.parser.asl`:
    callers of that pointer, are wrapped to turn a `JSONataException` into moto's `FailureEventException` with the
    error `States.QueryEvaluationError`. The pointer is given no `Environment`, and without one the interpreter maps
    any exception to `States.Runtime`, which Catch / Retry on `States.QueryEvaluationError` would never match.
+3. Step Functions' own JSONata functions that jsonata-python lacks, `$uuid()`, `$parse(json)` and
+   `$hash(value, algorithm)`, are registered on every expression `evaluate` compiles (`STEP_FUNCTIONS_FUNCTIONS`).
+   moto declares stand-ins for them at the head of each composed expression (`$uuid:=function(){"Function $uuid is
+   currently not supported"}`, from `component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE`), and a
+   declaration in the expression would shadow a registered function; so `install()` takes those three entries out
+   of that table. moto's JSONata definitions of `$partition` and `$range` are left in place.
 
-`uninstall()` restores all three. Install before starting executions and uninstall only after they finish: moto
+`uninstall()` restores all of it. Install before starting executions and uninstall only after they finish: moto
 runs each execution on a background thread that reads the pointer on every evaluation.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +53,40 @@ _PATCHED_EXPRESSION_CLASSES: Final[tuple[str, ...]] = ("StringJSONata", "StringV
 
 EvalBody = Callable[[Any, Any], None]
 
+# Step Functions' `$hash` algorithms, by the names its documentation gives, as hashlib names them.
+_HASH_ALGORITHMS: Final[dict[str, str]] = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
+
+
+def _uuid() -> str:
+    """`$uuid()`: a random version 4 UUID."""
+    return str(uuid.uuid4())
+
+
+def _parse(text: Any) -> Any:
+    """`$parse(json)`: the value a JSON string holds."""
+    if not isinstance(text, str):
+        raise TypeError(f"$parse takes a JSON string, not {type(text).__name__}")
+    return json.loads(text)
+
+
+def _hash(value: Any, algorithm: Any) -> str:
+    """`$hash(value, algorithm)`: the hex digest of a string with MD5, SHA-1, SHA-256, SHA-384 or SHA-512."""
+    if not isinstance(value, str):
+        raise TypeError(f"$hash takes a string to hash, not {type(value).__name__}")
+    if algorithm not in _HASH_ALGORITHMS:
+        raise ValueError(f"$hash algorithm must be one of {', '.join(_HASH_ALGORITHMS)}, not {algorithm!r}")
+    return hashlib.new(_HASH_ALGORITHMS[algorithm], value.encode("utf-8")).hexdigest()
+
+
+# JSONata functions of Step Functions that jsonata-python does not have, by name without the `$`.
+STEP_FUNCTIONS_FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {"uuid": _uuid, "parse": _parse, "hash": _hash}
+
 
 class MotoSeamError(RuntimeError):
     """moto is not the version this adapter was checked against, or a patched seam has moved."""
@@ -54,6 +96,7 @@ class MotoSeamError(RuntimeError):
 class _Seams:
     jsonata_module: Any
     string_expression_module: Any
+    function_declarations: dict[str, str]
     jsonata_exception: type[Exception]
     failure_event: Any
     failure_event_exception: Any
@@ -69,6 +112,7 @@ class _Installation:
     seams: _Seams
     previous_pointer: Any
     original_eval_bodies: dict[str, EvalBody]
+    removed_declarations: dict[str, str]
 
 
 _lock = threading.Lock()
@@ -79,7 +123,10 @@ def evaluate(expression: str) -> Any:
     """Evaluate one closed JSONata expression as moto composes it; raise moto's JSONataException on failure."""
     jsonata_exception = _load_seams().jsonata_exception
     try:
-        result = jsonata.Jsonata(expression).evaluate(None)
+        compiled = jsonata.Jsonata(expression)
+        for name, function in STEP_FUNCTIONS_FUNCTIONS.items():
+            compiled.register_lambda(name, function)
+        result = compiled.evaluate(None)
     # jsonata-python raises JException for JSONata errors but lets bare ValueError / TypeError escape from its
     # built-ins (`$number("abc")` is a ValueError), and all of them are query evaluation errors to Step Functions.
     except Exception as ex:
@@ -105,7 +152,13 @@ def install() -> None:
             expression_class = getattr(seams.string_expression_module, class_name)
             originals[class_name] = expression_class.__dict__["_eval_body"]
             expression_class._eval_body = _raising_query_evaluation_errors(originals[class_name], seams)
-        _installation = _Installation(seams, seams.jsonata_module._eval_jsonata, originals)
+        # moto's stand-in declarations would shadow the registered functions (see the module docstring, 3.).
+        removed = {
+            reference: seams.function_declarations.pop(reference)
+            for reference in [f"${name}" for name in STEP_FUNCTIONS_FUNCTIONS]
+            if reference in seams.function_declarations
+        }
+        _installation = _Installation(seams, seams.jsonata_module._eval_jsonata, originals, removed)
         seams.jsonata_module._eval_jsonata = evaluate
 
 
@@ -119,6 +172,7 @@ def uninstall() -> None:
         seams.jsonata_module._eval_jsonata = _installation.previous_pointer
         for class_name, original in _installation.original_eval_bodies.items():
             getattr(seams.string_expression_module, class_name)._eval_body = original
+        seams.function_declarations.update(_installation.removed_declarations)
         _installation = None
 
 
@@ -184,6 +238,7 @@ def _load_seams() -> _Seams:
     try:
         jsonata_module = importlib.import_module(f"{_ASL}.jsonata.jsonata")
         string_expression = importlib.import_module(f"{_ASL}.component.common.string.string_expression")
+        intrinsic_jsonata = importlib.import_module(f"{_ASL}.component.intrinsic.jsonata")
         failure = importlib.import_module(f"{_ASL}.component.common.error_name.failure_event")
         error_name = importlib.import_module(f"{_ASL}.component.common.error_name.states_error_name")
         error_type = importlib.import_module(f"{_ASL}.component.common.error_name.states_error_name_type")
@@ -192,6 +247,7 @@ def _load_seams() -> _Seams:
         seams = _Seams(
             jsonata_module=jsonata_module,
             string_expression_module=string_expression,
+            function_declarations=intrinsic_jsonata._DECLARATION_BY_VARIABLE_REFERENCE,
             jsonata_exception=jsonata_module.JSONataException,
             failure_event=failure.FailureEvent,
             failure_event_exception=failure.FailureEventException,
@@ -204,6 +260,8 @@ def _load_seams() -> _Seams:
         callable_entry_point = callable(jsonata_module.eval_jsonata_expression)
     except (ImportError, AttributeError) as ex:
         raise MotoSeamError(f"a moto seam this adapter patches is missing: {ex}") from ex
+    if not isinstance(seams.function_declarations, dict):
+        raise MotoSeamError(f"{_ASL}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE is not a dict")
     if not callable_entry_point or not hasattr(jsonata_module, "_eval_jsonata"):
         raise MotoSeamError(f"{_ASL}.jsonata.jsonata no longer calls through the _eval_jsonata pointer")
     for class_name in _PATCHED_EXPRESSION_CLASSES:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -268,3 +271,58 @@ def test_install_refuses_a_moto_version_it_was_not_checked_against(monkeypatch: 
         jsonata_engine.install()
 
     assert not jsonata_engine.is_installed()
+
+
+def test_step_functions_functions_uuid_parse_and_hash_evaluate(sfn: Any) -> None:
+    definition = jsonata_machine(
+        {
+            "Use": {
+                "Type": "Pass",
+                "Output": {
+                    "ids": "{% [$uuid(), $uuid()] %}",
+                    "parsed": "{% $parse($states.input.raw) %}",
+                    "sha256": "{% $hash($states.input.customer, 'SHA-256') %}",
+                    "md5": "{% $hash('', 'MD5') %}",
+                    "chunks": "{% $partition([1, 2, 3], 2) %}",
+                },
+                "End": True,
+            }
+        },
+        "Use",
+    )
+
+    execution = run(sfn, definition, {"customer": "Ann", "raw": '{"items": [1, 2], "ok": true}'})
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    first, second = (uuid.UUID(value) for value in output["ids"])
+    assert first != second and first.version == second.version == 4
+    assert output["parsed"] == {"items": [1, 2], "ok": True}
+    assert output["sha256"] == hashlib.sha256(b"Ann").hexdigest()
+    assert output["md5"] == "d41d8cd98f00b204e9800998ecf8427e"
+    assert output["chunks"] == [[1, 2], [3]], "moto's own $partition is kept"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["{% $parse('{not json') %}", "{% $parse(42) %}", "{% $hash('a', 'SHA-3') %}", "{% $hash(1, 'MD5') %}"],
+)
+def test_step_functions_functions_refuse_bad_arguments_with_query_evaluation_error(sfn: Any, expression: str) -> None:
+    definition = jsonata_machine({"Use": {"Type": "Pass", "Output": {"x": expression}, "End": True}}, "Use")
+
+    execution = run(sfn, definition, ORDER)
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.QueryEvaluationError")
+
+
+def test_uninstall_gives_moto_back_its_own_function_declarations(sfn: Any) -> None:
+    declarations = importlib.import_module(
+        "moto.stepfunctions.parser.asl.component.intrinsic.jsonata"
+    )._DECLARATION_BY_VARIABLE_REFERENCE
+    assert not {"$uuid", "$parse", "$hash"} & set(declarations), "installed: moto's stand-ins are out of the way"
+
+    jsonata_engine.uninstall()
+    try:
+        assert {"$uuid", "$parse", "$hash", "$partition", "$range"} <= set(declarations)
+    finally:
+        jsonata_engine.install()

@@ -37,3 +37,14 @@ def test_the_powertools_layer_on_aws_is_the_version_pinned_for_local_runs() -> N
     assert pinned is not None
     for stage in json.loads(CONFIG_FILE.read_text(encoding="utf-8")):
         assert load_stage(stage).powertools_version == pinned.group(1)
+
+
+def test_a_heartbeat_interval_not_shorter_than_the_agents_timeout_is_refused(tmp_path: Path) -> None:
+    stages = json.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    stages["dev"]["agent_pipeline"]["agent_heartbeat_seconds"] = stages["dev"]["agent_pipeline"][
+        "agent_timeout_seconds"
+    ]
+    broken = tmp_path / "stages.json"
+    broken.write_text(json.dumps(stages), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"stage 'dev': agent_pipeline: .*heartbeat_seconds must be less than"):
+        load_stage("dev", broken)

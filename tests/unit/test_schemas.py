@@ -25,11 +25,11 @@ def _validator(event_type: type[EventData]) -> Draft4Validator:
     return Draft4Validator(document)
 
 
-def test_the_catalog_has_the_saga_and_agent_protocol_events() -> None:
+def test_the_catalog_has_the_saga_agent_protocol_and_support_events() -> None:
     assert set(DETAIL_TYPES) == {
         "OrderPlaced", "InventoryReserved", "PaymentCharged", "OrderShipped", "OrderCompleted", "OrderCancelled",
         "AgentTaskRequested", "AgentTaskCompleted", "AgentTaskFailed", "ApprovalRequested", "ApprovalDecided",
-        "WorkflowStatusChanged",
+        "WorkflowStatusChanged", "TicketSubmitted", "TicketResolved",
     }  # fmt: skip
 
 

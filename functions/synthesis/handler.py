@@ -1,0 +1,36 @@
+"""Lambda handler of synthesis, invoked by the agent pipeline (lambda:invoke): ticket and specialists' results in,
+the data of TicketResolved out."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
+from functions.settings import load_settings
+from functions.synthesis.logic import SynthesisRequest, synthesize
+
+logger = Logger()
+tracer = Tracer()
+
+
+@cache
+def reasoner() -> Reasoner:
+    return reasoner_named(load_settings(ReasonerSettings).reasoner)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = SynthesisRequest.model_validate(event)
+    resolved = synthesize(request, reasoner())
+    logger.info(
+        "reply written",
+        ticket_id=resolved.ticket_id,
+        resolution=resolved.resolution,
+        agents_failed=resolved.agents_failed,
+    )
+    return resolved.model_dump(mode="json")

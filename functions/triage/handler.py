@@ -1,0 +1,30 @@
+"""Lambda handler of triage, invoked by the agent pipeline (lambda:invoke): the ticket in, the specialists out."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
+from functions.settings import load_settings
+from functions.triage.logic import TriageRequest, triage
+
+logger = Logger()
+tracer = Tracer()
+
+
+@cache
+def reasoner() -> Reasoner:
+    return reasoner_named(load_settings(ReasonerSettings).reasoner)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = TriageRequest.model_validate(event)
+    decision = triage(request.ticket, reasoner())
+    logger.info("ticket triaged", ticket_id=request.ticket.ticket_id, agents=list(decision.agents))
+    return decision.as_dict()

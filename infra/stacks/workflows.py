@@ -1,0 +1,76 @@
+"""Workflows: the state machines started by events, and the agent consumers that do their dispatched work.
+
+Agents and the callback are shared by every workflow that dispatches agent tasks: each such workflow grants the
+agents heartbeats on its tasks and the callback the answers to them (`_serve`). The agent protocol's events:
+AgentTaskRequested (source `orchestrator.workflows`) in, AgentTaskCompleted / AgentTaskFailed (`orchestrator.agents`)
+out, then back to the waiting workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.agent_consumer import AgentConsumer
+from infra.constructs.agent_pipeline import AgentPipeline
+from infra.constructs.alerts import AlertsTopic
+
+WORKFLOWS_SOURCE = "orchestrator.workflows"
+AGENTS_SOURCE = "orchestrator.agents"
+
+
+class WorkflowsStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, bus: events.IEventBus, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.alerts = AlertsTopic(self, "Alerts")
+        self.agents = AgentConsumer(
+            self,
+            "Agents",
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            event_pattern=events.EventPattern(source=[WORKFLOWS_SOURCE], detail_type=["AgentTaskRequested"]),
+            handler="functions.agents.handler.handler",
+            service="agents",
+            description="Specialist agents: do each AgentTaskRequested and emit its outcome",
+            environment={"EVENT_BUS_NAME": bus.event_bus_name, "REASONER": config.agent_pipeline.reasoner},
+        )
+        bus.grant_put_events_to(self.agents.function)
+        self.callbacks = AgentConsumer(
+            self,
+            "Callbacks",
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            event_pattern=events.EventPattern(
+                source=[AGENTS_SOURCE], detail_type=["AgentTaskCompleted", "AgentTaskFailed"]
+            ),
+            handler="functions.callback.handler.handler",
+            service="callback",
+            description="Callback: resumes the workflow task waiting on an agent's outcome",
+        )
+        self.agent_pipeline = AgentPipeline(self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts)
+        self._serve(self.agent_pipeline.state_machine)
+        CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)
+        CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)
+        CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
+
+    def _serve(self, state_machine: sfn.StateMachine) -> None:
+        """Lets the agents and the callback answer tasks of `state_machine`, and nothing more."""
+        self.agents.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:SendTaskHeartbeat"], resources=[state_machine.state_machine_arn])
+        )
+        self.callbacks.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                resources=[state_machine.state_machine_arn],
+            )
+        )

@@ -1,0 +1,284 @@
+"""The Workflows stack as deployed: the agent pipeline's state machine, its start rule, the agent consumers."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+
+from infra.config import load_stage
+from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
+from infra.constructs.agent_pipeline import with_numbers
+from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
+from schemas.support import TicketResolved, TicketSubmitted
+from tests.infra.helpers import logical_id, only, resources
+
+DEV = load_stage("dev")
+
+
+@pytest.fixture(scope="module")
+def workflows(templates: dict[str, Any]) -> dict[str, Any]:
+    template: dict[str, Any] = templates["Workflows"]
+    return template
+
+
+def _function_id(template: dict[str, Any], handler: str) -> str:
+    (found,) = [
+        k for k, f in resources(template, "AWS::Lambda::Function").items() if f["Properties"]["Handler"] == handler
+    ]
+    return found
+
+
+def _rule(template: dict[str, Any], detail_types: list[str]) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["detail-type"] == detail_types
+    ]
+    (rule,) = rules
+    return rule
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
+    definition: dict[str, Any] = json.loads(only(template, "AWS::StepFunctions::StateMachine")["DefinitionString"])
+    return definition
+
+
+def _statements(template: dict[str, Any], role_prefix: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if logical_id(policy["Properties"]["Roles"][0]).startswith(role_prefix)
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_a_submitted_ticket_starts_the_pipeline_with_retries_and_a_dead_letter_queue(workflows: dict[str, Any]) -> None:
+    rule = _rule(workflows, [TicketSubmitted.DETAIL_TYPE])
+    (target,) = rule["Targets"]
+
+    assert rule["EventPattern"] == {"source": [TicketSubmitted.SOURCE], "detail-type": [TicketSubmitted.DETAIL_TYPE]}
+    assert rule["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
+    assert workflows["Resources"][logical_id(target["Arn"])]["Type"] == "AWS::StepFunctions::StateMachine"
+    assert workflows["Resources"][logical_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": DEV.target_retry.maximum_retry_attempts,
+        "MaximumEventAgeInSeconds": DEV.target_retry.maximum_event_age_seconds,
+    }
+    starter = _statements(workflows, logical_id(target["RoleArn"]))
+    assert starter == [{"Action": "states:StartExecution", "Effect": "Allow", "Resource": target["Arn"]}]
+
+
+@pytest.mark.parametrize(
+    ("detail_types", "source", "handler"),
+    [
+        ([AgentTaskRequested.DETAIL_TYPE], AgentTaskRequested.SOURCE, "functions.agents.handler.handler"),
+        (
+            [AgentTaskCompleted.DETAIL_TYPE, AgentTaskFailed.DETAIL_TYPE],
+            AgentTaskCompleted.SOURCE,
+            "functions.callback.handler.handler",
+        ),
+    ],
+    ids=["agents", "callback"],
+)
+def test_each_consumer_is_a_rule_to_a_queue_with_a_dlq_drained_by_its_function_in_batches(
+    workflows: dict[str, Any], detail_types: list[str], source: str, handler: str
+) -> None:
+    assert AgentTaskFailed.SOURCE == AgentTaskCompleted.SOURCE
+    rule = _rule(workflows, detail_types)
+    (target,) = rule["Targets"]
+    queue_id = logical_id(target["Arn"])
+    queue = workflows["Resources"][queue_id]["Properties"]
+
+    assert rule["EventPattern"]["source"] == [source]
+    assert logical_id(target["DeadLetterConfig"]["Arn"]) != queue_id
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == DEV.target_retry.maximum_retry_attempts
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == DEV.consumers.max_receive_count
+    assert logical_id(queue["RedrivePolicy"]["deadLetterTargetArn"]) in resources(workflows, "AWS::SQS::Queue")
+    assert queue["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * DEV.functions.timeout_seconds
+    assert queue["SqsManagedSseEnabled"] is True
+    (mapping,) = [
+        m["Properties"]
+        for m in resources(workflows, "AWS::Lambda::EventSourceMapping").values()
+        if logical_id(m["Properties"]["EventSourceArn"]) == queue_id
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == DEV.consumers.batch_size
+    assert logical_id(mapping["FunctionName"]) == _function_id(workflows, handler)
+
+
+def test_every_queue_but_the_consumers_own_is_a_dead_letter_queue_with_an_alarm(workflows: dict[str, Any]) -> None:
+    queues = resources(workflows, "AWS::SQS::Queue")
+    drained = {
+        logical_id(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    consumed = {k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    alarmed = {
+        logical_id(dimension["Value"])
+        for alarm in resources(workflows, "AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"]["Dimensions"]
+    }
+
+    assert len(consumed) == 2, "the agents' and the callback's queues"
+    assert alarmed == set(queues) - consumed
+    assert drained <= alarmed
+    assert len(alarmed) == 5, "two redrive DLQs, three rule-target DLQs"
+
+
+def test_the_state_machine_is_the_asl_file_with_the_stages_numbers_and_every_placeholder_substituted(
+    workflows: dict[str, Any],
+) -> None:
+    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    text = machine["DefinitionString"]
+    definition = json.loads(text)
+    dispatch = definition["States"]["Specialists"]["ItemProcessor"]["States"]["Dispatch"]
+    data = dispatch["Arguments"]["Entries"][0]["Detail"]["data"]
+    substitutions = machine["DefinitionSubstitutions"]
+
+    assert definition["QueryLanguage"] == "JSONata"
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(substitutions)
+    assert logical_id(substitutions["TriageFunctionArn"]) == _function_id(workflows, "functions.triage.handler.handler")
+    assert logical_id(substitutions["SynthesisFunctionArn"]) == _function_id(
+        workflows, "functions.synthesis.handler.handler"
+    )
+    assert substitutions["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
+    pipeline = DEV.agent_pipeline
+    assert (dispatch["TimeoutSeconds"], dispatch["HeartbeatSeconds"]) == (
+        pipeline.agent_timeout_seconds,
+        pipeline.agent_heartbeat_seconds,
+    )
+    assert (data["timeout_seconds"], data["heartbeat_seconds"]) == (
+        dispatch["TimeoutSeconds"],
+        dispatch["HeartbeatSeconds"],
+    )
+    assert definition["States"]["Specialists"]["MaxConcurrency"] == pipeline.max_concurrency
+    assert dispatch["Resource"] == "arn:aws:states:::events:putEvents.waitForTaskToken"
+    entry = dispatch["Arguments"]["Entries"][0]
+    assert (entry["Source"], entry["DetailType"]) == (AgentTaskRequested.SOURCE, AgentTaskRequested.DETAIL_TYPE)
+    assert data["task_token"] == "{% $states.context.Task.Token %}"
+    published = definition["States"]["PublishResolved"]["Arguments"]["Entries"][0]
+    assert (published["Source"], published["DetailType"]) == (TicketResolved.SOURCE, TicketResolved.DETAIL_TYPE)
+
+
+def test_an_agents_failure_or_silence_is_caught_and_transient_lambda_errors_are_retried_with_jitter(
+    workflows: dict[str, Any],
+) -> None:
+    states = _definition(workflows)["States"]
+    dispatch = states["Specialists"]["ItemProcessor"]["States"]["Dispatch"]
+
+    assert [c["ErrorEquals"] for c in dispatch["Catch"]] == [
+        ["States.Timeout", "States.HeartbeatTimeout"],
+        ["States.ALL"],
+    ]
+    assert [c["Next"] for c in dispatch["Catch"]] == ["AgentTimedOut", "AgentFailed"]
+    for name in ("Triage", "Synthesis"):
+        (retry,) = states[name]["Retry"]
+        assert "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
+        assert "Lambda.ServiceException" in retry["ErrorEquals"]
+        assert retry["JitterStrategy"] == "FULL"
+        assert retry["BackoffRate"] > 1
+
+
+def test_the_state_machine_logs_all_with_execution_data_and_is_traced(workflows: dict[str, Any]) -> None:
+    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    logging = machine["LoggingConfiguration"]
+
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
+    (destination,) = logging["Destinations"]
+    log_group = logical_id(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+    assert workflows["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["StateMachineType"] == "STANDARD"
+
+
+def test_the_state_machine_may_invoke_its_two_functions_and_put_events_on_the_bus_only(
+    workflows: dict[str, Any],
+) -> None:
+    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    statements = _statements(workflows, logical_id(machine["RoleArn"]))
+    by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
+
+    assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
+    assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
+        _function_id(workflows, "functions.triage.handler.handler"),
+        _function_id(workflows, "functions.synthesis.handler.handler"),
+    }
+    assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
+    wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in s["Action"]}
+    assert {a.split(":")[0] for a in wildcard_actions} == {"logs", "xray"}, "log delivery and tracing only"
+
+
+@pytest.mark.parametrize(
+    ("handler", "granted"),
+    [
+        ("functions.agents.handler.handler", {"states:SendTaskHeartbeat", "events:PutEvents"}),
+        ("functions.callback.handler.handler", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
+        ("functions.triage.handler.handler", set()),
+        ("functions.synthesis.handler.handler", set()),
+    ],
+)
+def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
+    workflows: dict[str, Any], handler: str, granted: set[str]
+) -> None:
+    function = workflows["Resources"][_function_id(workflows, handler)]["Properties"]
+    statements = _statements(workflows, logical_id(function["Role"]))
+    machine_id = next(iter(resources(workflows, "AWS::StepFunctions::StateMachine")))
+    actions: set[str] = set()
+    for statement in statements:
+        for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+            if action.startswith(("states:", "events:")):
+                actions.add(action)
+                expected = machine_id if action.startswith("states:") else None
+                if expected:
+                    assert logical_id(statement["Resource"]) == expected
+                else:
+                    assert statement["Resource"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
+
+    assert actions == granted
+
+
+@pytest.mark.parametrize(
+    ("handler", "environment"),
+    [
+        ("functions.triage.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner}),
+        ("functions.synthesis.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner}),
+        ("functions.agents.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner, "EVENT_BUS_NAME": ...}),
+        ("functions.callback.handler.handler", {}),
+    ],
+)
+def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
+    workflows: dict[str, Any], handler: str, environment: dict[str, Any]
+) -> None:
+    module, attribute = handler.rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module), attribute))
+    variables = workflows["Resources"][_function_id(workflows, handler)]["Properties"]["Environment"]["Variables"]
+    for name, value in environment.items():
+        assert name in variables
+        if value is not ...:
+            assert variables[name] == value
+
+
+def test_cfn_lint_checks_the_definition_itself(workflows: dict[str, Any]) -> None:
+    broken = json.loads(json.dumps(workflows))
+    machine = next(iter(resources(broken, "AWS::StepFunctions::StateMachine").values()))
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    definition["States"]["Synthesis"]["Type"] = "Teleport"
+    machine["Properties"]["DefinitionString"] = json.dumps(definition)
+
+    errors = [m.message for m in lint(json.dumps(broken)) if m.rule.id == "E3601"]
+
+    assert any("Synthesis" in e for e in errors), errors
+
+
+def test_numbers_are_written_in_only_where_the_definition_has_their_placeholder() -> None:
+    assert with_numbers('{"TimeoutSeconds": "${Timeout}", "Name": "${Other}"}', {"Timeout": 30}) == (
+        '{"TimeoutSeconds": 30, "Name": "${Other}"}'
+    )
+    with pytest.raises(ValueError, match=r'no "\$\{Missing\}" placeholder'):
+        with_numbers('{"TimeoutSeconds": 1}', {"Missing": 1})
