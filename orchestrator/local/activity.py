@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class Activity:
         self._cond = threading.Condition()
         self._in_flight = 0
         self._finished = 0
+        self._threads: Counter[int] = Counter()  # the threads doing that work
         self.failures: list[Failure] = []
 
     @property
@@ -41,37 +43,42 @@ class Activity:
         """How many pieces of work have ended so far: part of the progress fingerprint."""
         return self._finished
 
+    def threads(self) -> set[int]:
+        """The threads doing work in flight now (so the runtime can tell working from waiting on the clock)."""
+        with self._cond:
+            return set(self._threads)
+
+    def unstarted(self) -> int:
+        """Work submitted whose thread has not begun yet."""
+        with self._cond:
+            return self._in_flight - sum(self._threads.values())
+
     @contextmanager
     def busy(self, work: str) -> Iterator[None]:
         """Counts the enclosed block as work in flight; an exception is recorded and re-raised."""
-        with self._cond:
-            self._in_flight += 1
+        self._begin()
         try:
             yield
         except BaseException as error:
-            self._record(work, error)
+            self.record(work, error)
             raise
         finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._finished += 1
-                self._cond.notify_all()
+            self._end()
 
     def submit(self, work: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Runs `function` on a background thread, counted in flight from now until it returns."""
         with self._cond:
-            self._in_flight += 1
+            self._in_flight += 1  # counted from now: a submitted piece of work is in flight before it starts
 
         def run() -> None:
+            with self._cond:
+                self._threads[threading.get_ident()] += 1
             try:
                 function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - recorded and surfaced by wait_until_quiet
-                self._record(work, error)
+                self.record(work, error)
             finally:
-                with self._cond:
-                    self._in_flight -= 1
-                    self._finished += 1
-                    self._cond.notify_all()
+                self._end()
 
         threading.Thread(target=run, name=f"local-{work}", daemon=True).start()
 
@@ -80,7 +87,22 @@ class Activity:
         with self._cond:
             return self._cond.wait_for(lambda: self._in_flight == 0, timeout)
 
-    def _record(self, work: str, error: BaseException) -> None:
+    def _begin(self) -> None:
+        with self._cond:
+            self._in_flight += 1
+            self._threads[threading.get_ident()] += 1
+
+    def _end(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._finished += 1
+            self._threads[threading.get_ident()] -= 1
+            if self._threads[threading.get_ident()] <= 0:
+                del self._threads[threading.get_ident()]
+            self._cond.notify_all()
+
+    def record(self, work: str, error: BaseException) -> None:
+        """Records a failure of background work (for work that handles its own exceptions)."""
         logger.error("local runtime: %s failed: %r", work, error, exc_info=error)
         with self._cond:
             self.failures.append(Failure(work, error))

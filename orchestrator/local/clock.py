@@ -40,7 +40,7 @@ class Clock:
         self._real = now or time.time
         self._offset = 0.0
         self._lock = threading.Lock()
-        self._sleepers: dict[int, float] = {}  # waiter id -> deadline, for `next_deadline`
+        self._sleepers: dict[int, tuple[float, int]] = {}  # waiter id -> (deadline, thread id)
         self._timers: list[_Timer] = []
         self._ids = itertools.count()
 
@@ -76,7 +76,7 @@ class Clock:
         deadline = self.now() + max(timeout, 0.0)
         waiter = next(self._ids)
         with self._lock:
-            self._sleepers[waiter] = deadline
+            self._sleepers[waiter] = (deadline, threading.get_ident())
         try:
             while True:
                 if event is not None and event.is_set():
@@ -91,6 +91,11 @@ class Clock:
         finally:
             with self._lock:
                 del self._sleepers[waiter]
+
+    def sleeping_threads(self) -> set[int]:
+        """Threads now waiting for a deadline on this clock: they move again only when time passes."""
+        with self._lock:
+            return {thread for _, thread in self._sleepers.values()}
 
     def sleep(self, seconds: float) -> None:
         self.wait(None, seconds)
@@ -118,7 +123,7 @@ class Clock:
     def next_deadline(self) -> float | None:
         """The earliest moment a wait or timer is due, or None when nothing waits on the clock."""
         with self._lock:
-            deadlines = list(self._sleepers.values())
+            deadlines = [deadline for deadline, _ in self._sleepers.values()]
             deadlines += [t.deadline for t in self._timers if not t.cancelled]
         return min(deadlines, default=None)
 

@@ -49,10 +49,12 @@ class Notice:
 
     skipped: Counter[str] = field(default_factory=Counter)
     unsupported: Counter[str] = field(default_factory=Counter)
+    not_run: Counter[str] = field(default_factory=Counter)  # created on moto, but their code does not run locally
 
     def lines(self) -> list[str]:
         out = [f"skipped {n} x {t}: {SKIPPED_TYPES[t]}" for t, n in sorted(self.skipped.items())]
         out += [f"not supported locally, not created: {n} x {t}" for t, n in sorted(self.unsupported.items())]
+        out += [f"created, but not run locally: {n} x {t}" for t, n in sorted(self.not_run.items())]
         return out
 
 
@@ -129,7 +131,8 @@ class Provisioner:
         return f"{name[: limit - 9]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
     def arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+        region = "" if service == "iam" else self.region  # IAM is global: its ARNs name no region
+        return f"arn:aws:{service}:{region}:{self.account}:{resource}"
 
     def _create(self, resource_type: str, logical_id: str, properties: dict[str, Any]) -> Provisioned:
         creator = self.creators.get(resource_type)
@@ -144,7 +147,19 @@ class Provisioner:
     def _placeholder(self, resource_type: str, logical_id: str) -> Provisioned:
         service = resource_type.split("::")[1].lower()
         arn = self.arn(service, f"{resource_type.split('::')[2].lower()}/{self.physical_name(logical_id)}")
-        return Provisioned(ref=self.physical_name(logical_id), attributes=_AnyAttribute(arn))
+        ref = arn if resource_type in _REF_IS_ARN else self.physical_name(logical_id)
+        return Provisioned(ref=ref, attributes=_AnyAttribute(arn))
+
+
+# Types whose `Ref` is their ARN rather than their name, so a placeholder still fits where an ARN is expected.
+_REF_IS_ARN = {
+    "AWS::StepFunctions::StateMachine",
+    "AWS::StepFunctions::Activity",
+    "AWS::Lambda::LayerVersion",
+    "AWS::SNS::Topic",
+    "AWS::EventSchemas::Schema",
+    "AWS::EventSchemas::Registry",
+}
 
 
 class _AnyAttribute(dict[str, Any]):

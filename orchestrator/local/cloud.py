@@ -1,0 +1,286 @@
+"""`LocalCloud`: the synthesized app, provisioned and running in-process on moto. The face tests and the demo use.
+
+    with LocalCloud.from_assembly("cdk.out") as cloud:
+        cloud.put_event(OrderPlaced(...))
+        cloud.wait_until_quiet()
+        cloud.executions()
+
+Composition: moto's backends (`mock_aws`, with executions on) plus the adapters that add what moto lacks, each in
+its own module: Lambda handlers run in-process (`lambdas`), EventBridge delivers to Step Functions and Lambda
+targets (`delivery`), SQS event-source mappings poll (`pollers`), the Step Functions interpreter waits on the
+local clock and emits status-change events (`stepfunctions`), JSONata evaluates (`jsonata_engine`). With a `port`,
+the same system also serves one HTTP endpoint on localhost for the AWS CLI and any SDK (server mode).
+
+moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from orchestrator.assembly import CloudAssembly
+from orchestrator.local import jsonata_engine
+from orchestrator.local.delivery import Delivery
+from orchestrator.local.lambdas import LambdaRuntime
+from orchestrator.local.pollers import Pollers
+from orchestrator.local.provision import Notice, Provisioned, Provisioner
+from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from orchestrator.local.stepfunctions import StepFunctionsAdapter
+from schemas.envelope import EventData
+
+TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
+_STABLE_POLLS = 3  # a system is still when this many polls in a row see no progress
+
+
+class NotQuietError(TimeoutError):
+    """The system kept working past the timeout; the message says what was still busy."""
+
+
+class LocalCloudError(RuntimeError):
+    """Background work of the local runtime failed (a defect of an adapter or of a handler it ran)."""
+
+
+@dataclass(frozen=True)
+class Stillness:
+    """What `wait_until_quiet` saw when the system came to rest."""
+
+    waiting_executions: list[str]  # still RUNNING: each waits on something outside (a task token, the clock)
+    clock_advanced_by: float  # seconds the clock was moved forward to get here
+
+
+class LocalCloud:
+    def __init__(self, assembly: CloudAssembly, *, port: int | None = None) -> None:
+        self.assembly = assembly
+        self.port = port
+        self.runtime = Runtime()
+        self.lambdas = LambdaRuntime(self.runtime)
+        self.delivery = Delivery(self.runtime, self.lambdas)
+        self.pollers = Pollers(self.runtime, self.lambdas)
+        self.stepfunctions = StepFunctionsAdapter(self.runtime)
+        self.notice = Notice()
+        self.resources: dict[str, dict[str, Provisioned]] = {}
+        self.endpoint_url: str | None = None
+        self._mock: Any = None
+        self._server: Any = None
+        self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @classmethod
+    def from_assembly(cls, directory: str | Path = "cdk.out", *, port: int | None = None) -> LocalCloud:
+        """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode."""
+        return cls(CloudAssembly(Path(directory)), port=port)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self._mock.start()
+        jsonata_engine.install()
+        for adapter in self._patches():
+            adapter.install()
+        self.runtime.session = boto3.Session()
+        provisioner = Provisioner(
+            self.runtime.session,
+            self.runtime.account,
+            self.runtime.region,
+            creators={**self.lambdas.creators(), **self.pollers.creators(), **self.stepfunctions.creators()},
+        )
+        provisioner.provision(self.assembly)
+        self.notice, self.resources = provisioner.notice, provisioner.resources
+        self._start_ticker()
+        self.pollers.start()
+        if self.port is not None:
+            self._start_server(self.port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.pollers.stop()
+        self._ticking.clear()
+        if self._ticker is not None:
+            self._ticker.join()
+        for adapter in reversed(self._patches()):
+            adapter.uninstall()
+        jsonata_engine.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def _patches(self) -> list[Any]:
+        """The adapters that patch moto (the pollers only read queues)."""
+        return [self.lambdas, self.delivery, self.stepfunctions]
+
+    def _start_ticker(self) -> None:
+        """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
+        self._ticking.set()
+
+        def tick() -> None:
+            while self._ticking.is_set():
+                self.runtime.clock.fire_due_timers()
+                time.sleep(TICK_SECONDS)
+
+        self._ticker = threading.Thread(target=tick, name="local-clock-ticker", daemon=True)
+        self._ticker.start()
+
+    def _start_server(self, port: int) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server.start()
+        host, bound = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{bound}"
+
+    # -- putting events --------------------------------------------------------------------------------------
+
+    @property
+    def bus_name(self) -> str:
+        """The orchestrator's bus (the one `AWS::Events::EventBus` of the app)."""
+        (name,) = [p.ref for _, p in self._provisioned("AWS::Events::EventBus")]
+        return str(name)
+
+    def put_event(self, data: EventData, *, correlation_id: str | None = None, producer: str = "local") -> str:
+        """Puts one project event (with its envelope) on the orchestrator's bus; returns its EventBridge id."""
+        from functions.producer import EventPublisher, OutgoingEvent
+        from functions.producer.eventbridge import EventBridgeBus
+
+        publisher = EventPublisher(EventBridgeBus(self.client("events")), self.bus_name, producer=producer)
+        (result,) = publisher.publish([OutgoingEvent.from_model(data, correlation_id=correlation_id)])
+        if not result.sent:
+            raise LocalCloudError(f"{data.DETAIL_TYPE} was not put: {result.error_code} {result.error_message}")
+        return str(result.eventbridge_id)
+
+    def client(self, service: str) -> Any:
+        return self.runtime.client(service)
+
+    # -- waiting ---------------------------------------------------------------------------------------------
+
+    def wait_until_quiet(self, timeout: float = 60.0, *, advance_clock: bool = False) -> Stillness:
+        """Waits until nothing moves: no work in flight, no message waiting in a polled queue, no execution
+        progressing. Executions still RUNNING then wait on something outside the system (a task token) or on
+        the clock; with `advance_clock`, the clock jumps to the next deadline instead, until nothing waits on it.
+        Raises `LocalCloudError` when background work failed and `NotQuietError` after `timeout` seconds."""
+        clock = self.runtime.clock
+        start_offset = clock.offset
+        deadline = time.monotonic() + timeout
+        still, last = 0, None
+        while time.monotonic() < deadline:
+            self._raise_failures()
+            fingerprint = self._progress()
+            still = still + 1 if fingerprint == last and not self._busy() else 0
+            last = fingerprint
+            if still >= _STABLE_POLLS:
+                waiting = self._running_executions()
+                if advance_clock and clock.next_deadline() is not None and clock.advance_to_next_deadline():
+                    still = 0
+                    continue
+                return Stillness(waiting, clock.offset - start_offset)
+            time.sleep(0.01)
+        raise NotQuietError(f"the local cloud was still busy after {timeout} s: {self._busy_summary()}")
+
+    def _busy(self) -> bool:
+        """Something is working now, rather than waiting on the clock: a thread of in-flight work that is not
+        sleeping on the clock, work submitted but not started, or a message a poller can receive."""
+        activity = self.runtime.activity
+        if activity.unstarted() > 0 or activity.threads() - self.runtime.clock.sleeping_threads():
+            return True
+        return self.pollers.visible_messages() > 0
+
+    def _busy_summary(self) -> str:
+        return (
+            f"{self.runtime.activity.in_flight} deliveries or invocations in flight, "
+            f"{self.pollers.pending_messages()} messages waiting in polled queues, "
+            f"running executions: {self._running_executions()}"
+        )
+
+    def _raise_failures(self) -> None:
+        failures = self.runtime.activity.failures
+        if failures:
+            first = failures[0]
+            raise LocalCloudError(f"{len(failures)} background failure(s); first: {first.work}: {first.error!r}")
+
+    def _progress(self) -> tuple[int, ...]:
+        """A fingerprint that changes whenever anything in the system moves."""
+        backend = self._sfn_backend()
+        histories = 0
+        statuses = 0
+        for machine in backend.state_machines:
+            for execution in machine.executions:
+                statuses += hash(str(execution.exec_status)) % 1000
+                env = getattr(getattr(execution, "exec_worker", None), "env", None)  # None until it starts
+                if env is not None:
+                    histories += len(env.event_manager.get_event_history())
+        return (self.runtime.activity.finished, len(self.lambdas.invocations), histories, statuses)
+
+    def _running_executions(self) -> list[str]:
+        backend = self._sfn_backend()
+        return [
+            e.exec_arn if hasattr(e, "exec_arn") else e.execution_arn
+            for m in backend.state_machines
+            for e in m.executions
+            if str(e.exec_status).endswith("RUNNING")
+        ]
+
+    def _sfn_backend(self) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self.runtime.account][self.runtime.region]
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def _provisioned(self, resource_type: str) -> Iterator[tuple[str, Provisioned]]:
+        for stack in self.assembly.stacks():
+            for logical_id, _ in stack.resources(resource_type):
+                yield logical_id, self.resources[stack.name][logical_id]
+
+    def physical_id(self, resource_type: str, logical_id_prefix: str) -> str:
+        """The physical id (`Ref`) of the one resource of `resource_type` whose logical id starts with the prefix."""
+        found = [str(p.ref) for lid, p in self._provisioned(resource_type) if lid.startswith(logical_id_prefix)]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} {resource_type} resources match {logical_id_prefix!r}: {found}")
+        return found[0]
+
+    def executions(self, state_machine_arn: str | None = None) -> list[dict[str, Any]]:
+        """Every execution (described), oldest first; of one state machine when given."""
+        sfn = self.client("stepfunctions")
+        machines = [state_machine_arn] if state_machine_arn else self._state_machine_arns()
+        found = [
+            sfn.describe_execution(executionArn=e["executionArn"])
+            for arn in machines
+            for e in sfn.list_executions(stateMachineArn=arn)["executions"]
+        ]
+        return sorted(found, key=lambda e: e["startDate"])
+
+    def _state_machine_arns(self) -> list[str]:
+        return [m["stateMachineArn"] for m in self.client("stepfunctions").list_state_machines()["stateMachines"]]
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        return list(self.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"])
+
+    def table_items(self, table_name: str) -> list[dict[str, Any]]:
+        return list(self.client("dynamodb").scan(TableName=table_name)["Items"])
+
+    def queue_depth(self, queue_url: str) -> int:
+        """Messages in the queue, visible or not (a dead-letter queue's count)."""
+        attributes: Mapping[str, str] = self.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())

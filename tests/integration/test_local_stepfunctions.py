@@ -1,0 +1,638 @@
+"""Step Functions on the local runtime: state machines from a template, waits on the runtime's clock, callbacks,
+and execution status-change events on the default bus."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import moto
+import pytest
+from moto import mock_aws
+
+from orchestrator.assembly import StackTemplate
+from orchestrator.local import jsonata_engine
+from orchestrator.local.provision import Provisioner
+from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
+from orchestrator.local.stepfunctions import StateVisit, StepFunctionsAdapter
+
+ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
+DAY = 24 * 3600
+
+
+def eventually(condition: Callable[[], Any], what: str, cap_seconds: float = 10.0) -> Any:
+    """Polls `condition` in short real-time steps until it is truthy; fails after a generous cap."""
+    deadline = time.monotonic() + cap_seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Local:
+    runtime: Runtime
+    adapter: StepFunctionsAdapter
+    sfn: Any
+    sqs: Any
+    events: Any
+
+    def machine(self, definition: dict[str, Any], name: str = "machine", **arguments: Any) -> str:
+        created = self.sfn.create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=ROLE_ARN, **arguments
+        )
+        return str(created["stateMachineArn"])
+
+    def start(self, machine_arn: str, payload: Any = None, name: str = "run") -> str:
+        started = self.sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(payload or {}))
+        return str(started["executionArn"])
+
+    def finished(self, execution_arn: str) -> dict[str, Any]:
+        def ended() -> dict[str, Any] | None:
+            described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+            return described if described["status"] != "RUNNING" else None
+
+        result: dict[str, Any] = eventually(ended, f"{execution_arn} to end")
+        return result
+
+    def waiting_for(self, seconds: float) -> None:
+        """Returns once the earliest wait on the clock ends `seconds` from now: the execution is in that wait."""
+        self.waiting_until(self.runtime.clock.now() + seconds)
+
+    def waiting_until(self, moment: float) -> None:
+        """Returns once the earliest wait on the clock ends at `moment` (epoch seconds, to the second)."""
+        clock = self.runtime.clock
+
+        def due() -> bool:
+            deadline = clock.next_deadline()
+            return deadline is not None and abs(deadline - moment) < 1.5
+
+        eventually(due, f"a wait on the clock until {moment - clock.now():.0f} s from now")
+
+    def queue(self, name: str) -> tuple[str, str]:
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def next_body(self, queue_url: str) -> str:
+        def receive() -> str | None:
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", [])
+            if not messages:
+                return None
+            self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+            return str(messages[0]["Body"])
+
+        body: str = eventually(receive, f"a message on {queue_url}")
+        return body
+
+    def next_message(self, queue_url: str) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.next_body(queue_url))
+        return message
+
+    def history_types(self, execution_arn: str) -> list[str]:
+        return [event["type"] for event in self.sfn.get_execution_history(executionArn=execution_arn)["events"]]
+
+
+@pytest.fixture
+def local(aws_credentials: None) -> Iterator[Local]:
+    with mock_aws(config=MOTO_CONFIG), jsonata_engine.jsonata_enabled():
+        runtime = Runtime(session=boto3.Session())
+        adapter = StepFunctionsAdapter(runtime)
+        adapter.install()
+        try:
+            yield Local(
+                runtime, adapter, runtime.client("stepfunctions"), runtime.client("sqs"), runtime.client("events")
+            )
+            assert runtime.activity.wait_idle(10), "status-change events still being sent"
+            assert runtime.activity.failures == []
+        finally:
+            adapter.uninstall()
+
+
+def wait_for_token_task(queue_url: str, **fields: Any) -> dict[str, Any]:
+    """A JSONPath task that sends its task token to a queue and waits for it to come back."""
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.order"}},
+        **fields,
+    }
+
+
+def path(visits: list[StateVisit]) -> list[tuple[str, str]]:
+    return [(visit.name, visit.outcome) for visit in visits]
+
+
+# Definitions from a template -----------------------------------------------------------------------------------
+
+TEMPLATE = {
+    "Resources": {
+        "Inbox": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "inbox"}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Greeter": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "DefinitionString": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            '{"StartAt":"Send","States":{"Send":{"Type":"Task",',
+                            '"Resource":"arn:aws:states:::sqs:sendMessage",',
+                            '"Parameters":{"QueueUrl":"${InboxUrl}","MessageBody":"${Greeting}, ${Unknown}"},',
+                            '"TimeoutSeconds":${Timeout},"End":true}}}',
+                        ],
+                    ]
+                },
+                "DefinitionSubstitutions": {"InboxUrl": {"Ref": "Inbox"}, "Greeting": "hello", "Timeout": 30},
+                "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True},
+                "TracingConfiguration": {"Enabled": True},
+            },
+        },
+        "Relay": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineName": "relay",
+                "StateMachineType": "EXPRESS",
+                "RoleArn": ROLE_ARN,
+                "Definition": {
+                    "StartAt": "Remember",
+                    "States": {"Remember": {"Type": "Pass", "Result": {"greeter": "${Greeter}"}, "End": True}},
+                },
+                "DefinitionSubstitutions": {"Greeter": {"Fn::GetAtt": ["Greeter", "Name"]}},
+                "Tags": [{"Key": "team", "Value": "orders"}],
+            },
+        },
+    }
+}
+
+
+def test_state_machines_are_created_from_a_template_with_substitutions_applied(local: Local) -> None:
+    provisioner = Provisioner(boto3.Session(), creators=local.adapter.creators())
+
+    provisioner.provision_stack(StackTemplate("Local-Test", TEMPLATE))
+
+    created = provisioner.resources["Local-Test"]
+    greeter, relay = created["Greeter"], created["Relay"]
+    assert (
+        greeter.ref
+        == greeter.attributes["Arn"]
+        == local.sfn.describe_state_machine(stateMachineArn=greeter.ref)["stateMachineArn"]
+    )
+    assert greeter.attributes["Name"] == "Local-Test-Greeter"
+    assert len(greeter.attributes["StateMachineRevisionId"]) == 36
+    described = local.sfn.describe_state_machine(stateMachineArn=greeter.ref)
+    definition = json.loads(described["definition"])
+    assert definition["States"]["Send"]["Parameters"]["QueueUrl"] == created["Inbox"].ref
+    assert definition["States"]["Send"]["TimeoutSeconds"] == 30
+    assert described["roleArn"].startswith(f"arn:aws:iam::{LOCAL_ACCOUNT}:role/")
+
+    execution = local.finished(local.start(greeter.ref))
+    assert execution["status"] == "SUCCEEDED"
+    inbox = created["Inbox"].ref
+    message = local.sqs.receive_message(QueueUrl=inbox)["Messages"][0]
+    assert message["Body"] == "hello, ${Unknown}", "a placeholder without a substitution is left as written"
+
+    relay_described = local.sfn.describe_state_machine(stateMachineArn=relay.ref)
+    assert (relay.attributes["Name"], relay_described["type"]) == ("relay", "EXPRESS")
+    assert json.loads(relay_described["definition"])["States"]["Remember"]["Result"] == {
+        "greeter": "Local-Test-Greeter"
+    }
+    assert local.sfn.list_tags_for_resource(resourceArn=relay.ref)["tags"] == [{"key": "team", "value": "orders"}]
+
+
+def test_a_definition_in_s3_is_refused_with_a_clear_error(local: Local) -> None:
+    template = {
+        "Resources": {
+            "Remote": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"RoleArn": ROLE_ARN, "DefinitionS3Location": {"Bucket": "b", "Key": "k.asl.json"}},
+            }
+        }
+    }
+    provisioner = Provisioner(boto3.Session(), creators=local.adapter.creators())
+
+    with pytest.raises(NotImplementedError, match="Remote: DefinitionS3Location is not supported locally"):
+        provisioner.provision_stack(StackTemplate("Local-Test", template))
+
+
+# Waits on the clock --------------------------------------------------------------------------------------------
+
+
+def test_a_24_hour_wait_passes_when_the_clock_advances(local: Local) -> None:
+    machine = local.machine(
+        {
+            "StartAt": "Cool off",
+            "States": {
+                "Cool off": {"Type": "Wait", "Seconds": DAY, "Next": "Done"},
+                "Done": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    execution_arn = local.start(machine, {"order": "o-1"})
+    local.waiting_for(DAY)
+    assert local.adapter.running_executions() == 1
+
+    local.runtime.clock.advance(hours=24)
+
+    execution = local.finished(execution_arn)
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"order": "o-1"}
+    assert execution["stopDate"] - execution["startDate"] >= datetime.timedelta(hours=24)
+    cool_off, done = local.adapter.history_path(execution_arn)
+    assert path([cool_off, done]) == [("Cool off", "succeeded"), ("Done", "succeeded")]
+    assert cool_off.exited is not None and cool_off.exited - cool_off.entered >= datetime.timedelta(hours=24)
+    eventually(lambda: local.adapter.running_executions() == 0, "the execution to count as ended")
+
+
+@pytest.fixture
+def local_time_behind_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A machine whose local time is not UTC: Wait timestamps are UTC whatever the machine's zone."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("field", ["Timestamp", "TimestampPath"])
+def test_a_timestamp_wait_ends_when_the_clock_reaches_the_timestamp(
+    local: Local, local_time_behind_utc: None, field: str
+) -> None:
+    moment = (local.runtime.clock.utcnow() + datetime.timedelta(hours=2)).replace(microsecond=0)
+    until = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    wait = {"Timestamp": until} if field == "Timestamp" else {"TimestampPath": "$.until"}
+    machine = local.machine({"StartAt": "Until", "States": {"Until": {"Type": "Wait", **wait, "End": True}}})
+    execution_arn = local.start(machine, {"until": until})
+    local.waiting_until(moment.timestamp())
+
+    local.runtime.clock.advance(hours=2)
+
+    execution = local.finished(execution_arn)
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["stopDate"] >= moment - datetime.timedelta(seconds=1)  # moto waits whole seconds
+
+
+def test_a_one_hour_retry_interval_passes_when_the_clock_advances(local: Local) -> None:
+    later_url = f"https://sqs.us-east-1.amazonaws.com/{LOCAL_ACCOUNT}/later"
+    machine = local.machine(
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": later_url, "MessageBody": "retried"},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3600, "MaxAttempts": 1}],
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution_arn = local.start(machine)
+    local.waiting_for(3600)  # the first attempt failed: the queue does not exist yet
+
+    local.queue("later")
+    local.runtime.clock.advance(hours=1)
+
+    assert local.finished(execution_arn)["status"] == "SUCCEEDED"
+    assert local.next_body(later_url) == "retried"
+    events = local.sfn.get_execution_history(executionArn=execution_arn)["events"]
+    scheduled = [event["timestamp"] for event in events if event["type"] == "TaskScheduled"]
+    assert len(scheduled) == 2 and scheduled[1] - scheduled[0] >= datetime.timedelta(hours=1)
+    assert path(local.adapter.history_path(execution_arn)) == [("Send", "succeeded")]
+
+
+def test_the_state_machine_timeout_times_the_execution_out(local: Local) -> None:
+    machine = local.machine(
+        {"TimeoutSeconds": 60, "StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    )
+    execution_arn = local.start(machine)
+    local.waiting_for(60)
+
+    local.runtime.clock.advance(61)
+
+    assert local.finished(execution_arn)["status"] == "TIMED_OUT"
+    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionTimedOut", "ExecutionTimedOut")
+    assert path(local.adapter.history_path(execution_arn)) == [("Long", "timed out")]
+
+
+# Callbacks -----------------------------------------------------------------------------------------------------
+
+
+def test_send_task_success_resumes_a_jsonpath_task_waiting_for_its_token(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    machine = local.machine(
+        {"StartAt": "Ask", "States": {"Ask": wait_for_token_task(queue_url, ResultPath="$.approval", End=True)}}
+    )
+    execution_arn = local.start(machine, {"order": "o-1"})
+    request = local.next_message(queue_url)
+    assert request["order"] == "o-1"
+
+    local.sfn.send_task_success(taskToken=request["token"], output=json.dumps({"approved": True}))
+
+    execution = local.finished(execution_arn)
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"order": "o-1", "approval": {"approved": True}}
+
+
+def test_send_task_success_resumes_a_jsonata_task_that_put_its_token_on_the_bus(local: Local) -> None:
+    queue_url, queue_arn = local.queue("approval-requests")
+    local.events.put_rule(Name="approvals", EventPattern=json.dumps({"source": ["orders"]}))
+    local.events.put_targets(Rule="approvals", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    machine = local.machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+                    "Arguments": {
+                        "Entries": [
+                            {
+                                "Source": "orders",
+                                "DetailType": "Approval Requested",
+                                "Detail": {
+                                    "order": "{% $states.input.order %}",
+                                    "token": "{% $states.context.Task.Token %}",
+                                },
+                            }
+                        ]
+                    },
+                    "Output": "{% $merge([$states.input, {'approval': $states.result}]) %}",
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution_arn = local.start(machine, {"order": "o-2"})
+    request = local.next_message(queue_url)
+    assert (request["detail-type"], request["detail"]["order"]) == ("Approval Requested", "o-2")
+
+    local.sfn.send_task_success(taskToken=request["detail"]["token"], output=json.dumps({"by": "ann"}))
+
+    execution = local.finished(execution_arn)
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"order": "o-2", "approval": {"by": "ann"}}
+
+
+def test_send_task_failure_fails_the_task_with_its_error_and_cause(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    machine = local.machine({"StartAt": "Ask", "States": {"Ask": wait_for_token_task(queue_url, End=True)}})
+    execution_arn = local.start(machine, {"order": "o-3"})
+
+    local.sfn.send_task_failure(taskToken=local.next_message(queue_url)["token"], error="Rejected", cause="no stock")
+
+    execution = local.finished(execution_arn)
+    assert (execution["status"], execution["error"], execution["cause"]) == ("FAILED", "Rejected", "no stock")
+    assert path(local.adapter.history_path(execution_arn)) == [("Ask", "failed Rejected")]
+
+
+def test_task_timeout_seconds_routes_to_the_timeout_branch_when_the_clock_advances(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    ask = wait_for_token_task(
+        queue_url, TimeoutSeconds=3600, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Expired"}], End=True
+    )
+    machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask, "Expired": {"Type": "Pass", "End": True}}})
+    execution_arn = local.start(machine, {"order": "o-4"})
+    local.waiting_for(3600)
+
+    local.runtime.clock.advance(3601)
+
+    assert local.finished(execution_arn)["status"] == "SUCCEEDED"
+    assert path(local.adapter.history_path(execution_arn)) == [
+        ("Ask", "caught States.Timeout"),
+        ("Expired", "succeeded"),
+    ]
+
+
+def test_heartbeats_keep_a_task_alive_until_they_stop_arriving(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    machine = local.machine(
+        {
+            "StartAt": "Ask",
+            "States": {"Ask": wait_for_token_task(queue_url, TimeoutSeconds=3600, HeartbeatSeconds=60, End=True)},
+        }
+    )
+    execution_arn = local.start(machine, {"order": "o-5"})
+    token = local.next_message(queue_url)["token"]
+    clock = local.runtime.clock
+
+    local.waiting_for(60)
+    clock.advance(50)
+    local.sfn.send_task_heartbeat(taskToken=token)
+    local.waiting_for(60)  # the heartbeat restarted the 60 s
+    clock.advance(50)
+    local.waiting_for(10)  # 100 s after the start and still alive
+    clock.advance(11)
+
+    execution = local.finished(execution_arn)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.HeartbeatTimeout")
+    events = local.sfn.get_execution_history(executionArn=execution_arn)["events"]
+    submitted, timed_out = (
+        next(e["timestamp"] for e in events if e["type"] == t) for t in ("TaskSubmitted", "TaskTimedOut")
+    )
+    assert timed_out - submitted >= datetime.timedelta(seconds=110)
+
+
+def test_timeout_seconds_ends_a_task_even_while_heartbeats_arrive(local: Local) -> None:
+    # With HeartbeatSeconds moto waits for heartbeats only: TimeoutSeconds is the task-level wait of ExecutionState.
+    queue_url, _ = local.queue("approvals")
+    ask = wait_for_token_task(queue_url, TimeoutSeconds=120, HeartbeatSeconds=60, End=True)
+    machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask}})
+    execution_arn = local.start(machine, {"order": "o-6"})
+    token = local.next_message(queue_url)["token"]
+    clock = local.runtime.clock
+
+    for _ in range(2):
+        local.waiting_for(60)
+        clock.advance(50)
+        local.sfn.send_task_heartbeat(taskToken=token)
+    local.waiting_for(20)  # 100 s in: the 120 s time-out comes before the next heartbeat is due
+    clock.advance(21)
+
+    execution = local.finished(execution_arn)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Timeout")
+
+
+def test_stop_execution_aborts_a_task_waiting_for_its_token(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    ask = wait_for_token_task(queue_url, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Handled"}], End=True)
+    machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask, "Handled": {"Type": "Pass", "End": True}}})
+    execution_arn = local.start(machine, {"order": "o-8"})
+    local.next_message(queue_url)
+
+    local.sfn.stop_execution(executionArn=execution_arn)
+
+    assert local.finished(execution_arn)["status"] == "ABORTED"
+    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionAborted", "ExecutionAborted")
+    types = local.history_types(execution_arn)
+    assert types[-2:] == ["TaskSubmitted", "ExecutionAborted"], "the interrupted task records no outcome"
+    assert path(local.adapter.history_path(execution_arn)) == [("Ask", "aborted")]
+
+
+# Status-change events ------------------------------------------------------------------------------------------
+
+
+def test_status_change_events_reach_a_rule_on_the_default_bus(local: Local) -> None:
+    tap_url, tap_arn = local.queue("status-changes")
+    pattern = {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"]}
+    local.events.put_rule(Name="status-changes", EventPattern=json.dumps(pattern))
+    local.events.put_targets(Rule="status-changes", Targets=[{"Id": "tap", "Arn": tap_arn}])
+    passes = local.machine({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Result": "done", "End": True}}})
+    fails = local.machine(
+        {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "OutOfStock", "Cause": "sku a"}}}, name="fails"
+    )
+    waits = local.machine(
+        {"TimeoutSeconds": 60, "StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+        "waits",
+    )
+    express = local.machine(
+        {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}, "quick", type="EXPRESS"
+    )
+
+    succeeded_arn = local.start(passes, {"order": "o-7"}, name="succeeds")
+    failed_arn = local.start(fails, name="fails")
+    aborted_arn = local.start(waits, name="aborted")
+    local.finished(local.start(express, name="express"))
+    local.finished(succeeded_arn)
+    local.finished(failed_arn)
+    local.waiting_for(60)
+    local.sfn.stop_execution(executionArn=aborted_arn)
+    local.finished(aborted_arn)
+    timed_out_arn = local.start(waits, name="timed-out")
+    local.waiting_for(60)
+    local.runtime.clock.advance(61)
+    local.finished(timed_out_arn)
+    assert local.runtime.activity.wait_idle(10)
+
+    received = [local.next_message(tap_url) for _ in range(8)]
+    assert local.sqs.receive_message(QueueUrl=tap_url).get("Messages") is None, "nothing from the EXPRESS machine"
+    by_execution: dict[str, list[dict[str, Any]]] = {}
+    for event in received:
+        assert (event["source"], event["detail-type"]) == ("aws.states", "Step Functions Execution Status Change")
+        assert event["resources"] == [event["detail"]["executionArn"]]
+        by_execution.setdefault(event["detail"]["name"], []).append(event["detail"])
+    assert {name: [d["status"] for d in details] for name, details in by_execution.items()} == {
+        "succeeds": ["RUNNING", "SUCCEEDED"],
+        "fails": ["RUNNING", "FAILED"],
+        "aborted": ["RUNNING", "ABORTED"],
+        "timed-out": ["RUNNING", "TIMED_OUT"],
+    }
+
+    running, succeeded = by_execution["succeeds"]
+    described = local.sfn.describe_execution(executionArn=succeeded_arn)
+    assert running == {
+        "executionArn": succeeded_arn,
+        "stateMachineArn": passes,
+        "name": "succeeds",
+        "status": "RUNNING",
+        "startDate": int(described["startDate"].timestamp() * 1000),
+        "stopDate": None,
+        "input": json.dumps({"order": "o-7"}),
+        "inputDetails": {"included": True},
+        "output": None,
+        "outputDetails": None,
+        "error": None,
+        "cause": None,
+        "stateMachineVersionArn": None,
+        "stateMachineAliasArn": None,
+        "redriveCount": 0,
+        "redriveDate": None,
+    }
+    assert succeeded == {
+        **running,
+        "status": "SUCCEEDED",
+        "stopDate": int(described["stopDate"].timestamp() * 1000),
+        "output": '"done"',
+        "outputDetails": {"included": True},
+    }
+    failed = by_execution["fails"][1]
+    assert (failed["error"], failed["cause"], failed["output"]) == ("OutOfStock", "sku a", None)
+    assert failed["stopDate"] >= failed["startDate"]
+    for ended in (by_execution["aborted"][1], by_execution["timed-out"][1]):
+        assert ended["stopDate"] >= ended["startDate"] and ended["output"] is None
+
+
+# Installing ----------------------------------------------------------------------------------------------------
+
+
+def test_uninstall_restores_moto_and_a_second_adapter_is_refused(local: Local) -> None:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    patched = WaitFunction.__dict__["_wait_interval"]
+    with pytest.raises(RuntimeError, match="another StepFunctionsAdapter is installed"):
+        StepFunctionsAdapter(local.runtime).install()
+    local.adapter.install()  # idempotent for the installed one
+
+    local.adapter.uninstall()
+    original = WaitFunction.__dict__["_wait_interval"]
+    try:
+        assert original is not patched
+        assert vars(callback)["Event"] is threading.Event
+        machine = local.machine({"StartAt": "Short", "States": {"Short": {"Type": "Wait", "Seconds": 0, "End": True}}})
+        assert local.finished(local.start(machine))["status"] == "SUCCEEDED"
+        assert local.runtime.activity.finished == 0, "no status-change events without the adapter"
+    finally:
+        local.adapter.install()
+    assert WaitFunction.__dict__["_wait_interval"] is not original
+
+
+def test_uninstall_stops_executions_still_running_without_status_events(local: Local) -> None:
+    queue_url, _ = local.queue("approvals")
+    waits = local.machine({"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": DAY, "End": True}}})
+    asks = local.machine({"StartAt": "Ask", "States": {"Ask": wait_for_token_task(queue_url, End=True)}}, "asks")
+    waiting = [local.start(waits, name="on-the-clock"), local.start(asks, {"order": "o-9"}, name="for-a-token")]
+    local.next_message(queue_url)
+    local.waiting_for(DAY)
+    assert local.runtime.activity.wait_idle(10)
+    sent = local.runtime.activity.finished
+
+    local.adapter.uninstall()
+    try:
+        assert [local.finished(arn)["status"] for arn in waiting] == ["ABORTED", "ABORTED"]
+        assert local.runtime.clock.next_deadline() is None, "no thread waits on the clock any more"
+        assert local.runtime.activity.finished == sent
+    finally:
+        local.adapter.install()
+
+
+def test_install_refuses_a_moto_version_it_was_not_checked_against(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(moto, "__version__", "5.3.0")
+    adapter = StepFunctionsAdapter(Runtime())
+
+    with pytest.raises(jsonata_engine.MotoSeamError, match=r"checked against moto 5\.2\.5, found 5\.3\.0"):
+        adapter.install()
+
+    adapter.uninstall()  # nothing was patched: a no-op
+
+
+def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    original_wait = WaitFunction.__dict__["_wait_interval"]
+    with monkeypatch.context() as seam_gone:
+        seam_gone.delattr(Program, "eval")  # patched after the Wait, the callback events and the retry interval
+
+        with pytest.raises(jsonata_engine.MotoSeamError, match=r"seam this adapter patches is missing: Program\.eval"):
+            StepFunctionsAdapter(Runtime()).install()
+
+    assert WaitFunction.__dict__["_wait_interval"] is original_wait
+    assert vars(callback)["Event"] is threading.Event
+    other = StepFunctionsAdapter(Runtime())
+    other.install()  # the failed install left nothing installed that would refuse another adapter
+    other.uninstall()
