@@ -1,0 +1,41 @@
+"""The local runtime on the real assembly: one `LocalCloud` per test (moto's backends are process-wide)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.local.cloud import LocalCloud
+
+
+@pytest.fixture
+def cloud(assembly_dir: Path, aws_credentials: None) -> Iterator[LocalCloud]:
+    with LocalCloud.from_assembly(assembly_dir) as local:
+        yield local
+
+
+class Tap:
+    """A rule of the test's own on a bus, copying every matching event to an SQS queue the test reads."""
+
+    def __init__(self, cloud: LocalCloud, bus: str, pattern: dict[str, Any], name: str) -> None:
+        sqs, events = cloud.client("sqs"), cloud.client("events")
+        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+        self._sqs = sqs
+        self.seen: list[dict[str, Any]] = []
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event tapped so far, in arrival order."""
+        while True:
+            batch = self._sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return self.seen
+            for message in batch:
+                self.seen.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,149 @@
+"""End to end on the real assembly: TicketSubmitted on the bus → rule → state machine → real handlers, agents
+dispatched by events carrying task tokens and resumed by their completion events through SQS-backed consumers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestrator.local.cloud import LocalCloud
+from schemas.support import TicketSubmitted
+from tests.builders import ticket
+from tests.workflows.conftest import Tap
+
+HEARTBEAT_SECONDS = 60  # config/stages.json, dev: agent_pipeline.agent_heartbeat_seconds
+DISPATCH_RESOURCE = "putEvents.waitForTaskToken"
+
+
+def run_ticket(cloud: LocalCloud, body: str | None = None, **wait: Any) -> dict[str, Any]:
+    """Puts a ticket on the bus, waits until the system is still, returns its one execution (described)."""
+    cloud.put_event(TicketSubmitted.model_validate(ticket(body=body)))
+    cloud.wait_until_quiet(**wait)
+    (execution,) = cloud.executions()
+    return execution
+
+
+def path(cloud: LocalCloud, execution: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(visit.name, visit.outcome) for visit in cloud.stepfunctions.history_path(execution["executionArn"])]
+
+
+def invoked(cloud: LocalCloud, logical_id_part: str) -> int:
+    return len([i for i in cloud.lambdas.invocations if logical_id_part in i.function_name])
+
+
+def test_a_ticket_runs_through_triage_two_specialists_and_synthesis(cloud: LocalCloud) -> None:
+    bus_tap = Tap(cloud, cloud.bus_name, {"source": [{"prefix": ""}]}, "test-bus-tap")
+
+    execution = run_ticket(cloud)
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert output["resolution"] == "answered"
+    assert sorted(output["agents_consulted"]) == ["account", "billing"]
+    assert path(cloud, execution) == [
+        ("Triage", "succeeded"),
+        ("Specialists", "succeeded"),
+        ("Dispatch", "succeeded"),
+        ("Dispatch", "succeeded"),
+        ("Synthesis", "succeeded"),
+        ("PublishResolved", "succeeded"),
+        ("Resolved", "succeeded"),
+    ]
+    # The state machine invoked the real triage and synthesis handlers; each dispatched task went out as an
+    # event to the agents' SQS consumer, whose completion event reached the callbacks' SQS consumer.
+    assert (invoked(cloud, "Triage"), invoked(cloud, "Synthesis")) == (1, 1)
+    consumed = [(r.function, len(r.message_ids)) for r in cloud.pollers.records if not r.failed_ids and not r.error]
+    assert sum(n for f, n in consumed if "AgentsConsumer" in f) == 2
+    assert sum(n for f, n in consumed if "CallbacksConsumer" in f) == 2
+    emitted = [(e["source"], e["detail-type"]) for e in bus_tap.events()]
+    assert emitted.count(("orchestrator.workflows", "AgentTaskRequested")) == 2
+    assert emitted.count(("orchestrator.agents", "AgentTaskCompleted")) == 2
+    assert emitted[0] == ("support.tickets", "TicketSubmitted")
+    assert emitted[-1] == ("support.tickets", "TicketResolved")
+
+
+def test_the_task_token_goes_out_in_the_event_and_the_completion_resumes_that_task(cloud: LocalCloud) -> None:
+    bus_tap = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskRequested", "AgentTaskCompleted"]}, "test-tokens")
+
+    execution = run_ticket(cloud)
+
+    tapped = bus_tap.events()
+    requested = {e["detail"]["data"]["task_token"] for e in tapped if e["detail-type"] == "AgentTaskRequested"}
+    completed = {e["detail"]["data"]["task_token"] for e in tapped if e["detail-type"] == "AgentTaskCompleted"}
+    assert len(requested) == 2 and completed == requested
+    history = cloud.history(execution["executionArn"])
+    resumed = [e for e in history if e.get("taskSucceededEventDetails", {}).get("resource") == DISPATCH_RESOURCE]
+    assert len(resumed) == 2
+    assert {json.loads(e["taskSucceededEventDetails"]["output"])["agent"] for e in resumed} == {"billing", "account"}
+    correlation = {e["detail"]["metadata"]["correlation_id"] for e in tapped}
+    assert correlation == {"ticket-2001"}, "every event of the ticket carries its business key"
+
+
+def test_a_failing_specialist_is_recorded_and_the_ticket_is_answered_in_part(cloud: LocalCloud) -> None:
+    execution = run_ticket(cloud, "Charged twice and cannot log in. [fail:billing]")
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert output["resolution"] == "partial"
+    assert output["agents_failed"] == ["billing"]
+    assert ("AgentFailed", "succeeded") in path(cloud, execution)
+
+
+def test_a_stalled_specialist_times_out_on_its_heartbeat_when_the_clock_moves(cloud: LocalCloud) -> None:
+    cloud.put_event(TicketSubmitted.model_validate(ticket(body="Charged twice and cannot log in. [stall:account]")))
+
+    still = cloud.wait_until_quiet()
+    assert len(still.waiting_executions) == 1, "without the clock moving, the execution waits for the heartbeat"
+    assert still.clock_advanced_by == 0
+
+    moved = cloud.wait_until_quiet(advance_clock=True)
+    assert moved.waiting_executions == []
+    assert moved.clock_advanced_by >= HEARTBEAT_SECONDS - 1, "the clock skipped the heartbeat (less what passed)"
+    (execution,) = cloud.executions()
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["resolution"] == "partial"
+    visits = path(cloud, execution)
+    assert ("Dispatch", "caught States.HeartbeatTimeout") in visits
+    assert ("AgentTimedOut", "succeeded") in visits
+
+
+def test_execution_status_changes_reach_rules_on_the_default_bus(cloud: LocalCloud) -> None:
+    status_tap = Tap(cloud, "default", {"source": ["aws.states"]}, "test-status-tap")
+
+    execution = run_ticket(cloud)
+
+    changes = [e for e in status_tap.events() if e["resources"] == [execution["executionArn"]]]
+    assert [e["detail"]["status"] for e in changes] == ["RUNNING", "SUCCEEDED"]
+    assert {e["detail-type"] for e in changes} == {"Step Functions Execution Status Change"}
+    assert json.loads(changes[1]["detail"]["output"])["resolution"] == "answered"
+
+
+def test_a_malformed_event_is_quarantined_not_lost(cloud: LocalCloud) -> None:
+    quarantine = cloud.physical_id("AWS::SQS::Queue", "SchemaGuardQuarantine")
+    broken = {"metadata": {"event_id": "e-1"}, "data": {"ticket_id": "t-1"}}
+    entry = {"EventBusName": cloud.bus_name, "Source": "support.tickets", "DetailType": "TicketSubmitted"}
+    cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(broken)}])
+
+    cloud.wait_until_quiet()
+
+    assert cloud.queue_depth(quarantine) == 1
+    assert cloud.executions() == [] or all(e["status"] != "SUCCEEDED" for e in cloud.executions())
+
+
+@pytest.mark.parametrize("agent", ["billing", "account"])
+def test_a_redelivered_completion_for_a_finished_task_is_dropped_not_poisoning_the_queue(
+    cloud: LocalCloud, agent: str
+) -> None:
+    bus_tap = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskCompleted"]}, f"test-replay-{agent}")
+    run_ticket(cloud)
+    (completion,) = [e for e in bus_tap.events() if e["detail"]["data"]["agent"] == agent]
+
+    entry = {"EventBusName": cloud.bus_name, "Source": completion["source"], "DetailType": "AgentTaskCompleted"}
+    cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(completion["detail"])}])
+    cloud.wait_until_quiet()
+
+    callbacks_dlq = cloud.physical_id("AWS::SQS::Queue", "CallbacksDeadLetters")
+    assert cloud.queue_depth(callbacks_dlq) == 0
+    assert cloud.pollers.visible_messages() == 0

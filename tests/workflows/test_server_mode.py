@@ -1,0 +1,118 @@
+"""Server mode: `orch local up` serves the whole app on one localhost endpoint, and the real AWS CLI (the `awscli`
+package) works against it: put-events → list-executions → get-execution-history, and a table scan."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import delivered_event, ticket
+
+ORCH = Path(sys.executable).with_name("orch")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cli_environment(tmp_path: Path) -> dict[str, str]:
+    """Fake credentials and nothing from the developer's own AWS configuration."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {
+        **keep,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+    }
+
+
+@pytest.fixture
+def endpoint(assembly_dir: Path, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(ORCH), "local", "up", "--port", str(port), "--assembly", str(assembly_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_environment(tmp_path),
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # handler logs may come first; the banner says when the endpoint is up
+            if line.startswith("local runtime up at "):
+                # Keep reading its output (handler logs) so a full pipe never blocks the server.
+                threading.Thread(target=server.stdout.read, daemon=True).start()
+                yield line.removeprefix("local runtime up at ").split()[0]
+                break
+        else:
+            pytest.fail(f"`orch local up` exited with {server.wait()} before serving")
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0, "Ctrl-C stops the server cleanly"
+
+
+def aws(endpoint: str, tmp_path: Path, *arguments: str) -> Any:
+    """Runs the AWS CLI against the local endpoint and returns its parsed JSON output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *arguments],
+        capture_output=True,
+        text=True,
+        env=cli_environment(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: str, tmp_path: Path) -> None:
+    detail = delivered_event("TicketSubmitted", "support.tickets", ticket("ticket-cli-1"))["detail"]
+    entries = tmp_path / "entries.json"
+    entry = {"EventBusName": "orchestrator-dev", "Source": "support.tickets", "DetailType": "TicketSubmitted"}
+    entries.write_text(json.dumps([{**entry, "Detail": json.dumps(detail)}]))
+
+    put = aws(endpoint, tmp_path, "events", "put-events", "--entries", f"file://{entries}")
+    assert put["FailedEntryCount"] == 0
+
+    (machine,) = aws(endpoint, tmp_path, "stepfunctions", "list-state-machines")["stateMachines"]
+    execution = wait_for_execution(endpoint, tmp_path, machine["stateMachineArn"])
+    assert execution["status"] == "SUCCEEDED"
+    history = aws(
+        endpoint, tmp_path, "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"]
+    )
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e]
+    assert entered[0] == "Triage" and entered[-1] == "Resolved"
+    assert entered.count("Dispatch") == 2
+
+    tables = aws(endpoint, tmp_path, "dynamodb", "list-tables")["TableNames"]
+    (control,) = [t for t in tables if "WorkflowControl" in t]
+    assert aws(endpoint, tmp_path, "dynamodb", "scan", "--table-name", control)["Count"] == 0
+
+
+def wait_for_execution(endpoint: str, tmp_path: Path, machine_arn: str) -> dict[str, Any]:
+    """Polls list-executions until the one execution has ended (a CLI user has no `wait_until_quiet`)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        executions = aws(endpoint, tmp_path, "stepfunctions", "list-executions", "--state-machine-arn", machine_arn)
+        finished = [e for e in executions["executions"] if e["status"] != "RUNNING"]
+        if finished:
+            (execution,) = finished
+            return dict(execution)
+        time.sleep(0.2)
+    raise AssertionError("the execution did not end within 60 s")
