@@ -16,6 +16,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -36,6 +37,7 @@ from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas.envelope import EventData
 
+SERVER_HOST = "127.0.0.1"  # server mode listens on loopback only
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
 _STABLE_POLLS = 3  # a system is still when this many polls in a row see no progress
 
@@ -70,6 +72,7 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self._mock: Any = None
         self._server: Any = None
+        self._server_thread: threading.Thread | None = None
         self._ticking = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -88,6 +91,14 @@ class LocalCloud:
         self.stop()
 
     def start(self) -> None:
+        """Starts moto, installs the adapters, provisions the assembly; on any failure undoes what it did."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         from moto import mock_aws
 
         self._mock = mock_aws(config=MOTO_CONFIG)
@@ -111,7 +122,10 @@ class LocalCloud:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()
+            if self._server_thread is not None:
+                self._server_thread.join()
+            self._server.server_close()
             self._server = None
         self.pollers.stop()
         self._ticking.clear()
@@ -141,12 +155,20 @@ class LocalCloud:
         self._ticker.start()
 
     def _start_server(self, port: int) -> None:
-        from moto.server import ThreadedMotoServer
+        """moto's server app over the same backends. Built here rather than with moto's `ThreadedMotoServer`,
+        which binds on its own thread and waits forever when the port is taken; here that is an OSError."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._server.start()
-        host, bound = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{bound}"
+        with socket.socket() as probe:  # werkzeug answers a taken port with sys.exit(1): find out first
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((SERVER_HOST, port))
+        app = DomainDispatcherApplication(create_backend_app)
+        server = make_server(SERVER_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._server = server
+        self._server_thread = threading.Thread(target=server.serve_forever, name="local-server", daemon=True)
+        self._server_thread.start()
+        self.endpoint_url = f"http://{SERVER_HOST}:{server.server_port}"
 
     # -- putting events --------------------------------------------------------------------------------------
 

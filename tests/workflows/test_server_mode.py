@@ -116,3 +116,16 @@ def wait_for_execution(endpoint: str, tmp_path: Path, machine_arn: str) -> dict[
             return dict(execution)
         time.sleep(0.2)
     raise AssertionError("the execution did not end within 60 s")
+
+
+def test_a_busy_port_is_one_clear_line_and_exit_1(
+    assembly_dir: Path, aws_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["local", "up", "--port", str(port), "--assembly", str(assembly_dir)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
