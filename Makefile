@@ -48,8 +48,9 @@ bootstrap: install
 deploy: install
 	$(BIN)/npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) --require-approval never
 
+# Start-up and workflows per second of the local runtime beside bare moto (bench/README.md); e.g. BENCH_ARGS=--json.
 bench: install
-	@echo "No benchmarks yet: they arrive with the local runtime (bench/)."
+	$(PY) -m bench.local_runtime $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -54,13 +54,15 @@ class Activity:
             return self._in_flight - sum(self._threads.values())
 
     @contextmanager
-    def busy(self, work: str) -> Iterator[None]:
-        """Counts the enclosed block as work in flight; an exception is recorded and re-raised."""
+    def busy(self, work: str, *, errors_are_failures: bool = True) -> Iterator[None]:
+        """Counts the enclosed block as work in flight; an exception is re-raised, and recorded as a failure
+        unless the caller uses exceptions as outcomes (moto's interpreter raises a failed task's error)."""
         self._begin()
         try:
             yield
         except BaseException as error:
-            self.record(work, error)
+            if errors_are_failures:
+                self.record(work, error)
             raise
         finally:
             self._end()

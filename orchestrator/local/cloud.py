@@ -39,7 +39,7 @@ from schemas.envelope import EventData
 
 SERVER_HOST = "127.0.0.1"  # server mode listens on loopback only
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
-_STABLE_POLLS = 3  # a system is still when this many polls in a row see no progress
+_STABLE_POLLS = 5  # a system is still when this many polls in a row (10 ms apart) see no progress
 
 
 class NotQuietError(TimeoutError):
@@ -238,18 +238,17 @@ class LocalCloud:
             first = failures[0]
             raise LocalCloudError(f"{len(failures)} background failure(s); first: {first.work}: {first.error!r}")
 
-    def _progress(self) -> tuple[int, ...]:
-        """A fingerprint that changes whenever anything in the system moves."""
-        backend = self._sfn_backend()
-        histories = 0
-        statuses = 0
-        for machine in backend.state_machines:
+    def _progress(self) -> tuple[object, ...]:
+        """A fingerprint that changes whenever anything in the system moves: work finished, invocations, and per
+        execution its status and the length of its history (an execution thread is not counted as work in flight,
+        so its history is how it shows it is moving)."""
+        executions = []
+        for machine in self._sfn_backend().state_machines:
             for execution in machine.executions:
-                statuses += hash(str(execution.exec_status)) % 1000
                 env = getattr(getattr(execution, "exec_worker", None), "env", None)  # None until it starts
-                if env is not None:
-                    histories += len(env.event_manager.get_event_history())
-        return (self.runtime.activity.finished, len(self.lambdas.invocations), histories, statuses)
+                events = len(env.event_manager.get_event_history()) if env is not None else 0
+                executions.append((str(execution.exec_status), events))
+        return (self.runtime.activity.finished, len(self.lambdas.invocations), tuple(executions))
 
     def _running_executions(self) -> list[str]:
         backend = self._sfn_backend()
@@ -283,11 +282,9 @@ class LocalCloud:
         """Every execution (described), oldest first; of one state machine when given."""
         sfn = self.client("stepfunctions")
         machines = [state_machine_arn] if state_machine_arn else self._state_machine_arns()
-        found = [
-            sfn.describe_execution(executionArn=e["executionArn"])
-            for arn in machines
-            for e in sfn.list_executions(stateMachineArn=arn)["executions"]
-        ]
+        paginator = sfn.get_paginator("list_executions")
+        pages = (page for arn in machines for page in paginator.paginate(stateMachineArn=arn))
+        found = [sfn.describe_execution(executionArn=e["executionArn"]) for page in pages for e in page["executions"]]
         return sorted(found, key=lambda e: e["startDate"])
 
     def _state_machine_arns(self) -> list[str]:

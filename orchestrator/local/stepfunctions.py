@@ -303,6 +303,26 @@ class StepFunctionsAdapter:
         _patch_interrupted_task_records_nothing(patches, m["execute_state"].ExecutionState)
         _patch_heartbeat_timeout_error(patches, m)
         patches.replace(m["responses"].StepFunctionResponse, "send_task_failure", _send_task_failure)
+        patches.wrap(m["models"].StepFunctionsParserBackend, "start_execution", _named_by_default)
+        self._patch_tasks_count_as_work(patches, m)
+
+    def _patch_tasks_count_as_work(self, patches: _Patches, m: Mapping[str, Any]) -> None:
+        """While a task calls its service (a Lambda, EventBridge, DynamoDB...), the execution is work in flight, so
+        `LocalCloud.wait_until_quiet` never takes a slow call (a client being built, a cold start) for stillness.
+        Only the call is counted: a `.waitForTaskToken` task waits for its token after it, as parked work."""
+        activity = self.runtime.activity
+
+        def counted(original: Callable[..., Any]) -> Callable[..., Any]:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                with activity.busy("step functions task", errors_are_failures=False):
+                    return original(*args, **kwargs)
+
+            return call
+
+        for service_class in _subclasses(m["state_task_service"].StateTaskService):
+            if "_eval_service_task" in vars(service_class):
+                patches.wrap(service_class, "_eval_service_task", counted)
+        patches.wrap(m["state_task_lambda"].StateTaskLambda, "_eval_execution", counted)
 
     def _started(self, execution: Any) -> None:
         with self._running_lock:
@@ -614,6 +634,26 @@ class _Patches:
             setattr(owner, name, original)
 
 
+def _subclasses(base: type) -> list[type]:
+    """Every class derived from `base`, however deep (moto's service tasks are imported by its task factory)."""
+    found: list[type] = []
+    subclass: type
+    for subclass in base.__subclasses__():
+        found += [subclass, *_subclasses(subclass)]
+    return found
+
+
+def _named_by_default(original: Callable[..., Any]) -> Callable[..., Any]:
+    """An unnamed StartExecution gets a UUID as AWS gives it. moto 5.2.5 names it "None" (parser/models.py:205),
+    and every later unnamed start of that state machine then collides with it: ExecutionAlreadyExists for another
+    input, or the earlier execution returned for the same one. EventBridge targets start executions unnamed."""
+
+    def start_execution(backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    return start_execution
+
+
 def _qualified(owner: Any) -> str:
     return str(getattr(owner, "__qualname__", None) or getattr(owner, "__name__", repr(owner)))
 
@@ -638,6 +678,10 @@ _MODULES: Final[dict[str, str]] = {
     "models": f"{_PARSER}.models",
     "execution": f"{_PARSER}.backend.execution",
     "responses": "moto.stepfunctions.responses",
+    "state_task_service": f"{_ASL}.component.state.exec.state_task.service.state_task_service",
+    # imports every service integration, so that all of them are subclasses of StateTaskService when patched
+    "state_task_service_factory": f"{_ASL}.component.state.exec.state_task.service.state_task_service_factory",
+    "state_task_lambda": f"{_ASL}.component.state.exec.state_task.state_task_lambda",
 }
 
 

@@ -147,3 +147,16 @@ def test_a_redelivered_completion_for_a_finished_task_is_dropped_not_poisoning_t
     callbacks_dlq = cloud.physical_id("AWS::SQS::Queue", "CallbacksDeadLetters")
     assert cloud.queue_depth(callbacks_dlq) == 0
     assert cloud.pollers.visible_messages() == 0
+
+
+def test_every_ticket_starts_its_own_execution(cloud: LocalCloud) -> None:
+    """EventBridge starts executions unnamed; each gets its own name (moto alone would name them all "None")."""
+    for number in range(3):
+        cloud.put_event(TicketSubmitted.model_validate(ticket(f"ticket-{number}")))
+    cloud.wait_until_quiet()
+
+    executions = cloud.executions()
+    assert [e["status"] for e in executions] == ["SUCCEEDED"] * 3
+    assert len({e["name"] for e in executions}) == 3
+    assert sorted(json.loads(e["output"])["ticket_id"] for e in executions) == ["ticket-0", "ticket-1", "ticket-2"]
+    assert [d for d in cloud.delivery.deliveries if d.outcome != "delivered"] == []
