@@ -33,6 +33,8 @@ class Activity:
         self._finished = 0
         self._threads: Counter[int] = Counter()  # the threads doing that work
         self.failures: list[Failure] = []
+        # Set when the runtime stops: no new work starts, and long waits (retry backoffs) should end early.
+        self.stopping = threading.Event()
 
     @property
     def in_flight(self) -> int:
@@ -67,9 +69,13 @@ class Activity:
         finally:
             self._end()
 
-    def submit(self, work: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Runs `function` on a background thread, counted in flight from now until it returns."""
+    def submit(self, work: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Runs `function` on a background thread, counted in flight from now until it returns. Once the runtime
+        is stopping, nothing new starts: returns False (the work is logged, not run)."""
         with self._cond:
+            if self.stopping.is_set():
+                logger.warning("local runtime stopping: %s not started", work)
+                return False
             self._in_flight += 1  # counted from now: a submitted piece of work is in flight before it starts
 
         def run() -> None:
@@ -83,6 +89,14 @@ class Activity:
                 self._end()
 
         threading.Thread(target=run, name=f"local-{work}", daemon=True).start()
+        return True
+
+    def stop(self, timeout: float) -> bool:
+        """Refuses new work, tells waits to end (`stopping`), and waits for work in flight to finish; False if
+        some was still running after `timeout` seconds."""
+        with self._cond:
+            self.stopping.set()
+        return self.wait_idle(timeout)
 
     def wait_idle(self, timeout: float) -> bool:
         """Waits (real time) until nothing is in flight; False if `timeout` passed first."""

@@ -43,6 +43,8 @@ class Clock:
         self._sleepers: dict[int, tuple[float, int]] = {}  # waiter id -> (deadline, thread id)
         self._timers: list[_Timer] = []
         self._ids = itertools.count()
+        # Where a failing timer's error goes when `fire_due_timers` is given no handler (the runtime records it).
+        self.on_timer_error: Callable[[BaseException], None] | None = None
 
     def now(self) -> float:
         """Seconds since the epoch, on this clock."""
@@ -108,17 +110,29 @@ class Clock:
             heapq.heappush(self._timers, timer)
         return timer
 
-    def fire_due_timers(self) -> int:
-        """Runs every timer whose deadline has passed, in deadline order; returns how many ran."""
+    def fire_due_timers(self, on_error: Callable[[BaseException], None] | None = None) -> int:
+        """Runs every timer whose deadline has passed, in deadline order; returns how many ran. A timer that
+        raises is handed to `on_error` (or re-raised without one) after the other due timers have run."""
         fired = 0
+        errors: list[BaseException] = []
         while True:
             with self._lock:
                 if not self._timers or self._timers[0].deadline > self.now():
-                    return fired
+                    break
                 timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
+            if timer.cancelled:
+                continue
+            try:
                 timer.action()
-                fired += 1
+            except Exception as error:  # noqa: BLE001 - one failing timer must not stop the others
+                errors.append(error)
+            fired += 1
+        handler = on_error or self.on_timer_error
+        for failure in errors:
+            if handler is None:
+                raise failure
+            handler(failure)
+        return fired
 
     def next_deadline(self) -> float | None:
         """The earliest moment a wait or timer is due, or None when nothing waits on the clock."""

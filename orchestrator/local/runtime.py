@@ -28,6 +28,10 @@ class Runtime:
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        # A retry or redelivery timer that fails is a defect of the runtime: recorded, surfaced, never lost.
+        self.clock.on_timer_error = lambda error: self.activity.record("clock timer", error)
+
     def client(self, service: str) -> Any:
         """A boto3 client of the current moto backend (creating clients is not thread-safe; using them is)."""
         with self._lock:

@@ -42,3 +42,15 @@ def test_a_busy_block_counts_while_it_runs_and_records_then_reraises_errors() ->
     assert activity.in_flight == 0
     assert activity.finished == 2
     assert [f.work for f in activity.failures] == ["poll"]
+
+
+def test_a_stopping_runtime_starts_no_new_work_and_waits_for_work_in_flight() -> None:
+    activity = Activity()
+    release = threading.Event()
+    assert activity.submit("delivery", release.wait)
+    threading.Timer(0.05, release.set).start()
+    assert activity.stop(timeout=5), "stop waits for the work in flight"
+    ran: list[str] = []
+    assert not activity.submit("late delivery", lambda: ran.append("ran"))
+    assert activity.wait_idle(1)
+    assert ran == [] and activity.stopping.is_set()

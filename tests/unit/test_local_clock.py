@@ -99,3 +99,19 @@ def test_timers_fire_in_deadline_order_once_due_and_not_when_cancelled() -> None
 def test_the_clock_never_moves_back() -> None:
     with pytest.raises(ValueError, match="only moves forward"):
         Clock().advance(-1)
+
+
+def test_a_failing_timer_does_not_stop_the_others_and_its_error_is_handed_on() -> None:
+    clock = Clock(now=FrozenTime())
+    fired: list[str] = []
+    errors: list[BaseException] = []
+    clock.on_timer_error = errors.append
+
+    def broken() -> None:
+        raise RuntimeError("queue gone")
+
+    clock.call_later(1, broken)
+    clock.call_later(2, lambda: fired.append("after the broken one"))
+    clock.advance(5)
+    assert fired == ["after the broken one"]
+    assert [str(e) for e in errors] == ["queue gone"]
