@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def local_up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
     from orchestrator.demo import synthesize
-    from orchestrator.local.cloud import LocalCloud
+    from orchestrator.local.cloud import LocalCloud, PortInUseError
 
     if synth or not (assembly / "manifest.json").exists():
         print(f"synthesizing stage {stage} into {assembly} ...", flush=True)
@@ -47,8 +47,8 @@ def local_up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> i
     try:
         cloud = LocalCloud.from_assembly(assembly, port=port)
         cloud.start()
-    except OSError as error:
-        print(f"orch: cannot listen on 127.0.0.1:{port}: {error.strerror}; pick another with --port", file=sys.stderr)
+    except PortInUseError as error:
+        print(f"orch: {error.strerror}; pick another port with --port", file=sys.stderr)
         return 1
     try:
         print(f"local runtime up at {cloud.endpoint_url} (bus {cloud.bus_name})")

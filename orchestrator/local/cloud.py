@@ -16,6 +16,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -37,13 +38,20 @@ from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas.envelope import EventData
 
+logger = logging.getLogger(__name__)
+
 SERVER_HOST = "127.0.0.1"  # server mode listens on loopback only
+STOP_SECONDS = 10.0  # how long `stop` lets work in flight finish
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
 _STABLE_POLLS = 5  # a system is still when this many polls in a row (10 ms apart) see no progress
 
 
 class NotQuietError(TimeoutError):
     """The system kept working past the timeout; the message says what was still busy."""
+
+
+class PortInUseError(OSError):
+    """Server mode cannot listen on the port asked for."""
 
 
 class LocalCloudError(RuntimeError):
@@ -56,6 +64,8 @@ class Stillness:
 
     waiting_executions: list[str]  # still RUNNING: each waits on something outside (a task token, the clock)
     clock_advanced_by: float  # seconds the clock was moved forward to get here
+    pending_messages: int  # in polled queues, waiting out a visibility timeout, a delay or a batching window
+    next_deadline_in: float | None  # seconds until the clock's next wait or timer is due (None: nothing waits)
 
 
 class LocalCloud:
@@ -121,6 +131,8 @@ class LocalCloud:
             self._start_server(self.port)
 
     def stop(self) -> None:
+        """Stops taking requests and polling, lets work in flight finish (new work is refused, retry waits end),
+        then stops the executions still running, restores moto and leaves it. Idempotent."""
         if self._server is not None:
             self._server.shutdown()
             if self._server_thread is not None:
@@ -128,9 +140,12 @@ class LocalCloud:
             self._server.server_close()
             self._server = None
         self.pollers.stop()
+        if not self.runtime.activity.stop(timeout=STOP_SECONDS):
+            logger.warning("local runtime: work still in flight after %s s: %s", STOP_SECONDS, self._busy_summary())
         self._ticking.clear()
         if self._ticker is not None:
             self._ticker.join()
+            self._ticker = None
         for adapter in reversed(self._patches()):
             adapter.uninstall()
         jsonata_engine.uninstall()
@@ -162,7 +177,10 @@ class LocalCloud:
 
         with socket.socket() as probe:  # werkzeug answers a taken port with sys.exit(1): find out first
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((SERVER_HOST, port))
+            try:
+                probe.bind((SERVER_HOST, port))
+            except OSError as error:
+                raise PortInUseError(error.errno, f"cannot listen on {SERVER_HOST}:{port}: {error.strerror}") from error
         app = DomainDispatcherApplication(create_backend_app)
         server = make_server(SERVER_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._server = server
@@ -195,10 +213,12 @@ class LocalCloud:
     # -- waiting ---------------------------------------------------------------------------------------------
 
     def wait_until_quiet(self, timeout: float = 60.0, *, advance_clock: bool = False) -> Stillness:
-        """Waits until nothing moves: no work in flight, no message waiting in a polled queue, no execution
-        progressing. Executions still RUNNING then wait on something outside the system (a task token) or on
-        the clock; with `advance_clock`, the clock jumps to the next deadline instead, until nothing waits on it.
-        Raises `LocalCloudError` when background work failed and `NotQuietError` after `timeout` seconds."""
+        """Waits until nothing moves: no work in flight, no message a poller can receive or is processing, no
+        execution progressing. What is left then waits on something outside the system (an execution on a task
+        token) or on the clock (Wait states, timeouts, retry backoffs, visibility timeouts, batching windows): the
+        returned `Stillness` says what. With `advance_clock`, the clock jumps to each next deadline instead, until
+        nothing waits on it. Raises `LocalCloudError` when background work failed, `NotQuietError` after
+        `timeout` seconds of real time."""
         clock = self.runtime.clock
         start_offset = clock.offset
         deadline = time.monotonic() + timeout
@@ -213,17 +233,23 @@ class LocalCloud:
                 if advance_clock and clock.next_deadline() is not None and clock.advance_to_next_deadline():
                     still = 0
                     continue
-                return Stillness(waiting, clock.offset - start_offset)
+                due = clock.next_deadline()
+                return Stillness(
+                    waiting,
+                    clock.offset - start_offset,
+                    self.pollers.pending_messages(),
+                    None if due is None else max(due - clock.now(), 0.0),
+                )
             time.sleep(0.01)
         raise NotQuietError(f"the local cloud was still busy after {timeout} s: {self._busy_summary()}")
 
     def _busy(self) -> bool:
         """Something is working now, rather than waiting on the clock: a thread of in-flight work that is not
-        sleeping on the clock, work submitted but not started, or a message a poller can receive."""
+        sleeping on the clock, work submitted but not started, or a message a poller can receive or is processing."""
         activity = self.runtime.activity
         if activity.unstarted() > 0 or activity.threads() - self.runtime.clock.sleeping_threads():
             return True
-        return self.pollers.visible_messages() > 0
+        return self.pollers.visible_messages() > 0 or self.pollers.working_messages() > 0
 
     def _busy_summary(self) -> str:
         return (

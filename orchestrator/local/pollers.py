@@ -40,13 +40,13 @@ import json
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orchestrator.local.activity import Failure
 from orchestrator.local.lambda_port import Invocation, LambdaPort
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
 from orchestrator.local.runtime import Runtime
@@ -105,6 +105,10 @@ class Pollers:
         # Receives and un-hiding timers share this lock; `_hidden` maps a message id to the timer for its receipt.
         self._lock = threading.RLock()
         self._hidden: dict[str, tuple[str, Any]] = {}  # message id -> (receipt, clock timer)
+        # Per mapping: messages received and not yet settled, and of those the ones waiting out a batching window
+        # (parked on the clock). Received messages are invisible in the queue, so this is how they count as work.
+        self._held: Counter[str] = Counter()
+        self._windowed: Counter[str] = Counter()
         self._records: list[BatchRecord] = []
 
     def creators(self) -> dict[str, Creator]:
@@ -248,14 +252,23 @@ class Pollers:
             except Exception as error:  # noqa: BLE001 - surfaced through the activity's failures
                 # A queue that cannot be read stays broken: say so once and stop, rather than fail every poll.
                 logger.error("local runtime: poller of %s stopped: %r", mapping.queue_arn, error, exc_info=error)
-                self._runtime.activity.failures.append(Failure(f"sqs poller {mapping.queue_arn}", error))
+                self._runtime.activity.record(f"sqs poller {mapping.queue_arn}", error)
                 return
             if not batch:
                 self._stop.wait(IDLE_SECONDS)
                 continue
             # An invoke that raised was recorded by `busy`, and its messages kept for redelivery: poll on.
-            with contextlib.suppress(Exception):
-                self._process(mapping, batch)
+            try:
+                with contextlib.suppress(Exception):
+                    self._process(mapping, batch)
+            finally:
+                with self._lock:
+                    self._held[mapping.uuid] -= len(batch)
+
+    def working_messages(self) -> int:
+        """Messages received by a poller and being processed now (not those waiting out a batching window)."""
+        with self._lock:
+            return sum(self._held.values()) - sum(self._windowed.values())
 
     def _gather(self, mapping: SqsMapping) -> list[_Received]:
         """A batch as Lambda gathers it: what one receive gives, or up to BatchSize within the batching window."""
@@ -269,12 +282,16 @@ class Pollers:
         timer = clock.call_later(mapping.batching_window, window_over.set)
         try:
             while len(batch) < mapping.batch_size and clock.now() < deadline and not self._stop.is_set():
+                with self._lock:
+                    self._windowed[mapping.uuid] = len(batch)
                 more = self._receive(mapping, mapping.batch_size - len(batch))
                 batch += more
                 if not more:
                     window_over.wait(IDLE_SECONDS)
         finally:
             timer.cancel()
+            with self._lock:
+                self._windowed[mapping.uuid] = 0
         return batch
 
     def _receive(self, mapping: SqsMapping, wanted: int) -> list[_Received]:
@@ -288,6 +305,7 @@ class Pollers:
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            self._held[mapping.uuid] += len(messages)
             for message in messages:
                 scheduled = self._hidden.pop(message["MessageId"], None)
                 if scheduled is not None:

@@ -4,6 +4,8 @@ dispatched by events carrying task tokens and resumed by their completion events
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,10 +146,10 @@ def test_a_redelivered_completion_for_a_finished_task_is_dropped_not_poisoning_t
     cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(completion["detail"])}])
     cloud.wait_until_quiet()
 
-    callbacks_dlq = cloud.physical_id("AWS::SQS::Queue", "CallbacksDeadLetters")
-    assert cloud.queue_depth(callbacks_dlq) == 0
-    assert cloud.pollers.visible_messages() == 0
-
+    (replayed,) = [r for r in cloud.pollers.records if "CallbacksConsumer" in r.function][-1:]
+    assert len(replayed.message_ids) == 1
+    assert (replayed.failed_ids, replayed.error) == ((), None), "the stale answer is consumed, not retried"
+    assert cloud.pollers.pending_messages() == 0
 
 def test_every_ticket_starts_its_own_execution(cloud: LocalCloud) -> None:
     """EventBridge starts executions unnamed; each gets its own name (moto alone would name them all "None")."""
@@ -160,3 +162,17 @@ def test_every_ticket_starts_its_own_execution(cloud: LocalCloud) -> None:
     assert len({e["name"] for e in executions}) == 3
     assert sorted(json.loads(e["output"])["ticket_id"] for e in executions) == ["ticket-0", "ticket-1", "ticket-2"]
     assert [d for d in cloud.delivery.deliveries if d.outcome != "delivered"] == []
+
+
+def test_a_cloud_stopped_mid_flight_leaves_nothing_running_for_the_next_one(
+    assembly_dir: Path, aws_credentials: None
+) -> None:
+    with LocalCloud.from_assembly(assembly_dir) as first:
+        for number in range(3):
+            first.put_event(TicketSubmitted.model_validate(ticket(f"ticket-left-{number}")))
+    assert [t.name for t in threading.enumerate() if t.name.startswith("local-")] == []
+
+    with LocalCloud.from_assembly(assembly_dir) as second:
+        execution = run_ticket(second)
+        assert execution["status"] == "SUCCEEDED"
+        assert second.runtime.activity.failures == []
