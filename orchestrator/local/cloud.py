@@ -294,8 +294,10 @@ class LocalCloud:
 
     def _provisioned(self, resource_type: str) -> Iterator[tuple[str, Provisioned]]:
         for stack in self.assembly.stacks():
+            created = self.resources.get(stack.name, {})
             for logical_id, _ in stack.resources(resource_type):
-                yield logical_id, self.resources[stack.name][logical_id]
+                if logical_id in created:  # not when its Condition was false
+                    yield logical_id, created[logical_id]
 
     def physical_id(self, resource_type: str, logical_id_prefix: str) -> str:
         """The physical id (`Ref`) of the one resource of `resource_type` whose logical id starts with the prefix."""

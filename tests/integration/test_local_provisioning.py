@@ -76,3 +76,25 @@ def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisio
     created = sum(len(stack) for stack in provisioner.resources.values()) - noticed
     assert created == 28, "bus, archive, 4 rules, 9 queues, 2 topics, 3 tables, 8 log groups"
     assert created + noticed == total
+
+
+def test_a_resource_whose_condition_is_false_is_not_created(tmp_path: Path, aws_credentials: None) -> None:
+    template = {
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+        "Resources": {
+            "Always": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "always"}},
+            "ProdOnly": {"Type": "AWS::SQS::Queue", "Condition": "IsProd", "Properties": {"QueueName": "prod-only"}},
+        },
+    }
+    (tmp_path / "Conditional.template.json").write_text(json.dumps(template))
+    stack = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Conditional.template.json"}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Conditional": stack}}))
+
+    with mock_aws():
+        provisioner = Provisioner(boto3.Session())
+        provisioner.provision(CloudAssembly(tmp_path))
+        urls = boto3.client("sqs").list_queues()["QueueUrls"]
+
+    assert [url.rsplit("/", 1)[1] for url in urls] == ["always"]
+    assert set(provisioner.resources["Conditional"]) == {"Always"}
