@@ -16,17 +16,19 @@ does, then:
   so a queue holds the event when PutEvents returns). moto's own `_send_to_sqs_queue` / `_send_to_cw_log_group` take a
   dict and parse its `time` as a number, so they cannot carry a constant `Input`, a string template or an ISO time;
 - archives, other buses and API destinations: handed back to moto's original method, one target at a time;
-- Step Functions state machines: StartExecution, on a background thread (EventBridge targets are asynchronous);
-- Lambda functions: `LambdaPort.invoke(arn, event, "RequestResponse")` on a background thread. A FunctionError or an
-  exception is a failed delivery. On AWS, EventBridge invokes asynchronously, so delivery succeeds once Lambda queues
-  the event, and a failing handler is retried by Lambda's own async retries and lands in the function's DLQ or
-  on-failure destination. Locally the target's RetryPolicy stands in for those retries, so a failing handler's event
-  ends in the rule target's DLQ, where a test or the demo can see and count it.
+- Lambda functions: `LambdaPort.invoke(arn, event, "Event")`, synchronously like a queue. As on AWS, EventBridge
+  invokes a function asynchronously: delivery succeeds once Lambda has queued the event, and what the handler does
+  with it is Lambda's business: a failing handler is retried by Lambda's own asynchronous handling (twice, 1 then
+  2 minutes later) and then lands in the function's dead-letter queue or on-failure destination. The rule target's
+  RetryPolicy and DeadLetterConfig only cover failing to hand the event over (an unknown function: NO_RESOURCE);
+- Step Functions state machines: StartExecution, on a background thread (EventBridge targets are asynchronous).
 
 A failed delivery is retried with exponential backoff and jitter on the runtime clock until the target's RetryPolicy
 is spent (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86400). A missing resource or missing
 permission is not retried, as on AWS. The event then goes to the target's DeadLetterConfig queue with the message
-attributes EventBridge sets, or is dropped. Every outcome is recorded in `Delivery.deliveries`.
+attributes EventBridge sets, or is dropped. Once the runtime stops (`Activity.stopping`), a delivery still waiting
+for a retry, or not yet started, is abandoned without reaching its target: it must not outlive the runtime and
+write into the next one's moto. Every outcome is recorded in `Delivery.deliveries`.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ from jsonpath_ng.parser import parse as parse_json_path
 from moto.events import models as events_models
 
 from orchestrator.local.jsonata_engine import MotoSeamError
-from orchestrator.local.lambda_port import Invocation, LambdaPort
+from orchestrator.local.lambda_port import LambdaPort
 from orchestrator.local.provision import Creator
+from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -66,10 +69,12 @@ BACKOFF_CAP_SECONDS: Final[float] = 300.0
 # EventBridge does not retry these: they fail the same way until someone changes the target.
 NOT_RETRIED: Final[frozenset[str]] = frozenset({"NO_RESOURCE", "NO_PERMISSIONS", "INVALID_JSON"})
 
-Outcome = Literal["delivered", "dead-lettered", "dropped"]
+# "abandoned": the runtime stopped before the event reached its target (it was neither delivered nor given up).
+Outcome = Literal["delivered", "dead-lettered", "dropped", "abandoned"]
 # "moto": archives, other buses, API destinations, and what moto cannot deliver to (it raises NotImplementedError).
 TargetKind = Literal["state-machine", "function", "queue", "log-group", "moto"]
-ASYNCHRONOUS_TARGETS: Final[frozenset[TargetKind]] = frozenset({"state-machine", "function"})
+# Lambda functions are not among them: handing an event to Lambda only queues it (InvocationType Event).
+ASYNCHRONOUS_TARGETS: Final[frozenset[TargetKind]] = frozenset({"state-machine"})
 
 
 @dataclass(frozen=True)
@@ -346,24 +351,27 @@ class Delivery:
         received_at = self._runtime.clock.now()
         for target in list(rule.targets):
             job = _Job(rule, target, event, moto_event, transform_input, received_at)
-            if target_kind(job.target_arn) in ASYNCHRONOUS_TARGETS:
-                self._runtime.activity.submit(job.work_name, self._deliver, job)
-            else:
+            if target_kind(job.target_arn) not in ASYNCHRONOUS_TARGETS:
                 self._deliver(job, may_wait=False)
+            elif not self._runtime.activity.submit(job.work_name, self._deliver, job):
+                self._record(job, 0, "abandoned")
 
     def _deliver(self, job: _Job, *, may_wait: bool = True) -> None:
         """The first attempt; on failure, the retries run on a background thread."""
+        if self._runtime.activity.stopping.is_set():
+            self._record(job, 0, "abandoned")
+            return
         failure = self._attempt(job)
         if failure is None:
             self._record(job, 1, "delivered")
         elif may_wait:
             self._retry(job, failure)
-        else:
-            self._runtime.activity.submit(job.work_name, self._retry, job, failure)
+        elif not self._runtime.activity.submit(job.work_name, self._retry, job, failure):
+            self._record(job, 1, "abandoned", failure)
 
     def _retry(self, job: _Job, failure: DeliveryFailure) -> None:
         """Retries after a failed first attempt, per the target's RetryPolicy, then gives the event up."""
-        clock = self._runtime.clock
+        clock, stopping = self._runtime.clock, self._runtime.activity.stopping
         policy = RetryPolicy.of(job.target)
         deadline = job.received_at + policy.maximum_event_age_seconds
         attempts = 1
@@ -374,7 +382,9 @@ class Delivery:
             if attempts > policy.maximum_retry_attempts:
                 self._give_up(job, attempts, failure, "MaximumRetryAttempts")
                 return
-            clock.sleep(min(self._backoff(attempts), deadline - clock.now()))
+            if clock.wait(stopping, min(self._backoff(attempts), deadline - clock.now())):
+                self._record(job, attempts, "abandoned", failure)  # the runtime stopped: no more attempts
+                return
             if clock.now() >= deadline:
                 self._give_up(job, attempts, failure, "MaximumEventAgeInSeconds")
                 return
@@ -481,15 +491,14 @@ class Delivery:
         return target_input(job.target, job.event, variables)
 
     def _invoke(self, job: _Job) -> None:
-        invocation = self._lambdas.invoke(job.target_arn, self._input(job).encode(), "RequestResponse")
-        if invocation.function_error or invocation.status_code >= 300:
-            raise DeliveryFailure("ERROR_FROM_TARGET", _function_error_message(invocation))
+        """Queues the event with Lambda, as EventBridge does: the delivery is done once Lambda accepts it (202).
+        A handler's failure is not seen here; Lambda's asynchronous retries and the function's DLQ deal with it.
+        Raises when the event cannot be queued (an unknown function is NO_RESOURCE, see `_classify`)."""
+        self._lambdas.invoke(job.target_arn, self._input(job).encode(), "Event")
 
     def _send_message(self, queue_arn: str, body: str, **extra: Any) -> None:
         sqs = self._runtime.client("sqs")
-        _, account, name = queue_arn.rsplit(":", 2)
-        queue_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        sqs.send_message(QueueUrl=queue_url, MessageBody=body, **extra)
+        sqs.send_message(QueueUrl=queue_url(sqs, queue_arn), MessageBody=body, **extra)
 
     def _put_log_event(self, job: _Job) -> None:
         logs = self._runtime.client("logs")
@@ -557,14 +566,3 @@ def _classify(error: Exception) -> DeliveryFailure:
     if isinstance(error, ClientError):
         return DeliveryFailure("SDK_CLIENT_ERROR", f"{code}: {message}")
     return DeliveryFailure("INTERNAL_ERROR", f"{code}: {message}")
-
-
-def _function_error_message(invocation: Invocation) -> str:
-    try:
-        body = json.loads(invocation.payload or b"null")
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("errorMessage"):
-        kind = body.get("errorType") or invocation.function_error or "Error"
-        return f"{kind}: {body['errorMessage']}"
-    return f"{invocation.function_error or 'Error'} (status {invocation.status_code})"

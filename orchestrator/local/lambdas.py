@@ -4,8 +4,11 @@ moto (with `use_docker: False`) stores functions but answers every invoke with t
 creates each `AWS::Lambda::Function` in moto (so `list_functions` / `get_function` work) and registers a
 `LocalFunction`; `install()` patches moto's invoke seam, `LambdaBackend.invoke` and `LambdaSimpleBackend.invoke`,
 so boto3 `lambda.invoke`, the Step Functions `lambda:invoke` task (it calls boto3 inside moto) and moto's own
-internal callers of that seam (SQS event-source mappings inside `send_message`, S3 notifications through
-EventBridge, Secrets Manager rotation) run the registered handler. Functions it does not know fall through to moto.
+internal callers of that seam (the S3 CreateBucket notification to rules in `moto/events/notifications.py`, Secrets
+Manager rotation) run the registered handler. Functions it does not know fall through to moto. The local runtime's
+other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery.py) and the SQS pollers
+(orchestrator/local/pollers.py), which detach moto's own SQS event-source mappings so that `send_message` no longer
+invokes through the seam.
 
 How a handler runs, as Lambda would run it:
 - Import: each function loads its own instance of its handler module (the file in its code folder, under a unique
@@ -25,6 +28,9 @@ How a handler runs, as Lambda would run it:
 - Asynchronous invocations (InvocationType Event) answer 202 at once and run as background work; a failed one is
   retried twice, 60 s then 120 s later on the clock, then sent to the function's dead-letter queue, as Lambda's
   asynchronous invocation does, or recorded in `discarded` when it has none.
+- Stopping: once the runtime stops (`Activity.stopping`), no handler runs any more. An invocation asked for then
+  raises `RuntimeStoppedError` (the seam answers Lambda's ServiceException), a queued asynchronous attempt that has
+  not begun is abandoned, and a due retry is not started: nothing outlives the runtime to run in the next one's moto.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from typing import Any, Final
 
 from orchestrator.local.jsonata_engine import MotoSeamError
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
+from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -123,6 +130,12 @@ class DiscardedEvent:
 
 class UnknownFunctionError(LookupError):
     """No function of that name or ARN is registered with the local Lambda runtime."""
+
+    code: Final = "ResourceNotFoundException"  # what Lambda's Invoke answers (EventBridge delivery reads it)
+
+
+class RuntimeStoppedError(RuntimeError):
+    """The local runtime has stopped: it runs no handler any more."""
 
 
 class InvalidRequestContentError(ValueError):
@@ -228,7 +241,10 @@ class LambdaRuntime:
     # -- invoking --------------------------------------------------------------------------------------------
 
     def invoke(self, function_name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse") -> Invocation:
-        """Invokes a registered function as Lambda's Invoke API does: RequestResponse, Event or DryRun."""
+        """Invokes a registered function as Lambda's Invoke API does: RequestResponse, Event or DryRun. Raises
+        `RuntimeStoppedError` once the runtime is stopping."""
+        if self.runtime.activity.stopping.is_set():
+            raise _stopped(function_name_or_arn)
         function = self.find(function_name_or_arn)
         if function is None:
             raise UnknownFunctionError(f"Function not found: {function_name_or_arn}")
@@ -239,7 +255,8 @@ class LambdaRuntime:
         if invocation_type == "DryRun":
             return Invocation(204, b"", None, request_id)
         if invocation_type == "Event":
-            self._submit_async(function, payload, request_id, attempt=1)
+            if not self._submit_async(function, payload, request_id, attempt=1):
+                raise _stopped(function.name)  # the activity refuses new work only once the runtime is stopping
             return Invocation(202, b"", None, request_id)
         return self._run(function, event, request_id, invocation_type)
 
@@ -251,47 +268,73 @@ class LambdaRuntime:
     def _run(
         self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int = 1
     ) -> Invocation:
-        clock = self.runtime.clock
+        """Runs the handler once, unless the runtime is stopping (then raises `RuntimeStoppedError`)."""
         with self.runtime.activity.busy(f"lambda {function.name}"), self._lock:
-            with self._environment(function):
-                started = clock.now()
-                try:
-                    handler = self._handler(function)
-                    started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
-                    context = LocalContext(
-                        function, request_id, self._log_streams[function.name], started + function.timeout, clock
-                    )
-                    payload, error_type = _marshal(handler(event, context), request_id)
-                except _InitError as error:
-                    payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
-                except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
-                    payload, error_type = _error_payload(type(error).__name__, str(error), request_id, _stack(error))
-                duration = clock.now() - started
-            if duration > function.timeout:
-                payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
-            self.invocations.append(
-                InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
-            )
+            # Checked under the lock: an invocation that waited there for another handler to finish may find the
+            # runtime stopping by then.
+            if self.runtime.activity.stopping.is_set():
+                outcome = None
+            else:
+                outcome = self._run_handler(function, event, request_id, invocation_type, attempt)
+        if outcome is None:
+            raise _stopped(function.name)  # outside `busy`: refusing to run is not a failure of the runtime
+        payload, error_type = outcome
         # 200 also for an asynchronous attempt: its 202 was answered when it was queued.
         return Invocation(200, payload, "Unhandled" if error_type else None, request_id)
 
-    def _submit_async(self, function: LocalFunction, payload: bytes, request_id: str, attempt: int) -> None:
+    def _run_handler(
+        self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int
+    ) -> tuple[bytes, str | None]:
+        """Runs the handler and records the run: its response payload and its error type (None: it succeeded)."""
+        clock = self.runtime.clock
+        with self._environment(function):
+            started = clock.now()
+            try:
+                handler = self._handler(function)
+                started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
+                context = LocalContext(
+                    function, request_id, self._log_streams[function.name], started + function.timeout, clock
+                )
+                payload, error_type = _marshal(handler(event, context), request_id)
+            except _InitError as error:
+                payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
+            except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
+                payload, error_type = _error_payload(type(error).__name__, str(error), request_id, _stack(error))
+            duration = clock.now() - started
+        if duration > function.timeout:
+            payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
+        self.invocations.append(
+            InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
+        )
+        return payload, error_type
+
+    def _submit_async(self, function: LocalFunction, payload: bytes, request_id: str, attempt: int) -> bool:
+        """Queues one attempt of an asynchronous invocation as background work; False when the runtime is stopping
+        and the activity refused it (and logged so)."""
+
         def attempt_once() -> None:
-            # Each attempt gets the event as it was sent, even if an earlier attempt changed its copy.
-            outcome = self._run(function, _parse_payload(payload), request_id, "Event", attempt)
+            try:
+                # Each attempt gets the event as it was sent, even if an earlier attempt changed its copy.
+                outcome = self._run(function, _parse_payload(payload), request_id, "Event", attempt)
+            except RuntimeStoppedError:
+                logger.warning("lambda %s: async event %s abandoned, the runtime stopped", function.name, request_id)
+                return
             if outcome.function_error is None:
                 return
             if attempt <= len(ASYNC_RETRY_DELAYS):
                 # A timer on the clock, not a sleeping thread: between attempts nothing is in flight, and the clock's
                 # next deadline says when the retry is due (so `advance` and `wait_until_quiet` can reach it).
-                self.runtime.clock.call_later(
-                    ASYNC_RETRY_DELAYS[attempt - 1],
-                    lambda: self._submit_async(function, payload, request_id, attempt + 1),
-                )
+                self.runtime.clock.call_later(ASYNC_RETRY_DELAYS[attempt - 1], retry)
                 return
             self._dead_letter(function, payload, outcome)
 
-        self.runtime.activity.submit(f"lambda {function.name} async {request_id} attempt {attempt}", attempt_once)
+        def retry() -> None:
+            # Due once the runtime is stopping, the retry is refused and the event abandoned with the runtime.
+            self._submit_async(function, payload, request_id, attempt + 1)
+
+        return self.runtime.activity.submit(
+            f"lambda {function.name} async {request_id} attempt {attempt}", attempt_once
+        )
 
     def _dead_letter(self, function: LocalFunction, payload: bytes, outcome: Invocation) -> None:
         failure = json.loads(outcome.payload)
@@ -313,10 +356,8 @@ class LambdaRuntime:
         if target.split(":")[2] == "sns":
             self.runtime.client("sns").publish(TopicArn=target, Message=body, MessageAttributes=attributes)
             return
-        _, _, _, _, account, queue_name = target.split(":", 5)
         sqs = self.runtime.client("sqs")
-        url = sqs.get_queue_url(QueueName=queue_name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+        sqs.send_message(QueueUrl=queue_url(sqs, target), MessageBody=body, MessageAttributes=attributes)
 
     # -- loading handlers and their environment --------------------------------------------------------------
 
@@ -443,12 +484,14 @@ class LambdaRuntime:
                 return original(backend, function_name, qualifier, body, headers, response_headers)
             payload = body.encode() if isinstance(body, str) else bytes(body or b"")
             invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+            from moto.awslambda.exceptions import LambdaClientError
+
             try:
                 invocation = self.invoke(function.name, payload, invocation_type)
             except InvalidRequestContentError as error:
-                from moto.awslambda.exceptions import LambdaClientError
-
                 raise LambdaClientError("InvalidRequestContentException", str(error)) from error
+            except RuntimeStoppedError as error:
+                raise LambdaClientError("ServiceException", str(error)) from error
             if invocation.function_error:
                 response_headers["x-amz-function-error"] = invocation.function_error
             response_headers["x-amz-executed-version"] = "$LATEST"
@@ -468,6 +511,10 @@ def _seam_classes() -> list[type]:
     except ImportError as error:
         raise MotoSeamError(f"moto's Lambda backends moved: {error}") from error
     return [LambdaBackend, LambdaSimpleBackend]
+
+
+def _stopped(function_name_or_arn: str) -> RuntimeStoppedError:
+    return RuntimeStoppedError(f"the local runtime has stopped: {function_name_or_arn} not invoked")
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -577,5 +624,6 @@ __all__ = [
     "LambdaRuntime",
     "LocalContext",
     "LocalFunction",
+    "RuntimeStoppedError",
     "UnknownFunctionError",
 ]

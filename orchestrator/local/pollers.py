@@ -49,6 +49,7 @@ from botocore.exceptions import ClientError
 
 from orchestrator.local.lambda_port import Invocation, LambdaPort
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
+from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -157,12 +158,11 @@ class Pollers:
                 f"cannot map {queue_arn} to {function}: {error}; the function must exist in moto's Lambda backend"
             ) from error
         _detach_from_moto_queue(queue_arn, created["UUID"])
-        _, _, _, _, account, queue_name = queue_arn.split(":", 5)
-        url = self._runtime.client("sqs").get_queue_url(QueueName=queue_name, QueueOwnerAWSAccountId=account)
+        url = queue_url(self._runtime.client("sqs"), queue_arn)
         mapping = SqsMapping(
             created["UUID"],
             queue_arn,
-            url["QueueUrl"],
+            url,
             function,
             batch_size,
             batching_window,

@@ -6,16 +6,20 @@ import datetime
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events import models as events_models
 
 from orchestrator.local.clock import Clock
 from orchestrator.local.delivery import Delivery
+from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, LocalFunction
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 
 ACCOUNT = "123456789012"
@@ -34,6 +38,8 @@ ORDER_PLACED = {
     "EventBusName": BUS,
 }
 PATTERN = {"source": ["shop.orders"]}
+SAMPLES = Path(__file__).parent / "local_lambda_samples"  # handlers for the real LambdaRuntime
+WAIT = 10.0  # real seconds a test waits for background work before it fails
 
 
 # --- fakes and fixtures --------------------------------------------------------------------------------------------
@@ -56,27 +62,28 @@ class Call:
 
 @dataclass
 class RecordingLambdas:
-    """A LambdaPort whose handler fails its first `failures` invocations (-1: always), recording every call."""
+    """A LambdaPort that queues every event it is handed (202), except that Lambda throttles its first `throttled`
+    invocations (-1: all of them), which raise TooManyRequestsException. Every call is recorded."""
 
     clock: Clock
-    failures: int = 0
+    throttled: int = 0
     calls: list[Call] = field(default_factory=list)
 
     def invoke(
         self, function_name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse"
     ) -> FakeInvocation:
         self.calls.append(Call(function_name_or_arn, json.loads(payload), invocation_type, self.clock.now()))
-        if self.failures < 0 or len(self.calls) <= self.failures:
-            error = {"errorMessage": "payment service down", "errorType": "RuntimeError"}
-            return FakeInvocation(200, json.dumps(error).encode(), "Unhandled")
-        return FakeInvocation(200, b'{"ok": true}')
+        if self.throttled < 0 or len(self.calls) <= self.throttled:
+            error = {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 429}}, "Invoke")
+        return FakeInvocation(202, b"")
 
 
 @dataclass
 class Cloud:
     runtime: Runtime
     delivery: Delivery
-    lambdas: RecordingLambdas
+    lambdas: Any  # RecordingLambdas, or the real LambdaRuntime
     events: Any
     sqs: Any
     sfn: Any
@@ -112,20 +119,24 @@ class Cloud:
         event_id: str = response["Entries"][0]["EventId"]
         return event_id
 
-    def settle(self, real_seconds: float = 10.0) -> None:
-        """Waits until no delivery is in flight, jumping the clock over every retry's backoff."""
-        give_up_at = time.monotonic() + real_seconds
-        while not self.runtime.activity.wait_idle(0.02):
-            self.runtime.clock.advance_to_next_deadline()
+    def settle(self) -> None:
+        """Waits until nothing is in flight or due on the clock, jumping the clock to every retry's deadline
+        (EventBridge's backoffs and Lambda's asynchronous retries)."""
+        give_up_at = time.monotonic() + WAIT
+        clock = self.runtime.clock
+        while not (self.runtime.activity.wait_idle(0.02) and clock.next_deadline() is None):
+            clock.advance_to_next_deadline()
             assert time.monotonic() < give_up_at, "deliveries still in flight"
         assert self.runtime.activity.failures == []
 
 
-@pytest.fixture
-def cloud(aws_credentials: None) -> Iterator[Cloud]:
+@contextmanager
+def local_cloud(make_lambdas: Callable[[Runtime], Any]) -> Iterator[Cloud]:
     with mock_aws(config=MOTO_CONFIG):
-        runtime = Runtime()
-        lambdas = RecordingLambdas(runtime.clock)
+        # Frozen: only `advance` moves the clock, so no wait ends by itself while a test looks.
+        frozen = time.time()
+        runtime = Runtime(clock=Clock(now=lambda: frozen))
+        lambdas = make_lambdas(runtime)
         delivery = Delivery(runtime, lambdas, rng=random.Random(7))
         delivery.install()
         events = runtime.client("events")
@@ -134,6 +145,20 @@ def cloud(aws_credentials: None) -> Iterator[Cloud]:
             yield Cloud(runtime, delivery, lambdas, events, runtime.client("sqs"), runtime.client("stepfunctions"))
         finally:
             delivery.uninstall()
+
+
+@pytest.fixture
+def cloud(aws_credentials: None) -> Iterator[Cloud]:
+    """Delivery to a recording fake of Lambda."""
+    with local_cloud(lambda runtime: RecordingLambdas(runtime.clock)) as built:
+        yield built
+
+
+@pytest.fixture
+def with_lambda(aws_credentials: None) -> Iterator[Cloud]:
+    """Delivery to the real local Lambda runtime, which knows no function until a test registers one."""
+    with local_cloud(LambdaRuntime) as built:
+        yield built
 
 
 def expected_event(event_id: str) -> dict[str, Any]:
@@ -251,23 +276,69 @@ def test_missing_state_machine_is_not_retried_and_dropped_without_a_dead_letter_
 # --- Lambda targets --------------------------------------------------------------------------------------------------
 
 
-def test_lambda_target_is_handed_the_event(cloud: Cloud) -> None:
+def test_lambda_target_is_handed_the_event_to_queue_for_an_asynchronous_invocation(cloud: Cloud) -> None:
     cloud.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN})
 
     event_id = cloud.put()
-    cloud.settle()
 
+    # handed over before PutEvents returns, as a queue gets its message; the handler runs later, in the background
     (call,) = cloud.lambdas.calls
-    assert (call.function, call.event, call.invocation_type) == (
-        FUNCTION_ARN,
-        expected_event(event_id),
-        "RequestResponse",
-    )
-    assert [r.outcome for r in cloud.delivery.deliveries] == ["delivered"]
+    assert (call.function, call.event, call.invocation_type) == (FUNCTION_ARN, expected_event(event_id), "Event")
+    assert [(r.outcome, r.attempts) for r in cloud.delivery.deliveries] == [("delivered", 1)]
 
 
-def test_failing_lambda_is_retried_with_backoff_then_dead_lettered_with_eventbridge_attributes(cloud: Cloud) -> None:
-    cloud.lambdas.failures = -1
+def test_a_raising_handler_behind_a_rule_is_retried_by_lambda_then_lands_in_the_functions_dlq(
+    with_lambda: Cloud,
+) -> None:
+    function_dlq_url, function_dlq_arn = with_lambda.queue("function-dlq")
+    target_dlq_url, target_dlq_arn = with_lambda.queue("target-dlq")
+    function = LocalFunction("handle-order", FUNCTION_ARN, "handlers.fail", SAMPLES, dead_letter_arn=function_dlq_arn)
+    with_lambda.lambdas.register(function)
+    target = {"RetryPolicy": {"MaximumRetryAttempts": 2}, "DeadLetterConfig": {"Arn": target_dlq_arn}}
+    with_lambda.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, **target})
+
+    event_id = with_lambda.put()
+    with_lambda.settle()
+
+    runs = with_lambda.lambdas.invocations
+    assert [(r.invocation_type, r.attempt, r.error_type) for r in runs] == [
+        ("Event", 1, "ValueError"),
+        ("Event", 2, "ValueError"),
+        ("Event", 3, "ValueError"),
+    ], "the first attempt and Lambda's two asynchronous retries, not the rule target's retry policy"
+    gaps = [later.started_at - earlier.started_at for earlier, later in zip(runs, runs[1:], strict=False)]
+    assert all(gap >= delay for gap, delay in zip(gaps, ASYNC_RETRY_DELAYS, strict=True)), "Lambda's retry delays"
+    (dead,) = with_lambda.messages(function_dlq_url)
+    assert json.loads(dead["Body"]) == expected_event(event_id)
+    assert attributes(dead)["ErrorMessage"] == f"cannot handle {event_id}"
+    assert with_lambda.messages(target_dlq_url) == [], "EventBridge handed the event over: its delivery succeeded"
+    assert [(r.outcome, r.attempts) for r in with_lambda.delivery.deliveries] == [("delivered", 1)]
+
+
+def test_an_unknown_function_is_not_retried_and_goes_to_the_rule_targets_dlq(with_lambda: Cloud) -> None:
+    dlq_url, dlq_arn = with_lambda.queue("handle-dlq")
+    rule_arn = with_lambda.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, "DeadLetterConfig": {"Arn": dlq_arn}})
+
+    event_id = with_lambda.put()
+    with_lambda.settle()
+
+    (dead,) = with_lambda.messages(dlq_url)
+    assert json.loads(dead["Body"]) == expected_event(event_id)
+    assert attributes(dead) == {
+        "RULE_ARN": rule_arn,
+        "TARGET_ARN": FUNCTION_ARN,
+        "ERROR_CODE": "NO_RESOURCE",
+        "ERROR_MESSAGE": f"ResourceNotFoundException: Function not found: {FUNCTION_ARN}",
+        "RETRY_ATTEMPTS": "0",
+    }
+    (record,) = with_lambda.delivery.deliveries
+    assert (record.outcome, record.attempts, record.error_code) == ("dead-lettered", 1, "NO_RESOURCE")
+
+
+def test_a_throttled_lambda_is_retried_with_backoff_then_dead_lettered_with_eventbridge_attributes(
+    cloud: Cloud,
+) -> None:
+    cloud.lambdas.throttled = -1
     dlq_url, dlq_arn = cloud.queue("handle-dlq")
     retry = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
     rule_arn = cloud.rule(
@@ -285,17 +356,17 @@ def test_failing_lambda_is_retried_with_backoff_then_dead_lettered_with_eventbri
     assert attributes(dead) == {
         "RULE_ARN": rule_arn,
         "TARGET_ARN": FUNCTION_ARN,
-        "ERROR_CODE": "ERROR_FROM_TARGET",
-        "ERROR_MESSAGE": "RuntimeError: payment service down",
+        "ERROR_CODE": "THROTTLING",
+        "ERROR_MESSAGE": "TooManyRequestsException: Rate exceeded",
         "RETRY_ATTEMPTS": "2",
         "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
     }
     (record,) = cloud.delivery.deliveries
-    assert (record.outcome, record.attempts, record.error_code) == ("dead-lettered", 3, "ERROR_FROM_TARGET")
+    assert (record.outcome, record.attempts, record.error_code) == ("dead-lettered", 3, "THROTTLING")
 
 
-def test_lambda_that_fails_once_is_delivered_on_the_retry(cloud: Cloud) -> None:
-    cloud.lambdas.failures = 1
+def test_lambda_throttled_once_is_delivered_on_the_retry(cloud: Cloud) -> None:
+    cloud.lambdas.throttled = 1
     dlq_url, dlq_arn = cloud.queue("handle-dlq")
     cloud.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, "DeadLetterConfig": {"Arn": dlq_arn}})
 
@@ -308,7 +379,7 @@ def test_lambda_that_fails_once_is_delivered_on_the_retry(cloud: Cloud) -> None:
 
 
 def test_retries_stop_when_the_event_is_older_than_its_maximum_age(cloud: Cloud) -> None:
-    cloud.lambdas.failures = -1
+    cloud.lambdas.throttled = -1
     dlq_url, dlq_arn = cloud.queue("handle-dlq")
     retry = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 60}
     cloud.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, "RetryPolicy": retry, "DeadLetterConfig": {"Arn": dlq_arn}})
@@ -325,6 +396,30 @@ def test_retries_stop_when_the_event_is_older_than_its_maximum_age(cloud: Cloud)
     assert attributes(dead)["RETRY_ATTEMPTS"] == str(len(calls) - 1)
     (record,) = cloud.delivery.deliveries
     assert (record.outcome, record.attempts) == ("dead-lettered", len(calls))
+
+
+def test_stopping_the_runtime_ends_a_delivery_waiting_to_retry_without_another_attempt(cloud: Cloud) -> None:
+    cloud.lambdas.throttled = -1
+    dlq_url, dlq_arn = cloud.queue("handle-dlq")
+    cloud.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, "DeadLetterConfig": {"Arn": dlq_arn}})
+    clock, activity = cloud.runtime.clock, cloud.runtime.activity
+    cloud.put()
+    give_up_at = time.monotonic() + WAIT
+    while not clock.sleeping_threads():  # the retry thread waits out its backoff, which the frozen clock never ends
+        assert time.monotonic() < give_up_at, "no delivery waits to retry"
+        time.sleep(0.01)
+
+    assert activity.stop(timeout=WAIT), "the waiting delivery ended when the runtime stopped"
+    clock.advance(hours=1)
+    cloud.put()
+
+    assert len(cloud.lambdas.calls) == 1, "no attempt after the runtime stopped"
+    assert cloud.messages(dlq_url) == [], "abandoned, not given up"
+    assert [(r.outcome, r.attempts, r.error_code) for r in cloud.delivery.deliveries] == [
+        ("abandoned", 1, "THROTTLING"),
+        ("abandoned", 0, None),
+    ]
+    assert activity.failures == []
 
 
 # --- rules, matching and moto's own targets ---------------------------------------------------------------------------

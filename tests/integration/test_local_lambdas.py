@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from orchestrator.assembly import CloudAssembly
-from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime
+from orchestrator.local.clock import Clock
+from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, RuntimeStoppedError
 from orchestrator.local.provision import Provisioned, Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from tests.builders import delivered_event, sample_event
@@ -70,7 +71,10 @@ def _state_machine_arn(p: Provisioner, logical_id: str, props: dict[str, Any]) -
 
 def _local(directory: Path) -> Iterator[Local]:
     with mock_aws(config=MOTO_CONFIG):
-        runtime = Runtime(session=boto3.Session())
+        # Frozen: only `advance` (a test's, or a handler's through clock_hook) moves the clock, so a deadline
+        # is never reached by real time passing while a slow machine runs the test.
+        frozen = time.time()
+        runtime = Runtime(clock=Clock(now=lambda: frozen), session=boto3.Session())
         lambdas = LambdaRuntime(runtime)
         lambdas.install()
         clock_hook.CLOCK = runtime.clock
@@ -302,6 +306,23 @@ def test_an_async_failure_without_a_dead_letter_queue_is_recorded_as_discarded(s
     (discarded,) = samples.lambdas.discarded
     assert (discarded.function_name, discarded.error_type) == ("lost", "ValueError")
     assert json.loads(discarded.payload) == {"id": "evt-3"}
+
+
+def test_once_the_runtime_stops_no_handler_runs_neither_a_due_retry_nor_a_new_invocation(samples: Local) -> None:
+    samples.invoke("failing", {"id": "evt-7"}, "Event")
+    samples.settle()
+    activity = samples.runtime.activity
+    assert activity.stop(WAIT)
+
+    samples.runtime.clock.advance(ASYNC_RETRY_DELAYS[0])  # the retry's timer fires, and starts nothing
+    with pytest.raises(ClientError, match="ServiceException"):
+        samples.invoke("greeter-a", {})
+    with pytest.raises(RuntimeStoppedError):
+        samples.lambdas.invoke("failing", b"{}", "Event")
+
+    assert samples.attempts("failing") == ["ValueError"] and samples.attempts("greeter-a") == []
+    assert samples.messages("samples-dlq") == [] and samples.lambdas.discarded == []
+    assert activity.failures == [] and activity.in_flight == 0
 
 
 # -- moto's other callers ------------------------------------------------------------------------------------
