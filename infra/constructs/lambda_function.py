@@ -7,6 +7,7 @@ from pathlib import Path
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -53,6 +54,7 @@ class PythonFunction(Construct):
         service: str,
         description: str,
         environment: dict[str, str] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -73,6 +75,7 @@ class PythonFunction(Construct):
             timeout=Duration.seconds(config.functions.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            dead_letter_queue=dead_letter_queue,
             layers=[_shared_layer(scope, config.powertools_version)],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,

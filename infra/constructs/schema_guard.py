@@ -25,6 +25,11 @@ class SchemaGuard(Construct):
         self.quarantine = AlarmedQueue(
             self, "Quarantine", config=config, alerts=alerts, threshold=config.alarms.quarantine_depth
         )
+        # Where an event goes when the validator itself keeps failing on it (EventBridge invokes it asynchronously:
+        # Lambda retries twice, then this queue). The rule target's DLQ only covers failing to hand the event over.
+        self.failures = AlarmedQueue(
+            self, "ValidatorFailures", config=config, alerts=alerts, threshold=config.alarms.dead_letter_depth
+        )
         self.function = PythonFunction(
             self,
             "Validator",
@@ -33,6 +38,7 @@ class SchemaGuard(Construct):
             service="schema-guard",
             description="Validates every event on the bus; quarantines the invalid ones with the reason",
             environment={"QUARANTINE_QUEUE_URL": self.quarantine.queue.queue_url},
+            dead_letter_queue=self.failures.queue,
         ).function
         self.quarantine.queue.grant_send_messages(self.function)
         self.rule = events.Rule(

@@ -64,12 +64,16 @@ def test_schema_guard_rule_catches_every_event_not_from_an_aws_service(templates
     assert function["Handler"] == "functions.schema_guard.handler.handler"
     quarantine = logical_id(function["Environment"]["Variables"]["QUARANTINE_QUEUE_URL"])
     assert plane["Resources"][quarantine]["Type"] == "AWS::SQS::Queue"
+    # An event the validator keeps failing on (after Lambda's asynchronous retries) is kept, not dropped.
+    failures = logical_id(function["DeadLetterConfig"]["TargetArn"])
+    assert plane["Resources"][failures]["Type"] == "AWS::SQS::Queue"
+    assert failures not in (quarantine, logical_id(target["DeadLetterConfig"]["Arn"]))
 
 
 def test_quarantine_and_dead_letter_queues_are_encrypted_and_alarmed(templates: dict[str, Any]) -> None:
     plane = templates["EventPlane"]
     queues = resources(plane, "AWS::SQS::Queue")
-    assert len(queues) == 2, "quarantine + the guard target's DLQ"
+    assert len(queues) == 3, "quarantine, the guard target's DLQ, the validator function's DLQ"
     alarmed = {
         logical_id(dimension["Value"])
         for alarm in resources(plane, "AWS::CloudWatch::Alarm").values()

@@ -74,7 +74,7 @@ def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisio
     total = sum(len(s.template["Resources"]) for s in CloudAssembly(assembly_dir).stacks())
     noticed = sum(provisioner.notice.skipped.values()) + sum(provisioner.notice.unsupported.values())
     created = sum(len(stack) for stack in provisioner.resources.values()) - noticed
-    assert created == 28, "bus, archive, 4 rules, 9 queues, 2 topics, 3 tables, 8 log groups"
+    assert created == 29, "bus, archive, 4 rules, 10 queues, 2 topics, 3 tables, 8 log groups"
     assert created + noticed == total
 
 
