@@ -70,6 +70,28 @@ class AgentPipeline(_Strict):
         return self
 
 
+class SagaRetry(_Strict):
+    """A Retry of the order saga: the first interval, how many attempts, and the longest wait between two (the
+    interval doubles each attempt, with full jitter)."""
+
+    interval_seconds: int = Field(ge=1, le=3600)
+    max_attempts: int = Field(ge=0, le=99_999_999)
+    max_delay_seconds: int = Field(ge=1, le=31_622_400)
+
+    @model_validator(mode="after")
+    def _delay_at_least_interval(self) -> SagaRetry:
+        if self.max_delay_seconds < self.interval_seconds:
+            raise ValueError("max_delay_seconds must be at least interval_seconds")
+        return self
+
+
+class OrderSaga(_Strict):
+    """The order saga: retries of its steps' transient failures, and of its compensations before they escalate."""
+
+    transient_retry: SagaRetry
+    compensation_retry: SagaRetry
+
+
 class StageConfig(_Strict):
     stage: str
     bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,256}$")]
@@ -84,6 +106,7 @@ class StageConfig(_Strict):
     functions: Functions
     consumers: Consumers
     agent_pipeline: AgentPipeline
+    order_saga: OrderSaga
     powertools_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 
     @property

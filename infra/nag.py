@@ -42,6 +42,12 @@ _ACKNOWLEDGED: list[tuple[str, str, str]] = [
         "This queue is a dead-letter queue: the end of the line, watched by an alarm.",
     ),
     (
+        "Escalations/Queue",
+        "AwsSolutions-SQS3",
+        "The order saga's escalations are where a compensation that kept failing ends, watched by an alarm for a "
+        "person to finish it; a further DLQ would hide them.",
+    ),
+    (
         "Quarantine/Queue",
         "AwsSolutions-SQS3",
         "The quarantine is where invalid events end, watched by an alarm; a further DLQ would hide them.",

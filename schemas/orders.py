@@ -1,4 +1,11 @@
-"""The order saga's events. Amounts are integers in minor units (cents) so no float ever touches money."""
+"""The order saga's events. Amounts are integers in minor units (cents) so no float ever touches money.
+
+The saga (`state_machines/order_saga.asl.json`) starts on `OrderPlaced` and ends with `OrderCompleted` or
+`OrderCancelled`; a compensation that keeps failing raises `OrderCompensationEscalated` for a person to finish it.
+`payment_method` and `shipping_option` are tokens the payment gateway and the shipping service understand; the
+shipped sandbox ones give test tokens fixed outcomes (see functions/payments/gateway.py, functions/shipping/logic.py),
+as payment providers' test cards do.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from schemas.envelope import EventData, Identifier, NonEmptyStr
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 OrderStep = Literal["inventory", "payment", "shipping"]
+Compensation = Literal["release_inventory", "refund_payment"]
+ErrorCause = Annotated[str, StringConstraints(max_length=4096)]
 
 ORDERS_SOURCE = "shop.orders"
 
@@ -32,6 +41,8 @@ class OrderPlaced(EventData):
     items: list[OrderItem] = Field(min_length=1, max_length=100)
     currency: Currency
     total_cents: int = Field(ge=0)
+    payment_method: Identifier = Field(default="card", description="Token of the payment method to charge.")
+    shipping_option: Identifier = Field(default="standard", description="How the customer wants it shipped.")
 
 
 class InventoryReserved(EventData):
@@ -85,6 +96,24 @@ class OrderCancelled(EventData):
     reason: NonEmptyStr
     failed_step: OrderStep
     compensated_steps: list[OrderStep] = Field(default_factory=list, description="In the order they were undone.")
+    escalated_steps: list[OrderStep] = Field(
+        default_factory=list, description="Steps whose undoing kept failing and was escalated to a person."
+    )
+
+
+class OrderCompensationEscalated(EventData):
+    DETAIL_TYPE: ClassVar[str] = "OrderCompensationEscalated"
+    SOURCE: ClassVar[str] = ORDERS_SOURCE
+    DESCRIPTION: ClassVar[str] = (
+        "A compensation of the order saga failed every retry: a person must finish it (an alarm watches for these)."
+    )
+
+    order_id: Identifier
+    step: OrderStep = Field(description="The step that could not be undone.")
+    compensation: Compensation
+    error: NonEmptyStr = Field(description="The compensation's last error.")
+    cause: ErrorCause = ""
+    failed_step: OrderStep = Field(description="The step whose failure started the compensations.")
 
 
 ORDER_EVENTS: tuple[type[EventData], ...] = (
@@ -94,4 +123,5 @@ ORDER_EVENTS: tuple[type[EventData], ...] = (
     OrderShipped,
     OrderCompleted,
     OrderCancelled,
+    OrderCompensationEscalated,
 )

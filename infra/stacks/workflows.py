@@ -1,4 +1,5 @@
-"""Workflows: the state machines started by events, and the agent consumers that do their dispatched work.
+"""Workflows: the state machines started by events (the agent pipeline, the order saga), and the agent consumers
+that do their dispatched work.
 
 Agents and the callback are shared by every workflow that dispatches agent tasks: each such workflow grants the
 agents heartbeats on its tasks and the callback the answers to them (`_serve`). The agent protocol's events:
@@ -20,6 +21,7 @@ from infra.config import StageConfig
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
+from infra.constructs.order_saga import OrderSaga
 
 WORKFLOWS_SOURCE = "orchestrator.workflows"
 AGENTS_SOURCE = "orchestrator.agents"
@@ -60,6 +62,9 @@ class WorkflowsStack(Stack):
         self.agent_pipeline = AgentPipeline(self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts)
         self._serve(self.agent_pipeline.state_machine)
         CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)
+        self.order_saga = OrderSaga(self, "OrderSaga", config=config, bus=bus, alerts=self.alerts)
+        CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
+        CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
         CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)
         CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
 

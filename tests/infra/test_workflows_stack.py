@@ -15,7 +15,7 @@ from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.agent_pipeline import with_numbers
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
 from schemas.support import TicketResolved, TicketSubmitted
-from tests.infra.helpers import logical_id, only, resources
+from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")
 
@@ -43,8 +43,19 @@ def _rule(template: dict[str, Any], detail_types: list[str]) -> dict[str, Any]:
     return rule
 
 
+def _pipeline_id(template: dict[str, Any]) -> str:
+    """The agent pipeline's state machine (the order saga's has tests/infra/test_order_saga_stack.py)."""
+    (found,) = [k for k in resources(template, "AWS::StepFunctions::StateMachine") if k.startswith("AgentPipeline")]
+    return found
+
+
+def _pipeline(template: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][_pipeline_id(template)]["Properties"]
+    return properties
+
+
 def _definition(template: dict[str, Any]) -> dict[str, Any]:
-    definition: dict[str, Any] = json.loads(only(template, "AWS::StepFunctions::StateMachine")["DefinitionString"])
+    definition: dict[str, Any] = json.loads(_pipeline(template)["DefinitionString"])
     return definition
 
 
@@ -128,13 +139,13 @@ def test_every_queue_but_the_consumers_own_is_a_dead_letter_queue_with_an_alarm(
     assert len(consumed) == 2, "the agents' and the callback's queues"
     assert alarmed == set(queues) - consumed
     assert drained <= alarmed
-    assert len(alarmed) == 5, "two redrive DLQs, three rule-target DLQs"
+    assert len(alarmed) == 8, "two redrive DLQs, five rule-target DLQs, the order saga's escalations"
 
 
 def test_the_state_machine_is_the_asl_file_with_the_stages_numbers_and_every_placeholder_substituted(
     workflows: dict[str, Any],
 ) -> None:
-    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    machine = _pipeline(workflows)
     text = machine["DefinitionString"]
     definition = json.loads(text)
     dispatch = definition["States"]["Specialists"]["ItemProcessor"]["States"]["Dispatch"]
@@ -186,7 +197,7 @@ def test_an_agents_failure_or_silence_is_caught_and_transient_lambda_errors_are_
 
 
 def test_the_state_machine_logs_all_with_execution_data_and_is_traced(workflows: dict[str, Any]) -> None:
-    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    machine = _pipeline(workflows)
     logging = machine["LoggingConfiguration"]
 
     assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
@@ -200,7 +211,7 @@ def test_the_state_machine_logs_all_with_execution_data_and_is_traced(workflows:
 def test_the_state_machine_may_invoke_its_two_functions_and_put_events_on_the_bus_only(
     workflows: dict[str, Any],
 ) -> None:
-    machine = only(workflows, "AWS::StepFunctions::StateMachine")
+    machine = _pipeline(workflows)
     statements = _statements(workflows, logical_id(machine["RoleArn"]))
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
 
@@ -228,7 +239,7 @@ def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
 ) -> None:
     function = workflows["Resources"][_function_id(workflows, handler)]["Properties"]
     statements = _statements(workflows, logical_id(function["Role"]))
-    machine_id = next(iter(resources(workflows, "AWS::StepFunctions::StateMachine")))
+    machine_id = _pipeline_id(workflows)
     actions: set[str] = set()
     for statement in statements:
         for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
@@ -266,7 +277,7 @@ def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
 
 def test_cfn_lint_checks_the_definition_itself(workflows: dict[str, Any]) -> None:
     broken = json.loads(json.dumps(workflows))
-    machine = next(iter(resources(broken, "AWS::StepFunctions::StateMachine").values()))
+    machine = broken["Resources"][_pipeline_id(broken)]
     definition = json.loads(machine["Properties"]["DefinitionString"])
     definition["States"]["Synthesis"]["Type"] = "Teleport"
     machine["Properties"]["DefinitionString"] = json.dumps(definition)

@@ -28,6 +28,7 @@ def _validator(event_type: type[EventData]) -> Draft4Validator:
 def test_the_catalog_has_the_saga_agent_protocol_and_support_events() -> None:
     assert set(DETAIL_TYPES) == {
         "OrderPlaced", "InventoryReserved", "PaymentCharged", "OrderShipped", "OrderCompleted", "OrderCancelled",
+        "OrderCompensationEscalated",
         "AgentTaskRequested", "AgentTaskCompleted", "AgentTaskFailed", "ApprovalRequested", "ApprovalDecided",
         "WorkflowStatusChanged", "TicketSubmitted", "TicketResolved",
     }  # fmt: skip

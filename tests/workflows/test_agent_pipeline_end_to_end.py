@@ -151,6 +151,7 @@ def test_a_redelivered_completion_for_a_finished_task_is_dropped_not_poisoning_t
     assert (replayed.failed_ids, replayed.error) == ((), None), "the stale answer is consumed, not retried"
     assert cloud.pollers.pending_messages() == 0
 
+
 def test_every_ticket_starts_its_own_execution(cloud: LocalCloud) -> None:
     """EventBridge starts executions unnamed; each gets its own name (moto alone would name them all "None")."""
     for number in range(3):

@@ -90,7 +90,8 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
     put = aws(endpoint, tmp_path, "events", "put-events", "--entries", f"file://{entries}")
     assert put["FailedEntryCount"] == 0
 
-    (machine,) = aws(endpoint, tmp_path, "stepfunctions", "list-state-machines")["stateMachines"]
+    machines = aws(endpoint, tmp_path, "stepfunctions", "list-state-machines")["stateMachines"]
+    (machine,) = [m for m in machines if "AgentPipeline" in m["name"]]
     execution = wait_for_execution(endpoint, tmp_path, machine["stateMachineArn"])
     assert execution["status"] == "SUCCEEDED"
     history = aws(

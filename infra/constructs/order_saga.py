@@ -1,0 +1,188 @@
+"""The order saga: its three services (a function and a DynamoDB table each), the state machine, its start rule,
+and where its escalations go.
+
+The workflow is `state_machines/order_saga.asl.json` (JSONata), filled in as the agent pipeline's is: retry numbers
+from the stage config written in at synth time (`with_numbers`), the functions' ARNs and the bus name as definition
+substitutions. OrderPlaced on the bus starts an execution (rule target with retries and a DLQ).
+
+Each service owns its table, here beside its function rather than in the State stack: database per service, the
+saga's services deploy and go together, and the construct stays one piece to copy (the State stack holds the
+orchestrator's own state, shared by every workflow). Each function may read and write its own table's items, with
+the three item actions it uses only; the state machine may invoke the three functions and put events on this bus.
+
+A compensation that keeps failing puts OrderCompensationEscalated on the bus; a rule keeps every such event in the
+escalations queue, whose alarm goes off at the first one: the event stays there, with what to redo, for a person.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.agent_pipeline import with_numbers
+from infra.constructs.alerts import AlarmedQueue, AlertsTopic
+from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction, log_retention
+from infra.constructs.rule_targets import reliable_target_options
+
+DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
+
+# Events of `schemas.orders` (infra reads no models; a test ties them).
+ORDERS_SOURCE = "shop.orders"
+START_DETAIL_TYPE = "OrderPlaced"
+ESCALATION_DETAIL_TYPE = "OrderCompensationEscalated"
+
+# What each service's adapter does to its table (functions/*/dynamodb.py): no scans, queries or deletes.
+TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+# (construct id, handler, service, description)
+_SERVICES = (
+    (
+        "Inventory",
+        "functions.inventory.handler.handler",
+        "inventory",
+        "Order saga: reserves and releases an order's stock",
+    ),
+    ("Payments", "functions.payments.handler.handler", "payments", "Order saga: charges and refunds an order"),
+    ("Shipping", "functions.shipping.handler.handler", "shipping", "Order saga: arranges an order's shipment"),
+)
+
+
+def numbers(config: StageConfig) -> dict[str, int]:
+    """The definition's numeric placeholders and their values for a stage."""
+    transient, compensation = config.order_saga.transient_retry, config.order_saga.compensation_retry
+    return {
+        "TransientIntervalSeconds": transient.interval_seconds,
+        "TransientMaxAttempts": transient.max_attempts,
+        "TransientMaxDelaySeconds": transient.max_delay_seconds,
+        "CompensationIntervalSeconds": compensation.interval_seconds,
+        "CompensationMaxAttempts": compensation.max_attempts,
+        "CompensationMaxDelaySeconds": compensation.max_delay_seconds,
+    }
+
+
+class SagaService(Construct):
+    """One service of the saga: its function and the table only it uses."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, handler: str, service: str, description: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=not config.destroy_on_removal,
+            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+        )
+        self.function: lambda_.Function = PythonFunction(
+            self,
+            "Service",
+            config=config,
+            handler=handler,
+            service=service,
+            description=description,
+            environment={"TABLE_NAME": self.table.table_name},
+        ).function
+        self.table.grant(self.function, *TABLE_ACTIONS)
+
+
+class OrderSaga(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        bus: events.IEventBus,
+        alerts: AlertsTopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.inventory, self.payments, self.shipping = (
+            SagaService(self, name, config=config, handler=handler, service=service, description=description)
+            for name, handler, service, description in _SERVICES
+        )
+        self.state_machine = self._state_machine(config, bus)
+        self.rule = self._start_rule(config, bus, alerts)
+        self.escalations = self._escalations(config, bus, alerts)
+
+    @property
+    def services(self) -> tuple[SagaService, SagaService, SagaService]:
+        return self.inventory, self.payments, self.shipping
+
+    def _state_machine(self, config: StageConfig, bus: events.IEventBus) -> sfn.StateMachine:
+        self.log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+        )
+        state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            # Read into DefinitionString, as the agent pipeline's (infra/constructs/agent_pipeline.py says why).
+            definition_body=sfn.DefinitionBody.from_string(
+                with_numbers(DEFINITION_FILE.read_text(encoding="utf-8"), numbers(config))
+            ),
+            definition_substitutions={
+                "InventoryFunctionArn": self.inventory.function.function_arn,
+                "PaymentsFunctionArn": self.payments.function.function_arn,
+                "ShippingFunctionArn": self.shipping.function.function_arn,
+                "EventBusName": bus.event_bus_name,
+            },
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+        )
+        # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[s.function.function_arn for s in self.services]
+            )
+        )
+        bus.grant_put_events_to(state_machine)
+        return state_machine
+
+    def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "OrderPlaced",
+            event_bus=bus,
+            description="Starts the order saga for every placed order",
+            event_pattern=events.EventPattern(source=[ORDERS_SOURCE], detail_type=[START_DETAIL_TYPE]),
+        )
+        rule.add_target(
+            targets.SfnStateMachine(
+                self.state_machine, **reliable_target_options(self, "StartDeadLetters", config=config, alerts=alerts)
+            )
+        )
+        return rule
+
+    def _escalations(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> AlarmedQueue:
+        escalations = AlarmedQueue(self, "Escalations", config=config, alerts=alerts, threshold=1)
+        rule = events.Rule(
+            self,
+            "CompensationEscalated",
+            event_bus=bus,
+            description="Keeps every escalated compensation of the order saga for a person; its queue is alarmed",
+            event_pattern=events.EventPattern(source=[ORDERS_SOURCE], detail_type=[ESCALATION_DETAIL_TYPE]),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                escalations.queue,
+                **reliable_target_options(self, "EscalationDeadLetters", config=config, alerts=alerts),
+            )
+        )
+        return escalations
