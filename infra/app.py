@@ -45,7 +45,7 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         f"{config.prefix}-Workflows",
         config=config,
         bus=event_plane.bus,
-        description="Orchestrator workflows: the agent pipeline and the agent consumers",
+        description="Orchestrator workflows: the order saga, the agent pipeline and the agent consumers",
     )
     stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows]
     for stack in stacks:
