@@ -48,7 +48,6 @@ QUARANTINE_QUEUE: Final = "SchemaGuardQuarantine"  # logical id prefix of the sc
 WIDTH: Final = 118  # of the demo's lines
 _HIDE_SECONDS: Final = 43_200  # a set-aside message the demo read stays in its queue, hidden, so it still counts
 _DEAD_LETTER_KEYS: Final = frozenset({"deadLetterTargetArn", "DeadLetterConfig"})
-_ITERATION_ENDS: Final = frozenset({"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"})
 _EVENT_HIGHLIGHTS: Final = ("agent", "resolution", "error")  # data fields worth a glance in the events list
 
 ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
@@ -410,70 +409,10 @@ def execution_run(cloud: LocalCloud, description: Mapping[str, Any]) -> Executio
     )
 
 
-@dataclass
-class _Branch:
-    """The history events of the main path or of one Map iteration, which run side by side."""
-
-    label: str
-    start_id: int
-    parent: _Branch | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    children: list[_Branch] = field(default_factory=list)
-
-    @property
-    def depth(self) -> int:
-        return 0 if self.parent is None else self.parent.depth + 1
-
-
 def timeline(history: Sequence[Mapping[str, Any]], status: str) -> list[Step]:
-    """The execution's path: each state with its outcome, a Map state followed by the states of its iterations.
-
-    `history_path` pairs a state's exit with its entry by name, which mixes up Map iterations running side by side;
-    here the history is first split into iterations by following each event's `previousEventId`, and each
-    iteration's states are paired on their own (by `visits_from_history`)."""
-    main = _Branch("", 0)
-    branch_of: dict[int, _Branch] = {}
-    types: dict[int, str] = {}
-    for event in sorted(history, key=lambda e: int(e["id"])):
-        previous = int(event.get("previousEventId") or 0)
-        branch = branch_of.get(previous, main)
-        if types.get(previous) in _ITERATION_ENDS and branch.parent is not None:
-            branch = branch.parent  # the events after an iteration's end belong to the Map state's path
-        if event["type"] == "MapIterationStarted":
-            index = event["mapIterationStartedEventDetails"]["index"]
-            iteration = _Branch(f"[{index}]", int(event["id"]), parent=branch)
-            branch.children.append(iteration)
-            branch = iteration
-        branch_of[int(event["id"])] = branch
-        types[int(event["id"])] = str(event["type"])
-        branch.events.append(dict(event))
-    return _steps(main, status)
-
-
-def _steps(branch: _Branch, status: str) -> list[Step]:
-    entered = [int(e["id"]) for e in branch.events if "stateEnteredEventDetails" in e]
-    visits = visits_from_history(branch.events, status)
-    label = f"{branch.label} {_item(branch)}".strip()
-    steps: list[Step] = []
-    for index, visit in enumerate(visits):
-        steps.append(Step(visit, label, branch.depth))
-        next_entry = entered[index + 1] if index + 1 < len(entered) else None
-        for child in branch.children:  # the iterations this visit of a Map state started
-            if entered[index] < child.start_id and (next_entry is None or child.start_id < next_entry):
-                steps += _steps(child, status)
-    return steps
-
-
-def _item(branch: _Branch) -> str:
-    """What a Map iteration works on, when its input is one simple value (e.g. the agent's name)."""
-    for event in branch.events:
-        if "stateEnteredEventDetails" in event:
-            item = json.loads(event["stateEnteredEventDetails"].get("input") or "null")
-            values = list(item.values()) if isinstance(item, dict) else [item]
-            if len(values) == 1 and isinstance(values[0], str | int | float):
-                return str(values[0])
-            return ""
-    return ""
+    """The execution's path: each state with its outcome, a Map state followed by the states of its iterations
+    (`visits_from_history` follows each event's `previousEventId`, so iterations side by side are not mixed up)."""
+    return [Step(visit, visit.iteration, visit.depth) for visit in visits_from_history(history, status)]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -146,8 +146,10 @@ class LocalCloud:
         if self._ticker is not None:
             self._ticker.join()
             self._ticker = None
+        if self.stepfunctions.uninstall() is False:  # first: executions end before the rest is restored
+            logger.warning("local runtime: some execution threads were still running when moto was restored")
         for adapter in reversed(self._patches()):
-            adapter.uninstall()
+            adapter.uninstall()  # idempotent: the Step Functions adapter is done already
         jsonata_engine.uninstall()
         if self._mock is not None:
             self._mock.stop()

@@ -183,7 +183,8 @@ class LambdaRuntime:
         self._handlers: dict[str, Handler] = {}  # function name -> handler of its own module instance (warm)
         self._modules: list[str] = []  # names of the handler module instances put in sys.modules
         self._log_streams: dict[str, str] = {}
-        self._applied: list[set[str]] = []  # function variables of each invocation running, outermost first
+        self._applied: list[dict[str, str]] = []  # the environment of each invocation running, outermost first
+        self._baseline: dict[str, str] | None = None  # the process's environment before the first invocation
         self._lock = threading.RLock()
         self._module_ids = itertools.count(1)
         self._originals: dict[type, Callable[..., Any]] = {}
@@ -408,27 +409,27 @@ class LambdaRuntime:
 
     @contextmanager
     def _environment(self, function: LocalFunction) -> Iterator[None]:
-        """The function's variables and Lambda's own in os.environ; an outer invocation's variables that this
-        function does not define are hidden, and everything is put back afterwards."""
+        """The function's variables and Lambda's own in os.environ, over the process's environment as it was at
+        `install()`; an outer invocation's variables are put back when a nested one returns.
+
+        Why lazily: other threads (moto's interpreter building boto3 clients) read os.environ while a handler
+        runs, and copying os.environ while a key is deleted raises KeyError. So after an invocation the variables
+        stay until the next one changes them; keys every function sets (POWERTOOLS_SERVICE_NAME, AWS_LAMBDA_*) are
+        never deleted while the runtime runs; `uninstall()` puts the process's environment back."""
         if function.name not in self._log_streams:
             day = self.runtime.clock.utcnow().strftime("%Y/%m/%d")
             self._log_streams[function.name] = f"{day}/[$LATEST]{uuid.uuid4().hex}"
-        values = {**function.environment, **self._lambda_variables(function)}
-        hidden = set().union(*self._applied) - values.keys()
-        saved = {key: os.environ.get(key) for key in values.keys() | hidden}
-        for key in hidden:
-            os.environ.pop(key, None)
-        os.environ.update(values)
-        self._applied.append(set(function.environment))
+        if self._baseline is None:
+            self._baseline = dict(os.environ)
+        target = {**self._baseline, **function.environment, **self._lambda_variables(function)}
+        _switch_environment(target)
+        self._applied.append(target)
         try:
             yield
         finally:
             self._applied.pop()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            if self._applied:
+                _switch_environment(self._applied[-1])
 
     def _lambda_variables(self, function: LocalFunction) -> dict[str, str]:
         """The reserved variables Lambda sets (they win over the function's own, as on Lambda)."""
@@ -474,6 +475,9 @@ class LambdaRuntime:
                 sys.modules.pop(name, None)
             self._modules.clear()
             self._handlers.clear()
+            if self._baseline is not None:
+                _switch_environment(self._baseline)
+                self._baseline = None
 
     def _seam(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def invoke(
@@ -627,3 +631,12 @@ __all__ = [
     "RuntimeStoppedError",
     "UnknownFunctionError",
 ]
+
+
+def _switch_environment(target: Mapping[str, str]) -> None:
+    """Makes os.environ equal to `target`, touching only the keys that differ."""
+    for key in [key for key in os.environ if key not in target]:
+        os.environ.pop(key, None)
+    for key, value in target.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value

@@ -25,10 +25,18 @@ moto 5.2.5 runs executions with the interpreter it ported from LocalStack (`moto
   * a missed heartbeat fails with `States.Timeout` (moto's HeartbeatTimeoutError is a TimeoutError); AWS and now
     moto say `States.HeartbeatTimeout`;
   * SendTaskFailure drops `cause`: the response handler never reads it;
-  * the Timestamp wait compares a UTC timestamp with local time (the clock's `now()` answers in UTC there).
+  * the Timestamp wait compares a UTC timestamp with local time (the clock's `now()` answers in UTC there);
+  * a `.waitForTaskToken` task's heartbeat endpoint exists only once the service call returned: an agent that
+    heartbeats or answers before that (ours run in-process, so they can) is now heard, as on AWS;
+  * SendTaskSuccess/Failure/Heartbeat failed with AttributeError while another execution was starting;
+  * a task ended by its TimeoutSeconds left its token (or heartbeat) wait running on the clock;
+  * an error raised by a state half-way through when the execution was stopped turned ABORTED into FAILED.
+- History: `visits_from_history` / `history_path` give each state visit its own events by following their
+  `previousEventId` chains, so Map iterations running side by side keep their own exits and errors.
 
-Install before executions start. `uninstall()` stops the executions still running (without status-change events:
-the runtime is going away) so that none keeps a thread waiting, then restores every original.
+Install before executions start. `uninstall()` refuses new executions (`StepFunctionsStoppedError`), stops the ones
+still running (without status-change events: the runtime is going away), waits (bounded) for the interpreter's
+threads to end, then restores every original: nothing of an execution runs on after it.
 """
 
 from __future__ import annotations
@@ -42,8 +50,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import moto
@@ -57,6 +65,7 @@ from orchestrator.local.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 STATE_MACHINE_TYPE: Final[str] = "AWS::StepFunctions::StateMachine"
+STOP_TIMEOUT_SECONDS: Final[float] = 10.0  # how long `uninstall()` waits for the interpreter's threads to end
 STATUS_CHANGE_SOURCE: Final[str] = "aws.states"
 STATUS_CHANGE_DETAIL_TYPE: Final[str] = "Step Functions Execution Status Change"
 IGNORED_PROPERTIES: Final[frozenset[str]] = frozenset(
@@ -136,50 +145,181 @@ def create_state_machine(p: Provisioner, logical_id: str, props: dict[str, Any])
 @dataclass(frozen=True)
 class StateVisit:
     """One state on an execution's path. `outcome`: "succeeded", "caught <Error>" (left through a Catch),
-    "failed <Error>", "aborted", "timed out" or "running"; `exited` is None unless the state was left."""
+    "failed <Error>", "aborted", "timed out" or "running"; `exited` is None unless the state was left.
+    `iteration` names the Map iteration the state ran in: "[index]", then the iteration's item when its input is
+    one simple value (an agent's name, say); "" outside Map iterations. `depth`: how many Map iterations and
+    Parallel branches the state is nested in."""
 
     name: str
     outcome: str
     entered: datetime.datetime
     exited: datetime.datetime | None
+    iteration: str = ""
+    depth: int = 0
 
 
 _UNFINISHED_OUTCOME: Final[dict[str, str]] = {"RUNNING": "running", "ABORTED": "aborted", "TIMED_OUT": "timed out"}
+_ITERATION_ENDS: Final = frozenset({"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"})
+# Events a Map or Parallel state records about itself. moto links them (`previousEventId`) to the latest event of
+# any of its iterations or branches, so they are given to the state by climbing out of those.
+_OWN_EVENTS: Final[dict[str, tuple[str, ...]]] = {
+    "Map": ("MapStateStarted", "MapStateSucceeded", "MapStateFailed", "MapStateAborted", "MapStateExited", "MapRun"),
+    "Parallel": (
+        "ParallelStateStarted",
+        "ParallelStateSucceeded",
+        "ParallelStateFailed",
+        "ParallelStateAborted",
+        "ParallelStateExited",
+    ),
+}
+_OWN_ENDS: Final = frozenset(
+    f"{state}State{end}" for state in ("Map", "Parallel") for end in ("Succeeded", "Failed", "Aborted")
+)
+
+
+@dataclass(eq=False)
+class _Frame:
+    """Where states run one after the other: the execution's main path, one Map iteration or one Parallel branch."""
+
+    label: str
+    parent: _Visit | None = None  # the Map or Parallel state that started it
+    visits: list[_Visit] = field(default_factory=list)
+    item: str = ""
+    aborted: bool = False
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.frame.depth + 1
+
+
+@dataclass(eq=False)
+class _Visit:
+    name: str
+    kind: str  # the state's type, as its entered event names it: "Task", "Map", ...
+    frame: _Frame
+    entered: datetime.datetime
+    exited: datetime.datetime | None = None
+    error: str = ""
+    done: bool = False  # a Map or Parallel state that recorded its own end (succeeded, failed, aborted)
+    frames: list[_Frame] = field(default_factory=list)  # the iterations or branches it started
 
 
 def visits_from_history(events: Iterable[Mapping[str, Any]], status: str) -> list[StateVisit]:
-    """The states an execution went through, in order, from its history events and its status. A state's exit is
-    paired with its entry by name: fine for a path, approximate for Map iterations running side by side."""
-    visits: list[dict[str, Any]] = []
-    open_visits: dict[str, dict[str, Any]] = {}
-    current: dict[str, Any] | None = None
+    """The states an execution went through, from its history events and its status: in order, a Map or Parallel
+    state followed by the states of each of its iterations or branches.
+
+    Iterations run side by side, so their events interleave: each event is given to the state visit its
+    `previousEventId` chain leads to, never paired by state name."""
+    main = _Frame("")
+    at: dict[int, tuple[_Frame, _Visit | None]] = {}  # event id -> where it happened
+    types: dict[int, str] = {}
     execution_error = ""
-    for event in events:
-        if "stateEnteredEventDetails" in event:
-            name = event["stateEnteredEventDetails"]["name"]
-            current = {"name": name, "entered": event["timestamp"], "exited": None, "error": ""}
-            open_visits[name] = current
-            visits.append(current)
+    for event in sorted(events, key=lambda e: int(e["id"])):
+        event_id, kind = int(event["id"]), str(event["type"])
+        previous = int(event.get("previousEventId") or 0)
+        frame, visit = at.get(previous, (main, None))
+        if types.get(previous) in _ITERATION_ENDS and frame.parent is not None:
+            visit = frame.parent  # after an iteration ended, the Map state carries on
+            frame = visit.frame
+        owner = _owner_of(event, frame, visit)
+        if owner is not None:
+            frame, visit = owner.frame, owner
+        if kind == "MapIterationStarted":
+            frame = _started_frame(f"[{event['mapIterationStartedEventDetails'].get('index', '?')}]", visit, frame)
+            visit = None
+        elif "stateEnteredEventDetails" in event:
+            details = event["stateEnteredEventDetails"]
+            if types.get(previous) == "ParallelStateStarted":
+                frame = _started_frame("", visit, frame)
+            if not frame.visits:
+                frame.item = _simple_item(details.get("input"))
+            visit = _Visit(details["name"], kind.removesuffix("StateEntered"), frame, event["timestamp"])
+            frame.visits.append(visit)
         elif "stateExitedEventDetails" in event:
-            visit = open_visits.pop(event["stateExitedEventDetails"]["name"], None)
-            if visit is not None:
-                visit["exited"] = event["timestamp"]
-        elif event["type"].startswith("Execution"):
+            left = _exited_visit(event["stateExitedEventDetails"]["name"], frame, visit)
+            if left is not None:
+                left.exited = event["timestamp"]
+            visit = None  # what follows a state's exit happens in the next state, not in this one
+        elif kind.startswith("Execution"):
             execution_error = _error_of(event) or execution_error
-        elif current is not None:
+        elif kind in _ITERATION_ENDS:
+            frame.aborted = frame.aborted or kind == "MapIterationAborted"
+            visit = None
+        elif visit is not None and visit.exited is None:  # moto may record a timed-out task's TaskSubmitted later
+            visit.done = visit.done or kind in _OWN_ENDS
             # The last word within a state counts: a failure that a retry then overcame is no failure.
-            current["error"] = _error_of(event) or ""
-    return [_visit(visit, status, execution_error) for visit in visits]
+            visit.error = _error_of(event) or ""
+        at[event_id] = (frame, visit)
+        types[event_id] = kind
+    return list(_state_visits(main, status, execution_error))
 
 
-def _visit(visit: Mapping[str, Any], status: str, execution_error: str) -> StateVisit:
-    if visit["exited"] is not None:
-        outcome = f"caught {visit['error']}" if visit["error"] else "succeeded"
-    elif status == "FAILED":
-        outcome = f"failed {visit['error'] or execution_error}"
+def _owner_of(event: Mapping[str, Any], frame: _Frame, visit: _Visit | None) -> _Visit | None:
+    """For an event a Map or Parallel state records about itself, that state: the nearest one enclosing where the
+    event's chain leads that is still going on (for an iteration's start: the Map state it names)."""
+    kind = str(event["type"])
+    if kind == "MapIterationStarted":
+        state_kind, name = "Map", event["mapIterationStartedEventDetails"].get("name")
     else:
-        outcome = _UNFINISHED_OUTCOME.get(status, status.lower())
-    return StateVisit(visit["name"], outcome, visit["entered"], visit["exited"])
+        state_kind = next((k for k, own in _OWN_EVENTS.items() if kind.startswith(own)), "")
+        name = None
+        if not state_kind:
+            return None
+    exiting = kind.endswith("Exited")
+    while True:
+        if (
+            visit is not None
+            and visit.kind == state_kind
+            and visit.exited is None
+            and (exiting or not visit.done)
+            and name in (None, visit.name)
+        ):
+            return visit
+        if frame.parent is None:
+            return None
+        visit, frame = frame.parent, frame.parent.frame
+
+
+def _started_frame(label: str, parent: _Visit | None, frame: _Frame) -> _Frame:
+    if parent is None:  # a history that does not say which state started it: keep its states where they are
+        return frame
+    started = _Frame(label, parent)
+    parent.frames.append(started)
+    return started
+
+
+def _exited_visit(name: str, frame: _Frame, visit: _Visit | None) -> _Visit | None:
+    if visit is not None and visit.name == name and visit.exited is None:
+        return visit
+    # A chain that does not lead to the state: the latest visit of that name not yet left, in the same frame.
+    return next((v for v in reversed(frame.visits) if v.name == name and v.exited is None), None)
+
+
+def _simple_item(input_text: str | None) -> str:
+    """What an iteration works on, when its input is one simple value (e.g. the agent's name)."""
+    item = json.loads(input_text or "null")
+    values = list(item.values()) if isinstance(item, dict) else [item]
+    return str(values[0]) if len(values) == 1 and isinstance(values[0], str | int | float) else ""
+
+
+def _state_visits(frame: _Frame, status: str, execution_error: str) -> Iterator[StateVisit]:
+    label = f"{frame.label} {frame.item}".strip() if frame.label else ""
+    for visit in frame.visits:
+        yield StateVisit(
+            visit.name, _outcome(visit, status, execution_error), visit.entered, visit.exited, label, frame.depth
+        )
+        for started in visit.frames:
+            yield from _state_visits(started, status, execution_error)
+
+
+def _outcome(visit: _Visit, status: str, execution_error: str) -> str:
+    if visit.exited is not None:
+        return f"caught {visit.error}" if visit.error else "succeeded"
+    if visit.frame.aborted:
+        return "aborted"  # its iteration was stopped, as when another iteration failed the Map state
+    if status == "FAILED":
+        return f"failed {visit.error or execution_error}"
+    return _UNFINISHED_OUTCOME.get(status, status.lower())
 
 
 def _error_of(event: Mapping[str, Any]) -> str | None:
@@ -192,6 +332,12 @@ def _error_of(event: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------------------------------------------
 # The adapter
 
+_STOPPED_CAUSE: Final[str] = "the local runtime stopped"
+
+
+class StepFunctionsStoppedError(RuntimeError):
+    """StartExecution once `StepFunctionsAdapter.uninstall()` began: the local runtime is going away."""
+
 
 class StepFunctionsAdapter:
     """Runs moto's Step Functions interpreter on the runtime's clock and sends its status-change events."""
@@ -199,10 +345,13 @@ class StepFunctionsAdapter:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._running: dict[str, Any] = {}  # execution ARN -> moto's execution, from start to end
-        self._running_lock = threading.Lock()
+        self._starting = 0  # starts under way: their worker thread may not be running yet
+        self._running_lock = threading.Condition()
         self._closing = False
         self._events = _StatusEvents(runtime)
         self._patches: _Patches | None = None
+        self._threads: list[threading.Thread] = []  # moto's list of the interpreter's threads
+        self._threads_from = 0  # where the threads started since `install()` begin in it
 
     def creators(self) -> dict[str, Callable[[Provisioner, str, dict[str, Any]], Provisioned]]:
         return {STATE_MACHINE_TYPE: create_state_machine}
@@ -223,6 +372,7 @@ class StepFunctionsAdapter:
             patches = _Patches()
             try:
                 modules = _load_modules()
+                self._threads = _interpreter_threads(modules["utils"])
                 self._patch_clock(patches, modules)
                 self._patch_lifecycle(patches, modules)
             except BaseException:
@@ -230,21 +380,32 @@ class StepFunctionsAdapter:
                 raise
             self._patches = patches
             self._closing = False
+            self._threads_from = len(self._threads)
             _installed = self
 
-    def uninstall(self) -> None:
-        """Stop the executions still running, quietly, and restore moto's originals (idempotent).
+    def uninstall(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+        """Refuse new executions, stop the ones still running (quietly), wait for every thread of the interpreter
+        started since `install()` to end, then restore moto's originals (idempotent). False if some thread was
+        still running after `timeout` seconds (real time): moto is restored all the same, and they are logged.
 
         An execution waiting for a task token or on the clock would otherwise keep a thread polling the clock for
-        as long as the process lives; no status-change event is sent for it, as the runtime is going away."""
+        as long as the process lives, and one still evaluating a state would go on without the patches (and without
+        the JSONata engine, uninstalled next); no status-change event is sent, as the runtime is going away."""
         global _installed
         with _install_lock:
             if self._patches is None:
-                return
-            self._stop_running_executions()
+                return True
+            still_running = self._stop_executions(timeout)
+            if still_running:
+                logger.warning(
+                    "Step Functions threads still running %.0f s after the executions were stopped: %s",
+                    timeout,
+                    ", ".join(thread.name for thread in still_running),
+                )
             self._patches.undo()
             self._patches = None
             _installed = None
+            return not still_running
 
     def running_executions(self) -> int:
         """How many executions started since `install()` have not ended yet (waiting ones included)."""
@@ -275,7 +436,7 @@ class StepFunctionsAdapter:
         # HeartbeatSeconds, .waitForTaskToken and activity waits: the Events of moto's callback endpoints.
         patches.replace(m["callback"], "Event", clock_event)
         _patch_retry_interval(patches, m["retrier_decl"], clock)
-        patches.replace(m["program"].Program, "eval", _program_eval(m["program"], clock))
+        patches.replace(m["program"].Program, "eval", _program_eval(m["program"], clock, self._program_started))
         clock_datetime = _Overlay(datetime, datetime=_Overlay(datetime.datetime, now=_clock_now(clock)))
         for name in ("models", "execution", "event_manager", "state", "timestamp", "map_run_record"):
             patches.replace(m[name], "datetime", clock_datetime)
@@ -286,9 +447,22 @@ class StepFunctionsAdapter:
         def starting(original: Callable[[Any], None]) -> Callable[[Any], None]:
             def start(execution: Any) -> None:
                 self._started(execution)  # before the worker starts: a short execution ends before `start` returns
-                original(execution)
+                try:
+                    original(execution)
+                finally:
+                    with self._running_lock:
+                        self._starting -= 1
+                        self._running_lock.notify_all()
 
             return start
+
+        def refusing_once_closing(original: Callable[..., Any]) -> Callable[..., Any]:
+            def start_execution(backend: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+                with self._running_lock:
+                    self._refuse_once_closing(state_machine_arn)
+                return original(backend, state_machine_arn, *args, **kwargs)
+
+            return start_execution
 
         def terminating(original: Callable[[Any], None]) -> Callable[[Any], None]:
             def terminated(communication: Any) -> None:
@@ -300,10 +474,15 @@ class StepFunctionsAdapter:
         patches.wrap(m["execution"].Execution, "start", starting)
         patches.wrap(m["execution"].BaseExecutionWorkerCommunication, "terminated", terminating)
         _patch_stop_releases_callbacks(patches, m["environment"].Environment, m["callback"].CallbackPoolManager)
+        _patch_an_ended_program_stays_ended(patches, m["environment"].Environment, m["program_state"])
         _patch_interrupted_task_records_nothing(patches, m["execute_state"].ExecutionState)
+        _patch_timed_out_task_releases_its_wait(patches, m["execute_state"].ExecutionState, m["timeout"])
         _patch_heartbeat_timeout_error(patches, m)
         patches.replace(m["responses"].StepFunctionResponse, "send_task_failure", _send_task_failure)
         patches.wrap(m["models"].StepFunctionsParserBackend, "start_execution", _named_by_default)
+        patches.wrap(m["models"].StepFunctionsParserBackend, "start_execution", refusing_once_closing)
+        patches.replace(m["models"].StepFunctionsParserBackend, "_get_executions", _executions_with_an_env)
+        _patch_early_heartbeats(patches, m["callback"].CallbackEndpoint)
         self._patch_tasks_count_as_work(patches, m)
 
     def _patch_tasks_count_as_work(self, patches: _Patches, m: Mapping[str, Any]) -> None:
@@ -325,9 +504,27 @@ class StepFunctionsAdapter:
         patches.wrap(m["state_task_lambda"].StateTaskLambda, "_eval_execution", counted)
 
     def _started(self, execution: Any) -> None:
-        with self._running_lock:
+        with self._running_lock:  # a start is either refused, or waited for by `uninstall()`
+            self._refuse_once_closing(execution.state_machine_arn)
+            self._starting += 1
             self._running[execution.exec_arn] = execution
         self._events.publish(execution, "RUNNING")
+
+    def _refuse_once_closing(self, state_machine_arn: str) -> None:
+        if self._closing:
+            raise StepFunctionsStoppedError(
+                f"StartExecution of {state_machine_arn} refused: the local Step Functions runtime is stopping "
+                "(StepFunctionsAdapter.uninstall() was called)"
+            )
+
+    def _program_started(self, env: Any) -> None:
+        """An execution whose program starts once `uninstall()` began is stopped at once: `uninstall()` could not
+        stop it before, as moto's `set_stop` does nothing to a program not yet running (or without an env)."""
+        if env.is_frame():
+            return  # a Map iteration or Parallel branch: stopped with its execution
+        with self._running_lock:
+            if self._closing:
+                env.set_stop(stop_date=self.runtime.clock.utcnow(), cause=_STOPPED_CAUSE, error=None)
 
     def _ended(self, execution: Any) -> None:
         with self._running_lock:
@@ -337,20 +534,44 @@ class StepFunctionsAdapter:
         with self._running_lock:
             self._running.pop(execution.exec_arn, None)
 
-    def _stop_running_executions(self) -> None:
+    def _stop_executions(self, timeout: float) -> list[threading.Thread]:
+        """Stops every execution and waits for the interpreter's threads; returns those still running."""
+        deadline = time.monotonic() + timeout
         with self._running_lock:
             self._closing = True
+            # A start under way has its worker thread on moto's list once it returns.
+            self._running_lock.wait_for(lambda: self._starting == 0, timeout)
             running = list(self._running.values())
         for execution in running:
             worker = execution.exec_worker
-            if worker is not None and worker.env is not None:  # moto creates the env on the worker's thread
-                worker.env.set_stop(
-                    stop_date=self.runtime.clock.utcnow(), cause="the local runtime stopped", error=None
-                )
+            # moto creates the env on the worker's thread; one not created (or not running) yet stops itself as its
+            # program starts (`_program_started`).
+            if worker is not None and worker.env is not None:
+                worker.env.set_stop(stop_date=self.runtime.clock.utcnow(), cause=_STOPPED_CAUSE, error=None)
+        return _join(self._threads, self._threads_from, deadline)
 
 
 _install_lock = threading.Lock()
 _installed: StepFunctionsAdapter | None = None
+
+
+def _interpreter_threads(utils_module: Any) -> list[threading.Thread]:
+    """moto's list of every thread its interpreter starts (workers, Map iterations, task evaluations)."""
+    threads = getattr(utils_module, "TMP_THREADS", None)
+    if not isinstance(threads, list):
+        raise MotoSeamError(f"{utils_module.__name__}.TMP_THREADS, the interpreter's threads, is missing")
+    return threads
+
+
+def _join(threads: list[threading.Thread], first: int, deadline: float) -> list[threading.Thread]:
+    """Waits until `deadline` (time.monotonic) for `threads[first:]` to end, including those the ending ones start
+    meanwhile; returns the ones still running then."""
+    while True:
+        alive = [t for t in threads[first:] if t.is_alive() and t is not threading.current_thread()]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        for thread in alive:
+            thread.join(max(deadline - time.monotonic(), 0.0))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -498,19 +719,28 @@ def _patch_retry_interval(patches: _Patches, retrier_decl: Any, clock: Clock) ->
 
     def sleep(seconds: float) -> None:
         env = getattr(retrying, "env", None)
+        if env is not None and not env.is_running():
+            return  # stopped meanwhile: moto skipped working the interval out, `seconds` may be any stack value
         clock.wait(_UntilProgramEnds(env) if env is not None else None, seconds)
 
     patches.wrap(retrier_decl.RetrierDecl, "_eval_body", remembering_env)
     patches.replace(retrier_decl, "time", _Overlay(time, sleep=sleep))
 
 
-def _program_eval(program_module: Any, clock: Clock) -> Callable[[Any, Any], None]:
-    """`Program.eval` with the state machine's TimeoutSeconds on the clock (moto joins the worker thread with it)."""
+def _program_eval(program_module: Any, clock: Clock, started: Callable[[Any], None]) -> Callable[[Any, Any], None]:
+    """`Program.eval` with the state machine's TimeoutSeconds on the clock (moto joins the worker thread with it),
+    calling `started(env)` once the program runs (it can be stopped from then on)."""
     program_class = program_module.Program
 
     def eval_program(program: Any, env: Any) -> None:
         timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
         env.next_state_name = program.start_at.start_at_name
+        started(env)
+        if not env.is_running():
+            # Stopped as it started: moto's `eval` would skip the program's body, and with it the ExecutionAborted
+            # event the body records once the program is no longer running.
+            program._eval_body(env)
+            return
         finished = threading.Event()
 
         def run() -> None:
@@ -550,6 +780,23 @@ def _patch_stop_releases_callbacks(patches: _Patches, environment_class: Any, po
         patches.wrap(environment_class, name, releasing)
 
 
+def _patch_an_ended_program_stays_ended(patches: _Patches, environment_class: Any, program_state: Any) -> None:
+    """moto skips every component of a program no longer running (EvalComponent.eval), which can leave a state
+    that was half-way through (a Retry working out its interval, say) reading the wrong value off its stack when
+    the execution is stopped: the error then raised overwrote ABORTED (or TIMED_OUT) with a States.Runtime
+    failure. On AWS a stopped or timed-out execution stays so."""
+    ended = (program_state.ProgramStopped, program_state.ProgramTimedOut)
+
+    def keeping_an_end(original: Callable[..., None]) -> Callable[..., None]:
+        def set_error(env: Any, *args: Any, **kwargs: Any) -> None:
+            if not isinstance(env.program_state(), ended):
+                original(env, *args, **kwargs)
+
+        return set_error
+
+    patches.wrap(environment_class, "set_error", keeping_an_end)
+
+
 def _patch_interrupted_task_records_nothing(patches: _Patches, execution_state_class: Any) -> None:
     """Once the execution was stopped or timed out, the task it interrupted ends without an outcome: AWS records
     `ExecutionAborted` / `ExecutionTimedOut`, not a task failure that a Catch could route somewhere."""
@@ -565,6 +812,27 @@ def _patch_interrupted_task_records_nothing(patches: _Patches, execution_state_c
         return evaluate_with_timeout
 
     patches.wrap(execution_state_class, "_evaluate_with_timeout", recording_nothing_once_ended)
+
+
+def _patch_timed_out_task_releases_its_wait(patches: _Patches, execution_state_class: Any, timeout: Any) -> None:
+    """When TimeoutSeconds ends a task that waits for its token, moto leaves that wait running on the task's own
+    thread (execute_state.py:199) until a heartbeat or the token wait itself times out: a stray waiter on the clock,
+    taken for a waiting execution. AWS forgets the task at once; release the wait (only this task's)."""
+
+    def releasing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def evaluate_with_timeout(state: Any, env: Any) -> None:
+            try:
+                original(state, env)
+            except timeout.EvalTimeoutError:
+                token = env.states.context_object.context_object_data.get("Task", {}).get("Token")
+                endpoint = env.callback_pool_manager.get(token) if token else None
+                if endpoint is not None:
+                    endpoint.interrupt_all()
+                raise
+
+        return evaluate_with_timeout
+
+    patches.wrap(execution_state_class, "_evaluate_with_timeout", releasing)
 
 
 def _patch_heartbeat_timeout_error(patches: _Patches, m: Mapping[str, Any]) -> None:
@@ -594,6 +862,59 @@ def _patch_heartbeat_timeout_error(patches: _Patches, m: Mapping[str, Any]) -> N
         return from_error
 
     patches.wrap(m["state_task"].StateTask, "_from_error", renaming_heartbeat_timeouts)
+
+
+def _patch_early_heartbeats(patches: _Patches, endpoint_class: Any) -> None:
+    """moto sets up a `.waitForTaskToken` task's heartbeat endpoint only after the service call returned and
+    TaskSubmitted was recorded (state_task_service_callback.py:175). A worker that answers faster (ours run in the
+    same process) is told InvalidToken for an early SendTaskHeartbeat (callback.py:143), and an early
+    SendTaskSuccess is stored but never read, as the heartbeat loop waits for a heartbeat. On AWS the token is
+    valid as soon as the task started: an early heartbeat is now remembered (and answered OK), and the heartbeat
+    endpoint, once set up, is notified at once if a heartbeat or an outcome came first."""
+    if "_heartbeat_endpoint" not in getattr(endpoint_class, "__annotations__", {}):
+        raise MotoSeamError(f"{_qualified(endpoint_class)} no longer keeps its heartbeat endpoint")
+    early = threading.Lock()  # a heartbeat is either remembered before the set-up or sent to what it set up
+
+    def remembering(original: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        def notify_heartbeat(endpoint: Any) -> bool:
+            with early:
+                if endpoint._heartbeat_endpoint is None:
+                    endpoint.local_early_heartbeat = True
+                    return True
+            return original(endpoint)
+
+        return notify_heartbeat
+
+    def notifying_at_once(original: Callable[[Any, int], Any]) -> Callable[[Any, int], Any]:
+        def setup_heartbeat_endpoint(endpoint: Any, heartbeat_seconds: int) -> Any:
+            with early:
+                heartbeat = original(endpoint, heartbeat_seconds)
+                heard = getattr(endpoint, "local_early_heartbeat", False)
+            # An outcome stored before the set-up: `notify` stores it, then looks for the heartbeat endpoint; this
+            # looks for the outcome after setting the endpoint up, so one of the two sees the other.
+            if heard or endpoint.get_outcome() is not None:
+                heartbeat.notify()
+            return heartbeat
+
+        return setup_heartbeat_endpoint
+
+    patches.wrap(endpoint_class, "notify_heartbeat", remembering)
+    patches.wrap(endpoint_class, "setup_heartbeat_endpoint", notifying_at_once)
+
+
+def _executions_with_an_env(backend: Any, execution_status: Any = None) -> list[Any]:
+    """moto's `_get_executions` (parser/models.py:49) without the executions whose worker has not created its env
+    yet: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat read `execution.exec_worker.env` of every one it
+    returns, and failed with AttributeError while any other execution was starting (or created but not started,
+    whose `status` itself raises)."""
+    return [
+        execution
+        for state_machine in backend.state_machines
+        for execution in state_machine.executions
+        if execution.exec_worker is not None
+        and execution.exec_worker.env is not None
+        and (execution_status is None or execution.status == execution_status)
+    ]
 
 
 def _send_task_failure(response: Any) -> Any:
@@ -672,10 +993,12 @@ _MODULES: Final[dict[str, str]] = {
     "event_detail": f"{_ASL}.eval.event.event_detail",
     "program": f"{_ASL}.component.program.program",
     "environment": f"{_ASL}.eval.environment",
+    "program_state": f"{_ASL}.eval.program_state",
     "event_manager": f"{_ASL}.eval.event.event_manager",
     "state": f"{_ASL}.component.state.state",
     "map_run_record": f"{_ASL}.component.state.exec.state_map.iteration.itemprocessor.map_run_record",
     "models": f"{_PARSER}.models",
+    "utils": f"{_PARSER}.utils",
     "execution": f"{_PARSER}.backend.execution",
     "responses": "moto.stepfunctions.responses",
     "state_task_service": f"{_ASL}.component.state.exec.state_task.service.state_task_service",

@@ -193,6 +193,10 @@ def test_functions_sharing_a_handler_file_have_their_own_module_state_and_enviro
     assert (first_a["calls"], first_b["calls"], second_a["calls"]) == (1, 1, 2), "a warm start keeps module state"
     assert (first_a["greeting"], first_b["greeting"], second_a["greeting"]) == ("a", "b", "a"), "cached per function"
     assert first_b["name"] == greeter_b
+    # Between invocations the last one's variables stay (other threads read os.environ; see `_environment`) ...
+    assert os.environ["AWS_LAMBDA_FUNCTION_NAME"] == "greeter-a"
+    samples.lambdas.uninstall()
+    # ... and leaving the runtime puts the process's own environment back.
     assert "GREETING" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ, "environment restored"
 
 

@@ -1,5 +1,8 @@
 """Step Functions on the local runtime: state machines from a template, waits on the runtime's clock, callbacks,
-and execution status-change events on the default bus."""
+and execution status-change events on the default bus.
+
+The runtime's clock is frozen here (`Clock(now=...)` fixed): only `advance` moves it, so a deadline is exactly where
+a test expects it however slowly a loaded machine runs the test."""
 
 from __future__ import annotations
 
@@ -18,9 +21,15 @@ from moto import mock_aws
 
 from orchestrator.assembly import StackTemplate
 from orchestrator.local import jsonata_engine
+from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
-from orchestrator.local.stepfunctions import StateVisit, StepFunctionsAdapter
+from orchestrator.local.stepfunctions import (
+    StateVisit,
+    StepFunctionsAdapter,
+    StepFunctionsStoppedError,
+    visits_from_history,
+)
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 DAY = 24 * 3600
@@ -68,12 +77,13 @@ class Local:
         self.waiting_until(self.runtime.clock.now() + seconds)
 
     def waiting_until(self, moment: float) -> None:
-        """Returns once the earliest wait on the clock ends at `moment` (epoch seconds, to the second)."""
+        """Returns once the earliest wait on the clock ends at `moment` (epoch seconds): exactly, the clock being
+        frozen between advances."""
         clock = self.runtime.clock
 
         def due() -> bool:
             deadline = clock.next_deadline()
-            return deadline is not None and abs(deadline - moment) < 1.5
+            return deadline is not None and abs(deadline - moment) < 0.001
 
         eventually(due, f"a wait on the clock until {moment - clock.now():.0f} s from now")
 
@@ -100,21 +110,32 @@ class Local:
     def history_types(self, execution_arn: str) -> list[str]:
         return [event["type"] for event in self.sfn.get_execution_history(executionArn=execution_arn)["events"]]
 
+    def submitted(self, execution_arn: str, tasks: int = 1) -> None:
+        """Returns once `tasks` tasks of the execution made their call and wait for their token (TaskSubmitted):
+        a time-out before that would end a task still sending its request."""
+        eventually(lambda: self.history_types(execution_arn).count("TaskSubmitted") >= tasks, "TaskSubmitted")
+
+
+def local_runtime() -> Local:
+    """A runtime whose clock stands still (at a whole second) until advanced, with the adapter installed."""
+    frozen = float(int(time.time()))
+    runtime = Runtime(clock=Clock(now=lambda: frozen), session=boto3.Session())
+    adapter = StepFunctionsAdapter(runtime)
+    adapter.install()
+    return Local(runtime, adapter, runtime.client("stepfunctions"), runtime.client("sqs"), runtime.client("events"))
+
 
 @pytest.fixture
 def local(aws_credentials: None) -> Iterator[Local]:
     with mock_aws(config=MOTO_CONFIG), jsonata_engine.jsonata_enabled():
-        runtime = Runtime(session=boto3.Session())
-        adapter = StepFunctionsAdapter(runtime)
-        adapter.install()
+        local = local_runtime()
         try:
-            yield Local(
-                runtime, adapter, runtime.client("stepfunctions"), runtime.client("sqs"), runtime.client("events")
-            )
-            assert runtime.activity.wait_idle(10), "status-change events still being sent"
-            assert runtime.activity.failures == []
+            yield local
+            assert local.runtime.activity.wait_idle(10), "status-change events still being sent"
+            assert local.runtime.activity.failures == []
         finally:
-            adapter.uninstall()
+            stopped = local.adapter.uninstall()
+        assert stopped, "a thread of the interpreter outlived uninstall()"
 
 
 def wait_for_token_task(queue_url: str, **fields: Any) -> dict[str, Any]:
@@ -129,6 +150,28 @@ def wait_for_token_task(queue_url: str, **fields: Any) -> dict[str, Any]:
 
 def path(visits: list[StateVisit]) -> list[tuple[str, str]]:
     return [(visit.name, visit.outcome) for visit in visits]
+
+
+class HeldBeforeItsEnv:
+    """Holds the worker of the next execution started before it creates its environment, as a loaded machine may
+    deschedule it, until `release` is set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.worker: threading.Thread | None = None
+        original = ExecutionWorker._get_evaluation_environment
+
+        def held_back(worker: Any) -> Any:
+            if self.worker is None:
+                self.worker = threading.current_thread()
+                self.held.set()
+                self.release.wait(10)
+            return original(worker)
+
+        monkeypatch.setattr(ExecutionWorker, "_get_evaluation_environment", held_back)
 
 
 # Definitions from a template -----------------------------------------------------------------------------------
@@ -404,6 +447,7 @@ def test_task_timeout_seconds_routes_to_the_timeout_branch_when_the_clock_advanc
     )
     machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask, "Expired": {"Type": "Pass", "End": True}}})
     execution_arn = local.start(machine, {"order": "o-4"})
+    local.submitted(execution_arn)
     local.waiting_for(3600)
 
     local.runtime.clock.advance(3601)
@@ -462,6 +506,8 @@ def test_timeout_seconds_ends_a_task_even_while_heartbeats_arrive(local: Local) 
 
     execution = local.finished(execution_arn)
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Timeout")
+    # moto left the task's heartbeat wait running on its own thread: nothing of the task may wait on the clock.
+    eventually(lambda: clock.next_deadline() is None, "the timed-out task's heartbeat wait to be released")
 
 
 def test_stop_execution_aborts_a_task_waiting_for_its_token(local: Local) -> None:
@@ -478,6 +524,194 @@ def test_stop_execution_aborts_a_task_waiting_for_its_token(local: Local) -> Non
     types = local.history_types(execution_arn)
     assert types[-2:] == ["TaskSubmitted", "ExecutionAborted"], "the interrupted task records no outcome"
     assert path(local.adapter.history_path(execution_arn)) == [("Ask", "aborted")]
+
+
+@pytest.mark.parametrize("heartbeat_first", [True, False], ids=["heartbeat-then-success", "success-only"])
+def test_an_answer_before_the_task_set_up_its_heartbeat_wait_is_heard(
+    local: Local, monkeypatch: pytest.MonkeyPatch, heartbeat_first: bool
+) -> None:
+    # moto sets up the heartbeat wait only after the message went out and TaskSubmitted was recorded; an agent in
+    # the same process can answer first. Hold the set-up (as a loaded machine may) until the answer arrived.
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    set_up = CallbackEndpoint.setup_heartbeat_endpoint
+    reached, release = threading.Event(), threading.Event()
+
+    def set_up_late(endpoint: Any, heartbeat_seconds: int) -> Any:
+        reached.set()
+        release.wait(10)
+        return set_up(endpoint, heartbeat_seconds)
+
+    queue_url, _ = local.queue("approvals")
+    ask = wait_for_token_task(queue_url, TimeoutSeconds=3600, HeartbeatSeconds=60, ResultPath="$.approval", End=True)
+    machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask}})
+    with monkeypatch.context() as patched:
+        patched.setattr(CallbackEndpoint, "setup_heartbeat_endpoint", set_up_late)
+        execution_arn = local.start(machine, {"order": "o-10"})
+        token = local.next_message(queue_url)["token"]
+        assert reached.wait(10), "the task set up no heartbeat wait"
+
+        if heartbeat_first:
+            local.sfn.send_task_heartbeat(taskToken=token)  # AWS: the token is valid from the task's start
+        local.sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+        release.set()
+
+        execution = local.finished(execution_arn)
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"order": "o-10", "approval": {"approved": True}}
+
+
+def test_an_answer_arrives_while_another_execution_is_still_starting(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto looks for the token in every running execution, reading each one's environment: one still being set up
+    # (its worker has not created the environment yet) must not make SendTaskSuccess fail.
+    starting = local.machine({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}, "starting")
+    queue_url, _ = local.queue("approvals")
+    asks = local.machine({"StartAt": "Ask", "States": {"Ask": wait_for_token_task(queue_url, End=True)}}, "asks")
+    with monkeypatch.context() as patched:
+        start = HeldBeforeItsEnv(patched)
+        starting_arn = local.start(starting, name="still-starting")
+        assert start.held.wait(10)
+        asking_arn = local.start(asks, {"order": "o-11"}, name="asking")
+        token = local.next_message(queue_url)["token"]
+
+        local.sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+
+        assert local.finished(asking_arn)["status"] == "SUCCEEDED"
+        start.release.set()
+        assert local.finished(starting_arn)["status"] == "SUCCEEDED"
+
+
+# History -------------------------------------------------------------------------------------------------------
+
+
+def fan_out_of_two(local: Local, ask: dict[str, Any]) -> tuple[str, dict[str, str], str, str]:
+    """Starts a Map of two iterations side by side, orders "a" and "b", each in an Ask task waiting for its token;
+    returns the execution, the token of each order, and the orders in the order their iterations entered Ask."""
+    queue_url, _ = local.queue("approvals")
+    states = {"Ask": {**wait_for_token_task(queue_url), **ask}, "Expired": {"Type": "Pass", "End": True}}
+    fan_out = {"Type": "Map", "ItemsPath": "$.orders", "ItemProcessor": {"StartAt": "Ask", "States": states}}
+    machine = local.machine({"StartAt": "Fan out", "States": {"Fan out": {**fan_out, "End": True}}})
+    execution_arn = local.start(machine, {"orders": [{"order": "a"}, {"order": "b"}]})
+    tokens = {message["order"]: message["token"] for message in (local.next_message(queue_url) for _ in range(2))}
+    local.submitted(execution_arn, tasks=2)
+    history = local.sfn.get_execution_history(executionArn=execution_arn)["events"]
+    first, second = (
+        json.loads(e["stateEnteredEventDetails"]["input"])["order"] for e in history if e["type"] == "TaskStateEntered"
+    )
+    return execution_arn, tokens, first, second
+
+
+def left(local: Local, execution_arn: str) -> None:
+    """Returns once the execution recorded that a task was left (the answer to it was taken in)."""
+    eventually(lambda: "TaskStateExited" in local.history_types(execution_arn), "the answered task to be left")
+
+
+def by_iteration(visits: list[StateVisit]) -> dict[str, list[StateVisit]]:
+    grouped: dict[str, list[StateVisit]] = {}
+    for visit in visits:
+        grouped.setdefault(visit.iteration, []).append(visit)
+    return grouped
+
+
+ITERATION = {"a": "[0] a", "b": "[1] b"}
+
+
+def test_each_map_iteration_side_by_side_keeps_its_own_exit_and_caught_error(local: Local) -> None:
+    # The first iteration to enter Ask is answered at once; the other times out 61 s later, into its Catch.
+    catch = [{"ErrorEquals": ["States.Timeout"], "Next": "Expired"}]
+    execution_arn, tokens, first, second = fan_out_of_two(local, {"TimeoutSeconds": 60, "Catch": catch, "End": True})
+    local.sfn.send_task_success(taskToken=tokens[first], output="{}")
+    left(local, execution_arn)
+    local.waiting_for(60)
+
+    local.runtime.clock.advance(61)
+
+    assert local.finished(execution_arn)["status"] == "SUCCEEDED"
+    visits = local.adapter.history_path(execution_arn)
+    iterations = by_iteration(visits)
+    assert [(v.name, v.outcome, v.depth) for v in iterations.pop("")] == [("Fan out", "succeeded", 0)]
+    assert visits[0].name == "Fan out", "the Map state comes before the states of its iterations"
+    (answered,) = iterations[ITERATION[first]]
+    timed_out, expired = iterations[ITERATION[second]]
+    assert (answered.name, answered.outcome, answered.depth) == ("Ask", "succeeded", 1)
+    assert answered.exited == answered.entered, "left when answered, before the clock moved"
+    assert (timed_out.name, timed_out.outcome, expired.name, expired.outcome) == (
+        "Ask",
+        "caught States.Timeout",
+        "Expired",
+        "succeeded",
+    )
+    assert timed_out.exited is not None and timed_out.exited - timed_out.entered == datetime.timedelta(seconds=61)
+
+
+def test_a_failed_map_iteration_fails_only_its_own_state(local: Local) -> None:
+    execution_arn, tokens, first, second = fan_out_of_two(local, {"End": True})
+    local.sfn.send_task_success(taskToken=tokens[first], output="{}")
+    left(local, execution_arn)
+
+    local.sfn.send_task_failure(taskToken=tokens[second], error="Rejected", cause="no stock")
+
+    assert local.finished(execution_arn)["status"] == "FAILED"
+    iterations = by_iteration(local.adapter.history_path(execution_arn))
+    assert [(v.name, v.outcome) for v in iterations[""]] == [("Fan out", "failed Rejected")]
+    assert [(v.name, v.outcome) for v in iterations[ITERATION[first]]] == [("Ask", "succeeded")]
+    assert [(v.name, v.outcome) for v in iterations[ITERATION[second]]] == [("Ask", "failed Rejected")]
+
+
+def test_an_event_moto_records_after_a_state_was_left_does_not_change_its_outcome() -> None:
+    # A task timed out while its request was still going out: moto records TaskSubmitted after all the rest.
+    moment = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)
+    history = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
+        {"id": 2, "previousEventId": 0, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Ask"}},
+        {"id": 3, "previousEventId": 2, "type": "TaskStarted"},
+        {
+            "id": 4,
+            "previousEventId": 3,
+            "type": "TaskTimedOut",
+            "taskTimedOutEventDetails": {"error": "States.Timeout"},
+        },
+        {"id": 5, "previousEventId": 4, "type": "TaskStateExited", "stateExitedEventDetails": {"name": "Ask"}},
+        {"id": 6, "previousEventId": 5, "type": "PassStateEntered", "stateEnteredEventDetails": {"name": "Expired"}},
+        {"id": 7, "previousEventId": 6, "type": "PassStateExited", "stateExitedEventDetails": {"name": "Expired"}},
+        {"id": 8, "previousEventId": 7, "type": "ExecutionSucceeded"},
+        {"id": 9, "previousEventId": 3, "type": "TaskSubmitted"},
+    ]
+
+    visits = visits_from_history([{**event, "timestamp": moment} for event in history], "SUCCEEDED")
+
+    assert path(visits) == [("Ask", "caught States.Timeout"), ("Expired", "succeeded")]
+
+
+def test_a_stop_while_a_retry_is_worked_out_aborts_the_execution(local: Local, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto skips each step of a stopped program, so a Retry stopped half-way reads the wrong value off its stack.
+    from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsDecl
+
+    counted = MaxAttemptsDecl._eval_body
+
+    def counted_then_stopped(decl: Any, env: Any) -> None:
+        counted(decl, env)
+        local.sfn.stop_execution(executionArn=env.states.context_object.context_object_data["Execution"]["Id"])
+
+    missing = f"https://sqs.us-east-1.amazonaws.com/{LOCAL_ACCOUNT}/missing"
+    send = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": missing, "MessageBody": "never"},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3600, "MaxAttempts": 2}],
+        "End": True,
+    }
+    machine = local.machine({"StartAt": "Send", "States": {"Send": send}})
+    with monkeypatch.context() as patched:
+        patched.setattr(MaxAttemptsDecl, "_eval_body", counted_then_stopped)
+        execution_arn = local.start(machine, {"order": "o-12"})
+
+        execution = local.finished(execution_arn)
+
+    assert execution["status"] == "ABORTED"
+    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionAborted", "ExecutionAborted")
 
 
 # Status-change events ------------------------------------------------------------------------------------------
@@ -605,6 +839,52 @@ def test_uninstall_stops_executions_still_running_without_status_events(local: L
         assert local.runtime.activity.finished == sent
     finally:
         local.adapter.install()
+
+
+def test_uninstall_stops_an_execution_whose_program_had_not_started_and_refuses_new_ones(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits = local.machine({"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": DAY, "End": True}}})
+    with monkeypatch.context() as patched:
+        start = HeldBeforeItsEnv(patched)
+        held_arn = local.start(waits, name="not-running-yet")
+        assert start.held.wait(10)
+        uninstalling = threading.Thread(target=local.adapter.uninstall)
+        uninstalling.start()
+        late_starts = iter(range(1000))
+
+        def refused() -> str | None:
+            try:
+                local.start(waits, name=f"late-{next(late_starts)}")  # started before uninstall() began: held too
+            except StepFunctionsStoppedError as refusal:
+                return str(refusal)
+            return None
+
+        refusal = eventually(refused, "StartExecution to be refused")
+        start.release.set()
+        uninstalling.join(15)
+
+    assert "the local Step Functions runtime is stopping" in refusal
+    assert not uninstalling.is_alive()
+    assert start.worker is not None and not start.worker.is_alive(), "the execution's thread outlived uninstall()"
+    assert local.sfn.describe_execution(executionArn=held_arn)["status"] == "ABORTED"
+    assert local.runtime.clock.next_deadline() is None
+    # A new runtime in the same process runs its executions on its own clock, undisturbed.
+    after = local_runtime()
+    try:
+        jsonata = {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Hold",
+            "States": {"Hold": {"Type": "Wait", "Seconds": 60, "Output": "{% $states.input.n + 1 %}", "End": True}},
+        }
+        execution_arn = after.start(after.machine(jsonata, "next"), {"n": 1})
+        after.waiting_for(60)
+        after.runtime.clock.advance(60)
+        execution = after.finished(execution_arn)
+        assert (execution["status"], execution["output"]) == ("SUCCEEDED", "2")
+        assert local.history_types(held_arn)[-1] == "ExecutionAborted"
+    finally:
+        assert after.adapter.uninstall()
 
 
 def test_install_refuses_a_moto_version_it_was_not_checked_against(
