@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import boto3
 
 from orchestrator.assembly import CloudAssembly
+from orchestrator.local import clock as clock_module
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery
 from orchestrator.local.lambdas import LambdaRuntime
@@ -246,12 +248,19 @@ class LocalCloud:
         raise NotQuietError(f"the local cloud was still busy after {timeout} s: {self._busy_summary()}")
 
     def _busy(self) -> bool:
-        """Something is working now, rather than waiting on the clock: a thread of in-flight work that is not
-        sleeping on the clock, work submitted but not started, or a message a poller can receive or is processing."""
-        activity = self.runtime.activity
-        if activity.unstarted() > 0 or activity.threads() - self.runtime.clock.sleeping_threads():
+        """Something is working now, rather than waiting: a thread of in-flight work or of the Step Functions
+        interpreter that is running code (not blocked in a wait: on the clock, a task token, a Map's iterations),
+        work submitted but not started, or a message a poller can receive or is processing."""
+        if self.runtime.activity.unstarted() > 0 or self._working_threads():
             return True
         return self.pollers.visible_messages() > 0 or self.pollers.working_messages() > 0
+
+    def _working_threads(self) -> list[int]:
+        """Threads of in-flight work or of executions whose innermost Python frame is not a wait. moto's threads are
+        not ours to instrument, so what each is doing is read off its stack."""
+        threads = self.runtime.activity.threads() | {t.ident for t in self.stepfunctions.interpreter_threads()}
+        frames = sys._current_frames()
+        return [ident for ident in threads if ident in frames and not frame_waits(frames[ident])]
 
     def _busy_summary(self) -> str:
         return (
@@ -333,3 +342,14 @@ class LocalCloud:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
+
+
+clock_file = clock_module.__file__
+_WAITS = {"wait", "wait_for", "join", "_wait_for_tstate_lock"}  # threading's blocking calls
+
+
+def frame_waits(frame: FrameType) -> bool:
+    """The thread whose innermost frame this is blocks in a wait of `threading` (an Event, a Condition, a join) or
+    polls the local clock for a deadline: it moves again only when something else happens or time passes."""
+    code = frame.f_code
+    return (code.co_filename == threading.__file__ and code.co_name in _WAITS) or code.co_filename == clock_file

@@ -383,6 +383,10 @@ class StepFunctionsAdapter:
             self._threads_from = len(self._threads)
             _installed = self
 
+    def interpreter_threads(self) -> list[threading.Thread]:
+        """The interpreter's threads started since `install()` and still alive (workers, Map iterations...)."""
+        return [thread for thread in self._threads[self._threads_from :] if thread.is_alive()]
+
     def uninstall(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
         """Refuse new executions, stop the ones still running (quietly), wait for every thread of the interpreter
         started since `install()` to end, then restore moto's originals (idempotent). False if some thread was

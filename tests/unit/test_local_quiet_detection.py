@@ -1,0 +1,52 @@
+"""How the local cloud tells a thread that waits from one that works: by its innermost frame."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from orchestrator.local.clock import Clock
+from orchestrator.local.cloud import frame_waits
+
+
+@contextmanager
+def running(target: Callable[[threading.Event], object]) -> Iterator[int]:
+    """Runs `target(stop)` on a thread until the block ends; yields the thread's id once it has started."""
+    stop = threading.Event()
+    thread = threading.Thread(target=target, args=(stop,), daemon=True)
+    thread.start()
+    threading.Event().wait(0.05)  # let it reach its steady state
+    try:
+        assert thread.ident is not None
+        yield thread.ident
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def innermost_frame_waits(ident: int) -> bool:
+    return frame_waits(sys._current_frames()[ident])
+
+
+def busy_loop(stop: threading.Event) -> None:
+    total = 0
+    while not stop.is_set():
+        total += sum(range(1000))
+
+
+def test_a_thread_blocked_on_an_event_waits() -> None:
+    with running(lambda stop: stop.wait()) as ident:
+        assert innermost_frame_waits(ident)
+
+
+def test_a_thread_waiting_on_the_clock_waits() -> None:
+    clock = Clock()
+    with running(lambda stop: clock.wait(stop, 3600)) as ident:
+        assert all(innermost_frame_waits(ident) for _ in range(20))
+
+
+def test_a_thread_running_code_works() -> None:
+    with running(busy_loop) as ident:
+        assert not all(innermost_frame_waits(ident) for _ in range(20))
