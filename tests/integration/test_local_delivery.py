@@ -145,6 +145,8 @@ def local_cloud(make_lambdas: Callable[[Runtime], Any]) -> Iterator[Cloud]:
             yield Cloud(runtime, delivery, lambdas, events, runtime.client("sqs"), runtime.client("stepfunctions"))
         finally:
             delivery.uninstall()
+            if isinstance(lambdas, LambdaRuntime):
+                lambdas.uninstall()  # puts back the process's environment the functions' invocations changed
 
 
 @pytest.fixture
