@@ -57,12 +57,7 @@ class PythonFunction(Construct):
         dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
-        )
+        self.log_group = log_group(self, "Logs", config=config)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -111,6 +106,16 @@ _RETENTIONS = {
     1827: logs.RetentionDays.FIVE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+def log_group(scope: Construct, construct_id: str, *, config: StageConfig) -> logs.LogGroup:
+    """A log group kept as long as the stage says, and destroyed with the stack only where the stage allows it."""
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        retention=log_retention(config.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+    )
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -1,9 +1,10 @@
 """The order saga: its three services (a function and a DynamoDB table each), the state machine, its start rule,
 and where its escalations go.
 
-The workflow is `state_machines/order_saga.asl.json` (JSONata), filled in as the agent pipeline's is: retry numbers
-from the stage config written in at synth time (`with_numbers`), the functions' ARNs and the bus name as definition
-substitutions. OrderPlaced on the bus starts an execution (rule target with retries and a DLQ).
+The workflow is `state_machines/order_saga.asl.json` (JSONata), set up as every workflow is
+(infra/constructs/workflow.py): retry numbers from the stage config written in at synth time, the functions' ARNs
+and the bus name as definition substitutions. OrderPlaced on the bus starts an execution (rule target with retries
+and a DLQ).
 
 Each service owns its table, here beside its function rather than in the State stack: database per service, the
 saga's services deploy and go together, and the construct stays one piece to copy (the State stack holds the
@@ -20,17 +21,15 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.agent_pipeline import with_numbers
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
-from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction, log_retention
+from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
+from infra.constructs.workflow import start_rule, workflow_state_machine
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
 
@@ -123,52 +122,32 @@ class OrderSaga(Construct):
         return self.inventory, self.payments, self.shipping
 
     def _state_machine(self, config: StageConfig, bus: events.IEventBus) -> sfn.StateMachine:
-        self.log_group = logs.LogGroup(
+        self.log_group, state_machine = workflow_state_machine(
             self,
-            "ExecutionLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
-        )
-        state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            # Read into DefinitionString, as the agent pipeline's (infra/constructs/agent_pipeline.py says why).
-            definition_body=sfn.DefinitionBody.from_string(
-                with_numbers(DEFINITION_FILE.read_text(encoding="utf-8"), numbers(config))
-            ),
-            definition_substitutions={
-                "InventoryFunctionArn": self.inventory.function.function_arn,
-                "PaymentsFunctionArn": self.payments.function.function_arn,
-                "ShippingFunctionArn": self.shipping.function.function_arn,
-                "EventBusName": bus.event_bus_name,
+            config=config,
+            bus=bus,
+            definition_file=DEFINITION_FILE,
+            numbers=numbers(config),
+            functions={
+                "InventoryFunctionArn": self.inventory.function,
+                "PaymentsFunctionArn": self.payments.function,
+                "ShippingFunctionArn": self.shipping.function,
             },
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True,
         )
-        # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
-        state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[s.function.function_arn for s in self.services]
-            )
-        )
-        bus.grant_put_events_to(state_machine)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:
-        rule = events.Rule(
+        return start_rule(
             self,
             "OrderPlaced",
-            event_bus=bus,
+            config=config,
+            bus=bus,
+            alerts=alerts,
+            state_machine=self.state_machine,
             description="Starts the order saga for every placed order",
-            event_pattern=events.EventPattern(source=[ORDERS_SOURCE], detail_type=[START_DETAIL_TYPE]),
+            source=ORDERS_SOURCE,
+            detail_types=[START_DETAIL_TYPE],
         )
-        rule.add_target(
-            targets.SfnStateMachine(
-                self.state_machine, **reliable_target_options(self, "StartDeadLetters", config=config, alerts=alerts)
-            )
-        )
-        return rule
 
     def _escalations(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> AlarmedQueue:
         escalations = AlarmedQueue(self, "Escalations", config=config, alerts=alerts, threshold=1)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.lambda_function import PythonFunction, log_retention
+from infra.constructs.lambda_function import PythonFunction, log_group
 
 MAX_EVENTS_PER_REQUEST = 100
 
@@ -53,12 +52,7 @@ class IngestionStack(Stack):
         CfnOutput(self, "IngestUrl", value=self.api.url_for_path("/events"))
 
     def _api(self, config: StageConfig) -> apigw.RestApi:
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
-        )
+        access_logs = log_group(self, "AccessLogs", config=config)
         api = apigw.RestApi(
             self,
             "Api",

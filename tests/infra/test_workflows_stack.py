@@ -12,7 +12,7 @@ from cfnlint.api import lint
 
 from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
-from infra.constructs.agent_pipeline import with_numbers
+from infra.constructs.workflow import with_numbers
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
 from schemas.support import TicketResolved, TicketSubmitted
 from tests.infra.helpers import logical_id, resources

@@ -23,7 +23,8 @@ from functions.agents import handler as agents_handler
 from functions.callback import handler as callback_handler
 from functions.synthesis import handler as synthesis_handler
 from functions.triage import handler as triage_handler
-from infra.constructs.agent_pipeline import DEFINITION_FILE, with_numbers
+from infra.constructs.agent_pipeline import DEFINITION_FILE
+from infra.constructs.workflow import with_numbers
 from orchestrator.local import jsonata_engine
 from orchestrator.local.runtime import MOTO_CONFIG
 from schemas.envelope import EventDetail

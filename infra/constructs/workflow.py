@@ -1,0 +1,109 @@
+"""What every workflow of the project sets up the same way: its state machine and the rule that starts it.
+
+A workflow's definition is a JSONata ASL file under `state_machines/`. Its `"${Name}"` placeholders are filled two
+ways: numbers from the stage config are written in at synth time (`with_numbers`), because ASL wants numbers there and
+CloudFormation substitutes only strings; what is known at deploy time only (the functions' ARNs, the bus name) is a
+definition substitution. Every execution logs ALL and is traced; the role may invoke the workflow's functions and put
+events on the bus, nothing else. An event on the bus starts an execution (rule target with retries and a DLQ).
+
+These are functions on the workflow's own construct rather than a construct of their own, so the resources keep the
+construct ids (and the logical ids) they had in each workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.alerts import AlertsTopic
+from infra.constructs.lambda_function import log_group
+from infra.constructs.rule_targets import reliable_target_options
+
+
+def with_numbers(definition: str, values: Mapping[str, int]) -> str:
+    """`definition` with every `"${Name}"` of `values` replaced by the bare number (the quotes go too)."""
+    for name, value in values.items():
+        placeholder = f'"${{{name}}}"'
+        if placeholder not in definition:
+            raise ValueError(f"the definition has no {placeholder} placeholder")
+        definition = definition.replace(placeholder, str(int(value)))
+    return definition
+
+
+def workflow_state_machine(
+    scope: Construct,
+    *,
+    config: StageConfig,
+    bus: events.IEventBus,
+    definition_file: Path,
+    numbers: Mapping[str, int],
+    functions: Mapping[str, lambda_.IFunction],
+) -> tuple[logs.LogGroup, sfn.StateMachine]:
+    """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
+
+    `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
+    fills `EventBusName`.
+    """
+    execution_logs = log_group(scope, "ExecutionLogs", config=config)
+    state_machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        # The file is the source, read here into DefinitionString. `DefinitionBody.from_file` would stage it as
+        # an S3 asset (DefinitionS3Location), which cfn-lint cannot check, template tests cannot read and the
+        # local runtime cannot provision without S3 uploads.
+        definition_body=sfn.DefinitionBody.from_string(
+            with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
+        ),
+        definition_substitutions={
+            **{name: function.function_arn for name, function in functions.items()},
+            "EventBusName": bus.event_bus_name,
+        },
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
+        tracing_enabled=True,
+    )
+    # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
+        )
+    )
+    bus.grant_put_events_to(state_machine)
+    return execution_logs, state_machine
+
+
+def start_rule(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: StageConfig,
+    bus: events.IEventBus,
+    alerts: AlertsTopic,
+    state_machine: sfn.IStateMachine,
+    description: str,
+    source: str,
+    detail_types: Sequence[str],
+) -> events.Rule:
+    """A rule that starts `state_machine` for every event of `source` and `detail_types` (dead letters alarmed)."""
+    rule = events.Rule(
+        scope,
+        construct_id,
+        event_bus=bus,
+        description=description,
+        event_pattern=events.EventPattern(source=[source], detail_type=list(detail_types)),
+    )
+    rule.add_target(
+        targets.SfnStateMachine(
+            state_machine, **reliable_target_options(scope, "StartDeadLetters", config=config, alerts=alerts)
+        )
+    )
+    return rule
