@@ -33,6 +33,7 @@ from orchestrator.assembly import CloudAssembly
 from orchestrator.local import clock as clock_module
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery
+from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -79,6 +80,7 @@ class LocalCloud:
         self.delivery = Delivery(self.runtime, self.lambdas)
         self.pollers = Pollers(self.runtime, self.lambdas)
         self.stepfunctions = StepFunctionsAdapter(self.runtime)
+        self.dynamodb = AtomicWrites()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
         self.endpoint_url: str | None = None
@@ -159,7 +161,7 @@ class LocalCloud:
 
     def _patches(self) -> list[Any]:
         """The adapters that patch moto (the pollers only read queues)."""
-        return [self.lambdas, self.delivery, self.stepfunctions]
+        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""

@@ -9,11 +9,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.dynamodb.models.table import Table as MotoTable
 
 from functions.breaker import BreakerOpen, BreakerSettings, CircuitBreaker
 from functions.breaker.dynamodb import DynamoDBBreakerStore
 from orchestrator.local.clock import Clock
+from orchestrator.local.dynamodb import AtomicWrites
 from tests.unit.test_breaker import Downstream, DownstreamDown, RecordingListener
 
 TABLE = "CircuitBreakers"
@@ -30,18 +30,13 @@ MakeBreaker = Callable[[], CircuitBreaker]
 
 
 @pytest.fixture
-def atomic_moto_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB checks a condition and writes the item as one step; moto's Table.put_item checks, then assigns, with
-    no lock (moto/dynamodb/models/table.py, put_item), so two threads could both pass one condition. Serialising it
-    gives moto DynamoDB's per-item atomicity; without it the single-probe test could fail because of moto."""
-    lock = threading.Lock()
-    original = MotoTable.put_item
-
-    def put_item(self: MotoTable, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(MotoTable, "put_item", put_item)
+def atomic_moto_writes() -> Iterator[None]:
+    """DynamoDB checks a condition and writes the item as one step; moto does not (see orchestrator.local.dynamodb),
+    so without the local runtime's lock the single-probe test could fail because of moto."""
+    writes = AtomicWrites()
+    writes.install()
+    yield
+    writes.uninstall()
 
 
 @pytest.fixture

@@ -1,0 +1,58 @@
+"""DynamoDB's conditional writes, atomic on moto as they are on AWS.
+
+Why: DynamoDB checks a write's condition and applies it as one step per item. moto 5.2.5 reads the item, checks the
+condition, then assigns, with no lock (`moto/dynamodb/models/table.py` `Table.put_item`; `DynamoDBBackend.update_item`
+and `delete_item` likewise), so two threads of the local runtime can both pass one condition: two circuit-breaker
+probes, a saga step done twice. Serialising moto's item writes with one lock gives back DynamoDB's per-item atomicity
+(and more: writes to different items wait for each other too, which only costs time locally).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, Final
+
+from orchestrator.local.jsonata_engine import MotoSeamError
+
+# Every DynamoDBBackend method that checks a condition or reads-then-writes an item.
+WRITES: Final[tuple[str, ...]] = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+class AtomicWrites:
+    """Installs the lock around moto's DynamoDB writes; `uninstall()` restores them (both idempotent)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # re-entrant: a transaction's writes may call the single-item ones
+        self._originals: dict[str, Callable[..., Any]] = {}
+
+    def creators(self) -> dict[str, Any]:
+        return {}
+
+    def install(self) -> None:
+        if self._originals:
+            return
+        from moto.dynamodb.models import DynamoDBBackend
+
+        for name in WRITES:
+            original = vars(DynamoDBBackend).get(name)
+            if original is None:
+                raise MotoSeamError(f"moto.dynamodb.models.DynamoDBBackend.{name}, a write this adapter locks, is gone")
+            self._originals[name] = original
+            setattr(DynamoDBBackend, name, self._locked(original))
+
+    def uninstall(self) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        for name, original in self._originals.items():
+            setattr(DynamoDBBackend, name, original)
+        self._originals.clear()
+
+    def _locked(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return original(*args, **kwargs)
+
+        return write
