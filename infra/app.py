@@ -45,6 +45,8 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         f"{config.prefix}-Workflows",
         config=config,
         bus=event_plane.bus,
+        # A cross-stack reference: CDK exports the table name and makes Workflows depend on State.
+        idempotency_table=state.idempotency,
         description="Orchestrator workflows: the order saga, the agent pipeline and the agent consumers",
     )
     stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows]

@@ -2,6 +2,11 @@
 
 One function serves every specialist; the request names the agent. Partial batch failures: a message that fails
 (unreadable, or a transient fault) is reported alone and delivered again, up to the queue's dead-letter queue.
+
+Idempotency (Powertools, on the State stack's Idempotency table): a request is done once per envelope
+`metadata.idempotency_key`; a redelivery gets the stored outcome and emits nothing again. The same key with other
+`data` raises IdempotencyValidationError, so that message fails (batch item failure) and ends in the dead-letter
+queue: a key reused for another task is a producer's bug to be seen, not a task to do or to skip silently.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from functions.agents.consumer import process_batch, read_event
-from functions.agents.logic import perform
+from functions.agents.consumer import OncePerEvent, once_per_event, process_batch, read_event
+from functions.agents.logic import TaskOutcome, perform
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested
+from schemas.envelope import EventDetail
 
 logger = Logger()
 tracer = Tracer()
@@ -32,6 +38,7 @@ metrics = Metrics()
 
 class Settings(ReasonerSettings):
     event_bus_name: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Dependencies:
     reasoner: Reasoner
     tokens: TaskTokens
     publisher: EventPublisher
+    perform_once: OncePerEvent[TaskOutcome]
 
 
 @cache
@@ -48,13 +56,20 @@ def dependencies() -> Dependencies:
         reasoner=reasoner_named(settings.reasoner),
         tokens=StepFunctionsTaskTokens(boto3.client("stepfunctions")),
         publisher=EventPublisher(EventBridgeBus(boto3.client("events")), settings.event_bus_name, producer="agents"),
+        # Wrapped here, not at import: the persistence layer is an adapter, built when the function first runs.
+        perform_once=once_per_event(_perform, TaskOutcome, settings.idempotency_table),
     )
+
+
+def _perform(*, event: EventDetail[AgentTaskRequested], deps: Dependencies) -> TaskOutcome:
+    return perform(event, deps.reasoner, deps.tokens, deps.publisher)
 
 
 @tracer.capture_method
 def handle_record(record: SQSRecord, deps: Dependencies) -> None:
+    # An unreadable message fails here, before any idempotency record is written for it.
     request = read_event(record.body, AgentTaskRequested)
-    outcome = perform(request, deps.reasoner, deps.tokens, deps.publisher)
+    outcome = deps.perform_once.call(event=request, deps=deps)
     metrics.add_metric(name=f"AgentTasks{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info(
         "agent task handled",
@@ -72,4 +87,6 @@ def handle_record(record: SQSRecord, deps: Dependencies) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Configuration is read before the batch, so a misconfigured function fails whole instead of per message.
     deps = dependencies()
+    # An in-progress record of this invocation expires with it, so a crashed attempt does not block the redelivery.
+    deps.perform_once.config.register_lambda_context(context)
     return process_batch(event, partial(handle_record, deps=deps), context)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
@@ -23,13 +24,23 @@ from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.order_saga import OrderSaga
 
+# What Powertools' DynamoDBPersistenceLayer calls on its table: no query, scan or batch.
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
 WORKFLOWS_SOURCE = "orchestrator.workflows"
 AGENTS_SOURCE = "orchestrator.agents"
 
 
 class WorkflowsStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, bus: events.IEventBus, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        bus: events.IEventBus,
+        idempotency_table: dynamodb.ITable,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.alerts = AlertsTopic(self, "Alerts")
@@ -43,9 +54,14 @@ class WorkflowsStack(Stack):
             handler="functions.agents.handler.handler",
             service="agents",
             description="Specialist agents: do each AgentTaskRequested and emit its outcome",
-            environment={"EVENT_BUS_NAME": bus.event_bus_name, "REASONER": config.agent_pipeline.reasoner},
+            environment={
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "REASONER": config.agent_pipeline.reasoner,
+                "IDEMPOTENCY_TABLE": idempotency_table.table_name,
+            },
         )
         bus.grant_put_events_to(self.agents.function)
+        idempotency_table.grant(self.agents.function, *IDEMPOTENCY_ACTIONS)
         self.callbacks = AgentConsumer(
             self,
             "Callbacks",
@@ -58,7 +74,9 @@ class WorkflowsStack(Stack):
             handler="functions.callback.handler.handler",
             service="callback",
             description="Callback: resumes the workflow task waiting on an agent's outcome",
+            environment={"IDEMPOTENCY_TABLE": idempotency_table.table_name},
         )
+        idempotency_table.grant(self.callbacks.function, *IDEMPOTENCY_ACTIONS)
         self.agent_pipeline = AgentPipeline(self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts)
         self._serve(self.agent_pipeline.state_machine)
         CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)

@@ -259,8 +259,11 @@ def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
     [
         ("functions.triage.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner}),
         ("functions.synthesis.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner}),
-        ("functions.agents.handler.handler", {"REASONER": DEV.agent_pipeline.reasoner, "EVENT_BUS_NAME": ...}),
-        ("functions.callback.handler.handler", {}),
+        (
+            "functions.agents.handler.handler",
+            {"REASONER": DEV.agent_pipeline.reasoner, "EVENT_BUS_NAME": ..., "IDEMPOTENCY_TABLE": ...},
+        ),
+        ("functions.callback.handler.handler", {"IDEMPOTENCY_TABLE": ...}),
     ],
 )
 def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
@@ -273,6 +276,43 @@ def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
         assert name in variables
         if value is not ...:
             assert variables[name] == value
+
+
+def test_only_the_agent_consumers_get_the_state_stacks_idempotency_table_and_only_what_powertools_calls_on_it(
+    workflows: dict[str, Any], templates: dict[str, Any]
+) -> None:
+    (table_id,) = [k for k in resources(templates["State"], "AWS::DynamoDB::Table") if k.startswith("Idempotency")]
+    table = templates["State"]["Resources"][table_id]["Properties"]
+    # Powertools' DynamoDBPersistenceLayer defaults: partition key `id`, expiry `expiration`.
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    state_exports = {
+        output["Export"]["Name"]: output["Value"]
+        for output in templates["State"].get("Outputs", {}).values()
+        if "Export" in output
+    }
+
+    def imports_of_the_table(value: Any) -> bool:
+        name = value.get("Fn::ImportValue") if isinstance(value, dict) else None
+        return name in state_exports and table_id in json.dumps(state_exports[name])
+
+    consumers = [
+        workflows["Resources"][_function_id(workflows, handler)]["Properties"]
+        for handler in ("functions.agents.handler.handler", "functions.callback.handler.handler")
+    ]
+    for function in consumers:
+        assert imports_of_the_table(function["Environment"]["Variables"]["IDEMPOTENCY_TABLE"])
+    granted: dict[str, set[str]] = {}
+    for policy in resources(workflows, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if any(imports_of_the_table(t) for t in targets):
+                role = logical_id(policy["Properties"]["Roles"][0])
+                actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+                granted.setdefault(role, set()).update(actions)
+
+    powertools_calls = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert granted == {logical_id(function["Role"]): powertools_calls for function in consumers}
 
 
 def test_cfn_lint_checks_the_definition_itself(workflows: dict[str, Any]) -> None:

@@ -12,6 +12,19 @@ import pytest
 from moto import mock_aws
 
 BUS_NAME = "orchestrator-test"
+IDEMPOTENCY_TABLE = "orchestrator-test-idempotency"
+
+
+def create_idempotency_table(name: str) -> None:
+    """The State stack's Idempotency table as CDK declares it: partition key `id`, TTL on `expiration`."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
 
 
 @dataclass

@@ -20,7 +20,7 @@ from orchestrator.local.runtime import MOTO_CONFIG
 from schemas.envelope import EventDetail
 from schemas.validation import validate_detail
 from tests.builders import LambdaContext, agent_task_request, delivered_event, sqs_event
-from tests.integration.conftest import BUS_NAME, BusTap
+from tests.integration.conftest import BUS_NAME, IDEMPOTENCY_TABLE, BusTap, create_idempotency_table
 
 UNKNOWN_TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAf=="  # the sample data's token: no execution ever issued it
 
@@ -29,9 +29,11 @@ UNKNOWN_TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAf=="  # the sample data's token: no ex
 def tap(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BusTap]:
     monkeypatch.setenv("EVENT_BUS_NAME", BUS_NAME)
     monkeypatch.setenv("REASONER", "offline")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
     agents_handler.dependencies.cache_clear()
-    callback_handler.task_tokens.cache_clear()
+    callback_handler.dependencies.cache_clear()
     with mock_aws(config=MOTO_CONFIG):
+        create_idempotency_table(IDEMPOTENCY_TABLE)
         events, sqs = boto3.client("events"), boto3.client("sqs")
         events.create_event_bus(Name=BUS_NAME)
         queue_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
@@ -40,7 +42,7 @@ def tap(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BusT
         events.put_targets(Rule="tap", EventBusName=BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
         yield BusTap(BUS_NAME, queue_url, sqs)
     agents_handler.dependencies.cache_clear()
-    callback_handler.task_tokens.cache_clear()
+    callback_handler.dependencies.cache_clear()
 
 
 def _failed_ids(response: dict[str, Any]) -> list[str]:
@@ -111,7 +113,8 @@ def test_a_misconfigured_agents_function_fails_the_whole_invocation(
 
 def test_the_callback_drops_outcomes_nobody_waits_for_and_fails_unreadable_messages(tap: BusTap) -> None:
     completed = delivered_event("AgentTaskCompleted", "orchestrator.agents")
-    failed = delivered_event("AgentTaskFailed", "orchestrator.agents")
+    # Two events, so two idempotency keys: under one key the callback would refuse the second as a changed payload.
+    failed = delivered_event("AgentTaskFailed", "orchestrator.agents", event_id="evt-2", idempotency_key="idem-2")
     request = agent_task_request()  # an event the callback does not read
 
     response = callback_handler.handler(

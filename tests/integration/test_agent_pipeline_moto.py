@@ -31,6 +31,7 @@ from schemas.envelope import EventDetail
 from schemas.validation import validate_detail
 from tests.builders import LambdaContext, delivered_event, sqs_event, ticket
 from tests.infra.helpers import resources
+from tests.integration.conftest import IDEMPOTENCY_TABLE, create_idempotency_table
 
 BUS = "orchestrator-test"
 ACCOUNT_REGION = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -104,15 +105,17 @@ def pipeline(
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", _invoke_in_process)
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     monkeypatch.setenv("REASONER", "offline")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
     caches = [
         agents_handler.dependencies,
-        callback_handler.task_tokens,
+        callback_handler.dependencies,
         triage_handler.reasoner,
         synthesis_handler.reasoner,
     ]
     with mock_aws(config=MOTO_CONFIG), jsonata_engine.jsonata_enabled():
         for cache in caches:
             cache.cache_clear()
+        create_idempotency_table(IDEMPOTENCY_TABLE)
         events, sqs, sfn = boto3.client("events"), boto3.client("sqs"), boto3.client("stepfunctions")
         events.create_event_bus(Name=BUS)
         queues = {}
