@@ -11,6 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.agents import handler as agents_handler
+from functions.callback import handler as callback_handler
+from orchestrator.local.runtime import MOTO_CONFIG
+
 BUS_NAME = "orchestrator-test"
 IDEMPOTENCY_TABLE = "orchestrator-test-idempotency"
 
@@ -61,3 +65,24 @@ def bus_tap(aws_credentials: None) -> Iterator[BusTap]:
         events.put_rule(Name="tap", EventBusName=BUS_NAME, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
         events.put_targets(Rule="tap", EventBusName=BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
         yield BusTap(BUS_NAME, queue_url, sqs)
+
+
+@pytest.fixture
+def tap(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BusTap]:
+    """The agents' and callbacks' handlers configured for a moto bus whose every event a test can read."""
+    monkeypatch.setenv("EVENT_BUS_NAME", BUS_NAME)
+    monkeypatch.setenv("REASONER", "offline")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
+    agents_handler.dependencies.cache_clear()
+    callback_handler.dependencies.cache_clear()
+    with mock_aws(config=MOTO_CONFIG):
+        create_idempotency_table(IDEMPOTENCY_TABLE)
+        events, sqs = boto3.client("events"), boto3.client("sqs")
+        events.create_event_bus(Name=BUS_NAME)
+        queue_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="tap", EventBusName=BUS_NAME, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+        events.put_targets(Rule="tap", EventBusName=BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
+        yield BusTap(BUS_NAME, queue_url, sqs)
+    agents_handler.dependencies.cache_clear()
+    callback_handler.dependencies.cache_clear()

@@ -4,45 +4,22 @@ they do when Step Functions answers that the workflow no longer waits."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from functions.agents import handler as agents_handler
 from functions.agents.task_tokens import GONE_ERROR_CODES, StepFunctionsTaskTokens
 from functions.callback import handler as callback_handler
 from functions.settings import SettingsError
-from orchestrator.local.runtime import MOTO_CONFIG
 from schemas.envelope import EventDetail
 from schemas.validation import validate_detail
 from tests.builders import LambdaContext, agent_task_request, delivered_event, sqs_event
-from tests.integration.conftest import BUS_NAME, IDEMPOTENCY_TABLE, BusTap, create_idempotency_table
+from tests.integration.conftest import BusTap
 
 UNKNOWN_TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAf=="  # the sample data's token: no execution ever issued it
-
-
-@pytest.fixture
-def tap(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BusTap]:
-    monkeypatch.setenv("EVENT_BUS_NAME", BUS_NAME)
-    monkeypatch.setenv("REASONER", "offline")
-    monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
-    agents_handler.dependencies.cache_clear()
-    callback_handler.dependencies.cache_clear()
-    with mock_aws(config=MOTO_CONFIG):
-        create_idempotency_table(IDEMPOTENCY_TABLE)
-        events, sqs = boto3.client("events"), boto3.client("sqs")
-        events.create_event_bus(Name=BUS_NAME)
-        queue_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="tap", EventBusName=BUS_NAME, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-        events.put_targets(Rule="tap", EventBusName=BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
-        yield BusTap(BUS_NAME, queue_url, sqs)
-    agents_handler.dependencies.cache_clear()
-    callback_handler.dependencies.cache_clear()
 
 
 def _failed_ids(response: dict[str, Any]) -> list[str]:
