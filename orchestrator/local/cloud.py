@@ -236,7 +236,7 @@ class LocalCloud:
             last = fingerprint
             if still >= _STABLE_POLLS:
                 waiting = self._running_executions()
-                if advance_clock and clock.next_deadline() is not None and clock.advance_to_next_deadline():
+                if advance_clock and clock.advance_to_next_deadline():
                     still = 0
                     continue
                 due = clock.next_deadline()

@@ -17,7 +17,6 @@ from tests.workflows.conftest import Tap
 ORDER_ID = "order-1001"
 TRANSIENT_ATTEMPTS = 3  # config/stages.json, dev: order_saga.transient_retry.max_attempts
 COMPENSATION_ATTEMPTS = 8  # dev: order_saga.compensation_retry.max_attempts
-SETTLE_ROUNDS = 5
 
 SUCCESS_PATH = ["Begin", "ReserveInventory", "ChargePayment", "ArrangeShipping", "PublishCompleted", "Completed"]
 CANCELLED_END = ["Cancel", "PublishCancelled", "EverythingUndone", "Cancelled"]
@@ -32,14 +31,9 @@ class Saga:
             data["items"][0]["sku"] = order.pop("sku")
         cloud.put_event(OrderPlaced.model_validate({**data, **order}), correlation_id=ORDER_ID)
         machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
-        # A saga waits on nothing outside the system, so it has settled only once its execution ended. On a loaded
-        # machine `wait_until_quiet` can find rest in the instant between a failed attempt and its retry's wait on
-        # the clock (an execution's thread is not work in flight): then wait again.
-        for _ in range(SETTLE_ROUNDS):
-            cloud.wait_until_quiet(advance_clock=True)
-            (self.execution,) = cloud.executions(machine)
-            if self.execution["status"] != "RUNNING":
-                break
+        # A saga waits on nothing outside the system: once still (clock advanced past every retry), it has ended.
+        cloud.wait_until_quiet(advance_clock=True)
+        (self.execution,) = cloud.executions(machine)
         self.arn = self.execution["executionArn"]
         self.visits = cloud.stepfunctions.history_path(self.arn)
         self.history = cloud.history(self.arn)
