@@ -117,7 +117,7 @@ class LocalCloud:
 
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
-        jsonata_engine.install()
+        jsonata_engine.install(self.runtime.clock.now)
         for adapter in self._patches():
             adapter.install()
         self.runtime.session = boto3.Session()

@@ -24,6 +24,9 @@ What is patched, in `moto.stepfunctions.parser.asl`:
    currently not supported"}`, from `component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE`), and a
    declaration in the expression would shadow a registered function; so `install()` takes those three entries out
    of that table. moto's JSONata definitions of `$partition` and `$range` are left in place.
+4. `$now()` and `$millis()` read the time source given to `install()` (the local runtime passes its clock), once per
+   expression as JSONata specifies, so a workflow comparing times (a breaker's cool-down, a deadline) sees the clock
+   jump when a test advances it.
 
 `uninstall()` restores all of it. Install before starting executions and uninstall only after they finish: moto
 runs each execution on a background thread that reads the pointer on every evaluation.
@@ -36,6 +39,7 @@ import hashlib
 import importlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +48,7 @@ from typing import Any, Final
 
 import jsonata
 import moto
+from jsonata.functions import Functions
 
 SUPPORTED_MOTO_VERSION: Final[str] = "5.2.5"
 QUERY_EVALUATION_ERROR: Final[str] = "States.QueryEvaluationError"
@@ -117,6 +122,8 @@ class _Installation:
 
 _lock = threading.Lock()
 _installation: _Installation | None = None
+# Seconds since the epoch for `$now()` / `$millis()`; set by `install()`.
+_time_source: Callable[[], float] = time.time
 
 
 def evaluate(expression: str) -> Any:
@@ -126,6 +133,7 @@ def evaluate(expression: str) -> Any:
         compiled = jsonata.Jsonata(expression)
         for name, function in STEP_FUNCTIONS_FUNCTIONS.items():
             compiled.register_lambda(name, function)
+        _bind_time(compiled, int(_time_source() * 1000))
         result = compiled.evaluate(None)
     # jsonata-python raises JException for JSONata errors but lets bare ValueError / TypeError escape from its
     # built-ins (`$number("abc")` is a ValueError), and all of them are query evaluation errors to Step Functions.
@@ -139,12 +147,22 @@ def evaluate(expression: str) -> Any:
         raise jsonata_exception(QUERY_EVALUATION_ERROR, "The expression returned an unsupported result type.") from ex
 
 
-def install() -> None:
-    """Make moto evaluate JSONata with jsonata-python (idempotent)."""
-    global _installation
+def _bind_time(compiled: Any, timestamp_ms: int) -> None:
+    """`$now()` and `$millis()` of one evaluation, both at `timestamp_ms` (see the module docstring, 4.)."""
+    compiled.register_lambda("millis", lambda: timestamp_ms)
+    compiled.register_lambda(
+        "now",
+        lambda picture=None, timezone=None: Functions.datetime_from_millis(timestamp_ms, picture, timezone),
+    )
+
+
+def install(time_source: Callable[[], float] = time.time) -> None:
+    """Make moto evaluate JSONata with jsonata-python (idempotent), `$now()` reading `time_source`."""
+    global _installation, _time_source
     with _lock:
         if _installation is not None:
             return
+        _time_source = time_source
         _check_moto_version()
         seams = _load_seams()
         originals: dict[str, EvalBody] = {}
@@ -164,10 +182,11 @@ def install() -> None:
 
 def uninstall() -> None:
     """Restore moto's own (non-functional) JSONata evaluation (idempotent)."""
-    global _installation
+    global _installation, _time_source
     with _lock:
         if _installation is None:
             return
+        _time_source = time.time
         seams = _installation.seams
         seams.jsonata_module._eval_jsonata = _installation.previous_pointer
         for class_name, original in _installation.original_eval_bodies.items():

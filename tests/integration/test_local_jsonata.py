@@ -326,3 +326,22 @@ def test_uninstall_gives_moto_back_its_own_function_declarations(sfn: Any) -> No
         assert {"$uuid", "$parse", "$hash", "$partition", "$range"} <= set(declarations)
     finally:
         jsonata_engine.install()
+
+
+def test_now_and_millis_read_the_time_source_given_to_install(aws_credentials: None) -> None:
+    """`$now()` / `$millis()` follow the local clock, one instant per expression, back to real time on uninstall."""
+    definition = jsonata_machine(
+        {"When": {"Type": "Pass", "Output": "{% [$millis(), $now(), $millis()] %}", "End": True}}, "When"
+    )
+    with mock_aws(config=MOTO_CONFIG):
+        jsonata_engine.install(lambda: 86_400.25)  # one day and a quarter second after the epoch
+        try:
+            client = boto3.client("stepfunctions", region_name="us-east-1")
+            output = json.loads(run(client, definition, {})["output"])
+        finally:
+            jsonata_engine.uninstall()
+        with jsonata_engine.jsonata_enabled():
+            real_millis = json.loads(run(client, definition, {}, name="real")["output"])[0]
+
+    assert output == [86_400_250, "1970-01-02T00:00:00.250Z", 86_400_250]
+    assert real_millis > 1_700_000_000_000  # real time again once uninstalled
