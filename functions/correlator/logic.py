@@ -1,0 +1,150 @@
+"""Correlator logic: match waiters and messages by (message name, correlation key); see the package docstring."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+from functions.agents.task_tokens import TaskTokens
+
+
+class MessageConflict(ValueError):
+    """The same message id arrived with other data: a producer reused an id for another message."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a waiter waits for and what a message is about: a message name and a correlation key."""
+
+    message_name: str
+    correlation_key: str
+
+    @property
+    def partition(self) -> str:
+        return f"msg#{self.message_name}#{self.correlation_key}"
+
+
+@dataclass(frozen=True)
+class Waiter:
+    subject: Subject
+    waiter_id: str
+    task_token: str
+    registered_at_ms: int
+    expires_at_ms: int
+    matched: str | None = None  # the message's sort key once matched
+
+    @property
+    def sort_key(self) -> str:
+        return f"waiter#{_digest(self.waiter_id)}"
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: Subject
+    message_id: str
+    body: dict[str, Any]  # what the waiting task receives as its result
+    received_at_ms: int
+    expires_at_ms: int
+    matched: str | None = None  # the waiter's sort key once matched
+
+    @property
+    def sort_key(self) -> str:
+        return f"message#{_digest(self.message_id)}"
+
+    def same_content(self, other: Message) -> bool:
+        return _canonical(self.body) == _canonical(other.body)
+
+
+class CorrelationStore(Protocol):
+    """Port: the waiters and buffered messages of a subject, and the transactional match of one with the other."""
+
+    def put_waiter(self, waiter: Waiter) -> Waiter:
+        """Stores `waiter` (replacing the same waiter id's unmatched item); returns what is stored."""
+        ...
+
+    def put_message(self, message: Message) -> Message:
+        """Stores `message` unless its id is stored already; returns what is stored."""
+        ...
+
+    def waiter(self, subject: Subject, sort_key: str) -> Waiter | None: ...
+
+    def message(self, subject: Subject, sort_key: str) -> Message | None: ...
+
+    def waiters(self, subject: Subject) -> list[Waiter]:
+        """Every waiter of `subject`, read consistently, oldest first."""
+        ...
+
+    def messages(self, subject: Subject) -> list[Message]:
+        """Every stored message of `subject`, read consistently, oldest first."""
+        ...
+
+    def match(self, message: Message, waiter: Waiter) -> bool:
+        """Records the match on both items at once; False when either is gone or matched to another."""
+        ...
+
+    def remove_waiter(self, waiter: Waiter) -> None: ...
+
+
+Delivery = Literal["delivered", "gone", "buffered", "waiting", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one registration or one message led to. `delivered`: a workflow resumed; `gone`: the matched workflow
+    no longer waited; `buffered`: a message waits for a waiter; `waiting`: a waiter waits for a message;
+    `duplicate`: the message was delivered before."""
+
+    delivery: Delivery
+    message_id: str | None = None
+    waiter_id: str | None = None
+
+
+def register(store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, now_ms: int) -> Outcome:
+    """A workflow starts waiting: store it, then hand it the oldest live buffered message, if any."""
+    stored = store.put_waiter(waiter)
+    if stored.matched is not None:
+        # Matched before a crash or before this retry of the task: send the match again, to the current token.
+        message = store.message(stored.subject, stored.matched)
+        if message is not None:
+            return _resume(store, tokens, replace(stored, task_token=waiter.task_token), message)
+    for message in store.messages(waiter.subject):
+        if message.matched is None and message.expires_at_ms > now_ms and store.match(message, stored):
+            return _resume(store, tokens, stored, message)
+    return Outcome("waiting", waiter_id=waiter.waiter_id)
+
+
+def receive(store: CorrelationStore, tokens: TaskTokens, message: Message, now_ms: int) -> Outcome:
+    """A message arrives: store it once, then resume the oldest live waiter for it, or leave it buffered."""
+    stored = store.put_message(message)
+    if not stored.same_content(message):
+        raise MessageConflict(
+            f"message id {message.message_id!r} of {message.subject.message_name} was received before with other data"
+        )
+    if stored.matched is not None:
+        waiter = store.waiter(stored.subject, stored.matched)
+        if waiter is None:  # delivered and cleaned up: this is a redelivery
+            return Outcome("duplicate", message_id=message.message_id)
+        return _resume(store, tokens, waiter, stored)  # matched before a crash: send the match again
+    for waiter in store.waiters(message.subject):
+        if waiter.matched is None and waiter.expires_at_ms > now_ms and store.match(stored, waiter):
+            return _resume(store, tokens, waiter, stored)
+    return Outcome("buffered", message_id=message.message_id)
+
+
+def _resume(store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, message: Message) -> Outcome:
+    resumed = tokens.succeed(waiter.task_token, _canonical(message.body))
+    # The token is answered (or dead): nothing waits on this waiter any more. The message item stays until its
+    # TTL, matched, so a redelivery of it is recognised as a duplicate.
+    store.remove_waiter(waiter)
+    return Outcome("delivered" if resumed else "gone", message_id=message.message_id, waiter_id=waiter.waiter_id)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(text: str) -> str:
+    """A fixed-length form of an id for a sort key (ids may be long; a sort key holds at most 1,024 bytes)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]

@@ -1,0 +1,20 @@
+"""Which events the correlator correlates, and the business key each carries.
+
+To correlate another message: add its event type here and its detail-type to the correlator's rule
+(infra/constructs/correlator.py reads `CORRELATED_DETAIL_TYPES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from schemas.agents import ApprovalDecided
+from schemas.envelope import EventData
+
+# detail-type -> (event type, its correlation key)
+CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
+    ApprovalDecided.DETAIL_TYPE: (ApprovalDecided, lambda data: data.approval_id),
+}
+CORRELATED_SOURCES: Final[tuple[str, ...]] = tuple(sorted({t.SOURCE for t, _ in CORRELATED.values()}))
+CORRELATED_DETAIL_TYPES: Final[tuple[str, ...]] = tuple(sorted(CORRELATED))
