@@ -52,8 +52,20 @@ class Consumers(_Strict):
     max_receive_count: int = Field(ge=1, le=1000)
 
 
+class WorkflowBreaker(_Strict):
+    """A circuit breaker around a call inside a workflow (infra/constructs/circuit_breaker.py), with the semantics
+    of the handlers' library (functions/breaker): `failure_threshold` failures within `window_seconds` open it; after
+    `cooldown_seconds` one probe goes through; a probe silent for `probe_timeout_seconds` may be claimed again."""
+
+    failure_threshold: int = Field(ge=1, le=1000)
+    window_seconds: int = Field(ge=1, le=86_400)
+    cooldown_seconds: int = Field(ge=1, le=86_400)
+    probe_timeout_seconds: int = Field(ge=1, le=86_400)
+
+
 class AgentPipeline(_Strict):
-    """The support-ticket agent pipeline: how long a specialist may work and how often it must show it is alive."""
+    """The support-ticket agent pipeline: how long a specialist may work and how often it must show it is alive,
+    the breaker that stops dispatching to a failing specialist, and how long a drafted reply waits for approval."""
 
     # Bounds of AgentTaskRequested.timeout_seconds / heartbeat_seconds, which carry these values to the agents.
     agent_timeout_seconds: int = Field(ge=1, le=31_536_000)
@@ -61,6 +73,10 @@ class AgentPipeline(_Strict):
     max_concurrency: int = Field(ge=1, le=40)
     # Which `Reasoner` the agents think with (`functions.agents.reasoning.REASONERS`); `offline` is deterministic.
     reasoner: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    # One breaker per specialist (`agent:<name>`); an open one skips the specialist (fallback record).
+    specialist_breaker: WorkflowBreaker
+    # How long a drafted reply waits for ApprovalDecided before the ticket is escalated.
+    approval_timeout_seconds: int = Field(ge=1, le=31_536_000)
 
     @model_validator(mode="after")
     def _heartbeat_within_timeout(self) -> AgentPipeline:
@@ -92,6 +108,12 @@ class OrderSaga(_Strict):
     compensation_retry: SagaRetry
 
 
+class Correlation(_Strict):
+    """The correlator (functions/correlator): how long a message nobody waits for yet stays buffered."""
+
+    message_ttl_seconds: int = Field(ge=1, le=31_536_000)
+
+
 class StageConfig(_Strict):
     stage: str
     bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,256}$")]
@@ -107,6 +129,7 @@ class StageConfig(_Strict):
     consumers: Consumers
     agent_pipeline: AgentPipeline
     order_saga: OrderSaga
+    correlation: Correlation
     powertools_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 
     @property

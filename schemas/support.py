@@ -1,4 +1,6 @@
-"""The support domain's events: a customer submits a ticket, the agent pipeline resolves it.
+"""The support domain's events: a customer submits a ticket, the agent pipeline drafts a reply, a person approves
+it (`ApprovalDecided` on `approval_id` = the ticket id) and the ticket is resolved; a rejected draft or an approval
+that never comes ends the pipeline with `TicketReplyRejected` or `TicketEscalated` for a person to take over.
 
 Both carry the source `support.tickets`. `TicketResolved` is emitted by the agent pipeline workflow on behalf of the
 support domain, as the order saga emits `OrderCompleted` under `shop.orders`: `source` names the domain the fact
@@ -12,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from schemas.agents import AgentName
-from schemas.envelope import EventData, Identifier
+from schemas.envelope import EventData, Identifier, NonEmptyStr
 
 SUPPORT_SOURCE = "support.tickets"
 
@@ -54,4 +56,28 @@ class TicketResolved(EventData):
     )
 
 
-SUPPORT_EVENTS: tuple[type[EventData], ...] = (TicketSubmitted, TicketResolved)
+class TicketReplyRejected(EventData):
+    DETAIL_TYPE: ClassVar[str] = "TicketReplyRejected"
+    SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    DESCRIPTION: ClassVar[str] = "The reviewer rejected the drafted reply; nothing was sent, a person writes it."
+
+    ticket_id: Identifier
+    customer_id: Identifier
+    draft_reply: TicketBody
+    rejected_by: NonEmptyStr
+    comment: Annotated[str, StringConstraints(max_length=4096)] = ""
+
+
+class TicketEscalated(EventData):
+    DETAIL_TYPE: ClassVar[str] = "TicketEscalated"
+    SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    DESCRIPTION: ClassVar[str] = "Nobody decided on the drafted reply in time; the ticket goes to a person."
+
+    ticket_id: Identifier
+    customer_id: Identifier
+    draft_reply: TicketBody
+    reason: Literal["approval_timed_out"]
+    waited_seconds: int = Field(ge=1)
+
+
+SUPPORT_EVENTS: tuple[type[EventData], ...] = (TicketSubmitted, TicketResolved, TicketReplyRejected, TicketEscalated)

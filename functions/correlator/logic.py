@@ -44,7 +44,7 @@ class Waiter:
 class Message:
     subject: Subject
     message_id: str
-    body: dict[str, Any]  # what the waiting task receives as its result
+    body: dict[str, Any]  # what the waiting task receives as its result: the event's `data` and `metadata`
     received_at_ms: int
     expires_at_ms: int
     matched: str | None = None  # the waiter's sort key once matched
@@ -54,7 +54,9 @@ class Message:
         return f"message#{_digest(self.message_id)}"
 
     def same_content(self, other: Message) -> bool:
-        return _canonical(self.body) == _canonical(other.body)
+        """Whether two deliveries carry one message: the same `data` (its envelope's metadata differs per put,
+        as Powertools' payload validation compares an event's data only)."""
+        return _canonical(self.body.get("data")) == _canonical(other.body.get("data"))
 
 
 class CorrelationStore(Protocol):

@@ -3,8 +3,9 @@
 The workflow is `state_machines/agent_pipeline.asl.json` (JSONata), set up as every workflow is
 (infra/constructs/workflow.py): the agents' timeout, heartbeat and concurrency are numbers from the stage config,
 written in at synth time; the two functions' ARNs and the bus name are definition substitutions. TicketSubmitted on
-the bus starts an execution (rule target with retries and a DLQ). The role may invoke those two functions and put
-events on this bus, nothing else; every execution logs ALL and is traced.
+the bus starts an execution (rule target with retries and a DLQ). The drafted reply waits for approval through the
+correlator (infra/constructs/correlator.py), whose Register function the definition invokes. The role may invoke those
+three functions and put events on this bus, nothing else; every execution logs ALL and is traced.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.alerts import AlertsTopic
+from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.workflow import start_rule, workflow_state_machine
 
@@ -32,6 +34,7 @@ def numbers(config: StageConfig) -> dict[str, int]:
         "AgentTimeoutSeconds": pipeline.agent_timeout_seconds,
         "AgentHeartbeatSeconds": pipeline.agent_heartbeat_seconds,
         "MaxConcurrency": pipeline.max_concurrency,
+        "ApprovalTimeoutSeconds": pipeline.approval_timeout_seconds,
     }
 
 
@@ -44,8 +47,10 @@ class AgentPipeline(Construct):
         config: StageConfig,
         bus: events.IEventBus,
         alerts: AlertsTopic,
+        correlator: Correlator,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._correlator = correlator
         environment = {"REASONER": config.agent_pipeline.reasoner}
         self.triage = PythonFunction(
             self,
@@ -75,7 +80,11 @@ class AgentPipeline(Construct):
             bus=bus,
             definition_file=DEFINITION_FILE,
             numbers=numbers(config),
-            functions={"TriageFunctionArn": self.triage, "SynthesisFunctionArn": self.synthesis},
+            functions={
+                "TriageFunctionArn": self.triage,
+                "SynthesisFunctionArn": self.synthesis,
+                "CorrelatorRegisterFunctionArn": self._correlator.register,
+            },
         )
         return state_machine
 

@@ -1,5 +1,5 @@
-"""Workflows: the state machines started by events (the agent pipeline, the order saga), and the agent consumers
-that do their dispatched work.
+"""Workflows: the state machines started by events (the agent pipeline, the order saga), the agent consumers
+that do their dispatched work, and the correlator that resumes workflows waiting for external events.
 
 Agents and the callback are shared by every workflow that dispatches agent tasks: each such workflow grants the
 agents heartbeats on its tasks and the callback the answers to them (`_serve`). The agent protocol's events:
@@ -22,6 +22,7 @@ from infra.config import StageConfig
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
+from infra.constructs.correlator import Correlator
 from infra.constructs.order_saga import OrderSaga
 
 # What Powertools' DynamoDBPersistenceLayer calls on its table: no query, scan or batch.
@@ -40,6 +41,7 @@ class WorkflowsStack(Stack):
         config: StageConfig,
         bus: events.IEventBus,
         idempotency_table: dynamodb.ITable,
+        workflow_control_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -77,14 +79,21 @@ class WorkflowsStack(Stack):
             environment={"IDEMPOTENCY_TABLE": idempotency_table.table_name},
         )
         idempotency_table.grant(self.callbacks.function, *IDEMPOTENCY_ACTIONS)
-        self.agent_pipeline = AgentPipeline(self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts)
+        self.correlator = Correlator(
+            self, "Correlator", config=config, bus=bus, alerts=self.alerts, table=workflow_control_table
+        )
+        self.agent_pipeline = AgentPipeline(
+            self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts, correlator=self.correlator
+        )
         self._serve(self.agent_pipeline.state_machine)
+        self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)
         CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)
         self.order_saga = OrderSaga(self, "OrderSaga", config=config, bus=bus, alerts=self.alerts)
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
         CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
         CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)
         CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
+        CfnOutput(self, "CorrelatorDeadLetterQueueUrl", value=self.correlator.deliveries.dead_letters.queue.queue_url)
 
     def _serve(self, state_machine: sfn.StateMachine) -> None:
         """Lets the agents and the callback answer tasks of `state_machine`, and nothing more."""

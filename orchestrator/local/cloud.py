@@ -202,13 +202,22 @@ class LocalCloud:
         (name,) = [p.ref for _, p in self._provisioned("AWS::Events::EventBus")]
         return str(name)
 
-    def put_event(self, data: EventData, *, correlation_id: str | None = None, producer: str = "local") -> str:
-        """Puts one project event (with its envelope) on the orchestrator's bus; returns its EventBridge id."""
+    def put_event(
+        self,
+        data: EventData,
+        *,
+        correlation_id: str | None = None,
+        idempotency_key: str | None = None,
+        producer: str = "local",
+    ) -> str:
+        """Puts one project event (with its envelope) on the orchestrator's bus; returns its EventBridge id.
+        Two puts with one `idempotency_key` are two deliveries of one event to its consumers."""
         from functions.producer import EventPublisher, OutgoingEvent
         from functions.producer.eventbridge import EventBridgeBus
 
         publisher = EventPublisher(EventBridgeBus(self.client("events")), self.bus_name, producer=producer)
-        (result,) = publisher.publish([OutgoingEvent.from_model(data, correlation_id=correlation_id)])
+        outgoing = OutgoingEvent.from_model(data, correlation_id=correlation_id, idempotency_key=idempotency_key)
+        (result,) = publisher.publish([outgoing])
         if not result.sent:
             raise LocalCloudError(f"{data.DETAIL_TYPE} was not put: {result.error_code} {result.error_message}")
         return str(result.eventbridge_id)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+import functions.correlator.messages as correlated
 from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.workflow import with_numbers
@@ -63,7 +64,7 @@ def _statements(template: dict[str, Any], role_prefix: str) -> list[dict[str, An
     return [
         statement
         for policy in resources(template, "AWS::IAM::Policy").values()
-        if logical_id(policy["Properties"]["Roles"][0]).startswith(role_prefix)
+        if any(logical_id(role).startswith(role_prefix) for role in policy["Properties"]["Roles"])
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -136,10 +137,10 @@ def test_every_queue_but_the_consumers_own_is_a_dead_letter_queue_with_an_alarm(
         for dimension in alarm["Properties"]["Dimensions"]
     }
 
-    assert len(consumed) == 2, "the agents' and the callback's queues"
+    assert len(consumed) == 3, "the agents', the callback's and the correlator's queues"
     assert alarmed == set(queues) - consumed
     assert drained <= alarmed
-    assert len(alarmed) == 8, "two redrive DLQs, five rule-target DLQs, the order saga's escalations"
+    assert len(alarmed) == 10, "three redrive DLQs, six rule-target DLQs, the order saga's escalations"
 
 
 def test_the_state_machine_is_the_asl_file_with_the_stages_numbers_and_every_placeholder_substituted(
@@ -208,7 +209,7 @@ def test_the_state_machine_logs_all_with_execution_data_and_is_traced(workflows:
     assert machine["StateMachineType"] == "STANDARD"
 
 
-def test_the_state_machine_may_invoke_its_two_functions_and_put_events_on_the_bus_only(
+def test_the_state_machine_may_invoke_its_three_functions_and_put_events_on_the_bus_only(
     workflows: dict[str, Any],
 ) -> None:
     machine = _pipeline(workflows)
@@ -219,6 +220,7 @@ def test_the_state_machine_may_invoke_its_two_functions_and_put_events_on_the_bu
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),
         _function_id(workflows, "functions.synthesis.handler.handler"),
+        _function_id(workflows, "functions.correlator.register.handler"),
     }
     assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
     wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in s["Action"]}
@@ -232,6 +234,8 @@ def test_the_state_machine_may_invoke_its_two_functions_and_put_events_on_the_bu
         ("functions.callback.handler.handler", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
         ("functions.triage.handler.handler", set()),
         ("functions.synthesis.handler.handler", set()),
+        ("functions.correlator.register.handler", {"states:SendTaskSuccess"}),
+        ("functions.correlator.handler.handler", {"states:SendTaskSuccess"}),
     ],
 )
 def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
@@ -264,6 +268,11 @@ def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
             {"REASONER": DEV.agent_pipeline.reasoner, "EVENT_BUS_NAME": ..., "IDEMPOTENCY_TABLE": ...},
         ),
         ("functions.callback.handler.handler", {"IDEMPOTENCY_TABLE": ...}),
+        ("functions.correlator.register.handler", {"WORKFLOW_CONTROL_TABLE": ...}),
+        (
+            "functions.correlator.handler.handler",
+            {"WORKFLOW_CONTROL_TABLE": ..., "MESSAGE_TTL_SECONDS": str(DEV.correlation.message_ttl_seconds)},
+        ),
     ],
 )
 def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
@@ -333,3 +342,14 @@ def test_numbers_are_written_in_only_where_the_definition_has_their_placeholder(
     )
     with pytest.raises(ValueError, match=r'no "\$\{Missing\}" placeholder'):
         with_numbers('{"TimeoutSeconds": 1}', {"Missing": 1})
+
+
+def test_the_correlators_rule_routes_exactly_the_events_it_correlates(workflows: dict[str, Any]) -> None:
+    rule = _rule(workflows, list(correlated.CORRELATED_DETAIL_TYPES))
+
+    assert rule["EventPattern"] == {
+        "source": list(correlated.CORRELATED_SOURCES),
+        "detail-type": list(correlated.CORRELATED_DETAIL_TYPES),
+    }
+    queue_target = rule["Targets"][0]
+    assert "DeadLetterConfig" in queue_target and "RetryPolicy" in queue_target

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from orchestrator.local.cloud import LocalCloud
+from schemas.agents import ApprovalDecided
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
 from tests.workflows.conftest import Tap
@@ -19,9 +20,17 @@ HEARTBEAT_SECONDS = 60  # config/stages.json, dev: agent_pipeline.agent_heartbea
 DISPATCH_RESOURCE = "putEvents.waitForTaskToken"
 
 
+def decide(cloud: LocalCloud, decision: str = "approved", ticket_id: str = "ticket-2001") -> None:
+    """A reviewer's ApprovalDecided on the ticket's draft, by business key (the ticket id), as another system would."""
+    data = {"approval_id": ticket_id, "decision": decision, "decided_by": "lead@example.com", "comment": "ok"}
+    cloud.put_event(ApprovalDecided.model_validate(data), correlation_id=ticket_id)
+
+
 def run_ticket(cloud: LocalCloud, body: str | None = None, **wait: Any) -> dict[str, Any]:
-    """Puts a ticket on the bus, waits until the system is still, returns its one execution (described)."""
+    """Puts a ticket on the bus, approves its draft once the pipeline waits for it, returns its one execution."""
     cloud.put_event(TicketSubmitted.model_validate(ticket(body=body)))
+    cloud.wait_until_quiet(**wait)
+    decide(cloud)
     cloud.wait_until_quiet(**wait)
     (execution,) = cloud.executions()
     return execution
@@ -50,6 +59,9 @@ def test_a_ticket_runs_through_triage_two_specialists_and_synthesis(cloud: Local
         ("Dispatch", "succeeded"),
         ("Dispatch", "succeeded"),
         ("Synthesis", "succeeded"),
+        ("RequestApproval", "succeeded"),
+        ("AwaitApproval", "succeeded"),
+        ("Decision", "succeeded"),
         ("PublishResolved", "succeeded"),
         ("Resolved", "succeeded"),
     ]
@@ -94,6 +106,7 @@ def test_a_failing_specialist_is_recorded_and_the_ticket_is_answered_in_part(clo
 
 
 def test_a_stalled_specialist_times_out_on_its_heartbeat_when_the_clock_moves(cloud: LocalCloud) -> None:
+    decide(cloud)  # approved ahead (buffered), so that moving the clock cannot time the approval out instead
     cloud.put_event(TicketSubmitted.model_validate(ticket(body="Charged twice and cannot log in. [stall:account]")))
 
     still = cloud.wait_until_quiet()
@@ -161,6 +174,7 @@ def test_every_ticket_starts_its_own_execution(cloud: LocalCloud) -> None:
     """EventBridge starts executions unnamed; each gets its own name (moto alone would name them all "None")."""
     for number in range(3):
         cloud.put_event(TicketSubmitted.model_validate(ticket(f"ticket-{number}")))
+        decide(cloud, ticket_id=f"ticket-{number}")
     cloud.wait_until_quiet()
 
     executions = cloud.executions()
