@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import DataclassSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ResultT = TypeVar("ResultT")
 
@@ -33,6 +34,12 @@ class OncePerEvent(Generic[ResultT]):
 
     config: IdempotencyConfig
     call: Callable[..., ResultT]
+
+    def call_within(self, context: LambdaContext, **kwargs: Any) -> ResultT:
+        """`call(**kwargs)` in the invocation of `context`: for a handler that makes one call per invocation."""
+        # An in-progress record of this invocation expires with it, so a timed-out attempt does not block the retry.
+        self.config.register_lambda_context(context)
+        return self.call(**kwargs)
 
 
 def once_per_event(

@@ -68,6 +68,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.
     request = _REQUEST.validate_python(event)
     deps = dependencies()
-    # An in-progress record of this invocation expires with it, so a timed-out attempt does not block the retry.
-    deps.act_once.config.register_lambda_context(context)
-    return deps.act_once.call(request=request, payments=deps.payments, gateway=deps.gateway)
+    return deps.act_once.call_within(context, request=request, payments=deps.payments, gateway=deps.gateway)

@@ -58,6 +58,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.
     request = ArrangeRequest.model_validate(event)
     deps = dependencies()
-    # An in-progress record of this invocation expires with it, so a timed-out attempt does not block the retry.
-    deps.arrange_once.config.register_lambda_context(context)
-    return deps.arrange_once.call(request=request, shipments=deps.shipments)
+    return deps.arrange_once.call_within(context, request=request, shipments=deps.shipments)
