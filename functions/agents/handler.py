@@ -22,10 +22,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from functions.agents.consumer import OncePerEvent, once_per_event, process_batch, read_event
+from functions.agents.consumer import process_batch, read_event
 from functions.agents.logic import TaskOutcome, perform
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
+from functions.idempotency import OncePerEvent, once_per_event
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested

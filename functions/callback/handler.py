@@ -21,9 +21,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from functions.agents.consumer import OncePerEvent, once_per_event, process_batch, read_event
+from functions.agents.consumer import process_batch, read_event
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.callback.logic import Resumption, resume
+from functions.idempotency import OncePerEvent, once_per_event
 from functions.settings import load_settings
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed
 from schemas.envelope import EventDetail

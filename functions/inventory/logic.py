@@ -1,7 +1,8 @@
 """Inventory: holds stock for an order (reserve) and gives it back (release), one local transaction each.
 
-Both are keyed by the saga's idempotency key (the `OrderPlaced` envelope's), so a retried or redelivered call
-returns what the first did and holds nothing twice. Stock is unlimited in this example service except for the
+Both are keyed by the saga's key (`saga_key`, the `OrderPlaced` envelope's idempotency key), so a retried or
+redelivered call returns what the first did and holds nothing twice, even after the handler's idempotency record of
+the call (functions/idempotency.py) has expired. Stock is unlimited in this example service except for the
 sandbox sku `OUT-OF-STOCK`, which never has any: the business failure tests and the demo drive on purpose.
 """
 
@@ -51,7 +52,8 @@ class ReserveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["reserve"]
-    idempotency_key: str
+    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     order: OrderPlaced
 
 
@@ -59,7 +61,8 @@ class ReleaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["release"]
-    idempotency_key: str
+    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
 
 
 @dataclass(frozen=True)
@@ -70,20 +73,20 @@ class Released:
 
 def reserve(request: ReserveRequest, reservations: Reservations, new_id: str) -> Reservation:
     """Holds every item of the order, or raises `OutOfStock` and holds nothing."""
-    existing = reservations.get(request.idempotency_key)
+    existing = reservations.get(request.saga_key)
     if existing is not None:
         return existing
     missing = [item.sku for item in request.order.items if item.sku == SANDBOX_OUT_OF_STOCK_SKU]
     if missing:
         raise OutOfStock(f"no stock for {', '.join(missing)}")
     order = request.order
-    return reservations.add(request.idempotency_key, Reservation(new_id, order.order_id, "RESERVED", list(order.items)))
+    return reservations.add(request.saga_key, Reservation(new_id, order.order_id, "RESERVED", list(order.items)))
 
 
 def release(request: ReleaseRequest, reservations: Reservations) -> Released:
     """Gives back what the saga holds; releasing twice, or what was never held, changes nothing."""
-    existing = reservations.get(request.idempotency_key)
+    existing = reservations.get(request.saga_key)
     if existing is None or existing.status == "RELEASED":
         return Released(False, existing.reservation_id if existing else None)
-    reservations.release(request.idempotency_key)
+    reservations.release(request.saga_key)
     return Released(True, existing.reservation_id)

@@ -1,8 +1,15 @@
-"""Lambda handler of the payments service, invoked by the order saga (lambda:invoke): charge or refund."""
+"""Lambda handler of the payments service, invoked by the order saga (lambda:invoke): charge or refund.
+
+Idempotency (Powertools, on the State stack's Idempotency table, functions/idempotency.py): each call is done once
+per its `idempotency_key` (`<saga_key>:charge`, `<saga_key>:refund`); a retried or redelivered call gets the stored
+answer and moves no money. The same key with another request raises IdempotencyValidationError: the saga sees it as
+the task's error. A call that raised (a declined card, a gateway timeout) stores nothing, so its retry runs again.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
@@ -11,9 +18,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
+from functions.idempotency import OncePerEvent, once_per_request
 from functions.payments.dynamodb import DynamoDBPayments
 from functions.payments.gateway import SandboxGateway
-from functions.payments.logic import ChargeRequest, RefundRequest, charge, refund
+from functions.payments.logic import ChargeRequest, PaymentGateway, Payments, RefundRequest, charge, refund
 from functions.settings import load_settings
 
 logger = Logger()
@@ -25,24 +33,39 @@ _REQUEST: TypeAdapter[ChargeRequest | RefundRequest] = TypeAdapter(
 
 
 class PaymentsSettings(BaseModel):
-    table_name: str
+    table_name: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    payments: Payments
+    gateway: PaymentGateway
+    act_once: OncePerEvent[dict[str, Any]]
 
 
 @cache
-def payments() -> DynamoDBPayments:
-    return DynamoDBPayments(boto3.resource("dynamodb").Table(load_settings(PaymentsSettings).table_name))
+def dependencies() -> Dependencies:
+    settings = load_settings(PaymentsSettings)
+    store = DynamoDBPayments(boto3.resource("dynamodb").Table(settings.table_name))
+    # The sandbox gateway keeps its one-shot faults in the payments table (FaultLedger).
+    return Dependencies(store, SandboxGateway(store), once_per_request(_act, settings.idempotency_table))
+
+
+def _act(*, request: ChargeRequest | RefundRequest, payments: Payments, gateway: PaymentGateway) -> dict[str, Any]:
+    if isinstance(request, ChargeRequest):
+        paid = charge(request, payments, gateway, new_id=f"pay-{uuid.uuid4()}")
+        logger.info("payment charged", order_id=paid.order_id, payment_id=paid.payment_id)
+        return {"payment_id": paid.payment_id, "status": paid.status}
+    refunded = refund(request, payments, gateway)
+    logger.info("payment refunded", payment_id=refunded.payment_id, refunded=refunded.refunded)
+    return {"refunded": refunded.refunded, "payment_id": refunded.payment_id}
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A malformed request fails here, before any idempotency record is written for it.
     request = _REQUEST.validate_python(event)
-    store = payments()
-    gateway = SandboxGateway(store)
-    if isinstance(request, ChargeRequest):
-        paid = charge(request, store, gateway, new_id=f"pay-{uuid.uuid4()}")
-        logger.info("payment charged", order_id=paid.order_id, payment_id=paid.payment_id)
-        return {"payment_id": paid.payment_id, "status": paid.status}
-    refunded = refund(request, store, gateway)
-    logger.info("payment refunded", payment_id=refunded.payment_id, refunded=refunded.refunded)
-    return {"refunded": refunded.refunded, "payment_id": refunded.payment_id}
+    deps = dependencies()
+    return deps.act_once.call_within(context, request=request, payments=deps.payments, gateway=deps.gateway)

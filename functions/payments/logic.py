@@ -1,8 +1,9 @@
 """Payments: charges the customer for an order (charge) and pays it back (refund), one local transaction each.
 
-Both are keyed by the saga's idempotency key (the `OrderPlaced` envelope's): a retried or redelivered charge finds
-the payment already stored and charges nothing twice; a refund of what was never charged, or refunded already,
-changes nothing. The money moves through a `PaymentGateway` port (functions/payments/gateway.py).
+Both are keyed by the saga's key (`saga_key`, the `OrderPlaced` envelope's idempotency key): a retried or redelivered
+charge finds the payment already stored and charges nothing twice, even after the handler's idempotency record of the
+call (functions/idempotency.py) has expired; a refund of what was never charged, or refunded already, changes
+nothing. The money moves through a `PaymentGateway` port (functions/payments/gateway.py).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class ChargeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["charge"]
-    idempotency_key: str
+    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     order: OrderPlaced
 
 
@@ -71,7 +73,8 @@ class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["refund"]
-    idempotency_key: str
+    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
 
 
 @dataclass(frozen=True)
@@ -82,20 +85,20 @@ class Refunded:
 
 def charge(request: ChargeRequest, payments: Payments, gateway: PaymentGateway, new_id: str) -> Payment:
     """Charges the order's total once per saga."""
-    existing = payments.get(request.idempotency_key)
+    existing = payments.get(request.saga_key)
     if existing is not None:
         return existing
     order = request.order
-    gateway.charge(request.idempotency_key, order.order_id, order.total_cents, order.currency, order.payment_method)
+    gateway.charge(request.saga_key, order.order_id, order.total_cents, order.currency, order.payment_method)
     payment = Payment(new_id, order.order_id, order.total_cents, order.currency, order.payment_method, "CHARGED")
-    return payments.add(request.idempotency_key, payment)
+    return payments.add(request.saga_key, payment)
 
 
 def refund(request: RefundRequest, payments: Payments, gateway: PaymentGateway) -> Refunded:
     """Pays back what the saga charged, once."""
-    existing = payments.get(request.idempotency_key)
+    existing = payments.get(request.saga_key)
     if existing is None or existing.status == "REFUNDED":
         return Refunded(False, existing.payment_id if existing else None)
-    gateway.refund(request.idempotency_key, existing)
-    payments.refunded(request.idempotency_key)
+    gateway.refund(request.saga_key, existing)
+    payments.refunded(request.saga_key)
     return Refunded(True, existing.payment_id)

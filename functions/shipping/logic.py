@@ -1,8 +1,9 @@
 """Shipping: arranges a shipment for an order, one local transaction, the saga's last step (nothing undoes it).
 
-Keyed by the saga's idempotency key (the `OrderPlaced` envelope's), so a retried or redelivered call returns the
-shipment the first one arranged. Every shipping option is served by the sandbox carrier except `no-carrier`, which
-none serves: the business failure tests and the demo drive on purpose.
+Keyed by the saga's key (`saga_key`, the `OrderPlaced` envelope's idempotency key), so a retried or redelivered call
+returns the shipment the first one arranged, even after the handler's idempotency record of the call
+(functions/idempotency.py) has expired. Every shipping option is served by the sandbox carrier except `no-carrier`,
+which none serves: the business failure tests and the demo drive on purpose.
 """
 
 from __future__ import annotations
@@ -47,18 +48,17 @@ class ArrangeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["arrange"]
-    idempotency_key: str
+    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     order: OrderPlaced
 
 
 def arrange(request: ArrangeRequest, shipments: Shipments, new_id: str) -> Shipment:
     """A shipment for the order with a carrier that serves its option, once per saga."""
-    existing = shipments.get(request.idempotency_key)
+    existing = shipments.get(request.saga_key)
     if existing is not None:
         return existing
     order = request.order
     if order.shipping_option == UNSERVED_OPTION:
         raise NoCarrierAvailable(f"no carrier serves shipping option {order.shipping_option!r}")
-    return shipments.add(
-        request.idempotency_key, Shipment(new_id, order.order_id, SANDBOX_CARRIER, order.shipping_option)
-    )
+    return shipments.add(request.saga_key, Shipment(new_id, order.order_id, SANDBOX_CARRIER, order.shipping_option))

@@ -11,16 +11,31 @@ saga's services deploy and go together, and the construct stays one piece to cop
 orchestrator's own state, shared by every workflow). Each function may read and write its own table's items, with
 the three item actions it uses only; the state machine may invoke the three functions and put events on this bus.
 
+Idempotency, on the State stack's Idempotency table (`idempotency_table`), at two levels:
+- the execution: EventBridge delivers OrderPlaced at least once and the rule starts an execution per delivery, so
+  the saga's first state (`Begin`) claims the order with a conditional putItem (direct DynamoDB integration) of
+  `order-saga#<envelope idempotency_key>`; an execution that finds the claim ends at once in `Duplicate`, so a
+  redelivered order reserves, charges, ships and emits nothing. The state machine may put items under that prefix
+  only (`dynamodb:LeadingKeys`).
+- each service call: Powertools idempotency (functions/idempotency.py) keyed on the call's `idempotency_key`
+  (`<envelope key>:<action>`), so a retried task gets the first attempt's answer. The three functions get the
+  table (IDEMPOTENCY_TABLE) with what Powertools calls on it.
+The services' own records, written with conditional puts under the saga's key, stay the lasting guard: they do not
+expire as Powertools records do (an hour), and they tie a compensation to the step it undoes.
+
 A compensation that keeps failing puts OrderCompensationEscalated on the bus; a rule keeps every such event in the
 escalations queue, whose alarm goes off at the first one: the event stays there, with what to redo, for a person.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -40,6 +55,9 @@ ESCALATION_DETAIL_TYPE = "OrderCompensationEscalated"
 
 # What each service's adapter does to its table (functions/*/dynamodb.py): no scans, queries or deletes.
 TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+# The prefix of the saga's claims in the Idempotency table, apart from Powertools' `<function>.<name>#<hash>` ids.
+CLAIM_PREFIX = "order-saga#"
 
 # (construct id, handler, service, description)
 _SERVICES = (
@@ -71,7 +89,16 @@ class SagaService(Construct):
     """One service of the saga: its function and the table only it uses."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, handler: str, service: str, description: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        handler: str,
+        service: str,
+        description: str,
+        idempotency_table: dynamodb.ITable,
+        idempotency_actions: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = dynamodb.Table(
@@ -93,12 +120,15 @@ class SagaService(Construct):
             handler=handler,
             service=service,
             description=description,
-            environment={"TABLE_NAME": self.table.table_name},
+            environment={"TABLE_NAME": self.table.table_name, "IDEMPOTENCY_TABLE": idempotency_table.table_name},
         ).function
         self.table.grant(self.function, *TABLE_ACTIONS)
+        idempotency_table.grant(self.function, *idempotency_actions)
 
 
 class OrderSaga(Construct):
+    """The saga; `idempotency_actions` are what Powertools calls on `idempotency_table` (the stack's one list)."""
+
     def __init__(
         self,
         scope: Construct,
@@ -107,13 +137,25 @@ class OrderSaga(Construct):
         config: StageConfig,
         bus: events.IEventBus,
         alerts: AlertsTopic,
+        idempotency_table: dynamodb.ITable,
+        idempotency_actions: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.inventory, self.payments, self.shipping = (
-            SagaService(self, name, config=config, handler=handler, service=service, description=description)
+            SagaService(
+                self,
+                name,
+                config=config,
+                handler=handler,
+                service=service,
+                description=description,
+                idempotency_table=idempotency_table,
+                idempotency_actions=idempotency_actions,
+            )
             for name, handler, service, description in _SERVICES
         )
         self.state_machine = self._state_machine(config, bus)
+        self._claim_orders_in(idempotency_table)
         self.rule = self._start_rule(config, bus, alerts)
         self.escalations = self._escalations(config, bus, alerts)
 
@@ -135,6 +177,20 @@ class OrderSaga(Construct):
             },
         )
         return state_machine
+
+    def _claim_orders_in(self, table: dynamodb.ITable) -> None:
+        """The definition's `IdempotencyTableName`, and a put of the saga's own claims only."""
+        # Set on the CloudFormation resource: the shared workflow_state_machine() fills only ARNs and the bus name.
+        resource = self.state_machine.node.default_child
+        assert isinstance(resource, sfn.CfnStateMachine)
+        resource.add_property_override("DefinitionSubstitutions.IdempotencyTableName", table.table_name)
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}},
+            )
+        )
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:
         return start_rule(

@@ -88,7 +88,15 @@ class WorkflowsStack(Stack):
         self._serve(self.agent_pipeline.state_machine)
         self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)
         CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)
-        self.order_saga = OrderSaga(self, "OrderSaga", config=config, bus=bus, alerts=self.alerts)
+        self.order_saga = OrderSaga(
+            self,
+            "OrderSaga",
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            idempotency_table=idempotency_table,
+            idempotency_actions=IDEMPOTENCY_ACTIONS,
+        )
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
         CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
         CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)

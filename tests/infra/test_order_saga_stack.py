@@ -1,5 +1,5 @@
 """The order saga as deployed (Workflows stack): start rule, state machine, its services' tables and least-privilege
-grants, and the alarmed escalations."""
+grants, the idempotency of its executions and of its service calls, and the alarmed escalations."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ from typing import Any
 import pytest
 
 from infra.config import load_stage
-from infra.constructs.order_saga import ESCALATION_DETAIL_TYPE, ORDERS_SOURCE, START_DETAIL_TYPE, TABLE_ACTIONS
+from infra.constructs.order_saga import (
+    CLAIM_PREFIX,
+    ESCALATION_DETAIL_TYPE,
+    ORDERS_SOURCE,
+    START_DETAIL_TYPE,
+    TABLE_ACTIONS,
+)
 from schemas.orders import OrderCancelled, OrderCompensationEscalated, OrderCompleted, OrderPlaced
 from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")
+STATE_EXPORTS = "Orchestrator-dev-State:"
 HANDLERS = {
     "Inventory": "functions.inventory.handler.handler",
     "Payments": "functions.payments.handler.handler",
@@ -99,6 +106,7 @@ def test_the_definition_is_the_asl_file_with_the_stages_retries_and_every_placeh
     for service, handler in HANDLERS.items():
         assert logical_id(substitutions[f"{service}FunctionArn"]) == _function_id(workflows, handler)
     assert substitutions["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
+    assert substitutions["IdempotencyTableName"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
     transient, compensation = DEV.order_saga.transient_retry, DEV.order_saga.compensation_retry
     for step, error in (
         ("ReserveInventory", "InventoryUnavailable"),
@@ -107,6 +115,7 @@ def test_the_definition_is_the_asl_file_with_the_stages_retries_and_every_placeh
     ):
         (retry,) = states[step]["Retry"]
         assert error in retry["ErrorEquals"] and "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
+        assert "IdempotencyAlreadyInProgressError" in retry["ErrorEquals"], "the same call, still running elsewhere"
         assert "States.ALL" not in retry["ErrorEquals"], "business failures are not retried"
         assert (retry["IntervalSeconds"], retry["MaxAttempts"], retry["MaxDelaySeconds"]) == (
             transient.interval_seconds,
@@ -147,12 +156,17 @@ def test_business_failures_compensate_what_was_done_in_reverse_order(workflows: 
     }
 
 
-def test_the_saga_may_invoke_its_three_services_and_put_events_on_the_bus_only(workflows: dict[str, Any]) -> None:
+def test_the_saga_may_invoke_its_three_services_put_events_on_the_bus_and_claim_orders_only(
+    workflows: dict[str, Any],
+) -> None:
     _, machine = _saga(workflows)
     statements = _statements(workflows, logical_id(machine["RoleArn"]))
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
+    (claim,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
 
-    assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
+    assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"', '"dynamodb:PutItem"'}
+    assert claim["Resource"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
+    assert claim["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, h) for h in HANDLERS.values()
     }
@@ -170,9 +184,12 @@ def test_each_service_reads_and_writes_items_of_its_own_table_only(workflows: di
         s
         for s in _statements(workflows, logical_id(function["Role"]))
         if any(a.startswith("dynamodb:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+        and any(isinstance(r, dict) and "Fn::GetAtt" in r for r in s["Resource"])
     ]
 
     assert logical_id(function["Environment"]["Variables"]["TABLE_NAME"]) == table_id
+    # The Idempotency table's grant is tests/infra/test_workflows_stack.py's, with every other grantee of it.
+    assert function["Environment"]["Variables"]["IDEMPOTENCY_TABLE"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
     (statement,) = statements
     assert sorted(statement["Action"]) == sorted(TABLE_ACTIONS)
     assert {logical_id(r) for r in statement["Resource"] if isinstance(r, dict)} == {table_id}
@@ -180,6 +197,45 @@ def test_each_service_reads_and_writes_items_of_its_own_table_only(workflows: di
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["SSESpecification"]["SSEEnabled"] is True
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_first_state_claims_the_order_and_a_redelivered_order_ends_at_once_in_duplicate(
+    workflows: dict[str, Any],
+) -> None:
+    definition = json.loads(_saga(workflows)[1]["DefinitionString"])
+    states = definition["States"]
+    begin = states[definition["StartAt"]]
+    (caught,) = begin["Catch"]
+
+    assert (begin["Type"], begin["Resource"]) == ("Task", "arn:aws:states:::dynamodb:putItem")
+    assert begin["Arguments"]["TableName"] == "${IdempotencyTableName}"
+    assert begin["Arguments"]["ConditionExpression"] == "attribute_not_exists(id)"
+    claim_id = begin["Arguments"]["Item"]["id"]["S"]
+    assert f"'{CLAIM_PREFIX}'" in claim_id and "$states.input.detail.metadata.idempotency_key" in claim_id
+    assert "expiration" not in begin["Arguments"]["Item"], "a claim lasts as long as the services' records"
+    assert (caught["ErrorEquals"], caught["Next"]) == (["DynamoDB.ConditionalCheckFailedException"], "Duplicate")
+    assert states["Duplicate"]["Type"] == "Succeed"
+    assert begin["Next"] == "ReserveInventory"
+
+
+def test_every_service_call_carries_its_own_idempotency_key_and_the_sagas(workflows: dict[str, Any]) -> None:
+    states = json.loads(_saga(workflows)[1]["DefinitionString"])["States"]
+    payloads = {
+        name: s["Arguments"]["Payload"]
+        for name, s in states.items()
+        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+    }
+
+    assert {name: p["action"] for name, p in payloads.items()} == {
+        "ReserveInventory": "reserve",
+        "ChargePayment": "charge",
+        "ArrangeShipping": "arrange",
+        "RefundPayment": "refund",
+        "ReleaseInventory": "release",
+    }
+    for payload in payloads.values():
+        assert payload["idempotency_key"] == f"{{% $trigger.idempotency_key & ':{payload['action']}' %}}"
+        assert payload["saga_key"] == "{% $trigger.idempotency_key %}"
 
 
 def test_an_escalation_is_kept_in_an_alarmed_queue_for_a_person(workflows: dict[str, Any]) -> None:

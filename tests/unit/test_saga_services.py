@@ -33,6 +33,11 @@ from tests.builders import sample_data
 KEY = "order-1001-placed"
 
 
+def keys(action: str, saga_key: str = KEY) -> dict[str, str]:
+    """A saga request's keys as the saga sends them: the call's own, and the saga's."""
+    return {"idempotency_key": f"{saga_key}:{action}", "saga_key": saga_key}
+
+
 def order(**changes: Any) -> OrderPlaced:
     data = sample_data("OrderPlaced")
     if "sku" in changes:
@@ -93,7 +98,7 @@ class RecordingGateway:
 
 def test_reserving_holds_the_orders_items_once_per_saga() -> None:
     table = FakeTable()
-    request = ReserveRequest(action="reserve", idempotency_key=KEY, order=order())
+    request = ReserveRequest(action="reserve", **keys("reserve"), order=order())
 
     first = reserve(request, table, new_id="res-1")
     again = reserve(request, table, new_id="res-2")
@@ -105,18 +110,20 @@ def test_reserving_holds_the_orders_items_once_per_saga() -> None:
 def test_the_out_of_stock_sku_is_a_business_failure_that_holds_nothing() -> None:
     table = FakeTable()
     with pytest.raises(OutOfStock, match="OUT-OF-STOCK"):
-        reserve(ReserveRequest(action="reserve", idempotency_key=KEY, order=order(sku="OUT-OF-STOCK")), table, "r")
+        reserve(ReserveRequest(action="reserve", **keys("reserve"), order=order(sku="OUT-OF-STOCK")), table, "r")
     assert table.items == {}
 
 
 def test_releasing_gives_back_once_and_releasing_nothing_changes_nothing() -> None:
     table = FakeTable()
-    reserve(ReserveRequest(action="reserve", idempotency_key=KEY, order=order()), table, new_id="res-1")
-    request = ReleaseRequest(action="release", idempotency_key=KEY)
+    reserve(ReserveRequest(action="reserve", **keys("reserve"), order=order()), table, new_id="res-1")
+    request = ReleaseRequest(action="release", **keys("release"))
 
     assert (release(request, table).released, release(request, table).released) == (True, False)
     assert table.items[KEY].status == "RELEASED"
-    assert release(ReleaseRequest(action="release", idempotency_key="never-reserved"), table).released is False
+    assert (
+        release(ReleaseRequest(action="release", **keys("release", saga_key="never-reserved")), table).released is False
+    )
     assert table.writes == [("add", KEY), ("release", KEY)]
 
 
@@ -125,7 +132,7 @@ def test_releasing_gives_back_once_and_releasing_nothing_changes_nothing() -> No
 
 def test_charging_charges_the_total_once_per_saga() -> None:
     table, gateway = FakeTable(), RecordingGateway()
-    request = ChargeRequest(action="charge", idempotency_key=KEY, order=order())
+    request = ChargeRequest(action="charge", **keys("charge"), order=order())
 
     first = charge(request, table, gateway, new_id="pay-1")
     again = charge(request, table, gateway, new_id="pay-2")
@@ -137,17 +144,20 @@ def test_charging_charges_the_total_once_per_saga() -> None:
 def test_a_declined_charge_stores_nothing() -> None:
     table = FakeTable()
     with pytest.raises(PaymentDeclined):
-        charge(ChargeRequest(action="charge", idempotency_key=KEY, order=order()), table, RecordingGateway(True), "p")
+        charge(ChargeRequest(action="charge", **keys("charge"), order=order()), table, RecordingGateway(True), "p")
     assert table.items == {}
 
 
 def test_refunding_pays_back_once_and_refunding_what_was_never_charged_changes_nothing() -> None:
     table, gateway = FakeTable(), RecordingGateway()
-    charge(ChargeRequest(action="charge", idempotency_key=KEY, order=order()), table, gateway, new_id="pay-1")
-    request = RefundRequest(action="refund", idempotency_key=KEY)
+    charge(ChargeRequest(action="charge", **keys("charge"), order=order()), table, gateway, new_id="pay-1")
+    request = RefundRequest(action="refund", **keys("refund"))
 
     assert (refund(request, table, gateway).refunded, refund(request, table, gateway).refunded) == (True, False)
-    assert refund(RefundRequest(action="refund", idempotency_key="never-charged"), table, gateway).refunded is False
+    assert (
+        refund(RefundRequest(action="refund", **keys("refund", saga_key="never-charged")), table, gateway).refunded
+        is False
+    )
     assert table.items[KEY].status == "REFUNDED"
     assert gateway.calls == [("charge", KEY), ("refund", KEY)]
 
@@ -209,7 +219,7 @@ def test_a_one_shot_fault_fires_once_per_saga_not_once_per_process() -> None:
 
 def test_arranging_ships_once_per_saga_with_the_sandbox_carrier() -> None:
     table = FakeTable()
-    request = ArrangeRequest(action="arrange", idempotency_key=KEY, order=order())
+    request = ArrangeRequest(action="arrange", **keys("arrange"), order=order())
 
     first = arrange(request, table, new_id="ship-1")
     again = arrange(request, table, new_id="ship-2")
@@ -220,7 +230,7 @@ def test_arranging_ships_once_per_saga_with_the_sandbox_carrier() -> None:
 
 def test_an_option_no_carrier_serves_is_a_business_failure_that_ships_nothing() -> None:
     table = FakeTable()
-    request = ArrangeRequest(action="arrange", idempotency_key=KEY, order=order(shipping_option="no-carrier"))
+    request = ArrangeRequest(action="arrange", **keys("arrange"), order=order(shipping_option="no-carrier"))
     with pytest.raises(NoCarrierAvailable):
         arrange(request, table, new_id="ship-1")
     assert table.items == {}

@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.local.cloud import LocalCloud
 from schemas.orders import OrderPlaced
-from tests.builders import sample_data
+from tests.builders import delivered_event, sample_data
 from tests.workflows.conftest import Tap
 
 ORDER_ID = "order-1001"
@@ -20,6 +20,17 @@ COMPENSATION_ATTEMPTS = 8  # dev: order_saga.compensation_retry.max_attempts
 
 SUCCESS_PATH = ["Begin", "ReserveInventory", "ChargePayment", "ArrangeShipping", "PublishCompleted", "Completed"]
 CANCELLED_END = ["Cancel", "PublishCancelled", "EverythingUndone", "Cancelled"]
+
+
+def table_by_key(cloud: LocalCloud, logical_id_prefix: str, key: str) -> dict[str, dict[str, Any]]:
+    """A table's items by primary key, plain values (DynamoDB's type tags taken off)."""
+    name = cloud.physical_id("AWS::DynamoDB::Table", logical_id_prefix)
+    return {item[key]["S"]: {k: next(iter(v.values())) for k, v in item.items()} for item in cloud.table_items(name)}
+
+
+def service_table(cloud: LocalCloud, service: str) -> dict[str, dict[str, Any]]:
+    """The items of a saga service's own table (Inventory, Payments, Shipping) by `pk`."""
+    return table_by_key(cloud, f"OrderSaga{service}", "pk")
 
 
 class Saga:
@@ -53,12 +64,7 @@ class Saga:
         return loaded
 
     def table(self, service: str) -> dict[str, dict[str, Any]]:
-        """The service's items by primary key, plain values (DynamoDB's type tags taken off)."""
-        name = self._cloud.physical_id("AWS::DynamoDB::Table", f"OrderSaga{service}")
-        return {
-            item["pk"]["S"]: {k: next(iter(v.values())) for k, v in item.items()}
-            for item in self._cloud.table_items(name)
-        }
+        return service_table(self._cloud, service)
 
     def status(self, service: str, prefix: str) -> str | None:
         found = [i["status"] for pk, i in self.table(service).items() if pk.startswith(prefix)]
@@ -227,7 +233,9 @@ def test_a_refund_that_never_succeeds_escalates_and_the_rest_is_still_undone(clo
     assert cloud.queue_depth(escalations) == 1, "the escalation waits, alarmed, for a person"
 
 
-def test_a_redelivered_order_runs_again_but_reserves_charges_and_ships_once(cloud: LocalCloud, bus_tap: Tap) -> None:
+def test_an_order_delivered_again_after_its_saga_ended_does_nothing_the_second_time(
+    cloud: LocalCloud, bus_tap: Tap
+) -> None:
     first = Saga(cloud, bus_tap)
     (placed,) = [e for e in bus_tap.seen if e["detail-type"] == "OrderPlaced"]
     entry = {"EventBusName": cloud.bus_name, "Source": placed["source"], "DetailType": "OrderPlaced"}
@@ -237,6 +245,47 @@ def test_a_redelivered_order_runs_again_but_reserves_charges_and_ships_once(clou
 
     executions = cloud.executions(cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga"))
     assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
-    assert json.loads(executions[1]["output"]) == first.output, "the same reservation, payment and shipment"
+    assert cloud.stepfunctions.history_path(executions[1]["executionArn"])[-1].name == "Duplicate"
     for service in ("Inventory", "Payments", "Shipping"):
         assert len(first.table(service)) == 1, f"{service}: one item, written once"
+    assert [e["detail-type"] for e in bus_tap.events() if e["detail-type"] != "OrderPlaced"] == ["OrderCompleted"]
+
+
+def test_the_same_order_delivered_five_times_is_reserved_charged_shipped_and_completed_once(
+    cloud: LocalCloud, bus_tap: Tap
+) -> None:
+    # One OrderPlaced (one envelope, so one idempotency key) delivered five times at once, as an at-least-once bus
+    # may: the rule starts an execution per delivery, and they race for the order's claim.
+    placed = delivered_event("OrderPlaced", "shop.orders", idempotency_key="order-1001-placed")
+    entry = {"EventBusName": cloud.bus_name, "Source": placed["source"], "DetailType": "OrderPlaced"}
+    cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(placed["detail"])}] * 5)
+    cloud.wait_until_quiet(advance_clock=True)
+
+    executions = cloud.executions(cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga"))
+    paths = {
+        e["executionArn"]: [v.name for v in cloud.stepfunctions.history_path(e["executionArn"])] for e in executions
+    }
+    (winner,) = [arn for arn, path in paths.items() if path == SUCCESS_PATH]
+    duplicates = [arn for arn in paths if arn != winner]
+
+    assert len(executions) == 5 and {e["status"] for e in executions} == {"SUCCEEDED"}
+    assert [paths[arn] for arn in duplicates] == [["Begin", "Duplicate"]] * 4
+    for arn in duplicates:
+        (failed,) = [e for e in cloud.history(arn) if e["type"] == "TaskFailed"]
+        assert failed["taskFailedEventDetails"]["error"] == "DynamoDB.ConditionalCheckFailedException"
+        (duplicate,) = [e for e in executions if e["executionArn"] == arn]
+        assert json.loads(duplicate["output"]) == {"order_id": ORDER_ID, "duplicate_of": "order-saga#order-1001-placed"}
+    assert list(service_table(cloud, "Inventory")) == ["reservation#order-1001-placed"]
+    assert list(service_table(cloud, "Payments")) == ["payment#order-1001-placed"]
+    assert list(service_table(cloud, "Shipping")) == ["shipment#order-1001-placed"]
+    saga_events = [e for e in bus_tap.events() if e["detail-type"] != "OrderPlaced"]
+    (completed,) = saga_events
+    assert completed["detail-type"] == "OrderCompleted"
+    assert (
+        completed["detail"]["data"]["payment_id"]
+        == service_table(cloud, "Payments")["payment#order-1001-placed"]["payment_id"]
+    )
+    records = table_by_key(cloud, "Idempotency", "id")
+    claim = records.pop("order-saga#order-1001-placed")
+    assert (claim["status"], claim["execution_arn"], claim["order_id"]) == ("CLAIMED", winner, ORDER_ID)
+    assert sorted(r["status"] for r in records.values()) == ["COMPLETED"] * 3, "one Powertools record per call"
