@@ -15,8 +15,8 @@ class SettingsError(RuntimeError):
 
 
 def load_settings(model: type[SettingsT]) -> SettingsT:
-    """Reads `model`'s fields from upper-case environment variables of the same name."""
-    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
+    """Reads `model`'s fields from upper-case environment variables of the same name; an empty one is unset."""
+    values = {name: os.environ[name.upper()] for name in model.model_fields if os.environ.get(name.upper())}
     try:
         return model.model_validate(values)
     except ValidationError as error:

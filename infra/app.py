@@ -48,6 +48,7 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         # A cross-stack reference: CDK exports the table name and makes Workflows depend on State.
         idempotency_table=state.idempotency,
         workflow_control_table=state.workflow_control,
+        breakers_table=state.circuit_breakers,
         description="Orchestrator workflows: the order saga, the agent pipeline and the agent consumers",
     )
     stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows]

@@ -108,7 +108,9 @@ class Sample(_Spec):
     description: str
     event: ProjectEvent | None = None
     raw_event: RawEvent | None = None
-    advance_clock: bool = False
+    # Events someone outside sends later (an approver's decision): each put once the system is still.
+    then: list[ProjectEvent] = Field(default_factory=list)
+    advance_clock: bool = False  # after the last event
     expect: Expectation
 
     @model_validator(mode="after")
@@ -244,6 +246,9 @@ def run_samples(cloud: LocalCloud, samples: Sequence[Sample], timeout: float) ->
             continue
         try:
             run.event_ids = put(cloud, sample)
+            for later in sample.then:
+                jumps += settle(cloud, advance_clock=False, timeout=timeout)
+                run.event_ids.append(_put_project_event(cloud, later))
             jumps += settle(cloud, advance_clock=sample.advance_clock, timeout=timeout)
         except (LocalCloudError, TimeoutError) as error:  # a handler or adapter failed; the system never came to rest
             run.problem = f"{type(error).__name__}: {error}"
@@ -255,7 +260,7 @@ def run_samples(cloud: LocalCloud, samples: Sequence[Sample], timeout: float) ->
 def put(cloud: LocalCloud, sample: Sample) -> list[str]:
     """Puts the sample's event on the orchestrator's bus; returns its EventBridge id."""
     if sample.event is not None:
-        return [cloud.put_event(sample.event.model(), correlation_id=sample.event.correlation_id, producer="demo")]
+        return [_put_project_event(cloud, sample.event)]
     assert sample.raw_event is not None
     raw = sample.raw_event
     entry = {
@@ -269,6 +274,10 @@ def put(cloud: LocalCloud, sample: Sample) -> list[str]:
     if "EventId" not in answer:
         raise LocalCloudError(f"{sample.name}: PutEvents refused the raw event: {answer}")
     return [str(answer["EventId"])]
+
+
+def _put_project_event(cloud: LocalCloud, event: ProjectEvent) -> str:
+    return cloud.put_event(event.model(), correlation_id=event.correlation_id, producer="demo")
 
 
 def settle(cloud: LocalCloud, *, advance_clock: bool, timeout: float) -> list[Jump]:

@@ -4,18 +4,22 @@ The workflow is `state_machines/agent_pipeline.asl.json` (JSONata), set up as ev
 (infra/constructs/workflow.py): the agents' timeout, heartbeat and concurrency are numbers from the stage config,
 written in at synth time; the two functions' ARNs and the bus name are definition substitutions. TicketSubmitted on
 the bus starts an execution (rule target with retries and a DLQ). The drafted reply waits for approval through the
-correlator (infra/constructs/correlator.py), whose Register function the definition invokes. The role may invoke those
-three functions and put events on this bus, nothing else; every execution logs ALL and is traced.
+correlator (infra/constructs/correlator.py), whose Register function the definition invokes. Each dispatch runs inside
+a circuit breaker per specialist (infra/constructs/circuit_breaker.py, DynamoDB direct integrations on the State
+stack's CircuitBreakers table). The role may invoke those three functions, put events on this bus and read and write
+the breakers' items, nothing else; every execution logs ALL and is traced.
 """
 
 from __future__ import annotations
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.alerts import AlertsTopic
+from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.workflow import start_rule, workflow_state_machine
@@ -48,9 +52,20 @@ class AgentPipeline(Construct):
         bus: events.IEventBus,
         alerts: AlertsTopic,
         correlator: Correlator,
+        breakers_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self._correlator = correlator
+        self._breakers_table = breakers_table
+        # Each specialist behind its own breaker: one that keeps failing is skipped (its record says BreakerOpen)
+        # until a probe after the cool-down finds it well again.
+        self.dispatch_breaker = CircuitBreakerStep(
+            call="Dispatch",
+            fallback="BreakerOpen",
+            breaker_id="'agent:' & $states.input.agent",
+            correlation_id="$ticket.ticket_id",
+            settings=config.agent_pipeline.specialist_breaker,
+        )
         environment = {"REASONER": config.agent_pipeline.reasoner}
         self.triage = PythonFunction(
             self,
@@ -85,7 +100,10 @@ class AgentPipeline(Construct):
                 "SynthesisFunctionArn": self.synthesis,
                 "CorrelatorRegisterFunctionArn": self._correlator.register,
             },
+            substitutions={TABLE_PLACEHOLDER: self._breakers_table.table_name},
+            transform=self.dispatch_breaker.wrap,
         )
+        self.dispatch_breaker.grant(state_machine, self._breakers_table)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

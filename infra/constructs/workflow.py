@@ -12,8 +12,10 @@ construct ids (and the logical ids) they had in each workflow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -47,12 +49,18 @@ def workflow_state_machine(
     definition_file: Path,
     numbers: Mapping[str, int],
     functions: Mapping[str, lambda_.IFunction],
+    substitutions: Mapping[str, str] | None = None,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
     `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
-    fills `EventBusName`.
+    fills `EventBusName`; `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed
+    definition before it is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py).
     """
+    definition = with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
+    if transform is not None:
+        definition = json.dumps(transform(json.loads(definition)), indent=2)
     execution_logs = log_group(scope, "ExecutionLogs", config=config)
     state_machine = sfn.StateMachine(
         scope,
@@ -60,11 +68,10 @@ def workflow_state_machine(
         # The file is the source, read here into DefinitionString. `DefinitionBody.from_file` would stage it as
         # an S3 asset (DefinitionS3Location), which cfn-lint cannot check, template tests cannot read and the
         # local runtime cannot provision without S3 uploads.
-        definition_body=sfn.DefinitionBody.from_string(
-            with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
-        ),
+        definition_body=sfn.DefinitionBody.from_string(definition),
         definition_substitutions={
             **{name: function.function_arn for name, function in functions.items()},
+            **(substitutions or {}),
             "EventBusName": bus.event_bus_name,
         },
         state_machine_type=sfn.StateMachineType.STANDARD,

@@ -42,6 +42,7 @@ class WorkflowsStack(Stack):
         bus: events.IEventBus,
         idempotency_table: dynamodb.ITable,
         workflow_control_table: dynamodb.ITable,
+        breakers_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -83,7 +84,13 @@ class WorkflowsStack(Stack):
             self, "Correlator", config=config, bus=bus, alerts=self.alerts, table=workflow_control_table
         )
         self.agent_pipeline = AgentPipeline(
-            self, "AgentPipeline", config=config, bus=bus, alerts=self.alerts, correlator=self.correlator
+            self,
+            "AgentPipeline",
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            correlator=self.correlator,
+            breakers_table=breakers_table,
         )
         self._serve(self.agent_pipeline.state_machine)
         self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)

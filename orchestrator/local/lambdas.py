@@ -412,24 +412,26 @@ class LambdaRuntime:
         """The function's variables and Lambda's own in os.environ, over the process's environment as it was at
         `install()`; an outer invocation's variables are put back when a nested one returns.
 
-        Why lazily: other threads (moto's interpreter building boto3 clients) read os.environ while a handler
-        runs, and copying os.environ while a key is deleted raises KeyError. So after an invocation the variables
-        stay until the next one changes them; keys every function sets (POWERTOOLS_SERVICE_NAME, AWS_LAMBDA_*) are
-        never deleted while the runtime runs; `uninstall()` puts the process's environment back."""
+        Why lazily, and never deleting: other threads (moto's interpreter building boto3 clients, other handlers'
+        threads) read and copy os.environ while a handler runs, and copying os.environ while a key is deleted raises
+        KeyError (seen with five executions in parallel). So while the runtime runs a key is never removed: a
+        variable the function does not define is set to "" instead (functions/settings.py reads an empty variable as
+        unset), and after an invocation the variables stay until the next one changes them. `uninstall()` puts the
+        process's environment back, deleting what the runtime added."""
         if function.name not in self._log_streams:
             day = self.runtime.clock.utcnow().strftime("%Y/%m/%d")
             self._log_streams[function.name] = f"{day}/[$LATEST]{uuid.uuid4().hex}"
         if self._baseline is None:
             self._baseline = dict(os.environ)
         target = {**self._baseline, **function.environment, **self._lambda_variables(function)}
-        _switch_environment(target)
+        _switch_environment(target, delete=False)
         self._applied.append(target)
         try:
             yield
         finally:
             self._applied.pop()
             if self._applied:
-                _switch_environment(self._applied[-1])
+                _switch_environment(self._applied[-1], delete=False)
 
     def _lambda_variables(self, function: LocalFunction) -> dict[str, str]:
         """The reserved variables Lambda sets (they win over the function's own, as on Lambda)."""
@@ -633,10 +635,14 @@ __all__ = [
 ]
 
 
-def _switch_environment(target: Mapping[str, str]) -> None:
-    """Makes os.environ equal to `target`, touching only the keys that differ."""
+def _switch_environment(target: Mapping[str, str], *, delete: bool = True) -> None:
+    """Makes os.environ hold `target`, touching only the keys that differ; the keys `target` lacks are removed, or
+    without `delete` blanked (set to "")."""
     for key in [key for key in os.environ if key not in target]:
-        os.environ.pop(key, None)
+        if delete:
+            os.environ.pop(key, None)
+        elif os.environ.get(key):
+            os.environ[key] = ""
     for key, value in target.items():
         if os.environ.get(key) != value:
             os.environ[key] = value

@@ -188,7 +188,9 @@ def test_an_agents_failure_or_silence_is_caught_and_transient_lambda_errors_are_
         ["States.Timeout", "States.HeartbeatTimeout"],
         ["States.ALL"],
     ]
-    assert [c["Next"] for c in dispatch["Catch"]] == ["AgentTimedOut", "AgentFailed"]
+    # Through the circuit breaker's failure count, then on to where the catchers went in the ASL file.
+    assert [c["Next"] for c in dispatch["Catch"]] == ["DispatchFailed", "DispatchFailed"]
+    assert [c["Assign"]["breaker_next"] for c in dispatch["Catch"]] == ["AgentTimedOut", "AgentFailed"]
     for name in ("Triage", "Synthesis"):
         (retry,) = states[name]["Retry"]
         assert "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
@@ -216,6 +218,8 @@ def test_the_state_machine_may_invoke_its_three_functions_and_put_events_on_the_
     statements = _statements(workflows, logical_id(machine["RoleArn"]))
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
 
+    breakers = by_action.pop('["dynamodb:GetItem","dynamodb:PutItem"]'.replace(",", ", "))
+    assert [r["Fn::ImportValue"].split(":")[0] for r in breakers[:1]] == ["Orchestrator-dev-State"]
     assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),

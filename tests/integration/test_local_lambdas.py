@@ -203,7 +203,8 @@ def test_functions_sharing_a_handler_file_have_their_own_module_state_and_enviro
 def test_a_handler_can_invoke_another_function_and_each_sees_only_its_own_environment(samples: Local) -> None:
     result = samples.invoke("caller", {"target": "greeter-a"})["Payload"]
     assert result["inner"]["env"] == "a"
-    assert result["inner"]["leaked"] is None, "the caller's variables are hidden from the function it invokes"
+    # Hidden from the function it invokes: blanked, never deleted while the runtime runs (see `_environment`).
+    assert result["inner"]["leaked"] in (None, ""), "the caller's variables are hidden from the function it invokes"
     assert (result["outer_env_after"], result["name_after"]) == ("c", "caller"), "the caller's environment is back"
     assert samples.attempts("caller") == [None] and samples.attempts("greeter-a") == [None]
 

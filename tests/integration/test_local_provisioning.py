@@ -55,7 +55,7 @@ def test_queues_topic_and_log_groups_exist(provisioner: Provisioner) -> None:
     assert any("Quarantine" in u for u in urls) and any("DeadLetters" in u for u in urls)
     assert len(boto3.client("sns").list_topics()["Topics"]) == 2, "the event plane's and the workflows' alerts"
     groups = [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]]
-    assert len(groups) == 12, "nine function log groups, the API access logs and the two state machines' executions"
+    assert len(groups) == 14, "eleven function log groups, the API access logs and the two state machines' executions"
 
 
 def test_cross_stack_exports_resolve_in_the_importing_stack(provisioner: Provisioner) -> None:

@@ -13,6 +13,7 @@ import pytest
 from orchestrator.local.cloud import LocalCloud
 from schemas.agents import ApprovalDecided
 from schemas.support import TicketSubmitted
+from schemas.validation import validate_detail
 from tests.builders import ticket
 from tests.workflows.conftest import Tap
 
@@ -196,3 +197,29 @@ def test_a_cloud_stopped_mid_flight_leaves_nothing_running_for_the_next_one(
         execution = run_ticket(second)
         assert execution["status"] == "SUCCEEDED"
         assert second.runtime.activity.failures == []
+
+
+def test_dispatched_requests_and_the_resolution_are_valid_events_tied_to_the_ticket(cloud: LocalCloud) -> None:
+    """Each AgentTaskRequested carries the project envelope, the stage's times and the ticket; TicketResolved is the
+    execution's output, and both name the TicketSubmitted that caused them."""
+    bus_tap = Tap(cloud, cloud.bus_name, {"source": [{"prefix": ""}]}, "test-envelopes")
+
+    execution = run_ticket(cloud)
+
+    tapped = bus_tap.events()
+    (submitted,) = [e for e in tapped if e["detail-type"] == "TicketSubmitted"]
+    dispatched: list[Any] = [
+        validate_detail("AgentTaskRequested", e["detail"], e["source"])
+        for e in tapped
+        if e["detail-type"] == "AgentTaskRequested"
+    ]
+    (resolved_event,) = [e for e in tapped if e["detail-type"] == "TicketResolved"]
+    resolved = validate_detail("TicketResolved", resolved_event["detail"], resolved_event["source"])
+    cause = submitted["detail"]["metadata"]["event_id"]
+    for request in dispatched:
+        assert request.metadata.causation_id == cause
+        assert request.metadata.idempotency_key == f"{execution['executionArn']}/{request.data.agent}"
+        assert (request.data.timeout_seconds, request.data.heartbeat_seconds) == (300, HEARTBEAT_SECONDS)
+        assert request.data.input["ticket"]["ticket_id"] == "ticket-2001"
+    assert resolved.metadata.causation_id == cause
+    assert resolved.data.model_dump(mode="json") == json.loads(execution["output"])

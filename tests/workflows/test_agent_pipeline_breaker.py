@@ -1,0 +1,160 @@
+"""The specialists' circuit breaker inside the pipeline (infra/constructs/circuit_breaker.py), on the local runtime
+with the real handlers: DynamoDB direct integrations only, the semantics of functions/breaker.
+
+Dev settings (config/stages.json, agent_pipeline.specialist_breaker): 3 failures within 300 s open a breaker; after
+60 s one probe goes through; a probe's lease is 600 s. `[fail:billing]` in a ticket makes the billing specialist
+answer AgentTaskFailed; `[stall:billing]` makes it go silent (a heartbeat timeout after 60 s on the clock).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orchestrator.local.cloud import LocalCloud
+from schemas.support import TicketSubmitted
+from tests.builders import ticket
+from tests.workflows.conftest import Tap
+
+THRESHOLD, COOLDOWN_SECONDS = 3, 60
+FAILING = "Charged twice and cannot log in. [fail:billing]"
+HEALTHY = "Charged twice and cannot log in."
+STALLING = "Charged twice and cannot log in. [stall:billing]"
+
+
+class Watch:
+    """What the tests look at: the billing breaker's item, billing's dispatches, the breaker's events."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.table = cloud.physical_id("AWS::DynamoDB::Table", "CircuitBreakers")
+        self.tap = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskRequested", "BreakerStateChanged"]}, "t-brk")
+        self.tickets = 0
+
+    def submit(self, body: str, count: int = 1) -> None:
+        for _ in range(count):
+            self.tickets += 1
+            self.cloud.put_event(TicketSubmitted.model_validate(ticket(f"ticket-{self.tickets}", body=body)))
+        self.cloud.wait_until_quiet()
+
+    def breaker(self) -> dict[str, Any]:
+        items = {i["breaker_id"]["S"]: i for i in self.cloud.table_items(self.table)}
+        item = items.get("agent:billing")
+        if item is None:
+            return {"state": "CLOSED", "failures": 0}
+        return {"state": item["state"]["S"], "failures": len(item.get("failures", {}).get("L", []))}
+
+    def billing_dispatches(self) -> int:
+        return len(
+            [
+                e
+                for e in self.tap.events()
+                if e["detail-type"] == "AgentTaskRequested" and e["detail"]["data"]["agent"] == "billing"
+            ]
+        )
+
+    def transitions(self) -> list[tuple[str, str]]:
+        changes = [e["detail"]["data"] for e in self.tap.events() if e["detail-type"] == "BreakerStateChanged"]
+        return [(c["previous_state"], c["state"]) for c in changes if c["breaker_id"] == "agent:billing"]
+
+    def billing_record(self, ticket_number: int) -> dict[str, Any] | None:
+        """What the ticket's Map kept of billing; None while the specialists are still out."""
+        execution = self.execution_of(f"ticket-{ticket_number}")
+        history = self.cloud.history(execution["executionArn"])
+        map_done = [e for e in history if e["type"] == "MapStateExited"]
+        if not map_done:
+            return None
+        records = json.loads(map_done[0]["stateExitedEventDetails"]["output"])
+        (record,) = [r for r in records if r["agent"] == "billing"]
+        return dict(record)
+
+    def execution_of(self, ticket_id: str) -> dict[str, Any]:
+        (found,) = [
+            e for e in self.cloud.executions() if json.loads(e["input"])["detail"]["data"]["ticket_id"] == ticket_id
+        ]
+        return found
+
+    def open_it(self) -> None:
+        self.submit(FAILING, THRESHOLD)
+        assert self.breaker()["state"] == "OPEN"
+
+
+def test_the_breaker_opens_exactly_at_the_threshold(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+
+    seen = []
+    for _ in range(THRESHOLD):
+        watch.submit(FAILING)
+        seen.append(watch.breaker())
+
+    assert seen == [
+        {"state": "CLOSED", "failures": 1},
+        {"state": "CLOSED", "failures": 2},
+        {"state": "OPEN", "failures": 0},
+    ]
+    assert watch.transitions() == [("CLOSED", "OPEN")]
+    assert (watch.billing_record(THRESHOLD) or {})["status"] == "failed", "the call that opened it ran and failed"
+    account = cloud.table_items(watch.table)
+    assert [i["breaker_id"]["S"] for i in account] == ["agent:billing"], "a success in CLOSED writes nothing"
+
+
+def test_an_open_breaker_skips_the_specialist_without_dispatching(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+    watch.open_it()
+    dispatched = watch.billing_dispatches()
+
+    watch.submit(HEALTHY)
+
+    assert watch.billing_dispatches() == dispatched, "no downstream call while OPEN"
+    record = watch.billing_record(watch.tickets) or {}
+    assert (record["status"], record["error"]) == ("failed", "BreakerOpen")
+    visits = [
+        (v.name, v.outcome)
+        for v in cloud.stepfunctions.history_path(watch.execution_of(f"ticket-{watch.tickets}")["executionArn"])
+    ]
+    assert ("BreakerOpen", "succeeded") in visits
+    assert ("DispatchClaimProbe", "succeeded") not in visits
+
+
+def test_after_the_cooldown_one_probe_goes_through_and_its_success_closes_the_breaker(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+    watch.open_it()
+    cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
+    dispatched = watch.billing_dispatches()
+
+    watch.submit(HEALTHY)
+
+    assert watch.billing_dispatches() == dispatched + 1
+    assert (watch.billing_record(watch.tickets) or {})["status"] == "succeeded"
+    assert watch.breaker() == {"state": "CLOSED", "failures": 0}
+    assert watch.transitions() == [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
+
+
+def test_a_failed_probe_opens_the_breaker_again(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+    watch.open_it()
+    cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
+
+    watch.submit(FAILING)
+    watch.submit(HEALTHY)  # within the new cool-down: skipped
+
+    assert watch.breaker()["state"] == "OPEN"
+    assert watch.transitions() == [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "OPEN")]
+    assert (watch.billing_record(watch.tickets) or {})["error"] == "BreakerOpen", "reopened from now: a new cool-down"
+
+
+def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+    watch.open_it()
+    cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
+    dispatched = watch.billing_dispatches()
+
+    # Five tickets at once; the probe's specialist stalls, so the probe stays out while the others decide.
+    watch.submit(STALLING, 5)
+
+    assert watch.billing_dispatches() == dispatched + 1, "exactly one probe"
+    records = [watch.billing_record(n) for n in range(watch.tickets - 4, watch.tickets + 1)]
+    assert records.count(None) == 1, "the probe's ticket still waits on its stalled specialist"
+    assert [r["error"] for r in records if r is not None] == ["BreakerOpen"] * 4
+    assert watch.breaker()["state"] == "HALF_OPEN"
+    assert watch.transitions().count(("OPEN", "HALF_OPEN")) == 1
