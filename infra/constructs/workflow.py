@@ -5,6 +5,8 @@ ways: numbers from the stage config are written in at synth time (`with_numbers`
 CloudFormation substitutes only strings; what is known at deploy time only (the functions' ARNs, the bus name) is a
 definition substitution. Every execution logs ALL and is traced; the role may invoke the workflow's functions and put
 events on the bus, nothing else. An event on the bus starts an execution (rule target with retries and a DLQ).
+Executions that end failed, timed out or aborted raise alarms on the alerts topic (`execution_alarms`, set up with
+the start rule, which is where a workflow meets its alerts topic).
 
 These are functions on the workflow's own construct rather than a construct of their own, so the resources keep the
 construct ids (and the logical ids) they had in each workflow.
@@ -15,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -106,4 +111,36 @@ def start_rule(
             state_machine, **reliable_target_options(scope, "StartDeadLetters", config=config, alerts=alerts)
         )
     )
+    execution_alarms(scope, state_machine, alerts=alerts, config=config)
     return rule
+
+
+def execution_alarms(
+    scope: Construct, state_machine: sfn.IStateMachine, *, alerts: AlertsTopic, config: StageConfig
+) -> list[cloudwatch.Alarm]:
+    """Alarms `ExecutionsFailedAlarm`, `ExecutionsTimedOutAlarm`, `ExecutionsAbortedAlarm` in `scope`: the Sum of
+    `state_machine`'s executions that ended so (AWS/States, by StateMachineArn) reaches the stage's threshold."""
+    settings = config.alarms
+    period = Duration.seconds(settings.period_seconds)
+    watched = {
+        "ExecutionsFailed": (state_machine.metric_failed, settings.executions_failed, "failed"),
+        "ExecutionsTimedOut": (state_machine.metric_timed_out, settings.executions_timed_out, "timed out"),
+        "ExecutionsAborted": (state_machine.metric_aborted, settings.executions_aborted, "were aborted"),
+    }
+    alarms = []
+    for name, (metric, threshold, ended) in watched.items():
+        alarm = cloudwatch.Alarm(
+            scope,
+            f"{name}Alarm",
+            metric=metric(period=period, statistic=cloudwatch.Stats.SUM),
+            threshold=threshold,
+            evaluation_periods=settings.evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # No execution ended in the period: there is no data point, and nothing is wrong.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Executions of {scope.node.path} {ended}: read their histories (and the ALL-level "
+            "execution logs), fix the cause, start them again.",
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(alerts.topic))
+        alarms.append(alarm)
+    return alarms
