@@ -26,6 +26,7 @@ from functions.agents.consumer import OncePerEvent, once_per_event, process_batc
 from functions.agents.logic import TaskOutcome, perform
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
+from functions.log_context import correlated
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested
@@ -69,16 +70,17 @@ def _perform(*, event: EventDetail[AgentTaskRequested], deps: Dependencies) -> T
 def handle_record(record: SQSRecord, deps: Dependencies) -> None:
     # An unreadable message fails here, before any idempotency record is written for it.
     request = read_event(record.body, AgentTaskRequested)
-    outcome = deps.perform_once.call(event=request, deps=deps)
-    metrics.add_metric(name=f"AgentTasks{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "agent task handled",
-        task_id=outcome.task_id,
-        agent=outcome.agent,
-        status=outcome.status,
-        correlation_id=request.metadata.correlation_id,
-        event_id=outcome.event_id,
-    )
+    # This record's lines only: the next record of the batch may belong to another process.
+    with correlated(logger, request.metadata.correlation_id):
+        outcome = deps.perform_once.call(event=request, deps=deps)
+        metrics.add_metric(name=f"AgentTasks{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "agent task handled",
+            task_id=outcome.task_id,
+            agent=outcome.agent,
+            status=outcome.status,
+            event_id=outcome.event_id,
+        )
 
 
 @logger.inject_lambda_context
