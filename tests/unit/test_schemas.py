@@ -30,7 +30,7 @@ def test_the_catalog_has_the_saga_agent_protocol_and_support_events() -> None:
         "OrderPlaced", "InventoryReserved", "PaymentCharged", "OrderShipped", "OrderCompleted", "OrderCancelled",
         "OrderCompensationEscalated",
         "AgentTaskRequested", "AgentTaskCompleted", "AgentTaskFailed", "ApprovalRequested", "ApprovalDecided",
-        "WorkflowStatusChanged", "TicketSubmitted", "TicketResolved",
+        "WorkflowStatusChanged", "TicketSubmitted", "TicketResolved", "BreakerStateChanged",
     }  # fmt: skip
 
 
