@@ -120,6 +120,11 @@ class StageConfig(_Strict):
         """Prefix of the stage's stack names."""
         return f"Orchestrator-{self.stage}"
 
+    @property
+    def metrics_namespace(self) -> str:
+        """The CloudWatch namespace of the stage's own metrics: the functions' (Powertools) and the workflows'."""
+        return f"Orchestrator/{self.stage}"
+
 
 class ConfigError(ValueError):
     """The stage configuration is missing or invalid."""

@@ -7,6 +7,9 @@ definition substitution. Every execution logs ALL and is traced; the role may in
 events on the bus, nothing else. An event on the bus starts an execution (rule target with retries and a DLQ).
 Executions that end failed, timed out or aborted raise alarms on the alerts topic (`execution_alarms`, set up with
 the start rule, which is where a workflow meets its alerts topic).
+A definition that writes metrics itself (a direct `aws-sdk:cloudwatch:putMetricData` task, no Lambda) names their
+namespace `"${MetricsNamespace}"`: it is filled with the stage's namespace, and then only, the role may put metric
+data, in that namespace only.
 
 These are functions on the workflow's own construct rather than a construct of their own, so the resources keep the
 construct ids (and the logical ids) they had in each workflow.
@@ -33,6 +36,9 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import log_group
 from infra.constructs.rule_targets import reliable_target_options
 
+# The placeholder of a definition's metrics namespace (see the module docstring).
+METRICS_NAMESPACE = "MetricsNamespace"
+
 
 def with_numbers(definition: str, values: Mapping[str, int]) -> str:
     """`definition` with every `"${Name}"` of `values` replaced by the bare number (the quotes go too)."""
@@ -56,33 +62,44 @@ def workflow_state_machine(
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
     `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
-    fills `EventBusName`.
+    fills `EventBusName`, the stage's metrics namespace `MetricsNamespace` where the definition has it.
     """
     execution_logs = log_group(scope, "ExecutionLogs", config=config)
+    definition = definition_file.read_text(encoding="utf-8")
+    writes_metrics = f"${{{METRICS_NAMESPACE}}}" in definition
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
         # The file is the source, read here into DefinitionString. `DefinitionBody.from_file` would stage it as
         # an S3 asset (DefinitionS3Location), which cfn-lint cannot check, template tests cannot read and the
         # local runtime cannot provision without S3 uploads.
-        definition_body=sfn.DefinitionBody.from_string(
-            with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
-        ),
+        definition_body=sfn.DefinitionBody.from_string(with_numbers(definition, numbers)),
         definition_substitutions={
             **{name: function.function_arn for name, function in functions.items()},
             "EventBusName": bus.event_bus_name,
+            **({METRICS_NAMESPACE: config.metrics_namespace} if writes_metrics else {}),
         },
         state_machine_type=sfn.StateMachineType.STANDARD,
         logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
         tracing_enabled=True,
     )
-    # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
-    state_machine.add_to_role_policy(
-        iam.PolicyStatement(
-            actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
+    if functions:  # a workflow of direct integrations only calls no function
+        # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
+            )
         )
-    )
     bus.grant_put_events_to(state_machine)
+    if writes_metrics:
+        # PutMetricData has no resource-level permissions: the namespace condition is what narrows it.
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": config.metrics_namespace}},
+            )
+        )
     return execution_logs, state_machine
 
 

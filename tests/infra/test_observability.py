@@ -3,11 +3,17 @@ raise an alarm on the stack's alerts topic, with the thresholds of the stage con
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_events as events
+from aws_cdk.assertions import Template
 
 from infra.config import load_stage
+from infra.constructs.workflow import METRICS_NAMESPACE, workflow_state_machine
 from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")
@@ -102,3 +108,68 @@ def test_each_workflow_alarms_on_failed_timed_out_and_aborted_executions(templat
         assert alarm["Threshold"] == thresholds[metric]
         assert (alarm["Period"], alarm["EvaluationPeriods"]) == PERIODS
         assert alarm["TreatMissingData"] == "notBreaching", "no execution ended: nothing is wrong"
+
+
+def _one_workflow(tmp_path: Path, definition: dict[str, Any]) -> dict[str, Any]:
+    """The template of a stack holding one workflow set up by `workflow_state_machine` from `definition`."""
+    definition_file = tmp_path / "workflow.asl.json"
+    definition_file.write_text(json.dumps(definition), encoding="utf-8")
+    stack = Stack(App(), "OneWorkflow")
+    bus = events.EventBus.from_event_bus_name(stack, "Bus", DEV.bus_name)
+    workflow_state_machine(stack, config=DEV, bus=bus, definition_file=definition_file, numbers={}, functions={})
+    return dict(Template.from_stack(stack).to_json())
+
+
+def _counting(metric: str) -> dict[str, Any]:
+    count = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+        "Arguments": {"Namespace": f"${{{METRICS_NAMESPACE}}}", "MetricData": [{"MetricName": metric, "Value": 1}]},
+        "End": True,
+    }
+    return {"QueryLanguage": "JSONata", "StartAt": "Count", "States": {"Count": count}}
+
+
+def _metric_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "cloudwatch:PutMetricData" in json.dumps(statement["Action"])
+    ]
+
+
+def test_a_workflow_that_writes_metrics_gets_the_stages_namespace_and_may_write_there_only(tmp_path: Path) -> None:
+    template = _one_workflow(tmp_path, _counting("OrdersCompleted"))
+
+    (machine,) = (m["Properties"] for m in resources(template, "AWS::StepFunctions::StateMachine").values())
+    assert machine["DefinitionSubstitutions"][METRICS_NAMESPACE] == DEV.metrics_namespace == "Orchestrator/dev"
+    assert _metric_statements(template) == [
+        {
+            "Action": "cloudwatch:PutMetricData",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": DEV.metrics_namespace}},
+            "Effect": "Allow",
+            "Resource": "*",
+        }
+    ]
+
+
+def test_a_workflow_that_writes_no_metrics_may_not_write_any(tmp_path: Path) -> None:
+    quiet = {"QueryLanguage": "JSONata", "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+
+    template = _one_workflow(tmp_path, quiet)
+
+    (machine,) = (m["Properties"] for m in resources(template, "AWS::StepFunctions::StateMachine").values())
+    assert METRICS_NAMESPACE not in machine["DefinitionSubstitutions"]
+    assert _metric_statements(template) == []
+
+
+def test_functions_and_workflows_share_the_stages_metrics_namespace(templates: dict[str, dict[str, Any]]) -> None:
+    namespaces = {
+        f["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+        for template in templates.values()
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if "POWERTOOLS_METRICS_NAMESPACE" in f["Properties"].get("Environment", {}).get("Variables", {})
+    }
+
+    assert namespaces == {DEV.metrics_namespace}
