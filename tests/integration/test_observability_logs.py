@@ -9,10 +9,8 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools import Logger
-from moto import mock_aws
 
 from functions.agents import handler as agents_handler
 from functions.callback import handler as callback_handler
@@ -71,16 +69,6 @@ def reasoner(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     triage_handler.reasoner.cache_clear()
     synthesis_handler.reasoner.cache_clear()
-
-
-@pytest.fixture
-def quarantine_url(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with mock_aws():
-        url = boto3.client("sqs").create_queue(QueueName="quarantine")["QueueUrl"]
-        monkeypatch.setenv("QUARANTINE_QUEUE_URL", url)
-        guard_handler.quarantine.cache_clear()
-        yield url
-        guard_handler.quarantine.cache_clear()
 
 
 def _request(agent: str, correlation_id: str, task_id: str) -> str:

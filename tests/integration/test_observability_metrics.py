@@ -79,18 +79,23 @@ SETTINGS = BreakerSettings(
 )
 
 
-def test_each_breaker_transition_is_a_metric_by_breaker_and_states_and_an_event_on_the_bus(
-    bus_tap: BusTap, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def store(bus_tap: BusTap) -> DynamoDBBreakerStore:
+    """The CircuitBreakers table (the State stack's key schema) on the moto of `bus_tap`."""
     boto3.client("dynamodb").create_table(
         TableName="CircuitBreakers",
         KeySchema=[{"AttributeName": "breaker_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "breaker_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return DynamoDBBreakerStore(boto3.resource("dynamodb").Table("CircuitBreakers"))
+
+
+def test_each_breaker_transition_is_a_metric_by_breaker_and_states_and_an_event_on_the_bus(
+    bus_tap: BusTap, store: DynamoDBBreakerStore, capsys: pytest.CaptureFixture[str]
+) -> None:
     clock = Clock(now=lambda: T0)
     publisher = EventPublisher(EventBridgeBus(boto3.client("events")), bus_tap.bus_name, producer="tests")
-    store = DynamoDBBreakerStore(boto3.resource("dynamodb").Table("CircuitBreakers"))
     # A logger of its own, made now: Powertools binds it to the stdout of the moment, which capsys holds.
     logger = Logger(service="breaker-observability-test")
     breaker = CircuitBreaker(BREAKER, store, SETTINGS, clock=clock, listener=observed(publisher, logger))
@@ -125,3 +130,26 @@ def test_each_breaker_transition_is_a_metric_by_breaker_and_states_and_an_event_
     assert [m["idempotency_key"] for m in metadata] == [f"{BREAKER}:v{c.version}" for c in changes]
     logged = [json.loads(line) for line in out.splitlines() if '"circuit breaker state changed"' in line]
     assert [(line["previous_state"], line["state"]) for line in logged] == transitions
+
+
+def test_a_state_change_that_cannot_be_published_is_logged_and_the_breaker_goes_on(
+    bus_tap: BusTap, store: DynamoDBBreakerStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    publisher = EventPublisher(EventBridgeBus(boto3.client("events")), "no-such-bus", producer="tests", max_attempts=1)
+    logger = Logger(service="breaker-unpublished-test")
+    breaker = CircuitBreaker(
+        BREAKER, store, SETTINGS, clock=Clock(now=lambda: T0), listener=observed(publisher, logger)
+    )
+    capsys.readouterr()
+
+    for _ in range(SETTINGS.breaker_failure_threshold):
+        with pytest.raises(DownstreamDown):  # the downstream's own error, not the listener's
+            breaker.call(Downstream(failing=True))
+
+    assert breaker.state().state == "OPEN"
+    out = capsys.readouterr().out
+    assert len(_emf(out, TRANSITIONS_METRIC)) == 1, "the metric does not depend on the bus"
+    (unpublished,) = [json.loads(line) for line in out.splitlines() if "breaker state change not published" in line]
+    assert (unpublished["level"], unpublished["breaker_id"], unpublished["state"]) == ("ERROR", BREAKER, "OPEN")
+    assert unpublished["error_code"]
+    assert bus_tap.received() == []
