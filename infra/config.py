@@ -28,8 +28,14 @@ class TargetRetry(_Strict):
 
 
 class Alarms(_Strict):
+    """Thresholds of the alarms: messages waiting in a queue, and workflow executions per period (Sum) that ended
+    failed, timed out or aborted; every alarm has the same period and evaluation periods."""
+
     quarantine_depth: int = Field(ge=1)
     dead_letter_depth: int = Field(ge=1)
+    executions_failed: int = Field(ge=1)
+    executions_timed_out: int = Field(ge=1)
+    executions_aborted: int = Field(ge=1)
     evaluation_periods: int = Field(ge=1)
     period_seconds: int = Field(ge=10)
 
@@ -136,6 +142,11 @@ class StageConfig(_Strict):
     def prefix(self) -> str:
         """Prefix of the stage's stack names."""
         return f"Orchestrator-{self.stage}"
+
+    @property
+    def metrics_namespace(self) -> str:
+        """The CloudWatch namespace of the stage's own metrics: the functions' (Powertools) and the workflows'."""
+        return f"Orchestrator/{self.stage}"
 
 
 class ConfigError(ValueError):

@@ -12,12 +12,13 @@ queue: a key reused for another task is a producer's bug to be seen, not a task 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache, partial
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
@@ -27,6 +28,7 @@ from functions.agents.logic import TaskOutcome, perform
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.idempotency import OncePerEvent, once_per_event
+from functions.log_context import correlated
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested
@@ -35,6 +37,8 @@ from schemas.envelope import EventDetail
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+LATENCY_METRIC = "AgentLatency"
 
 
 class Settings(ReasonerSettings):
@@ -63,23 +67,39 @@ def dependencies() -> Dependencies:
 
 
 def _perform(*, event: EventDetail[AgentTaskRequested], deps: Dependencies) -> TaskOutcome:
-    return perform(event, deps.reasoner, deps.tokens, deps.publisher)
+    outcome = perform(event, deps.reasoner, deps.tokens, deps.publisher)
+    # Here, inside the once-per-event wrapper, so a redelivery that gets the stored outcome is not measured again.
+    if outcome.event_id is not None:
+        _record_latency(event, outcome)
+    return outcome
+
+
+def _record_latency(request: EventDetail[AgentTaskRequested], outcome: TaskOutcome) -> None:
+    """`AgentLatency` by agent: from the workflow's dispatch (the request's `occurred_at`) to the outcome event sent
+    back (now), which is what the waiting workflow sees: queueing and redeliveries included, not only the work."""
+    elapsed = datetime.now(UTC) - request.metadata.occurred_at
+    # Never negative: clocks of two hosts (or the local runtime's jumped clock) may disagree by a little.
+    milliseconds = max(elapsed.total_seconds() * 1000, 0.0)
+    # A metric of its own: the `agent` dimension is this metric's only, and one batch holds several agents' tasks.
+    with single_metric(name=LATENCY_METRIC, unit=MetricUnit.Milliseconds, value=milliseconds) as metric:
+        metric.add_dimension(name="agent", value=outcome.agent)
 
 
 @tracer.capture_method
 def handle_record(record: SQSRecord, deps: Dependencies) -> None:
     # An unreadable message fails here, before any idempotency record is written for it.
     request = read_event(record.body, AgentTaskRequested)
-    outcome = deps.perform_once.call(event=request, deps=deps)
-    metrics.add_metric(name=f"AgentTasks{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "agent task handled",
-        task_id=outcome.task_id,
-        agent=outcome.agent,
-        status=outcome.status,
-        correlation_id=request.metadata.correlation_id,
-        event_id=outcome.event_id,
-    )
+    # This record's lines only: the next record of the batch may belong to another process.
+    with correlated(logger, request.metadata.correlation_id):
+        outcome = deps.perform_once.call(event=request, deps=deps)
+        metrics.add_metric(name=f"AgentTasks{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "agent task handled",
+            task_id=outcome.task_id,
+            agent=outcome.agent,
+            status=outcome.status,
+            event_id=outcome.event_id,
+        )
 
 
 @logger.inject_lambda_context

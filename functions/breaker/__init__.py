@@ -6,7 +6,7 @@ workflow-side CDK construct, which must follow this text) sees and guards the sa
 the edge (a cached factory), with the adapter of functions/breaker/dynamodb.py:
 
     breaker = CircuitBreaker("support-model", DynamoDBBreakerStore(table), load_settings(BreakerSettings),
-                             listener=LoggingListener(logger))
+                             listener=observed(publisher, logger))
     answer = breaker.call(lambda: model.answer(ticket), fallback=lambda: CANNED_ANSWER)
 
 Semantics
@@ -60,12 +60,23 @@ A failure "in the window" at time `now` is one with `now - failure < window`. A 
 lost race, never an error: the loser reads the item again and decides again from what it finds (a failure that
 finds the breaker no longer CLOSED is not counted; a probe outcome that finds its claim superseded is dropped).
 Only the winner of a write reports the state change to the `BreakerListener`, so each transition is reported once.
+`observed(publisher, logger)` (functions/breaker/listeners.py) reports it three ways: a log line, a
+`BreakerTransitions` metric by breaker and from/to state, and a `BreakerStateChanged` event on the bus.
 """
 
 from __future__ import annotations
 
 from functions.breaker.breaker import BreakerContended, BreakerOpen, BreakerStore, CircuitBreaker, Clock, SystemClock
-from functions.breaker.listeners import BreakerListener, LoggingListener, NoOpListener, StateChange
+from functions.breaker.listeners import (
+    BreakerListener,
+    CompositeListener,
+    EventListener,
+    LoggingListener,
+    MetricsListener,
+    NoOpListener,
+    StateChange,
+    observed,
+)
 from functions.breaker.state import BreakerSettings, BreakerState, State
 
 __all__ = [
@@ -77,9 +88,13 @@ __all__ = [
     "BreakerStore",
     "CircuitBreaker",
     "Clock",
+    "CompositeListener",
+    "EventListener",
     "LoggingListener",
+    "MetricsListener",
     "NoOpListener",
     "State",
     "StateChange",
     "SystemClock",
+    "observed",
 ]

@@ -25,6 +25,7 @@ from functions.agents.consumer import process_batch, read_event
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.callback.logic import Resumption, resume
 from functions.idempotency import OncePerEvent, once_per_event
+from functions.log_context import correlated
 from functions.settings import load_settings
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed
 from schemas.envelope import EventDetail
@@ -61,19 +62,16 @@ def _resume(*, event: EventDetail[Any], tokens: TaskTokens) -> Resumption:
 def handle_record(record: SQSRecord, deps: Dependencies) -> None:
     # An unreadable message fails here, before any idempotency record is written for it.
     event = read_event(record.body, AgentTaskCompleted, AgentTaskFailed)
-    resumption = deps.resume_once.call(event=event, tokens=deps.tokens)
-    keys = {
-        "task_id": resumption.task_id,
-        "agent": resumption.agent,
-        "correlation_id": event.metadata.correlation_id,
-        "event_id": event.metadata.event_id,
-    }
-    if resumption.result == "gone":
-        metrics.add_metric(name="CallbacksDropped", unit=MetricUnit.Count, value=1)
-        logger.warning("workflow no longer waits for this task: event dropped", extra=keys)
-        return
-    metrics.add_metric(name="CallbacksDelivered", unit=MetricUnit.Count, value=1)
-    logger.info("workflow task resumed", result=resumption.result, extra=keys)
+    # This record's lines only: the next record of the batch may belong to another process.
+    with correlated(logger, event.metadata.correlation_id):
+        resumption = deps.resume_once.call(event=event, tokens=deps.tokens)
+        keys = {"task_id": resumption.task_id, "agent": resumption.agent, "event_id": event.metadata.event_id}
+        if resumption.result == "gone":
+            metrics.add_metric(name="CallbacksDropped", unit=MetricUnit.Count, value=1)
+            logger.warning("workflow no longer waits for this task: event dropped", extra=keys)
+            return
+        metrics.add_metric(name="CallbacksDelivered", unit=MetricUnit.Count, value=1)
+        logger.info("workflow task resumed", result=resumption.result, extra=keys)
 
 
 @logger.inject_lambda_context

@@ -1,4 +1,9 @@
-"""Lambda handler of the HTTP ingestion API (API Gateway REST, IAM authorization): POST /events."""
+"""Lambda handler of the HTTP ingestion API (API Gateway REST, IAM authorization): POST /events.
+
+A request may carry the events of several business processes, so its log lines are correlated by the request's own
+id (API Gateway's `requestContext.requestId`, which the caller gets as `x-amzn-RequestId`); the line of an accepted
+request names the correlation ids of the events it published.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from functions.ingest.logic import ingest
+from functions.log_context import correlated
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 
@@ -47,6 +55,8 @@ def post_events() -> Response[str]:
     if reply.status != 202:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         logger.info("request refused", status=reply.status, errors=len(reply.body.get("errors", [])))
+    else:
+        logger.info("events accepted", correlation_ids=sorted({r["correlation_id"] for r in reply.body["results"]}))
     return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))
 
 
@@ -54,4 +64,5 @@ def post_events() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    with correlated(logger, jmespath_utils.query(envelope=correlation_paths.API_GATEWAY_REST, data=event)):
+        return app.resolve(event, context)

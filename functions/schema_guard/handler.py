@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from functions.log_context import correlated, delivered_correlation_id
 from functions.schema_guard.logic import Quarantine, guard
 from functions.schema_guard.sqs_quarantine import SqsQuarantine
 from functions.settings import load_settings
@@ -34,10 +35,12 @@ def quarantine() -> Quarantine:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    verdict = guard(event, quarantine())
-    if verdict.valid:
-        metrics.add_metric(name="ValidEvents", unit=MetricUnit.Count, value=1)
-    else:
-        metrics.add_metric(name="QuarantinedEvents", unit=MetricUnit.Count, value=1)
-        logger.warning("event quarantined", event_id=verdict.event_id, reason=verdict.reason)
+    # Read from the event as delivered: an invalid event is logged under whatever correlation id it carries.
+    with correlated(logger, delivered_correlation_id(event)):
+        verdict = guard(event, quarantine())
+        if verdict.valid:
+            metrics.add_metric(name="ValidEvents", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name="QuarantinedEvents", unit=MetricUnit.Count, value=1)
+            logger.warning("event quarantined", event_id=verdict.event_id, reason=verdict.reason)
     return {"event_id": verdict.event_id, "valid": verdict.valid, "quarantine_id": verdict.quarantine_id}

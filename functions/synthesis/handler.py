@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
+from functions.log_context import correlated
 from functions.settings import load_settings
 from functions.synthesis.logic import SynthesisRequest, synthesize
 
@@ -26,11 +27,13 @@ def reasoner() -> Reasoner:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SynthesisRequest.model_validate(event)
-    resolved = synthesize(request, reasoner())
-    logger.info(
-        "reply written",
-        ticket_id=resolved.ticket_id,
-        resolution=resolved.resolution,
-        agents_failed=resolved.agents_failed,
-    )
+    # The pipeline correlates a ticket's events by its ticket id (state_machines/agent_pipeline.asl.json).
+    with correlated(logger, request.ticket.ticket_id):
+        resolved = synthesize(request, reasoner())
+        logger.info(
+            "reply written",
+            ticket_id=resolved.ticket_id,
+            resolution=resolved.resolution,
+            agents_failed=resolved.agents_failed,
+        )
     return resolved.model_dump(mode="json")

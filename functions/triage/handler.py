@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
+from functions.log_context import correlated
 from functions.settings import load_settings
 from functions.triage.logic import TriageRequest, triage
 
@@ -25,6 +26,8 @@ def reasoner() -> Reasoner:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TriageRequest.model_validate(event)
-    decision = triage(request.ticket, reasoner())
-    logger.info("ticket triaged", ticket_id=request.ticket.ticket_id, agents=list(decision.agents))
+    # The pipeline correlates a ticket's events by its ticket id (state_machines/agent_pipeline.asl.json).
+    with correlated(logger, request.ticket.ticket_id):
+        decision = triage(request.ticket, reasoner())
+        logger.info("ticket triaged", ticket_id=request.ticket.ticket_id, agents=list(decision.agents))
     return decision.as_dict()

@@ -74,7 +74,7 @@ class PythonFunction(Construct):
             layers=[_shared_layer(scope, config.powertools_version)],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
-                "POWERTOOLS_METRICS_NAMESPACE": f"Orchestrator/{config.stage}",
+                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "POWERTOOLS_LOG_LEVEL": config.functions.log_level,
                 "STAGE": config.stage,
                 **(environment or {}),

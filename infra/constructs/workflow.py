@@ -5,6 +5,11 @@ ways: numbers from the stage config are written in at synth time (`with_numbers`
 CloudFormation substitutes only strings; what is known at deploy time only (the functions' ARNs, the bus name) is a
 definition substitution. Every execution logs ALL and is traced; the role may invoke the workflow's functions and put
 events on the bus, nothing else. An event on the bus starts an execution (rule target with retries and a DLQ).
+Executions that end failed, timed out or aborted raise alarms on the alerts topic (`execution_alarms`, set up with
+the start rule, which is where a workflow meets its alerts topic).
+A definition that writes metrics itself (a direct `aws-sdk:cloudwatch:putMetricData` task, no Lambda) names their
+namespace `"${MetricsNamespace}"`: it is filled with the stage's namespace, and then only, the role may put metric
+data, in that namespace only.
 
 These are functions on the workflow's own construct rather than a construct of their own, so the resources keep the
 construct ids (and the logical ids) they had in each workflow.
@@ -17,6 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -29,6 +37,9 @@ from infra.config import StageConfig
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import log_group
 from infra.constructs.rule_targets import reliable_target_options
+
+# The placeholder of a definition's metrics namespace (see the module docstring).
+METRICS_NAMESPACE = "MetricsNamespace"
 
 
 def with_numbers(definition: str, values: Mapping[str, int]) -> str:
@@ -55,13 +66,15 @@ def workflow_state_machine(
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
     `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
-    fills `EventBusName`; `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed
-    definition before it is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py).
+    fills `EventBusName`, the stage's metrics namespace `MetricsNamespace` where the definition has it;
+    `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed definition before it
+    is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py).
     """
     definition = with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
     if transform is not None:
         definition = json.dumps(transform(json.loads(definition)), indent=2)
     execution_logs = log_group(scope, "ExecutionLogs", config=config)
+    writes_metrics = f"${{{METRICS_NAMESPACE}}}" in definition
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
@@ -73,18 +86,29 @@ def workflow_state_machine(
             **{name: function.function_arn for name, function in functions.items()},
             **(substitutions or {}),
             "EventBusName": bus.event_bus_name,
+            **({METRICS_NAMESPACE: config.metrics_namespace} if writes_metrics else {}),
         },
         state_machine_type=sfn.StateMachineType.STANDARD,
         logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
         tracing_enabled=True,
     )
-    # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
-    state_machine.add_to_role_policy(
-        iam.PolicyStatement(
-            actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
+    if functions:  # a workflow of direct integrations only calls no function
+        # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
+            )
         )
-    )
     bus.grant_put_events_to(state_machine)
+    if writes_metrics:
+        # PutMetricData has no resource-level permissions: the namespace condition is what narrows it.
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": config.metrics_namespace}},
+            )
+        )
     return execution_logs, state_machine
 
 
@@ -113,4 +137,36 @@ def start_rule(
             state_machine, **reliable_target_options(scope, "StartDeadLetters", config=config, alerts=alerts)
         )
     )
+    execution_alarms(scope, state_machine, alerts=alerts, config=config)
     return rule
+
+
+def execution_alarms(
+    scope: Construct, state_machine: sfn.IStateMachine, *, alerts: AlertsTopic, config: StageConfig
+) -> list[cloudwatch.Alarm]:
+    """Alarms `ExecutionsFailedAlarm`, `ExecutionsTimedOutAlarm`, `ExecutionsAbortedAlarm` in `scope`: the Sum of
+    `state_machine`'s executions that ended so (AWS/States, by StateMachineArn) reaches the stage's threshold."""
+    settings = config.alarms
+    period = Duration.seconds(settings.period_seconds)
+    watched = {
+        "ExecutionsFailed": (state_machine.metric_failed, settings.executions_failed, "failed"),
+        "ExecutionsTimedOut": (state_machine.metric_timed_out, settings.executions_timed_out, "timed out"),
+        "ExecutionsAborted": (state_machine.metric_aborted, settings.executions_aborted, "were aborted"),
+    }
+    alarms = []
+    for name, (metric, threshold, ended) in watched.items():
+        alarm = cloudwatch.Alarm(
+            scope,
+            f"{name}Alarm",
+            metric=metric(period=period, statistic=cloudwatch.Stats.SUM),
+            threshold=threshold,
+            evaluation_periods=settings.evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # No execution ended in the period: there is no data point, and nothing is wrong.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Executions of {scope.node.path} {ended}: read their histories (and the ALL-level "
+            "execution logs), fix the cause, start them again.",
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(alerts.topic))
+        alarms.append(alarm)
+    return alarms

@@ -134,6 +134,7 @@ def test_every_queue_but_the_consumers_own_is_a_dead_letter_queue_with_an_alarm(
     alarmed = {
         logical_id(dimension["Value"])
         for alarm in resources(workflows, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
         for dimension in alarm["Properties"]["Dimensions"]
     }
 

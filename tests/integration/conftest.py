@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from functions.agents import handler as agents_handler
 from functions.callback import handler as callback_handler
+from functions.schema_guard import handler as guard_handler
 from orchestrator.local.runtime import MOTO_CONFIG
 
 BUS_NAME = "orchestrator-test"
@@ -86,3 +87,14 @@ def tap(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BusT
         yield BusTap(BUS_NAME, queue_url, sqs)
     agents_handler.dependencies.cache_clear()
     callback_handler.dependencies.cache_clear()
+
+
+@pytest.fixture
+def quarantine_url(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The schema guard configured for a moto quarantine queue; its URL."""
+    with mock_aws():
+        url = boto3.client("sqs").create_queue(QueueName="quarantine")["QueueUrl"]
+        monkeypatch.setenv("QUARANTINE_QUEUE_URL", url)
+        guard_handler.quarantine.cache_clear()
+        yield url
+        guard_handler.quarantine.cache_clear()

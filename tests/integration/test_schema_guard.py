@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from functions.schema_guard import handler as guard_handler
 from tests.builders import LambdaContext, delivered_event, sample_event
-
-
-@pytest.fixture
-def quarantine_url(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with mock_aws():
-        url = boto3.client("sqs").create_queue(QueueName="quarantine")["QueueUrl"]
-        monkeypatch.setenv("QUARANTINE_QUEUE_URL", url)
-        guard_handler.quarantine.cache_clear()
-        yield url
-        guard_handler.quarantine.cache_clear()
 
 
 def _quarantined(url: str) -> list[dict[str, Any]]:
