@@ -34,7 +34,9 @@ _ACKNOWLEDGED: list[tuple[str, str, str]] = [
         "/StateMachine/Role",
         "AwsSolutions-IAM5[Resource::*]",
         "Step Functions' own logging and tracing grants: CloudWatch Logs log delivery (logs:CreateLogDelivery and the "
-        "rest) and X-Ray (xray:PutTraceSegments and the rest) support no resource-level permissions: AWS requires '*'.",
+        "rest) and X-Ray (xray:PutTraceSegments and the rest) support no resource-level permissions: AWS requires '*'. "
+        "So does cloudwatch:PutMetricData, for a workflow that writes its own metrics: a condition holds it to the "
+        "stage's namespace.",
     ),
     (
         "DeadLetters/Queue",

@@ -25,6 +25,7 @@ from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import CorrelationStore, Message, Subject, receive
 from functions.correlator.messages import CORRELATED
+from functions.log_context import correlated
 from functions.settings import load_settings
 
 logger = Logger()
@@ -77,8 +78,7 @@ def handle_record(record: SQSRecord, deps: Dependencies) -> None:
         now_ms,
         now_ms + deps.message_ttl_ms,
     )
-    logger.append_keys(correlation_id=event.metadata.correlation_id)
-    try:
+    with correlated(logger, event.metadata.correlation_id):
         outcome = receive(deps.store, deps.tokens, message, now_ms)
         metrics.add_metric(name=f"Messages_{outcome.delivery}", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -88,8 +88,6 @@ def handle_record(record: SQSRecord, deps: Dependencies) -> None:
             correlation_key=subject.correlation_key,
             message_id=message.message_id,
         )
-    finally:
-        logger.remove_keys(["correlation_id"])
 
 
 @logger.inject_lambda_context

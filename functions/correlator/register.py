@@ -23,6 +23,7 @@ from functions.agents.task_tokens import StepFunctionsTaskTokens
 from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import Subject, Waiter, register
 from functions.correlator.messages import CORRELATED
+from functions.log_context import correlated
 from functions.settings import load_settings
 from schemas.agents import TaskToken
 from schemas.envelope import Identifier
@@ -56,7 +57,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if request.message_name not in CORRELATED:
         # A definition waiting for a message nobody routes to the correlator would wait until its timeout.
         raise ValueError(f"message_name: {request.message_name!r} is not correlated; one of {sorted(CORRELATED)}")
-    logger.append_keys(correlation_id=request.correlation_key)
     store, tokens = dependencies()
     now_ms = int(time.time() * 1000)
     waiter = Waiter(
@@ -66,6 +66,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         now_ms,
         now_ms + request.timeout_seconds * 1000,
     )
-    outcome = register(store, tokens, waiter, now_ms)
-    logger.info("waiter registered", delivery=outcome.delivery, message_name=request.message_name)
+    # The business key is the workflow's correlation id (the ticket's, the order's).
+    with correlated(logger, request.correlation_key):
+        outcome = register(store, tokens, waiter, now_ms)
+        logger.info("waiter registered", delivery=outcome.delivery, message_name=request.message_name)
     return {key: value for key, value in asdict(outcome).items() if value is not None}

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.inventory.dynamodb import DynamoDBReservations
 from functions.inventory.logic import ReleaseRequest, Reservations, ReserveRequest, release, reserve
+from functions.log_context import correlated
 from functions.settings import load_settings
 
 logger = Logger()
@@ -66,4 +67,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.
     request = _REQUEST.validate_python(event)
     deps = dependencies()
-    return deps.act_once.call_within(context, request=request, reservations=deps.reservations)
+    with correlated(logger, request.correlation_id):
+        return deps.act_once.call_within(context, request=request, reservations=deps.reservations)

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.envelope import Identifier
 from schemas.orders import OrderItem, OrderPlaced
 
 SANDBOX_OUT_OF_STOCK_SKU = "OUT-OF-STOCK"
@@ -54,6 +55,7 @@ class ReserveRequest(BaseModel):
     action: Literal["reserve"]
     idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
     saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
 
@@ -63,6 +65,7 @@ class ReleaseRequest(BaseModel):
     action: Literal["release"]
     idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
     saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 
 @dataclass(frozen=True)

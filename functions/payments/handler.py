@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
 from functions.idempotency import OncePerEvent, once_per_request
+from functions.log_context import correlated
 from functions.payments.dynamodb import DynamoDBPayments
 from functions.payments.gateway import SandboxGateway
 from functions.payments.logic import ChargeRequest, PaymentGateway, Payments, RefundRequest, charge, refund
@@ -68,4 +69,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.
     request = _REQUEST.validate_python(event)
     deps = dependencies()
-    return deps.act_once.call_within(context, request=request, payments=deps.payments, gateway=deps.gateway)
+    with correlated(logger, request.correlation_id):
+        return deps.act_once.call_within(context, request=request, payments=deps.payments, gateway=deps.gateway)

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.envelope import Identifier
 from schemas.orders import OrderPlaced
 
 PaymentStatus = Literal["CHARGED", "REFUNDED"]
@@ -66,6 +67,7 @@ class ChargeRequest(BaseModel):
     action: Literal["charge"]
     idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
     saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
 
@@ -75,6 +77,7 @@ class RefundRequest(BaseModel):
     action: Literal["refund"]
     idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
     saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 
 @dataclass(frozen=True)

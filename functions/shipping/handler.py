@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from functions.idempotency import OncePerEvent, once_per_request
+from functions.log_context import correlated
 from functions.settings import load_settings
 from functions.shipping.dynamodb import DynamoDBShipments
 from functions.shipping.logic import ArrangeRequest, Shipments, arrange
@@ -58,4 +59,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.
     request = ArrangeRequest.model_validate(event)
     deps = dependencies()
-    return deps.arrange_once.call_within(context, request=request, shipments=deps.shipments)
+    with correlated(logger, request.correlation_id):
+        return deps.arrange_once.call_within(context, request=request, shipments=deps.shipments)

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.envelope import Identifier
 from schemas.orders import OrderPlaced
 
 SANDBOX_CARRIER = "Sandbox Parcel"
@@ -50,6 +51,7 @@ class ArrangeRequest(BaseModel):
     action: Literal["arrange"]
     idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
     saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,3 +100,25 @@ def quarantine_url(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> It
         guard_handler.quarantine.cache_clear()
         yield url
         guard_handler.quarantine.cache_clear()
+
+
+LogLines = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[LogLines]:
+    """Every JSON line any Powertools logger writes during the test, parsed.
+
+    Powertools binds a logger to the `sys.stdout` of the moment it was made (at import, for the handlers), before
+    any capture fixture could; so the capture swaps the stream of every Powertools handler there is instead."""
+    buffer = io.StringIO()
+    handlers = {
+        id(handler): handler
+        for candidate in logging.root.manager.loggerDict.values()
+        if isinstance(candidate, logging.Logger)
+        and isinstance(handler := getattr(candidate, "powertools_handler", None), logging.StreamHandler)
+    }
+    streams = {key: handler.setStream(buffer) for key, handler in handlers.items()}
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    for key, handler in handlers.items():
+        handler.setStream(streams[key])

@@ -3,10 +3,8 @@ Powertools JSON line, the logic's loggers included, per record in an SQS batch, 
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,28 +26,7 @@ from tests.builders import (
     sqs_event,
     ticket,
 )
-from tests.integration.conftest import BusTap
-
-LogLines = Callable[[], list[dict[str, Any]]]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[LogLines]:
-    """Every JSON line any Powertools logger writes during the test, parsed.
-
-    Powertools binds a logger to the `sys.stdout` of the moment it was made (at import, for the handlers), before
-    any capture fixture could; so the capture swaps the stream of every Powertools handler there is instead."""
-    buffer = io.StringIO()
-    handlers = {
-        id(handler): handler
-        for candidate in logging.root.manager.loggerDict.values()
-        if isinstance(candidate, logging.Logger)
-        and isinstance(handler := getattr(candidate, "powertools_handler", None), logging.StreamHandler)
-    }
-    streams = {key: handler.setStream(buffer) for key, handler in handlers.items()}
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    for key, handler in handlers.items():
-        handler.setStream(streams[key])
+from tests.integration.conftest import BusTap, LogLines
 
 
 def _correlation_ids(lines: list[dict[str, Any]]) -> list[str | None]:

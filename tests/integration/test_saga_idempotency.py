@@ -17,7 +17,7 @@ from functions.inventory import handler as inventory_handler
 from functions.payments import handler as payments_handler
 from functions.shipping import handler as shipping_handler
 from tests.builders import LambdaContext, sample_data
-from tests.integration.conftest import IDEMPOTENCY_TABLE, create_idempotency_table
+from tests.integration.conftest import IDEMPOTENCY_TABLE, LogLines, create_idempotency_table
 
 SERVICE_TABLE = "orchestrator-test-saga-service"
 SAGA_KEY = "order-1001-placed"
@@ -131,3 +131,16 @@ def test_the_same_key_with_a_changed_request_is_refused_and_changes_nothing(
 
     assert items(service_table) == before and f"{record}#{SAGA_KEY}" in before
     assert HANDLERS[service](request(action), LambdaContext()) == first, "the first request still gets its answer"
+
+
+@pytest.mark.parametrize(
+    ("service", "action"), [("inventory", "reserve"), ("payments", "charge"), ("shipping", "arrange")]
+)
+def test_every_log_line_of_a_service_carries_the_orders_correlation_id(
+    service_table: Any, log_lines: LogLines, service: str, action: str
+) -> None:
+    HANDLERS[service]({**request(action), "correlation_id": "order-1001"}, LambdaContext())
+
+    lines = log_lines()
+    assert lines, "the handler logged"
+    assert {line.get("correlation_id") for line in lines} == {"order-1001"}
