@@ -1,5 +1,6 @@
 """What every benchmark of `bench/` shares: the error that stops a run whose figure would be wrong, the spread of a
-timed sample, the environment line of a report, the process set-up, the synthesis of the app and progress lines."""
+timed sample, the environment line of a report, the process set-up, the synthesis of the app, progress lines and the
+order the benchmarks place."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import moto
+
+from schemas.orders import OrderItem, OrderPlaced
 
 
 class BenchError(RuntimeError):
@@ -58,3 +61,17 @@ def synthesized(stage: str, outdir: Path) -> Path:
 def progress(message: str) -> None:
     """A progress line on stderr: stdout carries only the report (a table or JSON)."""
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def order(order_id: str, payment_method: str = "card", shipping_option: str = "standard") -> OrderPlaced:
+    """An order of one item; the payment method and the shipping option are the sandbox's test tokens that steer the
+    order saga's services (functions/payments/gateway.py, functions/shipping/logic.py)."""
+    return OrderPlaced(
+        order_id=order_id,
+        customer_id="bench-customer",
+        items=[OrderItem(sku="sku-1", quantity=1, unit_price_cents=1250)],
+        currency="EUR",
+        total_cents=1250,
+        payment_method=payment_method,
+        shipping_option=shipping_option,
+    )

@@ -37,7 +37,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from bench.common import BenchError, Spread, environment, prepare_environment, progress, synthesized
+from bench.common import BenchError, Spread, environment, order, prepare_environment, progress, synthesized
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.lambdas import LambdaRuntime
@@ -45,7 +45,7 @@ from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_REGION, MOTO_CONFIG, Runtime
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
-from schemas.orders import OrderItem, OrderPlaced
+from schemas.orders import OrderPlaced
 
 STACK = "Bench-Throughput"
 ASSET = "asset.bench-handler"
@@ -266,7 +266,7 @@ def local_rounds(assembly_dir: Path, events: int, rounds: int) -> list[Round]:
             # Stop dates are on the runtime's clock: real time, as long as nothing advances it (nothing here does).
             started = time.time()
             for index in range(count):
-                cloud.put_event(_order(f"{tag}-{index}"))
+                cloud.put_event(order(f"{tag}-{index}"))
             _wait_until_executions_end(cloud)
             invocations = cloud.lambdas.invocations[invoked:]
             failed = [i for i in invocations if i.error_type]
@@ -319,16 +319,6 @@ def bare_moto_rounds(events: int, rounds: int) -> list[Round]:
         return [one_round(f"round-{r}", events) for r in range(rounds)]
 
 
-def _order(order_id: str) -> OrderPlaced:
-    return OrderPlaced(
-        order_id=order_id,
-        customer_id="bench-customer",
-        items=[OrderItem(sku="sku-1", quantity=1, unit_price_cents=1250)],
-        currency="EUR",
-        total_cents=1250,
-    )
-
-
 def _delivered(order_id: str) -> dict[str, Any]:
     """An OrderPlaced event roughly as the rule hands it to the state machine on the local runtime."""
     return {
@@ -342,7 +332,7 @@ def _delivered(order_id: str) -> dict[str, Any]:
         "resources": [],
         "detail": {
             "metadata": {"event_id": order_id, "correlation_id": order_id, "producer": "bench"},
-            "data": _order(order_id).model_dump(mode="json"),
+            "data": order(order_id).model_dump(mode="json"),
         },
     }
 
