@@ -6,13 +6,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.imports import BASELINE_NAME, Imports, measure_imports
-from bench.workflows import PathFigures, Report, count_history, main, measure_workflows, render
+from bench.workflows import (
+    Drive,
+    PathFigures,
+    Report,
+    count_history,
+    decide_approvals,
+    main,
+    measure_workflows,
+    render,
+)
+from orchestrator.demo import BusTap
+from orchestrator.local.cloud import LocalCloud
+from schemas.agents import ApprovalRequested
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -148,3 +161,23 @@ def test_a_retry_is_a_transition_and_map_iterations_do_not_look_like_retries() -
     assert (counts.events, counts.states_entered, counts.retries) == (15, 5, 1)
     assert counts.state_transitions == 6
     assert counts.lambda_tasks == 3, "two attempts of the lambda:invoke task, one legacy Lambda task"
+
+
+def test_the_approval_answer_decides_each_request_on_the_bus_once(assembly_dir: Path, module_env: None) -> None:
+    """The answer the pipeline's happy path carries for the human approval step, on the bus of the app as it is."""
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    request = ApprovalRequested(approval_id="approval-7", summary="Refund the duplicate charge", expires_at=expires)
+    with LocalCloud.from_assembly(assembly_dir) as cloud:
+        tap = BusTap(cloud)
+        cloud.put_event(request, correlation_id="ticket-7")
+        cloud.wait_until_quiet()
+        drive, approve = Drive(events=tap.drain()), decide_approvals("approved")
+
+        assert approve(cloud, drive) == 1
+        assert approve(cloud, drive) == 0, "a request already decided is not decided again"
+        cloud.wait_until_quiet()
+        decided = [e["detail"] for e in tap.drain() if e["detail-type"] == "ApprovalDecided"]
+
+    assert [(d["data"]["approval_id"], d["data"]["decision"]) for d in decided] == [("approval-7", "approved")]
+    assert decided[0]["metadata"]["correlation_id"] == "ticket-7", "the decision carries the request's business key"
+    assert drive.answered == {"approval-7"}
