@@ -48,9 +48,12 @@ bootstrap: install
 deploy: install
 	$(BIN)/npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) --require-approval never
 
-# Start-up and workflows per second of the local runtime beside bare moto (bench/README.md); e.g. BENCH_ARGS=--json.
+# Start-up and workflows per second of the local runtime beside bare moto, then per-workflow transitions, Lambda
+# invocations and cost, and the handlers' cold import times (bench/README.md); e.g. BENCH_ARGS=--json for the first,
+# WORKFLOW_BENCH_ARGS="--import-runs 9 --json" for the second.
 bench: install
 	$(PY) -m bench.local_runtime $(BENCH_ARGS)
+	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

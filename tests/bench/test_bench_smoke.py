@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import Spread
 from bench.local_runtime import (
-    Spread,
     bare_moto_rounds,
     local_rounds,
     main,
