@@ -96,7 +96,7 @@ class RawEvent(_Spec):
 
 class Expectation(_Spec):
     execution: ExecutionStatus | None  # the one execution the sample starts; None: none may start
-    states: list[str] | None = None  # distinct states visited, in order of first entry
+    states: list[str] | None = None  # distinct states visited, in order of first entry (iterations in turn)
     output: dict[str, Any] = Field(default_factory=dict)  # fields of the execution's output
     events: list[str]  # detail types on the bus, the sample's own event included; compared as counts
     quarantined: int = Field(default=0, ge=0)
@@ -405,7 +405,7 @@ def execution_run(cloud: LocalCloud, description: Mapping[str, Any]) -> Executio
     status = str(description["status"])
     output = json.loads(description["output"]) if description.get("output") else None
     error = " - ".join(str(description[k]) for k in ("error", "cause") if description.get(k))
-    visited = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    steps = timeline(history, status)
     return ExecutionRun(
         arn=str(description["executionArn"]),
         status=status,
@@ -413,8 +413,10 @@ def execution_run(cloud: LocalCloud, description: Mapping[str, Any]) -> Executio
         stopped=description.get("stopDate"),
         output=output,
         error=error,
-        steps=timeline(history, status),
-        states_visited=list(dict.fromkeys(visited)),
+        steps=steps,
+        # From the timeline, where each Map iteration's states follow one another in item order: in the history,
+        # iterations running side by side interleave differently on every run.
+        states_visited=list(dict.fromkeys(step.visit.name for step in steps)),
     )
 
 
