@@ -534,7 +534,7 @@ def _step_line(step: Step, start: datetime.datetime, jumps: Sequence[Jump]) -> s
     waited = _waited(visit.entered, visit.exited, jumps)
     note = f"  waited {_duration(waited)} on the clock" if waited else ""
     offset = _offset((visit.entered - start).total_seconds())
-    return f"    {offset}  {name:<34} {visit.outcome:<32} {took:>12}{note}"
+    return f"    {offset}  {name:<44} {visit.outcome:<32} {took:>9}{note}"
 
 
 def _waited(entered: datetime.datetime, exited: datetime.datetime | None, jumps: Sequence[Jump]) -> float:

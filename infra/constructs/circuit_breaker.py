@@ -16,13 +16,15 @@ rewrites the definition at synth time so that the call runs inside these states 
                         the threshold); a lost race re-reads; a breaker no longer CLOSED does not count it
     <call>Resume        back to where the call was going (its Next, End, or the catcher's Next), input unchanged
     <call>Announce...   each transition a write won puts `BreakerStateChanged` on the bus (direct integration)
+    <call>Count...      ... and one `BreakerTransitions` data point (`aws-sdk:cloudwatch:putMetricData`)
 
 A probe outcome whose claim was superseded (its conditional write fails) is dropped, as in the library. Errors the
 call does not catch are not recorded (they end the execution or iteration anyway): catch what should count. The
 fallback state is the workflow's own (in its ASL file); it receives the call's input.
 
 The step creates no resources: `grant` lets the state machine read and write the table, and the definition gets the
-table's name as the `${CircuitBreakersTableName}` substitution (infra/constructs/workflow.py).
+table's name as the `${CircuitBreakersTableName}` substitution and the stage's metrics namespace as
+`${MetricsNamespace}` (infra/constructs/workflow.py, which then also grants PutMetricData in that namespace only).
 """
 
 from __future__ import annotations
@@ -172,7 +174,42 @@ class CircuitBreakerStep:
             state["Assign"] = {"breaker_written": "{% $breaker_version + 1 %}", **(assign or {})}
             return state
 
-        def announce(transition: str, from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
+        def announced(transition: str, from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
+            """`<call>Announce<transition>` (the event), then `<call>Count<transition>` (the metric)."""
+            counter = self._name(f"Count{transition}")
+            return {
+                self._name(f"Announce{transition}"): announce(from_state, to_state, counter),
+                counter: count(from_state, to_state, next_state),
+            }
+
+        def count(from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
+            dimensions = {"breaker_id": "{% $breaker_id %}", "from_state": from_state, "to_state": to_state}
+            return {
+                "Type": "Task",
+                "Comment": "Direct CloudWatch integration: one BreakerTransitions data point, as the handlers' "
+                "MetricsListener writes (functions/breaker/listeners.py).",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+                "Arguments": {
+                    "Namespace": "${MetricsNamespace}",
+                    "MetricData": [
+                        {
+                            "MetricName": "BreakerTransitions",
+                            "Value": 1,
+                            "Unit": "Count",
+                            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+                        }
+                    ],
+                },
+                "Retry": [
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "JitterStrategy": "FULL"}
+                ],
+                # As for the event: a metric that cannot be written changes nothing of the breaker or the work.
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": passthrough, "Next": next_state}],
+                "Output": passthrough,
+                "Next": next_state,
+            }
+
+        def announce(from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
             return {
                 "Type": "Task",
                 "Comment": f"Direct EventBridge integration: BreakerStateChanged {from_state} -> {to_state}.",
@@ -268,7 +305,7 @@ class CircuitBreakerStep:
                     "breaker_state": "HALF_OPEN",
                 },
             ),
-            self._name("AnnounceHalfOpen"): announce("HalfOpen", "OPEN", "HALF_OPEN", self.call),
+            **announced("HalfOpen", "OPEN", "HALF_OPEN", self.call),
             self._name("Succeeded"): {
                 "Type": "Choice",
                 "Comment": "A probe's success closes the breaker; a success in CLOSED writes nothing.",
@@ -284,7 +321,7 @@ class CircuitBreakerStep:
                 resume,
                 {},
             ),
-            self._name("AnnounceClosed"): announce("Closed", "HALF_OPEN", "CLOSED", resume),
+            **announced("Closed", "HALF_OPEN", "CLOSED", resume),
             self._name("Failed"): {
                 "Type": "Choice",
                 "Comment": "The call failed: the probe's failure reopens; in CLOSED the failure is counted.",
@@ -299,7 +336,7 @@ class CircuitBreakerStep:
                 self._name("AnnounceReopened"),
                 resume,
             ),
-            self._name("AnnounceReopened"): announce("Reopened", "HALF_OPEN", "OPEN", resume),
+            **announced("Reopened", "HALF_OPEN", "OPEN", resume),
             re_read: get_item(
                 self._name("CountFailure"),
                 "Read the breaker again to count the failure against its current state.",
@@ -337,7 +374,7 @@ class CircuitBreakerStep:
                 ],
                 "Default": resume,
             },
-            self._name("AnnounceOpened"): announce("Opened", "CLOSED", "OPEN", resume),
+            **announced("Opened", "CLOSED", "OPEN", resume),
             resume: {
                 "Type": "Choice",
                 "Comment": f"Back to where {self.call} was going.",

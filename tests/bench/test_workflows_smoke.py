@@ -36,7 +36,11 @@ FAKE_AWS = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",  # what `main` sets for itself, set here so that it is restored afterwards
 }
 WORKFLOWS = ("order saga", "agent pipeline")
-HANDLER_MODULES = sorted(f"functions.{p.parent.name}.handler" for p in Path("functions").glob("*/handler.py"))
+# Every functions/*/handler.py, and the correlator's second entry point (the one workflows invoke to wait).
+HANDLER_MODULES = sorted(
+    [f"functions.{p.parent.name}.handler" for p in Path("functions").glob("*/handler.py")]
+    + ["functions.correlator.register"]
+)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -118,7 +119,15 @@ def log_lines() -> Iterator[LogLines]:
         if isinstance(candidate, logging.Logger)
         and isinstance(handler := getattr(candidate, "powertools_handler", None), logging.StreamHandler)
     }
-    streams = {key: handler.setStream(buffer) for key, handler in handlers.items()}
+    # The stream is swapped without `setStream`, which flushes the old one: pytest may have closed it already.
+    streams = {key: _swap_stream(handler, buffer) for key, handler in handlers.items()}
     yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     for key, handler in handlers.items():
-        handler.setStream(streams[key])
+        _swap_stream(handler, streams[key])
+
+
+def _swap_stream(handler: logging.StreamHandler, stream: Any) -> Any:  # type: ignore[type-arg]
+    with handler.lock or contextlib.nullcontext():
+        previous = handler.stream
+        handler.stream = stream
+    return previous

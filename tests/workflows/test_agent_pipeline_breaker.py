@@ -8,6 +8,7 @@ answer AgentTaskFailed; `[stall:billing]` makes it go silent (a heartbeat timeou
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.builders import ticket
 from tests.workflows.conftest import Tap
 
 THRESHOLD, COOLDOWN_SECONDS = 3, 60
+NAMESPACE = "Orchestrator/dev"  # StageConfig.metrics_namespace
 FAILING = "Charged twice and cannot log in. [fail:billing]"
 HEALTHY = "Charged twice and cannot log in."
 STALLING = "Charged twice and cannot log in. [stall:billing]"
@@ -74,6 +76,27 @@ class Watch:
         ]
         return found
 
+    def transitions_counted(self) -> dict[tuple[str, str], float]:
+        """The BreakerTransitions data points of the billing breaker in the stage's namespace, by (from, to)."""
+        cloudwatch = self.cloud.client("cloudwatch")
+        counted: dict[tuple[str, str], float] = {}
+        for metric in cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName="BreakerTransitions")["Metrics"]:
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            if dimensions.get("breaker_id") != "agent:billing":
+                continue
+            now = self.cloud.runtime.clock.utcnow()
+            points = cloudwatch.get_metric_statistics(
+                Namespace=NAMESPACE,
+                MetricName="BreakerTransitions",
+                Dimensions=metric["Dimensions"],
+                StartTime=now - datetime.timedelta(days=1),
+                EndTime=now + datetime.timedelta(days=1),
+                Period=86_400,
+                Statistics=["Sum"],
+            )["Datapoints"]
+            counted[(dimensions["from_state"], dimensions["to_state"])] = sum(p["Sum"] for p in points)
+        return counted
+
     def open_it(self) -> None:
         self.submit(FAILING, THRESHOLD)
         assert self.breaker()["state"] == "OPEN"
@@ -128,6 +151,7 @@ def test_after_the_cooldown_one_probe_goes_through_and_its_success_closes_the_br
     assert (watch.billing_record(watch.tickets) or {})["status"] == "succeeded"
     assert watch.breaker() == {"state": "CLOSED", "failures": 0}
     assert watch.transitions() == [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
+    assert watch.transitions_counted() == {("CLOSED", "OPEN"): 1, ("OPEN", "HALF_OPEN"): 1, ("HALF_OPEN", "CLOSED"): 1}
 
 
 def test_a_failed_probe_opens_the_breaker_again(cloud: LocalCloud) -> None:

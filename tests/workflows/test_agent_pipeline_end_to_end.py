@@ -54,11 +54,18 @@ def test_a_ticket_runs_through_triage_two_specialists_and_synthesis(cloud: Local
     output = json.loads(execution["output"])
     assert output["resolution"] == "answered"
     assert sorted(output["agents_consulted"]) == ["account", "billing"]
+    breaker = [
+        "DispatchReadBreaker",
+        "DispatchRoute",
+        "Dispatch",
+        "DispatchSucceeded",
+        "DispatchResume",
+        "DispatchDone",
+    ]
     assert path(cloud, execution) == [
         ("Triage", "succeeded"),
         ("Specialists", "succeeded"),
-        ("Dispatch", "succeeded"),
-        ("Dispatch", "succeeded"),
+        *[(state, "succeeded") for state in breaker * 2],  # each specialist inside its circuit breaker
         ("Synthesis", "succeeded"),
         ("RequestApproval", "succeeded"),
         ("AwaitApproval", "succeeded"),

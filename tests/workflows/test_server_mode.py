@@ -82,13 +82,18 @@ def aws(endpoint: str, tmp_path: Path, *arguments: str) -> Any:
 
 
 def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: str, tmp_path: Path) -> None:
-    detail = delivered_event("TicketSubmitted", "support.tickets", ticket("ticket-cli-1"))["detail"]
-    entries = tmp_path / "entries.json"
-    entry = {"EventBusName": "orchestrator-dev", "Source": "support.tickets", "DetailType": "TicketSubmitted"}
-    entries.write_text(json.dumps([{**entry, "Detail": json.dumps(detail)}]))
-
-    put = aws(endpoint, tmp_path, "events", "put-events", "--entries", f"file://{entries}")
-    assert put["FailedEntryCount"] == 0
+    # The reviewer's approval first (buffered by the correlator until the pipeline waits for it), then the ticket.
+    decision = {"approval_id": "ticket-cli-1", "decision": "approved", "decided_by": "cli@example.com"}
+    for source, detail_type, data in (
+        ("orchestrator.approvals", "ApprovalDecided", decision),
+        ("support.tickets", "TicketSubmitted", ticket("ticket-cli-1")),
+    ):
+        detail = delivered_event(detail_type, source, data, event_id=f"cli-{detail_type}")["detail"]
+        entries = tmp_path / "entries.json"
+        entry = {"EventBusName": "orchestrator-dev", "Source": source, "DetailType": detail_type}
+        entries.write_text(json.dumps([{**entry, "Detail": json.dumps(detail)}]))
+        put = aws(endpoint, tmp_path, "events", "put-events", "--entries", f"file://{entries}")
+        assert put["FailedEntryCount"] == 0
 
     machines = aws(endpoint, tmp_path, "stepfunctions", "list-state-machines")["stateMachines"]
     (machine,) = [m for m in machines if "AgentPipeline" in m["name"]]
@@ -103,7 +108,8 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
 
     tables = aws(endpoint, tmp_path, "dynamodb", "list-tables")["TableNames"]
     (control,) = [t for t in tables if "WorkflowControl" in t]
-    assert aws(endpoint, tmp_path, "dynamodb", "scan", "--table-name", control)["Count"] == 0
+    # The approval, delivered and kept (matched) so that a redelivery of it is known.
+    assert aws(endpoint, tmp_path, "dynamodb", "scan", "--table-name", control)["Count"] == 1
 
 
 def wait_for_execution(endpoint: str, tmp_path: Path, machine_arn: str) -> dict[str, Any]:
