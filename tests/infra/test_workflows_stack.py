@@ -228,8 +228,11 @@ def test_the_state_machine_may_invoke_its_three_functions_and_put_events_on_the_
         _function_id(workflows, "functions.correlator.register.handler"),
     }
     assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
-    wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in s["Action"]}
-    assert {a.split(":")[0] for a in wildcard_actions} == {"logs", "xray"}, "log delivery and tracing only"
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    wildcard_actions = {a for s in wildcard for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {a.split(":")[0] for a in wildcard_actions} == {"logs", "xray", "cloudwatch"}, "logs, tracing, metrics"
+    (metrics,) = [s for s in wildcard if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": DEV.metrics_namespace}}
 
 
 @pytest.mark.parametrize(

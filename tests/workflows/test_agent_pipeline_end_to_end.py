@@ -3,6 +3,7 @@ dispatched by events carrying task tokens and resumed by their completion events
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from pathlib import Path
@@ -225,7 +226,9 @@ def test_dispatched_requests_and_the_resolution_are_valid_events_tied_to_the_tic
     cause = submitted["detail"]["metadata"]["event_id"]
     for request in dispatched:
         assert request.metadata.causation_id == cause
-        assert request.metadata.idempotency_key == f"{execution['executionArn']}/{request.data.agent}"
+        token_digest = hashlib.sha256(request.data.task_token.encode()).hexdigest()[:16]
+        key = f"{execution['executionArn']}/{request.data.agent}/{token_digest}"
+        assert request.metadata.idempotency_key == key, "one key per dispatch attempt (its token)"
         assert (request.data.timeout_seconds, request.data.heartbeat_seconds) == (300, HEARTBEAT_SECONDS)
         assert request.data.input["ticket"]["ticket_id"] == "ticket-2001"
     assert resolved.metadata.causation_id == cause
