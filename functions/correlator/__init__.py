@@ -13,16 +13,17 @@ knows a business key (`approval_id`, `payment_id`). The correlator joins the two
 
 Semantics (functions/correlator/logic.py):
 - One message resumes one waiter, and one waiter takes one message: a match is recorded on both items in one
-  DynamoDB transaction, so concurrent registrations and deliveries cannot resume a workflow twice or hand one
-  message to two workflows. Both sides write before they look for the other, with consistent reads, so a message
-  and a waiter arriving together always meet.
+  DynamoDB transaction (both unmatched), so concurrent registrations and deliveries cannot resume a workflow twice or
+  hand one message to two workflows. Both sides write before they look for the other, with consistent reads, so a
+  message and a waiter arriving together meet; a transaction cancelled by a conflicting one is tried again.
 - Idempotent by message id: a redelivered event finds its message already stored and matched and does nothing; the
   same message id with other data is refused (`MessageConflict`), so that message ends in the dead-letter queue.
   A crash between the match and SendTaskSuccess is repaired by the redelivery (or the task's retry): the recorded
-  match is sent again.
+  match is sent again. A match whose token turned out dead keeps its waiter item, so a retry of the register task
+  (same waiter id, new token) still receives the message.
 - A waiter expires when its workflow stops waiting (`timeout_seconds`); a buffered message after its TTL. Expired
   items are ignored at once and removed later by the table's TTL. A waiter whose workflow no longer waits (stopped)
-  still takes the message it matched: the outcome is `gone` and the message is not offered again.
+  still takes the message it matched: the outcome is `gone` and the message is not offered to another waiter.
 
 Layout (the State stack's WorkflowControl table, key `pk` + `sk`, TTL `expires_at` in epoch seconds):
 | item    | `pk`               | `sk`               | attributes                                                  |

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from typing import Any, Final
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -11,6 +12,8 @@ from botocore.exceptions import ClientError
 from functions.correlator.logic import Message, Subject, Waiter
 
 _WAITER = "waiter#"
+# A transaction cancelled by a concurrent one on the same items (`TransactionConflict`) is tried again this often.
+TRANSACTION_ATTEMPTS: Final[int] = 4
 _MESSAGE = "message#"
 
 
@@ -76,33 +79,35 @@ class DynamoDBCorrelationStore:
                     "TableName": self._table.name,
                     "Key": {"pk": message.subject.partition, "sk": sort_key},
                     "UpdateExpression": "SET matched = :partner",
-                    # Unmatched, or matched to this very partner (a repeated match after a crash is no conflict).
-                    "ConditionExpression": (
-                        f"attribute_exists(sk) AND (attribute_not_exists(matched) OR matched = :partner){also}"
-                    ),
+                    # Unmatched. (A match recorded before a crash is repaired from the `matched` attribute itself, by
+                    # `register` and `receive`, never by matching again: two matches of one pair would answer twice.)
+                    "ConditionExpression": f"attribute_exists(sk) AND attribute_not_exists(matched){also}",
                     "ExpressionAttributeValues": {":partner": partner, **(values or {})},
                 }
             }
 
-        # The resource's client: it converts plain values to DynamoDB's typed form, as the Table does.
-        try:
-            self._table.meta.client.transact_write_items(
-                TransactItems=[
-                    claim(message.sort_key, waiter.sort_key),
-                    # The token read: a retry of the task that replaced it since then registers (and matches) itself.
-                    claim(
-                        waiter.sort_key,
-                        message.sort_key,
-                        " AND task_token = :token",
-                        {":token": waiter.task_token},
-                    ),
-                ]
-            )
-        except ClientError as error:
-            if _lost_race(error):
-                return False
-            raise
-        return True
+        items = [
+            claim(message.sort_key, waiter.sort_key),
+            # The token read: a retry of the task that replaced it since then registers (and matches) itself.
+            claim(waiter.sort_key, message.sort_key, " AND task_token = :token", {":token": waiter.task_token}),
+        ]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            # The resource's client: it converts plain values to DynamoDB's typed form, as the Table does.
+            try:
+                self._table.meta.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                reasons = _cancellation_reasons(error)
+                if reasons is None:
+                    raise
+                if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_ATTEMPTS:
+                    # Another transaction held one of the items: its outcome decides ours, so look again.
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                if reasons <= {"None", "ConditionalCheckFailed"}:
+                    return False  # the other side matched first, or the item is gone
+                raise
+            return True
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def remove_waiter(self, waiter: Waiter) -> None:
         self._table.delete_item(Key={"pk": waiter.subject.partition, "sk": waiter.sort_key})
@@ -130,12 +135,11 @@ class DynamoDBCorrelationStore:
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _lost_race(error: ClientError) -> bool:
-    """A transaction cancelled only by its conditions (another match won), not by a fault."""
+def _cancellation_reasons(error: ClientError) -> set[str] | None:
+    """The codes of a cancelled transaction's reasons; None when the error is not a cancellation."""
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons", [])
-    return all(reason.get("Code") in ("None", "ConditionalCheckFailed") for reason in reasons)
+        return None
+    return {str(reason.get("Code")) for reason in error.response.get("CancellationReasons", [])}
 
 
 def _ttl(epoch_ms: int) -> int:

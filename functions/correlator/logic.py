@@ -137,9 +137,13 @@ def receive(store: CorrelationStore, tokens: TaskTokens, message: Message, now_m
 
 def _resume(store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, message: Message) -> Outcome:
     resumed = tokens.succeed(waiter.task_token, _canonical(message.body))
-    # The token is answered (or dead): nothing waits on this waiter any more. The message item stays until its
-    # TTL, matched, so a redelivery of it is recognised as a duplicate.
-    store.remove_waiter(waiter)
+    if resumed:
+        # Answered: nothing waits on this waiter any more. The message item stays until its TTL, matched, so a
+        # redelivery of it is recognised as a duplicate.
+        store.remove_waiter(waiter)
+    # Not resumed: the token is dead (a stopped execution, or a retry of the register task that has a new token).
+    # The waiter item stays, matched, until it expires: a retry registering the same waiter id finds the match and
+    # gets the message on its new token (`register`).
     return Outcome("delivered" if resumed else "gone", message_id=message.message_id, waiter_id=waiter.waiter_id)
 
 

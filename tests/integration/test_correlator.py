@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from functions.correlator import handler as deliveries
@@ -158,7 +159,46 @@ def test_a_workflow_that_no_longer_waits_takes_its_match_as_gone(store: DynamoDB
     register(store, tokens, waiter(), NOW)
 
     assert receive(store, tokens, message(), NOW + MINUTE).delivery == "gone"
-    assert receive(store, tokens, message(), NOW + 2 * MINUTE).delivery == "duplicate"
+    # The match stands (the message goes to no other waiter); a redelivery tries the same dead token again.
+    assert receive(store, tokens, message(), NOW + 2 * MINUTE).delivery == "gone"
+    assert register(store, tokens, waiter("token-9", "exec-9/Await"), NOW + 3 * MINUTE).delivery == "waiting"
+
+
+def test_a_register_task_retried_after_its_token_died_still_gets_the_message(store: DynamoDBCorrelationStore) -> None:
+    """Attempt 1 registers and fails; the decision arrives in the backoff and matches attempt 1's (dead) token;
+    attempt 2, same waiter id and a new token, receives it."""
+    tokens = RecordingTaskTokens(gone={"token-1"})
+    register(store, tokens, waiter("token-1"), NOW)
+    assert receive(store, tokens, message(), NOW + 1).delivery == "gone"
+
+    assert register(store, tokens, waiter("token-2", at=NOW + 2), NOW + 2).delivery == "delivered"
+    assert tokens.calls[-1] == ("succeed", "token-2", message().body)
+    assert receive(store, tokens, message(), NOW + 3).delivery == "duplicate"
+
+
+def test_a_transaction_cancelled_by_a_conflicting_one_is_tried_again(
+    store: DynamoDBCorrelationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = store._table.meta.client
+    real = client.transact_write_items
+    conflicts = [1]
+
+    def conflicting_once(**arguments: Any) -> Any:
+        if conflicts:
+            conflicts.pop()
+            response = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+            }
+            raise ClientError(response, "TransactWriteItems")
+        return real(**arguments)
+
+    monkeypatch.setattr(client, "transact_write_items", conflicting_once)
+    tokens = RecordingTaskTokens()
+    register(store, tokens, waiter(), NOW)
+
+    assert receive(store, tokens, message(), NOW + 1).delivery == "delivered"
+    assert conflicts == [], "the first attempt met the conflict"
 
 
 def test_concurrent_waiters_and_messages_pair_off_one_to_one(store: DynamoDBCorrelationStore) -> None:
