@@ -8,7 +8,8 @@ rewrites the definition at synth time so that the call runs inside these states 
     <call>ReadBreaker   GetItem (consistent) -> $breaker, $breaker_now (= $millis(), the local clock in tests)
     <call>Route         CLOSED -> call; OPEN past cool-down, or HALF_OPEN past the probe lease -> ClaimProbe;
                         otherwise -> the fallback state, without calling
-    <call>ClaimProbe    PutItem HALF_OPEN (probe_started_at = now); a lost race re-reads and decides again
+    <call>ClaimProbe    PutItem HALF_OPEN (probe_started_at = now); a lost race re-reads and decides again;
+                        <call>Claimed announces OPEN -> HALF_OPEN (a re-claimed lease is no transition)
     <call>              the call itself; its transitions now go through:
     <call>Succeeded     the probe's success -> CloseBreaker (CLOSED, failures cleared); in CLOSED, no write
     <call>Failed        every error the call catches is a failure: the probe's -> ReopenBreaker (OPEN from now);
@@ -18,7 +19,8 @@ rewrites the definition at synth time so that the call runs inside these states 
     <call>Announce...   each transition a write won puts `BreakerStateChanged` on the bus (direct integration)
     <call>Count...      ... and one `BreakerTransitions` data point (`aws-sdk:cloudwatch:putMetricData`)
 
-A probe outcome whose claim was superseded (its conditional write fails) is dropped, as in the library. Errors the
+A probe outcome whose claim was superseded (its conditional write fails) is dropped, as in the library. DynamoDB's
+transient errors (throttling, internal errors) are retried with backoff on every read and write. Errors the
 call does not catch are not recorded (they end the execution or iteration anyway): catch what should count. The
 fallback state is the workflow's own (in its ASL file); it receives the call's input.
 
@@ -51,6 +53,26 @@ _PARSE_ITEM = """$exists($states.result.Item) ? {
   'probe_started_at': $exists($states.result.Item.probe_started_at)
     ? $number($states.result.Item.probe_started_at.N) : 0
 } : {'state': 'CLOSED', 'version': 0, 'failures': [], 'opened_at': 0, 'probe_started_at': 0}"""
+
+
+# DynamoDB's transient errors as Step Functions names them (`DynamoDB.<exception>`): a throttled read or write is
+# tried again with backoff rather than failing the work it guards. Never ConditionalCheckFailed: that is a lost race.
+_TRANSIENT_RETRY = [
+    {
+        "ErrorEquals": [
+            "DynamoDB.ProvisionedThroughputExceededException",
+            "DynamoDB.ThrottlingException",
+            "DynamoDB.RequestLimitExceeded",
+            "DynamoDB.InternalServerErrorException",
+            "DynamoDB.InternalServerError",
+        ],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 4,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 10,
+        "JitterStrategy": "FULL",
+    }
+]
 
 
 def _jsonata(expression: str) -> str:
@@ -139,6 +161,7 @@ class CircuitBreakerStep:
                 "Comment": comment,
                 "Resource": "arn:aws:states:::dynamodb:getItem",
                 "Arguments": {"TableName": table, "Key": {"breaker_id": {"S": breaker}}, "ConsistentRead": True},
+                "Retry": _TRANSIENT_RETRY,
                 "Assign": assign,
                 "Output": passthrough,
                 "Next": next_state,
@@ -166,6 +189,7 @@ class CircuitBreakerStep:
                         ":state": {"S": "{% $breaker_state %}"},
                     },
                 },
+                "Retry": _TRANSIENT_RETRY,
                 "Catch": [{"ErrorEquals": [CONDITION_FAILED], "Output": passthrough, "Next": on_lost}],
                 "Output": passthrough,
                 "Next": next_state,
@@ -296,7 +320,7 @@ class CircuitBreakerStep:
                 f"{{{whole}, 'state': {{'S': 'HALF_OPEN'}}, 'opened_at': {{'N': $string($breaker.opened_at)}}, "
                 f"'probe_started_at': {now}, 'updated_at': {now}}}",
                 True,
-                self._name("AnnounceHalfOpen"),
+                self._name("Claimed"),
                 read,
                 # The probe's outcome is written against the claim: the item this write made.
                 {
@@ -305,6 +329,13 @@ class CircuitBreakerStep:
                     "breaker_state": "HALF_OPEN",
                 },
             ),
+            self._name("Claimed"): {
+                "Type": "Choice",
+                "Comment": "From OPEN the claim is a transition to announce; re-claiming a stale probe's lease "
+                "(HALF_OPEN again) is not, as in the library.",
+                "Choices": [{"Condition": "{% $breaker.state = 'OPEN' %}", "Next": self._name("AnnounceHalfOpen")}],
+                "Default": self.call,
+            },
             **announced("HalfOpen", "OPEN", "HALF_OPEN", self.call),
             self._name("Succeeded"): {
                 "Type": "Choice",

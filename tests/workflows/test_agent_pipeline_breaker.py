@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 from typing import Any
+
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
@@ -97,6 +101,10 @@ class Watch:
             counted[(dimensions["from_state"], dimensions["to_state"])] = sum(p["Sum"] for p in points)
         return counted
 
+    def path(self, ticket_id: str) -> list[tuple[str, str]]:
+        visits = self.cloud.stepfunctions.history_path(self.execution_of(ticket_id)["executionArn"])
+        return [(v.name, v.outcome) for v in visits]
+
     def open_it(self) -> None:
         self.submit(FAILING, THRESHOLD)
         assert self.breaker()["state"] == "OPEN"
@@ -167,15 +175,48 @@ def test_a_failed_probe_opens_the_breaker_again(cloud: LocalCloud) -> None:
     assert (watch.billing_record(watch.tickets) or {})["error"] == "BreakerOpen", "reopened from now: a new cool-down"
 
 
-def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud) -> None:
+class ReadersGate:
+    """Holds the first `parties` reads of the billing breaker in moto until all of them have read, so that that many
+    executions decide on the same OPEN item and race for the probe (without it, the first claim usually lands
+    before the others read, and the race is never run)."""
+
+    def __init__(self, table: str, parties: int) -> None:
+        self.table, self.parties, self.arrived = table, parties, 0
+        self.condition = threading.Condition()
+
+    def wrap(self, get_item: Any) -> Any:
+        def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if table_name == self.table and keys.get("breaker_id", {}).get("S") == "agent:billing":
+                with self.condition:
+                    if self.arrived < self.parties:
+                        self.arrived += 1
+                        self.condition.notify_all()
+                        self.condition.wait_for(lambda: self.arrived >= self.parties, timeout=30)
+            return get_item(backend, table_name, keys, *args, **kwargs)
+
+        return gated
+
+
+def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     watch = Watch(cloud)
     watch.open_it()
     cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
     dispatched = watch.billing_dispatches()
+    gate = ReadersGate(watch.table, 5)
+    monkeypatch.setattr(DynamoDBBackend, "get_item", gate.wrap(DynamoDBBackend.get_item))
 
-    # Five tickets at once; the probe's specialist stalls, so the probe stays out while the others decide.
+    # Five tickets at once, all reading the OPEN breaker past its cool-down before any claims the probe; the probe's
+    # specialist stalls, so the probe stays out while the others decide.
     watch.submit(STALLING, 5)
 
+    assert gate.arrived == 5
+    claims = [
+        outcome
+        for n in range(watch.tickets - 4, watch.tickets + 1)
+        for name, outcome in watch.path(f"ticket-{n}")
+        if name == "DispatchClaimProbe"
+    ]
+    assert sorted(claims) == ["caught DynamoDB.ConditionalCheckFailedException"] * 4 + ["succeeded"], "all raced"
     assert watch.billing_dispatches() == dispatched + 1, "exactly one probe"
     records = [watch.billing_record(n) for n in range(watch.tickets - 4, watch.tickets + 1)]
     assert records.count(None) == 1, "the probe's ticket still waits on its stalled specialist"
