@@ -1,13 +1,15 @@
 """The support-ticket agent pipeline: the state machine, its triage and synthesis functions, and its start rule.
 
 The workflow is `state_machines/agent_pipeline.asl.json` (JSONata), set up as every workflow is
-(infra/constructs/workflow.py): the agents' timeout, heartbeat and concurrency are numbers from the stage config,
-written in at synth time; the two functions' ARNs and the bus name are definition substitutions. TicketSubmitted on
-the bus starts an execution (rule target with retries and a DLQ). The drafted reply waits for approval through the
-correlator (infra/constructs/correlator.py), whose Register function the definition invokes. Each dispatch runs inside
-a circuit breaker per specialist (infra/constructs/circuit_breaker.py, DynamoDB direct integrations on the State
-stack's CircuitBreakers table). The role may invoke those three functions, put events on this bus and read and write
-the breakers' items, nothing else; every execution logs ALL and is traced.
+(infra/constructs/workflow.py); its first state claims the TicketSubmitted (its envelope's idempotency key, in the
+Idempotency table) so that a redelivery ends in `Duplicate`. The agents' timeout, heartbeat and concurrency are
+numbers from the stage config, written in at synth time; the two functions' ARNs and the bus name are definition
+substitutions. TicketSubmitted on the bus starts an execution (rule target with retries and a DLQ). The drafted
+reply waits for approval through the correlator (infra/constructs/correlator.py), whose Register function the
+definition invokes. Each dispatch runs inside a circuit breaker per specialist (infra/constructs/circuit_breaker.py,
+DynamoDB direct integrations on the State stack's CircuitBreakers table). The role may invoke those three functions,
+put events on this bus, read and write the breakers' items and put its own start claims, nothing else; every
+execution logs ALL and is traced.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
-from infra.constructs.workflow import start_rule, workflow_state_machine
+from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "agent_pipeline.asl.json"
 
 # The event that starts the pipeline (`schemas.support.TicketSubmitted`; infra reads no models, a test ties them).
 START_SOURCE = "support.tickets"
 START_DETAIL_TYPE = "TicketSubmitted"
+# The prefix of the pipeline's start claims in the Idempotency table (see `allow_start_claims`).
+CLAIM_PREFIX = "agent-pipeline#"
 
 
 def numbers(config: StageConfig) -> dict[str, int]:
@@ -53,8 +57,10 @@ class AgentPipeline(Construct):
         alerts: AlertsTopic,
         correlator: Correlator,
         breakers_table: dynamodb.ITable,
+        idempotency_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._idempotency_table = idempotency_table
         self._correlator = correlator
         self._breakers_table = breakers_table
         # Each specialist behind its own breaker: one that keeps failing is skipped (its record says BreakerOpen)
@@ -100,10 +106,14 @@ class AgentPipeline(Construct):
                 "SynthesisFunctionArn": self.synthesis,
                 "CorrelatorRegisterFunctionArn": self._correlator.register,
             },
-            substitutions={TABLE_PLACEHOLDER: self._breakers_table.table_name},
+            substitutions={
+                TABLE_PLACEHOLDER: self._breakers_table.table_name,
+                "IdempotencyTableName": self._idempotency_table.table_name,
+            },
             transform=self.dispatch_breaker.wrap,
         )
         self.dispatch_breaker.grant(state_machine, self._breakers_table)
+        allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

@@ -35,7 +35,6 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -44,7 +43,7 @@ from infra.config import StageConfig
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
-from infra.constructs.workflow import start_rule, workflow_state_machine
+from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
 
@@ -184,13 +183,7 @@ class OrderSaga(Construct):
         resource = self.state_machine.node.default_child
         assert isinstance(resource, sfn.CfnStateMachine)
         resource.add_property_override("DefinitionSubstitutions.IdempotencyTableName", table.table_name)
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem"],
-                resources=[table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}},
-            )
-        )
+        allow_start_claims(self.state_machine, table, CLAIM_PREFIX)
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:
         return start_rule(

@@ -25,6 +25,7 @@ from typing import Any
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -110,6 +111,19 @@ def workflow_state_machine(
             )
         )
     return execution_logs, state_machine
+
+
+def allow_start_claims(state_machine: sfn.StateMachine, table: dynamodb.ITable, prefix: str) -> None:
+    """Lets a workflow put its own start claims (`<prefix><idempotency key>`, a conditional PutItem in its first
+    state, so that a redelivered start event ends in `Duplicate`) in the Idempotency table, and nothing else there:
+    Powertools' records of the functions have other keys (`dynamodb:LeadingKeys`)."""
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:PutItem"],
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+        )
+    )
 
 
 def start_rule(

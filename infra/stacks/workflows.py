@@ -91,6 +91,7 @@ class WorkflowsStack(Stack):
             alerts=self.alerts,
             correlator=self.correlator,
             breakers_table=breakers_table,
+            idempotency_table=idempotency_table,
         )
         self._serve(self.agent_pipeline.state_machine)
         self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)

@@ -212,7 +212,7 @@ def test_the_state_machine_logs_all_with_execution_data_and_is_traced(workflows:
     assert machine["StateMachineType"] == "STANDARD"
 
 
-def test_the_state_machine_may_invoke_its_three_functions_and_put_events_on_the_bus_only(
+def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its_own_items_only(
     workflows: dict[str, Any],
 ) -> None:
     machine = _pipeline(workflows)
@@ -221,6 +221,9 @@ def test_the_state_machine_may_invoke_its_three_functions_and_put_events_on_the_
 
     breakers = by_action.pop('["dynamodb:GetItem","dynamodb:PutItem"]'.replace(",", ", "))
     assert [r["Fn::ImportValue"].split(":")[0] for r in breakers[:1]] == ["Orchestrator-dev-State"]
+    (claims,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
+    assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["agent-pipeline#*"]}}
+    by_action.pop('"dynamodb:PutItem"')
     assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),
@@ -321,7 +324,8 @@ def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_ta
         "functions.shipping.handler.handler",
     )
     consumers = [workflows["Resources"][_function_id(workflows, handler)]["Properties"] for handler in handlers]
-    (saga_id,) = [k for k in resources(workflows, "AWS::StepFunctions::StateMachine") if k.startswith("OrderSaga")]
+    machines = resources(workflows, "AWS::StepFunctions::StateMachine")
+    claimants = [machines[k]["Properties"]["RoleArn"] for k in machines if k.startswith(("OrderSaga", "AgentPipeline"))]
     for function in consumers:
         assert imports_of_the_table(function["Environment"]["Variables"]["IDEMPOTENCY_TABLE"])
     granted: dict[str, set[str]] = {}
@@ -336,8 +340,8 @@ def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_ta
     powertools_calls = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     assert granted == {
         **{logical_id(function["Role"]): powertools_calls for function in consumers},
-        # The order saga claims each order with a conditional put (tests/infra/test_order_saga_stack.py).
-        logical_id(workflows["Resources"][saga_id]["Properties"]["RoleArn"]): {"dynamodb:PutItem"},
+        # Both workflows claim their start event with a conditional put (their first state, `Begin`).
+        **{logical_id(role): {"dynamodb:PutItem"} for role in claimants},
     }
 
 

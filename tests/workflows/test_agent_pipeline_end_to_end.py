@@ -64,6 +64,7 @@ def test_a_ticket_runs_through_triage_two_specialists_and_synthesis(cloud: Local
         "DispatchDone",
     ]
     assert path(cloud, execution) == [
+        ("Begin", "succeeded"),
         ("Triage", "succeeded"),
         ("Specialists", "succeeded"),
         *[(state, "succeeded") for state in breaker * 2],  # each specialist inside its circuit breaker
@@ -233,3 +234,22 @@ def test_dispatched_requests_and_the_resolution_are_valid_events_tied_to_the_tic
         assert request.data.input["ticket"]["ticket_id"] == "ticket-2001"
     assert resolved.metadata.causation_id == cause
     assert resolved.data.model_dump(mode="json") == json.loads(execution["output"])
+
+
+def test_a_ticket_delivered_twice_runs_the_pipeline_once(cloud: LocalCloud) -> None:
+    """EventBridge delivers at least once: both deliveries start an execution, the second finds the claim."""
+    bus_tap = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskRequested", "TicketResolved"]}, "test-twice")
+    submitted = TicketSubmitted.model_validate(ticket())
+    for _ in range(2):
+        cloud.put_event(submitted, correlation_id="ticket-2001", idempotency_key="submission-7")
+    cloud.wait_until_quiet()
+    decide(cloud)
+    cloud.wait_until_quiet()
+
+    executions = cloud.executions()
+    assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+    paths = sorted((path(cloud, e) for e in executions), key=len)
+    assert paths[0] == [("Begin", "caught DynamoDB.ConditionalCheckFailedException"), ("Duplicate", "succeeded")]
+    assert paths[1][-1] == ("Resolved", "succeeded")
+    tapped = [e["detail-type"] for e in bus_tap.events()]
+    assert (tapped.count("AgentTaskRequested"), tapped.count("TicketResolved")) == (2, 1), "one run's work only"
