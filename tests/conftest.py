@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +58,39 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     yield
+
+
+LogLines = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[LogLines]:
+    """Every JSON line any Powertools logger writes during the test, parsed.
+
+    Powertools binds a logger to the `sys.stdout` of the moment it was made (at import, for the handlers), before
+    any capture fixture could; so the capture swaps the stream of every Powertools handler there is instead, and
+    `sys.stdout` for the loggers made during the test (the local runtime imports each function's handler when it
+    first runs). Lines that are not JSON (print()) are left out."""
+    buffer = io.StringIO()
+    handlers = {
+        id(handler): handler
+        for candidate in logging.root.manager.loggerDict.values()
+        if isinstance(candidate, logging.Logger)
+        and isinstance(handler := getattr(candidate, "powertools_handler", None), logging.StreamHandler)
+    }
+    # The stream is swapped without `setStream`, which flushes the old one: pytest may have closed it already.
+    streams = {key: _swap_stream(handler, buffer) for key, handler in handlers.items()}
+    stdout, sys.stdout = sys.stdout, buffer
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    finally:
+        sys.stdout = stdout
+        for key, handler in handlers.items():
+            _swap_stream(handler, streams[key])
+
+
+def _swap_stream(handler: logging.StreamHandler, stream: Any) -> Any:  # type: ignore[type-arg]
+    with handler.lock or contextlib.nullcontext():
+        previous = handler.stream
+        handler.stream = stream
+    return previous

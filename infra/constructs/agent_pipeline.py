@@ -112,7 +112,7 @@ class AgentPipeline(Construct):
             },
             transform=self.dispatch_breaker.wrap,
         )
-        self.dispatch_breaker.grant(state_machine, self._breakers_table)
+        self.dispatch_breaker.grant(state_machine, self._breakers_table, key_prefix="agent:")
         allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine
 

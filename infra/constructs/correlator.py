@@ -24,6 +24,9 @@ from infra.constructs.lambda_function import PythonFunction
 CORRELATED_SOURCES = ("orchestrator.approvals",)
 CORRELATED_DETAIL_TYPES = ("ApprovalDecided",)
 
+# The correlator's partitions in the WorkflowControl table (functions/correlator/logic.py `Subject.partition`).
+PARTITION_PREFIX = "msg#"
+
 # What the correlator does on its table: items by key, a partition's waiters and messages, and the transaction
 # that matches one of each (TransactWriteItems is authorised per item as UpdateItem).
 TABLE_ACTIONS = (
@@ -74,7 +77,14 @@ class Correlator(Construct):
             },
         )
         for function in (self.register, self.deliveries.function):
-            table.grant(function, *TABLE_ACTIONS)
+            # Only the correlation items (`msg#...`): pause/resume control records share the table.
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=list(TABLE_ACTIONS),
+                    resources=[table.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PARTITION_PREFIX}*"]}},
+                )
+            )
 
     def serve(self, workflow: str, state_machine: sfn.StateMachine) -> None:
         """Lets the correlator resume the tasks of `state_machine` (named `workflow`) that wait for a message."""

@@ -11,8 +11,10 @@ import pytest
 from cfnlint.api import lint
 
 import functions.correlator.messages as correlated
+from functions.correlator.logic import Subject
 from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
+from infra.constructs.correlator import PARTITION_PREFIX
 from infra.constructs.workflow import with_numbers
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
 from schemas.support import TicketResolved, TicketSubmitted
@@ -220,7 +222,7 @@ def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
 
     breakers = by_action.pop('["dynamodb:GetItem","dynamodb:PutItem"]'.replace(",", ", "))
-    assert [r["Fn::ImportValue"].split(":")[0] for r in breakers[:1]] == ["Orchestrator-dev-State"]
+    assert "CircuitBreakers" in breakers["Fn::ImportValue"]
     (claims,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["agent-pipeline#*"]}}
     by_action.pop('"dynamodb:PutItem"')
@@ -374,3 +376,20 @@ def test_the_correlators_rule_routes_exactly_the_events_it_correlates(workflows:
     }
     queue_target = rule["Targets"][0]
     assert "DeadLetterConfig" in queue_target and "RetryPolicy" in queue_target
+
+
+@pytest.mark.parametrize(("table", "prefix"), [("WorkflowControl", "msg#"), ("CircuitBreakers", "agent:")])
+def test_shared_tables_are_granted_on_their_own_items_only(workflows: dict[str, Any], table: str, prefix: str) -> None:
+    """The correlator's items share WorkflowControl with control records; the pipeline's breakers share
+    CircuitBreakers with the handlers' breakers: every grant on them is limited to its own keys."""
+    grants = [
+        statement
+        for policy in resources(workflows, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if table in json.dumps(statement["Resource"])
+    ]
+
+    assert grants, f"something is granted on {table}"
+    for statement in grants:
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}}
+    assert Subject("ApprovalDecided", "k").partition.startswith(PARTITION_PREFIX)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,33 +98,3 @@ def quarantine_url(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> It
         guard_handler.quarantine.cache_clear()
         yield url
         guard_handler.quarantine.cache_clear()
-
-
-LogLines = Callable[[], list[dict[str, Any]]]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[LogLines]:
-    """Every JSON line any Powertools logger writes during the test, parsed.
-
-    Powertools binds a logger to the `sys.stdout` of the moment it was made (at import, for the handlers), before
-    any capture fixture could; so the capture swaps the stream of every Powertools handler there is instead."""
-    buffer = io.StringIO()
-    handlers = {
-        id(handler): handler
-        for candidate in logging.root.manager.loggerDict.values()
-        if isinstance(candidate, logging.Logger)
-        and isinstance(handler := getattr(candidate, "powertools_handler", None), logging.StreamHandler)
-    }
-    # The stream is swapped without `setStream`, which flushes the old one: pytest may have closed it already.
-    streams = {key: _swap_stream(handler, buffer) for key, handler in handlers.items()}
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    for key, handler in handlers.items():
-        _swap_stream(handler, streams[key])
-
-
-def _swap_stream(handler: logging.StreamHandler, stream: Any) -> Any:  # type: ignore[type-arg]
-    with handler.lock or contextlib.nullcontext():
-        previous = handler.stream
-        handler.stream = stream
-    return previous

@@ -26,7 +26,8 @@ from tests.builders import (
     sqs_event,
     ticket,
 )
-from tests.integration.conftest import BusTap, LogLines
+from tests.conftest import LogLines
+from tests.integration.conftest import BusTap
 
 
 def _correlation_ids(lines: list[dict[str, Any]]) -> list[str | None]:

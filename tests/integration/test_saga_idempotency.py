@@ -17,7 +17,8 @@ from functions.inventory import handler as inventory_handler
 from functions.payments import handler as payments_handler
 from functions.shipping import handler as shipping_handler
 from tests.builders import LambdaContext, sample_data
-from tests.integration.conftest import IDEMPOTENCY_TABLE, LogLines, create_idempotency_table
+from tests.conftest import LogLines
+from tests.integration.conftest import IDEMPOTENCY_TABLE, create_idempotency_table
 
 SERVICE_TABLE = "orchestrator-test-saga-service"
 SAGA_KEY = "order-1001-placed"

@@ -7,12 +7,11 @@ import datetime
 import json
 from typing import Any
 
-import pytest
-
 from orchestrator.local.cloud import LocalCloud
 from schemas.agents import ApprovalDecided
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
+from tests.conftest import LogLines
 from tests.workflows.conftest import Tap
 
 APPROVAL_TIMEOUT_SECONDS = 86_400  # config/stages.json, dev: agent_pipeline.approval_timeout_seconds
@@ -143,9 +142,7 @@ def test_a_decision_that_comes_before_the_workflow_waits_is_buffered_then_delive
     assert control_items(cloud) == [("message", True)]
 
 
-def test_a_decision_delivered_twice_resumes_the_workflow_once(
-    cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_decision_delivered_twice_resumes_the_workflow_once(cloud: LocalCloud, log_lines: LogLines) -> None:
     tap = Tap(cloud, cloud.bus_name, {"detail-type": OUTCOMES}, "test-twice")
     submit(cloud)
     cloud.wait_until_quiet()
@@ -162,7 +159,6 @@ def test_a_decision_delivered_twice_resumes_the_workflow_once(
     assert [e["detail-type"] for e in outcomes(tap)] == ["TicketResolved"]
     assert len(correlator_deliveries(cloud)) == 2, "both deliveries consumed, neither retried nor dead-lettered"
     # What the correlator did with each: the first resumed the workflow, the second was known by its message id.
-    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    deliveries = [line["delivery"] for line in logged if line.get("message") == "correlated message"]
+    deliveries = [line["delivery"] for line in log_lines() if line.get("message") == "correlated message"]
     assert deliveries == ["delivered", "duplicate"]
     assert control_items(cloud) == [("message", True)]
