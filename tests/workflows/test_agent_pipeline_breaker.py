@@ -21,7 +21,7 @@ from schemas.support import TicketSubmitted
 from tests.builders import ticket
 from tests.workflows.conftest import Tap
 
-THRESHOLD, COOLDOWN_SECONDS = 3, 60
+THRESHOLD, COOLDOWN_SECONDS, PROBE_TIMEOUT_SECONDS = 3, 60, 600
 NAMESPACE = "Orchestrator/dev"  # StageConfig.metrics_namespace
 FAILING = "Charged twice and cannot log in. [fail:billing]"
 HEALTHY = "Charged twice and cannot log in."
@@ -176,25 +176,64 @@ def test_a_failed_probe_opens_the_breaker_again(cloud: LocalCloud) -> None:
 
 
 class ReadersGate:
-    """Holds the first `parties` reads of the billing breaker in moto until all of them have read, so that that many
-    executions decide on the same OPEN item and race for the probe (without it, the first claim usually lands
-    before the others read, and the race is never run)."""
+    """Holds reads of the billing breaker in moto in groups: each of the first `groups` groups of `size` reads waits
+    until its group is complete, so that many executions decide on the same item and race for the next write
+    (without it, one write usually lands before the others read, and the race is never run)."""
 
-    def __init__(self, table: str, parties: int) -> None:
-        self.table, self.parties, self.arrived = table, parties, 0
+    def __init__(self, table: str, size: int, groups: int = 1) -> None:
+        self.table, self.size, self.limit = table, size, size * groups
+        self.arrived = 0
         self.condition = threading.Condition()
 
     def wrap(self, get_item: Any) -> Any:
         def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
             if table_name == self.table and keys.get("breaker_id", {}).get("S") == "agent:billing":
                 with self.condition:
-                    if self.arrived < self.parties:
+                    if self.arrived < self.limit:
                         self.arrived += 1
+                        complete = -(-self.arrived // self.size) * self.size  # the end of this read's group
                         self.condition.notify_all()
-                        self.condition.wait_for(lambda: self.arrived >= self.parties, timeout=30)
+                        self.condition.wait_for(lambda: self.arrived >= complete, timeout=30)
             return get_item(backend, table_name, keys, *args, **kwargs)
 
         return gated
+
+
+def test_concurrent_failures_are_all_counted(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two executions count a failure on the same CLOSED item at once: one write wins, the other re-reads and
+    writes again, so neither failure is lost."""
+    watch = Watch(cloud)
+    gate = ReadersGate(watch.table, 2, groups=2)  # both ReadBreaker reads, then both ReadForFailure reads
+    monkeypatch.setattr(DynamoDBBackend, "get_item", gate.wrap(DynamoDBBackend.get_item))
+
+    watch.submit(FAILING, 2)
+
+    assert gate.arrived == 4
+    writes = [outcome for n in (1, 2) for name, outcome in watch.path(f"ticket-{n}") if name == "DispatchWriteFailure"]
+    assert sorted(writes) == ["caught DynamoDB.ConditionalCheckFailedException", "succeeded", "succeeded"]
+    assert watch.breaker() == {"state": "CLOSED", "failures": 2}
+
+
+def test_a_probe_whose_holder_went_away_is_claimed_again_after_its_lease(cloud: LocalCloud) -> None:
+    watch = Watch(cloud)
+    watch.open_it()
+    cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
+    watch.submit(STALLING)  # the probe: its specialist goes silent
+    prober = watch.execution_of(f"ticket-{watch.tickets}")["executionArn"]
+    cloud.client("stepfunctions").stop_execution(executionArn=prober, cause="the probe's holder went away")
+    cloud.wait_until_quiet()
+    assert watch.breaker()["state"] == "HALF_OPEN", "nobody wrote the probe's outcome"
+
+    watch.submit(HEALTHY)  # within the lease: skipped
+    assert (watch.billing_record(watch.tickets) or {})["error"] == "BreakerOpen"
+    cloud.runtime.clock.advance(seconds=PROBE_TIMEOUT_SECONDS + 1)
+    watch.submit(HEALTHY)  # past the lease: claims the probe again, and its success closes the breaker
+
+    visits = watch.path(f"ticket-{watch.tickets}")
+    assert ("DispatchClaimProbe", "succeeded") in visits
+    assert [name for name, _ in visits if name.startswith("DispatchAnnounce")] == ["DispatchAnnounceClosed"]
+    assert watch.breaker() == {"state": "CLOSED", "failures": 0}
+    assert watch.transitions() == [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
 
 
 def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
