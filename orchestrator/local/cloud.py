@@ -361,6 +361,18 @@ _WAITS = {"wait", "wait_for", "join", "_wait_for_tstate_lock"}  # threading's bl
 
 def frame_waits(frame: FrameType) -> bool:
     """The thread whose innermost frame this is blocks in a wait of `threading` (an Event, a Condition, a join) or
-    polls the local clock for a deadline: it moves again only when something else happens or time passes."""
+    polls the local clock for a deadline: it moves again only when something else happens or time passes. A wait
+    already satisfied (notified) whose thread has not run since does not count: on a loaded machine a woken thread
+    can sit there for longer than the quiet window, and the system would look still while it is about to move."""
     code = frame.f_code
-    return (code.co_filename == threading.__file__ and code.co_name in _WAITS) or code.co_filename == clock_file
+    if code.co_filename == threading.__file__ and code.co_name in _WAITS:
+        return not _notified(frame)
+    return code.co_filename == clock_file
+
+
+def _notified(frame: FrameType) -> bool:
+    """`Condition.wait` (which Event.wait and the clock's polls block in) parks on a lock of its own, `waiter`, that
+    `notify()` releases: released while the frame is still in the wait means woken but not yet running."""
+    waiter = frame.f_locals.get("waiter") if frame.f_code.co_name == "wait" else None
+    locked = getattr(waiter, "locked", None)
+    return callable(locked) and not locked()

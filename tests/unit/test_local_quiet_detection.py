@@ -50,3 +50,22 @@ def test_a_thread_waiting_on_the_clock_waits() -> None:
 def test_a_thread_running_code_works() -> None:
     with running(busy_loop) as ident:
         assert not all(innermost_frame_waits(ident) for _ in range(20))
+
+
+def test_a_thread_notified_but_not_yet_running_works() -> None:
+    """Wake a thread parked in Condition.wait the way notify() does (release its waiter lock) and look at it at once:
+    whether it has run since or not, it is not waiting any more."""
+    condition = threading.Condition()
+
+    def park_then_work(stop: threading.Event) -> None:
+        with condition:
+            condition.wait()
+        busy_loop(stop)
+
+    with running(park_then_work) as ident:
+        assert innermost_frame_waits(ident), "parked"
+        with condition:
+            (waiter,) = condition._waiters  # type: ignore[attr-defined]
+            waiter.release()  # what notify() does, without removing it from the list
+            woken = innermost_frame_waits(ident)
+        assert not woken
