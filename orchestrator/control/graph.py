@@ -200,6 +200,9 @@ _COMPARISONS: Final[dict[str, str]] = {
 }
 
 
+_COMPARISON: Final = re.compile(r"(?:String|Numeric|Boolean|Timestamp)(" + "|".join(_COMPARISONS) + r")(Path)?")
+
+
 def _condition(rule: Mapping[str, Any], language: str) -> str:
     if "Condition" in rule:  # JSONata
         text = str(rule["Condition"]).strip().removeprefix("{%").removesuffix("%}")
@@ -218,10 +221,9 @@ def _jsonpath_rule(rule: Mapping[str, Any]) -> str:
     for key, value in rule.items():
         if key.startswith("Is"):  # IsPresent, IsNull, IsString, ...
             return f"{variable} {key[2:].lower()}" if value else f"{variable} not {key[2:].lower()}"
-        for suffix, operator in _COMPARISONS.items():
-            if key.endswith(suffix) or key.endswith(suffix + "Path"):
-                shown = value if key.endswith("Path") else json.dumps(value)
-                return f"{variable} {operator} {shown}"
+        if comparison := _COMPARISON.fullmatch(key):
+            shown = value if comparison[2] else json.dumps(value)
+            return f"{variable} {_COMPARISONS[comparison[1]]} {shown}"
     return variable
 
 
