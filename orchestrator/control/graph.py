@@ -306,9 +306,8 @@ def _mermaid_frame(frame: Frame, lines: list[str], styled: list[str], outcomes: 
                 _mermaid_frame(inner, lines, styled, outcomes, pad + "    ")
                 lines.append(f"{pad}  end")
             lines.append(f"{pad}end")
-            if outcome:
-                fill, stroke = COLOURS[outcome]
-                styled.append(f"  style {node.id} fill:{fill},stroke:{stroke},stroke-width:2px")
+            if outcome:  # the border only: its states inside have colours of their own
+                styled.append(f"  style {node.id} stroke:{COLOURS[outcome][1]},stroke-width:3px")
             continue
         opening, closing = _SHAPES.get(node.kind, ("[", "]"))
         lines.append(f'{pad}{node.id}{opening}"{_escape(_label(node), "<br/>")}"{closing}')
@@ -424,12 +423,14 @@ class _Box:
 
     def draw(self, parent: ET.Element, x: float, y: float) -> None:
         fill, stroke = COLOURS[self.outcome] if self.outcome else _PLAIN
+        if self.inner is not None:
+            fill = _PLAIN[0]  # the border only: the states inside have colours of their own
         group = ET.SubElement(parent, "g", attrib={"class": f"state {self.outcome or 'not-visited'}"})
         ET.SubElement(group, "title").text = f"{self.node.name} ({self.node.kind}): {self.outcome or 'not visited'}"
         radius = {"Choice": "2", "Start": "14", "End": "14", "Succeed": "14", "Fail": "14"}.get(self.node.kind, "6")
         rect = ET.SubElement(group, "rect", x=_n(x), y=_n(y), width=_n(self.width), height=_n(self.height))
         rect.attrib.update(rx=radius, fill=fill, stroke=stroke)
-        rect.set("stroke-width", "2" if self.outcome else "1")
+        rect.set("stroke-width", ("3" if self.inner else "2") if self.outcome else "1")
         if self.node.kind == "Choice":
             rect.set("stroke-dasharray", "5 2")
         lines = _label(self.node)
@@ -646,7 +647,7 @@ def _place(ranks: Sequence[Sequence[_Vertex]], routes: Sequence[_Route]) -> tupl
             links.setdefault(b.key, []).append(a)
     for rank in ranks:
         _pack(rank, [0.0] * len(rank))
-    for sweep in range(6):
+    for sweep in range(24):
         order = ranks if sweep % 2 == 0 else list(reversed(ranks))
         for rank in order:
             wanted = []
@@ -667,14 +668,16 @@ def _place(ranks: Sequence[Sequence[_Vertex]], routes: Sequence[_Route]) -> tupl
 
 
 def _pack(rank: Sequence[_Vertex], wanted: Sequence[float]) -> None:
-    """Places the rank's vertices in order, no two closer than the gap, as near their wanted centres as a common
-    shift allows."""
-    x = 0.0
-    for i, vertex in enumerate(rank):
-        x = max(x, wanted[i] - vertex.width / 2) if i else wanted[i] - vertex.width / 2
-        vertex.x = x + vertex.width / 2
-        x += vertex.width + (GAP_X if vertex.box is not None else 8)
-    if rank:
-        shift = sum(w - v.x for v, w in zip(rank, wanted, strict=True)) / len(rank)
-        for vertex in rank:
-            vertex.x += shift
+    """Places the rank's vertices in order, no two closer than the gap, each as near its wanted centre as that
+    allows: pushed right where it collides with its left neighbour, left where with its right one, then the mean of
+    the two (each keeps the gaps, so their mean does too; a vertex with room to spare stays where it is wanted)."""
+    if not rank:
+        return
+    gaps = [(a.width + b.width) / 2 + (GAP_X if a.box and b.box else 8) for a, b in zip(rank, rank[1:], strict=False)]
+    rightward, leftward = list(wanted), list(wanted)
+    for i in range(1, len(rank)):
+        rightward[i] = max(wanted[i], rightward[i - 1] + gaps[i - 1])
+    for i in range(len(rank) - 2, -1, -1):
+        leftward[i] = min(wanted[i], leftward[i + 1] - gaps[i])
+    for vertex, right, left in zip(rank, rightward, leftward, strict=True):
+        vertex.x = (right + left) / 2

@@ -40,7 +40,7 @@ class Flowchart:
     parents: dict[str, str] = field(default_factory=dict)  # node or subgraph id -> the subgraph holding it
     edges: list[tuple[str, str, str, bool]] = field(default_factory=list)  # source, target, label, dashed
     classes: dict[str, str] = field(default_factory=dict)  # node id -> class
-    styled: dict[str, str] = field(default_factory=dict)  # subgraph id -> the outcome its fill colour stands for
+    styled: dict[str, str] = field(default_factory=dict)  # subgraph id -> the outcome its border colour stands for
 
     def id_of(self, name: str) -> str:
         """The id of the node or box whose label starts with the state's name (exactly one)."""
@@ -93,8 +93,8 @@ def parse(text: str) -> Flowchart:
                 chart.parents[m[1]] = stack[-1]
         elif m := re.match(r"^class (\w+) (\w+)$", line):
             chart.classes[m[1]] = m[2]
-        elif m := re.match(r"^style (\w+) fill:(#\w+)", line):
-            (chart.styled[m[1]],) = [outcome for outcome, (fill, _) in COLOURS.items() if fill == m[2]]
+        elif m := re.match(r"^style (\w+) stroke:(#\w+)", line):
+            (chart.styled[m[1]],) = [outcome for outcome, (_, stroke) in COLOURS.items() if stroke == m[2]]
         else:
             assert line == "direction TB" or line.startswith("classDef "), f"unexpected line: {line}"
     assert not stack, "every subgraph is closed"
