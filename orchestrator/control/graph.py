@@ -284,6 +284,8 @@ def mermaid(definition: Mapping[str, Any], outcomes: Mapping[str, str] | None = 
     styled: list[str] = []
     _mermaid_frame(top, lines, styled, outcomes or {}, "  ")
     if outcomes:
+        # `default` is every node without a class: here, the states the execution did not visit
+        lines.append(f"  classDef default fill:{_PLAIN[0]},stroke:{_PLAIN[1]}")
         for outcome in OUTCOMES:
             fill, stroke = COLOURS[outcome]
             lines.append(f"  classDef {outcome} fill:{fill},stroke:{stroke},stroke-width:2px")
