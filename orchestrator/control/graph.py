@@ -352,7 +352,8 @@ def svg(definition: Mapping[str, Any], outcomes: Mapping[str, str] | None = None
     laid = _lay_out(chart(definition), outcomes or {})
     margin = 16
     legend_height = LINE + 8 if outcomes else 0
-    width, height = laid.width + 2 * margin, laid.height + 2 * margin + legend_height
+    legend_width = sum(32 + len(word) * CHAR_WIDTH for word in _LEGEND) if outcomes else 0.0
+    width, height = max(laid.width, legend_width) + 2 * margin, laid.height + 2 * margin + legend_height
     root = ET.Element(
         "svg",
         xmlns="http://www.w3.org/2000/svg",
@@ -375,8 +376,11 @@ def svg(definition: Mapping[str, Any], outcomes: Mapping[str, str] | None = None
     return ET.tostring(root, encoding="unicode") + "\n"
 
 
+_LEGEND: Final = (*OUTCOMES, "not visited")
+
+
 def _legend(root: ET.Element, x: float, y: float) -> None:
-    for outcome in (*OUTCOMES, "not visited"):
+    for outcome in _LEGEND:
         fill, stroke = COLOURS.get(outcome, _PLAIN)
         ET.SubElement(root, "rect", x=_n(x), y=_n(y), width="12", height="12", fill=fill, stroke=stroke)
         _text(root, x + 16, y + 10, outcome, anchor="start")

@@ -5,13 +5,13 @@ picture shows, not how it is spelt; the SVG is parsed as XML."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,35 @@ def svg_states(picture: str) -> dict[str, str]:
     """Each state's box: name -> its class ("state <outcome>" or "state not-visited")."""
     groups = ET.fromstring(picture).iter(f"{SVG}g")
     return {(g.findtext(f"{SVG}title") or "").split(" (")[0]: g.get("class", "") for g in groups}
+
+
+Rect = tuple[float, float, float, float]  # x, y, width, height
+
+
+def svg_boxes(picture: str) -> dict[str, Rect]:
+    """Each state's box (its group's rectangle): name -> where it is drawn."""
+    boxes = {}
+    for group in ET.fromstring(picture).iter(f"{SVG}g"):
+        rect = group.find(f"{SVG}rect")
+        assert rect is not None
+        name = (group.findtext(f"{SVG}title") or "").split(" (")[0]
+        boxes[name] = (
+            float(rect.get("x", 0)),
+            float(rect.get("y", 0)),
+            float(rect.get("width", 0)),
+            float(rect.get("height", 0)),
+        )
+    return boxes
+
+
+def inside(inner: Rect, outer: Rect) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox < x and oy < y and x + w < ox + ow and y + h < oy + oh
+
+
+def overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 # -- small hand-written definitions --------------------------------------------------------------------------------
@@ -263,6 +292,9 @@ def test_a_map_is_a_box_holding_its_iteration(processor: str) -> None:
     assert chart.edge("Start", "Each") == [("", False)]
     assert chart.edge("Each", "After") == [("", False)]
     assert chart.edge("Each", "Failed") == [("States.ALL", True)]
+    boxes = svg_boxes(svg(definition))
+    assert inside(boxes["Work"], boxes["Each"]) and inside(boxes["Check"], boxes["Each"])
+    assert not overlap(boxes["After"], boxes["Each"]) and not overlap(boxes["Work"], boxes["Check"])
 
 
 def test_a_parallel_is_a_box_holding_one_box_per_branch() -> None:
@@ -294,11 +326,14 @@ def test_a_parallel_is_a_box_holding_one_box_per_branch() -> None:
     assert chart.parents[chart.id_of("Right")] == chart.parents[chart.id_of("RightAgain")] == branches[1]
     assert chart.edge("Right", "RightAgain") == [("", False)]
     assert chart.edge("Both", "End") == [("", False)]
+    boxes = svg_boxes(svg(definition))
+    assert all(inside(boxes[name], boxes["Both"]) for name in ("Left", "Right", "RightAgain"))
+    assert boxes["Left"][0] + boxes["Left"][2] < boxes["Right"][0], "branches side by side"
 
 
 def test_names_mermaid_would_misread_are_labels_on_safe_ids() -> None:
     awkward = ["end", 'say "hi" <b>#1</b> & go', "ünïcode step", "a-b", "a b"]
-    states: dict[str, Any] = {name: {"Type": "Pass", "Next": after} for name, after in pairwise(awkward)}
+    states: dict[str, Any] = {name: {"Type": "Pass", "Next": after} for name, after in itertools.pairwise(awkward)}
     states[awkward[-1]] = {"Type": "Pass", "End": True}
     chart = parse(mermaid({"StartAt": awkward[0], "States": states}))
 
@@ -389,9 +424,16 @@ def test_the_real_definitions_render_every_state_exactly_once(definitions: dict[
         assert sorted(chart.names()) == sorted(["Start", "End", *names]), logical_id
         transitions = sum(len(s.get("Choices", [])) + len(s.get("Catch", [])) for s in all_states(definition))
         assert len(chart.edges) >= transitions, "every rule and catcher is an edge"
-        texts = svg_texts(svg(definition))
+        picture = svg(definition)
+        texts = svg_texts(picture)
         for name in names:
             assert texts.count(name) == 1, f"{logical_id}: {name} drawn {texts.count(name)} times"
+        boxes = svg_boxes(picture)
+        width, height = (float(v) for v in ET.fromstring(picture).get("viewBox", "").split()[2:])
+        assert all(x > 0 and y > 0 and x + w < width and y + h < height for x, y, w, h in boxes.values())
+        for (a, first), (b, second) in itertools.combinations(boxes.items(), 2):
+            nested = inside(first, second) or inside(second, first)
+            assert nested or not overlap(first, second), f"{logical_id}: {a} and {b} overlap"
 
 
 def all_states(machine: dict[str, Any]) -> Iterator[dict[str, Any]]:
