@@ -3,26 +3,29 @@
     orch graph AgentPipeline                                  # Mermaid text on stdout
     orch graph OrderSaga --execution ARN --format svg --out saga.svg --local
 
-WORKFLOW is a state machine's ARN, its name, or a part of its name that only one state machine has. With
-`--execution`, each state is coloured by what it did in that execution (from its history: succeeded, caught,
-failed, running or waiting, aborted; plain when not visited) and the definition drawn is the one that execution ran.
-Talks to AWS (`--profile`, `--region`) or to the local runtime (`--local`, or `--endpoint-url`).
+See DESCRIPTION for what WORKFLOW and `--execution` mean.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from orchestrator.control import graph
 
 LOCAL_ENDPOINT: Final = "http://127.0.0.1:4566"  # `orch local up`'s default
+DESCRIPTION: Final = """\
+WORKFLOW is a state machine's ARN, its name, or a part of its name that only one state machine has (case, hyphens and
+underscores aside: `order-saga` names the saga). With --execution, each state is coloured by what it did in that
+execution (from its history: succeeded, caught, failed, running or waiting, aborted; plain when not visited) and the
+definition drawn is the one that execution ran. Talks to AWS (--profile, --region) or to the local runtime (--local,
+or --endpoint-url)."""
 EXIT_FAILURE: Final = 1
 EXIT_USAGE: Final = 2  # argparse's own
 EXIT_NOT_FOUND: Final = 3
@@ -41,7 +44,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "graph",
         help="draw a state machine (Mermaid or SVG), states coloured by an execution's outcomes",
-        description=__doc__.split("\n\n")[2] if __doc__ else None,
+        description=DESCRIPTION,
     )
     parser.add_argument("workflow", metavar="WORKFLOW", help="state machine ARN, name, or a unique part of its name")
     parser.add_argument("--execution", metavar="ARN", help="colour the states by what this execution did")
@@ -87,25 +90,22 @@ def stepfunctions_client(endpoint: str | None, region: str | None, profile: str 
     return session.client("stepfunctions", endpoint_url=endpoint)
 
 
-@dataclass(frozen=True)
-class _Target:
-    definition: dict[str, Any]
-    outcomes: dict[str, str] | None
-
-
 def draw(client: Any, workflow: str, execution: str | None, fmt: str, endpoint: str | None = None) -> str:
     """The picture of `workflow` (and of `execution`'s outcomes) in `fmt` ("mermaid" or "svg")."""
-    target = _fetch(client, workflow, execution, endpoint)
+    definition, outcomes = _fetch(client, workflow, execution, endpoint)
     render = graph.svg if fmt == "svg" else graph.mermaid
-    return render(target.definition, target.outcomes)
+    return render(definition, outcomes)
 
 
-def _fetch(client: Any, workflow: str, execution: str | None, endpoint: str | None) -> _Target:
+def _fetch(
+    client: Any, workflow: str, execution: str | None, endpoint: str | None
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The definition to draw, and the execution's outcome of each state it visited."""
     with _aws_errors(endpoint):
         arn = resolve(client, workflow)
         if execution is None:
             definition = client.describe_state_machine(stateMachineArn=arn)["definition"]
-            return _Target(json.loads(definition), None)
+            return json.loads(definition), None
         described = client.describe_execution(executionArn=execution)
         if _name(described["stateMachineArn"]) != _name(arn):
             raise GraphError(
@@ -117,25 +117,30 @@ def _fetch(client: Any, workflow: str, execution: str | None, endpoint: str | No
         history = [event for page in pages for event in page["events"]]
     from orchestrator.local.stepfunctions import visits_from_history  # imports moto: only when colouring
 
-    return _Target(json.loads(definition), graph.outcomes_of(visits_from_history(history, described["status"])))
+    return json.loads(definition), graph.outcomes_of(visits_from_history(history, described["status"]))
 
 
 def resolve(client: Any, workflow: str) -> str:
     """The ARN of the one state machine `workflow` names: an ARN as given, else an exact name, else the only name
-    containing it."""
+    containing it (ignoring case, hyphens and underscores)."""
     if workflow.startswith("arn:"):
         return workflow
     machines = [m for page in client.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]]
     exact = [m["stateMachineArn"] for m in machines if m["name"] == workflow]
     if exact:
         return str(exact[0])
-    matching = [m for m in machines if workflow.lower() in m["name"].lower()]
+    matching = [m for m in machines if _squashed(workflow) in _squashed(m["name"])]
     if len(matching) == 1:
         return str(matching[0]["stateMachineArn"])
     names = ", ".join(sorted(m["name"] for m in (matching or machines))) or "none"
     if matching:
         raise GraphError(f"{workflow!r} matches {len(matching)} state machines ({names}); say which", EXIT_USAGE)
     raise GraphError(f"no state machine matches {workflow!r}; there are: {names}", EXIT_NOT_FOUND)
+
+
+def _squashed(name: str) -> str:
+    """A name as matched: case, hyphens and underscores aside, so `order-saga` finds `...OrderSagaStateMachine...`."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _name(arn: str) -> str:
@@ -159,7 +164,7 @@ def _aws_errors(endpoint: str | None) -> Iterator[None]:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", str(error))
         if code in _NOT_FOUND:
-            raise GraphError(f"{message}; `orch graph` takes an ARN, a name or part of one", EXIT_NOT_FOUND) from error
+            raise GraphError(f"{message}; check the ARN", EXIT_NOT_FOUND) from error
         raise GraphError(f"{code}: {message}", EXIT_USAGE if code == "InvalidArn" else EXIT_FAILURE) from error
 
 

@@ -550,8 +550,13 @@ def test_orch_graph_draws_an_execution_from_the_local_endpoint(
     assert coloured["ArrangeShipping"] == "state caught"
     assert coloured["Completed"] == "state not-visited"
 
+    # An execution of another workflow than the one named is refused, not drawn on the wrong picture.
+    assert main(["graph", "agent-pipeline", "--execution", arn, *endpoint]) == 2
+    (error,) = said(capsys)
+    assert error.startswith(f"orch graph: execution {arn} is of ") and "OrderSaga" in error
+
     # No execution: the pipeline's definition by a part of its name, plain.
-    assert main(["graph", "AgentPipeline", *endpoint]) == 0
+    assert main(["graph", "agent-pipeline", *endpoint]) == 0
     plain = parse(capsys.readouterr().out)
     assert "DispatchReadBreaker" in plain.names() and not plain.classes
 
@@ -574,7 +579,7 @@ def test_orch_graph_says_what_is_wrong_in_one_line_with_an_exit_code(
     unknown = saga.replace(":stateMachine:", ":execution:") + ":no-such-execution"
     assert main(["graph", saga, "--execution", unknown, *endpoint]) == 3
     (error,) = said(capsys)
-    assert "no-such-execution" in error
+    assert "no-such-execution" in error and error.endswith("; check the ARN")
 
 
 def test_orch_graph_with_no_endpoint_listening_says_so(
