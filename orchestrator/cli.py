@@ -17,6 +17,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from orchestrator import cli_graph
+
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 
 
@@ -30,7 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+    cli_graph.register(groups)
     args = parser.parse_args(argv)
+    if args.group == "graph":
+        return int(args.run(args))
     return local_up(args.assembly, args.port, args.stage, synth=args.synth)
 
 
