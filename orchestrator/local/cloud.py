@@ -366,8 +366,23 @@ def frame_waits(frame: FrameType) -> bool:
     can sit there for longer than the quiet window, and the system would look still while it is about to move."""
     code = frame.f_code
     if code.co_filename == threading.__file__ and code.co_name in _WAITS:
-        return not _notified(frame)
-    return code.co_filename == clock_file
+        return not _notified(frame) and not _clock_wait_over(frame)
+    return code.co_filename == clock_file and not _clock_wait_over(frame)
+
+
+def _clock_wait_over(frame: FrameType) -> bool:
+    """The thread is inside `Clock.wait` (polling its event in short real waits) and that wait is over: its event is
+    set or its deadline has passed on the clock. It leaves at its next poll, or is leaving now; not still."""
+    current: FrameType | None = frame
+    while current is not None:
+        if current.f_code.co_filename == clock_file and current.f_code.co_name == "wait":
+            local = current.f_locals
+            event, deadline, clock = local.get("event"), local.get("deadline"), local.get("self")
+            if isinstance(event, threading.Event) and event.is_set():
+                return True
+            return isinstance(deadline, float) and isinstance(clock, clock_module.Clock) and clock.now() >= deadline
+        current = current.f_back
+    return False
 
 
 def _notified(frame: FrameType) -> bool:

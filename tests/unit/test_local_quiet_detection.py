@@ -69,3 +69,17 @@ def test_a_thread_notified_but_not_yet_running_works() -> None:
             waiter.release()  # what notify() does, without removing it from the list
             woken = innermost_frame_waits(ident)
         assert not woken
+
+
+def test_a_clock_wait_whose_deadline_passed_works_even_before_it_wakes() -> None:
+    """The clock jumped past the deadline: the thread leaves at its next poll, so it is not still."""
+    clock = Clock()
+
+    def wait_then_work(stop: threading.Event) -> None:
+        clock.wait(stop, 3600)
+        busy_loop(stop)
+
+    with running(wait_then_work) as ident:
+        assert innermost_frame_waits(ident)
+        clock.advance(seconds=3601)
+        assert not innermost_frame_waits(ident), "about to leave the wait, or already working"
