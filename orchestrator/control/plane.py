@@ -40,6 +40,7 @@ LOCAL_REGION: Final = "us-east-1"  # the local runtime's region (orchestrator/lo
 PRODUCER: Final = "orch"  # metadata.producer of the events the control plane puts
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
+STOP_WAIT_SECONDS: Final = 10.0  # how long `terminate` waits to see the execution ended
 
 ApprovalDecision = Literal["approved", "rejected"]
 
@@ -288,7 +289,12 @@ class ControlPlane:
             self._client("stepfunctions").stop_execution(
                 executionArn=execution_arn, error=TERMINATED_ERROR, cause=reason
             )
-            return self._execution(self._describe(execution_arn))
+            # The stop is recorded at once on AWS; the local runtime ends the execution's thread first. Either way
+            # the answer is the execution as it ended, or as it was when the wait gave up.
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            while (description := self._describe(execution_arn))["status"] == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return self._execution(description)
 
     def _describe(self, execution_arn: str) -> dict[str, Any]:
         if not execution_arn.startswith("arn:") or ":execution:" not in execution_arn:
