@@ -7,6 +7,7 @@
     orch describe EXECUTION_ARN
     orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
     orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
+    orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
     orch terminate EXECUTION_ARN --reason TEXT
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
     orch config show
@@ -112,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     decision.add_argument("--reject", action="store_true")
     approval.add_argument("--by", default="orch", help="who decided (default: orch)")
     approval.add_argument("--comment", default="")
+    task = signals.add_parser(
+        "task",
+        help="complete or fail an agent task a workflow waits for (AgentTaskCompleted / AgentTaskFailed)",
+        parents=[_globals(suppress=True)],
+    )
+    task.add_argument("task_id", metavar="TASK_ID", help="the task id (`orch describe` lists the waiting ones)")
+    outcome = task.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--complete", metavar="RESULT", help="the agent's result: JSON, or @FILE holding it")
+    outcome.add_argument("--fail", metavar="ERROR", help="the error name the workflow's Catch sees")
+    task.add_argument("--cause", default="", help="with --fail: the error's cause")
+    task.add_argument("--execution", metavar="EXECUTION_ARN", help="where to look (default: every running one)")
 
     terminate = command("terminate", "stop a running execution")
     terminate.add_argument("execution", metavar="EXECUTION_ARN")
@@ -262,6 +274,8 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
     ]
     if detail.current_states:
         rows.append(("waiting in", detail.current_states))
+    for task in detail.waiting_tasks:
+        rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
     if detail.error or detail.cause:
         rows += [("error", detail.error or "-"), ("cause", detail.cause or "-")]
     if detail.output is not None:
@@ -286,6 +300,17 @@ def history(plane: Any, args: argparse.Namespace) -> Result:
 def signal_command(plane: Any, args: argparse.Namespace) -> Result:
     from orchestrator.control.render import pairs
 
+    if args.signal == "task":
+        completed = args.complete is not None
+        put = plane.signal_task(
+            args.task_id,
+            result=_json_argument(args.complete, "--complete") if completed else None,
+            error=None if completed else args.fail,
+            cause=args.cause,
+            execution_arn=args.execution,
+        )
+        rows = [("task", args.task_id), ("put", put.detail_type), ("event id", put.event_id)]
+        return put, pairs(rows)
     result = plane.signal_approval(args.key, approved=args.approve, decided_by=args.by, comment=args.comment)
     rows = [
         ("approval", args.key),

@@ -31,8 +31,10 @@ from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
 from infra.config import ConfigError, StageConfig, load_stage
 from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOWS, Discovery
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
+from orchestrator.control.tasks import WaitingTask, waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
-from schemas.agents import ApprovalDecided
+from schemas.agents import AgentTaskCompleted, AgentTaskFailed, ApprovalDecided
+from schemas.envelope import Metadata
 from schemas.validation import EventValidationError
 
 LOCAL_ENDPOINT: Final = "http://127.0.0.1:4566"  # `orch local up`'s default
@@ -67,6 +69,14 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class AgentTask:
+    """An agent task an execution waits for (its token stays inside the control plane)."""
+
+    task_id: str
+    agent: str
+
+
+@dataclass(frozen=True)
 class ExecutionDetail:
     execution: Execution
     input: Any
@@ -74,6 +84,7 @@ class ExecutionDetail:
     error: str
     cause: str
     current_states: list[str]  # where a RUNNING execution is now (waiting for an approval, say)
+    waiting_tasks: list[AgentTask]  # agent tasks it waits for, to answer with `signal_task`
 
 
 @dataclass(frozen=True)
@@ -182,14 +193,16 @@ class ControlPlane:
         source: str | None = None,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
+        caused_by: Metadata | None = None,
     ) -> PutResult:
-        """Validates `data` against the event type's model, wraps it in the envelope and puts it on the stage's bus."""
+        """Validates `data` against the event type's model, wraps it in the envelope and puts it on the stage's bus
+        (`caused_by`: the event answered, whose correlation id the new one inherits)."""
         bus = EventBridgeBus(self._client("events"))
         publisher = EventPublisher(bus, self.config.bus_name, producer=PRODUCER, logger=_quiet_logger())
         outgoing = OutgoingEvent(detail_type, data, source, correlation_id, idempotency_key)
         try:
             with self._calls():
-                (result,) = publisher.publish([outgoing])
+                (result,) = publisher.publish([outgoing], caused_by=caused_by)
         except EventValidationError as error:
             first = error.errors[0]
             raise InvalidInput(
@@ -205,6 +218,50 @@ class ControlPlane:
         decision: ApprovalDecision = "approved" if approved else "rejected"
         data = {"approval_id": approval_id, "decision": decision, "decided_by": decided_by, "comment": comment}
         return self.put_event(ApprovalDecided.DETAIL_TYPE, data, correlation_id=approval_id)
+
+    def signal_task(
+        self,
+        task_id: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        cause: str = "",
+        execution_arn: str | None = None,
+    ) -> PutResult:
+        """Completes (with `result`) or fails (with `error`, `cause`) the agent task `task_id` that a running
+        execution waits for, as its agent would: AgentTaskCompleted / AgentTaskFailed on the bus, which the
+        callbacks consumer turns into SendTaskSuccess / SendTaskFailure. The token comes from the execution's
+        history (`execution_arn`, else every running execution of the app's workflows), never from the operator."""
+        if (result is None) == (error is None):
+            raise InvalidInput("give either a result (complete) or an error (fail)", "not both", field="task")
+        task = self._waiting_task(task_id, execution_arn)
+        caused_by = Metadata.model_validate(task.metadata)
+        base = {"task_id": task.task_id, "agent": task.agent, "task_token": task.task_token}
+        if error is not None:
+            data = {**base, "error": error, "cause": cause}
+            return self.put_event(AgentTaskFailed.DETAIL_TYPE, data, caused_by=caused_by)
+        return self.put_event(AgentTaskCompleted.DETAIL_TYPE, {**base, "output": result}, caused_by=caused_by)
+
+    def _waiting_task(self, task_id: str, execution_arn: str | None) -> WaitingTask:
+        with self._calls():
+            if execution_arn is not None:
+                self._describe(execution_arn)  # an unknown execution is NotFound, not "no such task"
+                arns = [execution_arn]
+            else:
+                arns = [e.arn for e in self._running()]
+            for arn in arns:
+                for task in waiting_tasks(self._history(arn)):
+                    if task.task_id == task_id:
+                        return task
+        raise NotFound(
+            f"no running execution waits for agent task {task_id!r}",
+            "`orch describe EXECUTION_ARN` lists the tasks it waits for",
+        )
+
+    def _running(self) -> Iterator[Execution]:
+        for machine in self.workflows().values():
+            for summary in self._summaries(machine, "RUNNING", None):
+                yield self._execution(self._describe(summary["executionArn"]))
 
     # -- executions --------------------------------------------------------------------------------------------
 
@@ -262,7 +319,9 @@ class ControlPlane:
         with self._calls():
             description = self._describe(execution_arn)
             status = str(description["status"])
-            where = current_states(self._history(execution_arn), status) if status == "RUNNING" else []
+            events = self._history(execution_arn) if status == "RUNNING" else []
+            where = current_states(events, status) if events else []
+            tasks = [AgentTask(t.task_id, t.agent) for t in waiting_tasks(events)]
             execution = self._execution(description)
         return ExecutionDetail(
             execution=execution,
@@ -271,6 +330,7 @@ class ControlPlane:
             error=str(description.get("error", "")),
             cause=str(description.get("cause", "")),
             current_states=where,
+            waiting_tasks=tasks,
         )
 
     def history(self, execution_arn: str, *, with_io: bool = False) -> list[TimelineEntry]:

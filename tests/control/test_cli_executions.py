@@ -227,3 +227,57 @@ def test_an_unknown_profile_is_a_failure_naming_it(orch: Orch, cloud: LocalCloud
     assert ran.error_lines() == [
         "orch: The config profile (nobody) could not be found; pass a profile of ~/.aws/config with --profile"
     ]
+
+
+def stalled(orch: Orch, cloud: LocalCloud, ticket_id: str) -> tuple[str, str]:
+    """A ticket whose account specialist goes silent, approved ahead (the decision waits, buffered, for the
+    pipeline): returns its execution and the id of the task it waits for, as `orch describe` shows them."""
+    assert orch("signal", "approval", ticket_id, "--approve").code == 0
+    body = "Charged twice and cannot log in. [stall:account]"
+    data = json.dumps(ticket(ticket_id, body=body))
+    assert orch("put-event", "TicketSubmitted", "--data", data, "--correlation-id", ticket_id).code == 0
+    cloud.wait_until_quiet()
+    (execution,) = orch("list", "--correlation-id", ticket_id, "--output", "json").json()["executions"]
+    detail = orch("describe", execution["arn"], "--output", "json").json()
+    (task,) = detail["waiting_tasks"]
+    assert task["agent"] == "account"
+    assert "task_token" not in task, "the token stays inside the control plane"
+    shown = orch("describe", execution["arn"]).out
+    assert f"waiting task    {task['task_id']} (account)" in shown.splitlines()
+    return execution["arn"], task["task_id"]
+
+
+def test_an_agent_task_is_completed_by_its_task_id(orch: Orch, cloud: LocalCloud) -> None:
+    arn, task_id = stalled(orch, cloud, "t-cli-task-done")
+    result = {"agent": "account", "summary": "Reset link sent by hand.", "actions": ["send a reset link"]}
+
+    ran = orch("signal", "task", task_id, "--complete", json.dumps(result))
+    assert ran.code == 0 and "AgentTaskCompleted" in ran.out
+    cloud.wait_until_quiet()
+
+    detail = orch("describe", arn, "--output", "json").json()
+    assert detail["execution"]["status"] == "SUCCEEDED"
+    assert detail["output"]["resolution"] == "answered"
+    assert orch("signal", "task", task_id, "--complete", "{}").code == 3, "answered: nobody waits for it any more"
+
+
+def test_an_agent_task_is_failed_by_its_task_id_and_the_workflow_goes_on(orch: Orch, cloud: LocalCloud) -> None:
+    arn, task_id = stalled(orch, cloud, "t-cli-task-fail")
+
+    ran = orch("signal", "task", task_id, "--fail", "ManualFailure", "--cause", "agent retired", "--execution", arn)
+    assert ran.code == 0 and "AgentTaskFailed" in ran.out
+    cloud.wait_until_quiet()
+
+    detail = orch("describe", arn, "--output", "json").json()
+    assert detail["execution"]["status"] == "SUCCEEDED"
+    assert detail["output"]["resolution"] == "partial"
+    assert detail["output"]["agents_failed"] == ["account"]
+
+
+def test_an_unknown_task_is_not_found(orch: Orch, cloud: LocalCloud) -> None:
+    ran = orch("signal", "task", "no-such-task", "--complete", "{}")
+    assert ran.code == 3
+    assert ran.error_lines() == [
+        "orch: no running execution waits for agent task 'no-such-task'; "
+        "`orch describe EXECUTION_ARN` lists the tasks it waits for"
+    ]
