@@ -205,9 +205,11 @@ class ControlPlane:
                 (result,) = publisher.publish([outgoing], caused_by=caused_by)
         except EventValidationError as error:
             first = error.errors[0]
-            raise InvalidInput(
-                f"invalid {detail_type}: {error}", "fix the field and put the event again", field=first.field
-            ) from None
+            fields = "; ".join(f"{e.field}: {e.reason}" for e in error.errors)
+            fix = (
+                "fix the field and put the event again" if len(error.errors) == 1 else "fix the fields and put it again"
+            )
+            raise InvalidInput(f"invalid {detail_type}: {fields}", fix, field=first.field) from None
         if not result.sent:
             raise ControlError(f"{detail_type} was not put: {result.error_code} {result.error_message}")
         return PutResult(result.event_id, str(result.eventbridge_id), detail_type, result.correlation_id)
