@@ -23,6 +23,7 @@ def item(cloud: LocalCloud) -> dict[str, Any]:
 
 def run_ticket(cloud: LocalCloud, ticket_id: str) -> dict[str, Any]:
     cloud.put_event(TicketSubmitted.model_validate(ticket(ticket_id)))
+    cloud.wait_until_quiet()  # waiting for its approval
     decision = {"approval_id": ticket_id, "decision": "approved", "decided_by": "lead@example.com"}
     cloud.put_event(ApprovalDecided.model_validate(decision), correlation_id=ticket_id)
     cloud.wait_until_quiet()

@@ -230,9 +230,8 @@ def test_an_unknown_profile_is_a_failure_naming_it(orch: Orch, cloud: LocalCloud
 
 
 def stalled(orch: Orch, cloud: LocalCloud, ticket_id: str) -> tuple[str, str]:
-    """A ticket whose account specialist goes silent, approved ahead (the decision waits, buffered, for the
-    pipeline): returns its execution and the id of the task it waits for, as `orch describe` shows them."""
-    assert orch("signal", "approval", ticket_id, "--approve").code == 0
+    """A ticket whose account specialist goes silent: returns its execution and the id of the task it waits for,
+    as `orch describe` shows them."""
     body = "Charged twice and cannot log in. [stall:account]"
     data = json.dumps(ticket(ticket_id, body=body))
     assert orch("put-event", "TicketSubmitted", "--data", data, "--correlation-id", ticket_id).code == 0
@@ -247,6 +246,17 @@ def stalled(orch: Orch, cloud: LocalCloud, ticket_id: str) -> tuple[str, str]:
     return execution["arn"], task["task_id"]
 
 
+def approve_once_waiting(orch: Orch, cloud: LocalCloud, arn: str, ticket_id: str) -> dict[str, Any]:
+    """The answered task let the pipeline go on to its approval; approving it ends the execution."""
+    waiting = orch("describe", arn, "--output", "json").json()
+    assert (waiting["current_states"], waiting["waiting_tasks"]) == (["AwaitApproval"], [])
+    assert orch("signal", "approval", ticket_id, "--approve").code == 0
+    cloud.wait_until_quiet()
+    detail: dict[str, Any] = orch("describe", arn, "--output", "json").json()
+    assert detail["execution"]["status"] == "SUCCEEDED"
+    return detail
+
+
 def test_an_agent_task_is_completed_by_its_task_id(orch: Orch, cloud: LocalCloud) -> None:
     arn, task_id = stalled(orch, cloud, "t-cli-task-done")
     result = {"agent": "account", "summary": "Reset link sent by hand.", "actions": ["send a reset link"]}
@@ -255,10 +265,9 @@ def test_an_agent_task_is_completed_by_its_task_id(orch: Orch, cloud: LocalCloud
     assert ran.code == 0 and "AgentTaskCompleted" in ran.out
     cloud.wait_until_quiet()
 
-    detail = orch("describe", arn, "--output", "json").json()
-    assert detail["execution"]["status"] == "SUCCEEDED"
-    assert detail["output"]["resolution"] == "answered"
     assert orch("signal", "task", task_id, "--complete", "{}").code == 3, "answered: nobody waits for it any more"
+    detail = approve_once_waiting(orch, cloud, arn, "t-cli-task-done")
+    assert detail["output"]["resolution"] == "answered"
 
 
 def test_an_agent_task_is_failed_by_its_task_id_and_the_workflow_goes_on(orch: Orch, cloud: LocalCloud) -> None:
@@ -268,8 +277,7 @@ def test_an_agent_task_is_failed_by_its_task_id_and_the_workflow_goes_on(orch: O
     assert ran.code == 0 and "AgentTaskFailed" in ran.out
     cloud.wait_until_quiet()
 
-    detail = orch("describe", arn, "--output", "json").json()
-    assert detail["execution"]["status"] == "SUCCEEDED"
+    detail = approve_once_waiting(orch, cloud, arn, "t-cli-task-fail")
     assert detail["output"]["resolution"] == "partial"
     assert detail["output"]["agents_failed"] == ["account"]
 
