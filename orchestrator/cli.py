@@ -47,7 +47,7 @@ _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS: Final = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class _UsageError(Exception):
+class UsageError(Exception):
     """A value argparse accepted but the command cannot use (a malformed JSON or time)."""
 
 
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             endpoint_url=endpoint, profile=args.profile, region=args.region, stage=args.stage or "dev"
         )
         result = COMMANDS[args.group](plane, args)
-    except _UsageError as error:
+    except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
     except InvalidInput as error:
         return _fail(f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}", EXIT_USAGE)
@@ -244,8 +244,8 @@ def list_executions(plane: Any, args: argparse.Namespace) -> Result:
         workflow=args.workflow,
         status=args.status,
         correlation_id=args.correlation_id,
-        since=_time(args.since, "--since"),
-        until=_time(args.until, "--until"),
+        since=parse_time(args.since, "--since"),
+        until=parse_time(args.until, "--until"),
         limit=args.limit,
     )
     rows = [
@@ -374,14 +374,14 @@ def _json_argument(text: str, option: str) -> Any:
         try:
             text = Path(text[1:]).read_text(encoding="utf-8")
         except OSError as error:
-            raise _UsageError(f"{option}: cannot read {text[1:]}: {error.strerror}") from None
+            raise UsageError(f"{option}: cannot read {text[1:]}: {error.strerror}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise _UsageError(f"{option} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        raise UsageError(f"{option} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
-def _time(text: str | None, option: str) -> datetime.datetime | None:
+def parse_time(text: str | None, option: str) -> datetime.datetime | None:
     """An ISO 8601 time (UTC when it names no zone) or an age before now (`30m`, `2h`, `7d`)."""
     if text is None:
         return None
@@ -391,7 +391,7 @@ def _time(text: str | None, option: str) -> datetime.datetime | None:
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        raise _UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
+        raise UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
