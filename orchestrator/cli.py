@@ -1,30 +1,167 @@
-"""`orch`: the orchestrator's command line. For now one command group, `orch local`, the local runtime.
+"""`orch`: the orchestrator's command line, against AWS or a local endpoint, with the same commands.
 
-    orch local up [--port 4566] [--assembly cdk.out] [--stage dev]
+    orch local up [--port 4566] [--assembly cdk.out] [--stage dev]      the local runtime as an endpoint
+    orch put-event DETAIL_TYPE --data JSON|@FILE [--correlation-id ID]   a validated event onto the stage's bus
+    orch start WORKFLOW [--input JSON|@FILE] [--name NAME]               start an execution
+    orch list [--workflow W] [--status S] [--correlation-id ID] [--since 2h|ISO] [--until ISO] [--limit N]
+    orch describe EXECUTION_ARN
+    orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
+    orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
+    orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
+    orch terminate EXECUTION_ARN --reason TEXT
+    orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
+    orch config show
 
-serves the whole synthesized app on one HTTP endpoint on localhost, for the AWS CLI and any SDK:
+Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
+`--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
+table|json` (default table) how results print. Global options go before or after the command.
 
-    aws --endpoint-url http://127.0.0.1:4566 events put-events --entries file://event.json
-    aws --endpoint-url http://127.0.0.1:4566 stepfunctions list-executions --state-machine-arn ...
+Every operation is implemented once in `orchestrator.control.ControlPlane`; this module only parses arguments and
+prints. Errors are one line on stderr, `orch: <what happened>; <what to do>`, and the exit status says which kind:
+
+    0  ok
+    1  failure (the endpoint is unreachable, no credentials, AWS refused, the thing changed meanwhile)
+    2  usage error (bad arguments, invalid input: the message names the field)
+    3  not found (an unknown execution, workflow or breaker table)
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from orchestrator import cli_graph
+from typing import Any, Final
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_NOT_FOUND: Final = 3
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS: Final = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class UsageError(Exception):
+    """A value argparse accepted but the command cannot use (a malformed JSON or time)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="orch", description="Event-driven orchestrator on AWS.")
-    groups = parser.add_subparsers(dest="group", required=True)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as leaving:  # argparse exits 2 on a usage error, 0 after --help
+        return int(leaving.code or 0)
+    if args.group == "local":
+        return local_up(args.assembly, args.port, args.stage, synth=args.synth)
+    return run(args)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orch", description="Event-driven orchestrator on AWS.", parents=[_globals()])
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    _local(groups)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return groups.add_parser(name, help=help_text, description=help_text, parents=[_globals(suppress=True)])
+
+    put = command("put-event", "put a validated event (with its envelope) on the stage's bus")
+    put.add_argument("detail_type", metavar="DETAIL_TYPE", help="the event type, e.g. TicketSubmitted")
+    put.add_argument("--data", required=True, help="the event's data: JSON, or @FILE holding it")
+    put.add_argument("--correlation-id", help="the business process it belongs to (default: a new one)")
+    put.add_argument("--idempotency-key", help="consumers deduplicate on it (default: the event id)")
+    put.add_argument("--source", help="checked against the event type's source")
+
+    start = command("start", "start an execution of a workflow")
+    start.add_argument("workflow", metavar="WORKFLOW", help="agent-pipeline, order-saga, a state machine name or ARN")
+    start.add_argument("--input", default="{}", help="the execution input: JSON, or @FILE holding it")
+    start.add_argument("--name", help="the execution's name (default: generated)")
+
+    listing = command("list", "executions, newest first")
+    listing.add_argument("--workflow", help="one workflow (default: all of the app's)")
+    listing.add_argument("--status", type=str.upper, help="RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    listing.add_argument("--correlation-id", help="the business key in the starting event's metadata")
+    listing.add_argument("--since", help="started at or after: ISO 8601 time, or an age like 30m, 2h, 7d")
+    listing.add_argument("--until", help="started at or before: ISO 8601 time, or an age")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+
+    describe = command("describe", "one execution: status, where it is now, input, output, error")
+    describe.add_argument("execution", metavar="EXECUTION_ARN")
+
+    history = command("history", "an execution's timeline: state, outcome, duration")
+    history.add_argument("execution", metavar="EXECUTION_ARN")
+    history.add_argument("--io", action="store_true", help="also each state's input and output")
+
+    signals = command("signal", "release a waiting workflow by business key").add_subparsers(
+        dest="signal", required=True, metavar="KIND"
+    )
+    approval = signals.add_parser(
+        "approval", help="decide an approval (ApprovalDecided on the bus)", parents=[_globals(suppress=True)]
+    )
+    approval.add_argument("key", metavar="KEY", help="the approval id: the business key (a ticket's id)")
+    decision = approval.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", action="store_true")
+    decision.add_argument("--reject", action="store_true")
+    approval.add_argument("--by", default="orch", help="who decided (default: orch)")
+    approval.add_argument("--comment", default="")
+    task = signals.add_parser(
+        "task",
+        help="complete or fail an agent task a workflow waits for (AgentTaskCompleted / AgentTaskFailed)",
+        parents=[_globals(suppress=True)],
+    )
+    task.add_argument("task_id", metavar="TASK_ID", help="the task id (`orch describe` lists the waiting ones)")
+    outcome = task.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--complete", metavar="RESULT", help="the agent's result: JSON, or @FILE holding it")
+    outcome.add_argument("--fail", metavar="ERROR", help="the error name the workflow's Catch sees")
+    task.add_argument("--cause", default="", help="with --fail: the error's cause")
+    task.add_argument("--execution", metavar="EXECUTION_ARN", help="where to look (default: every running one)")
+
+    terminate = command("terminate", "stop a running execution")
+    terminate.add_argument("execution", metavar="EXECUTION_ARN")
+    terminate.add_argument("--reason", required=True, help="recorded as the execution's cause")
+
+    breakers = command("breakers", "circuit breakers (CircuitBreakers table)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    breakers.add_parser("list", help="every breaker with its state", parents=[_globals(suppress=True)])
+    for action, text in (("reset", "close it, failures cleared"), ("force-open", "open it from now (one cool-down)")):
+        breaker = breakers.add_parser(action, help=text, parents=[_globals(suppress=True)])
+        breaker.add_argument("breaker_id", metavar="BREAKER_ID", help="e.g. agent:billing")
+
+    graph = command("graph", "draw a workflow (Mermaid or SVG), its states coloured by an execution's outcomes")
+    graph.add_argument("workflow", metavar="WORKFLOW", help="state machine ARN, name, or a unique part of its name")
+    graph.add_argument("--execution", metavar="ARN", help="colour the states by what this execution did")
+    graph.add_argument("--format", choices=("mermaid", "svg"), default="mermaid", help="default mermaid")
+    graph.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    config = command("config", "the stage configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
+    config.add_parser("show", help="the effective values of config/stages.json", parents=[_globals(suppress=True)])
+    return parser
+
+
+def _globals(*, suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. On a command they default to SUPPRESS, so that
+    one given before the command is not reset by the command's own default."""
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
+    where = options.add_mutually_exclusive_group()
+    where.add_argument("--endpoint-url", metavar="URL", help="a local or other endpoint instead of AWS")
+    where.add_argument("--local", action="store_true", help="the local runtime at http://127.0.0.1:4566")
+    options.add_argument("--profile", help="AWS profile")
+    options.add_argument("--region", help="AWS region")
+    options.add_argument("--stage", help="the deployed stage (default dev)")
+    options.add_argument("--output", choices=("table", "json"), help="how results print (default table)")
+    return options
+
+
+def _local(groups: Any) -> None:
     local = groups.add_parser("local", help="the local runtime: the synthesized app in-process on moto")
     commands = local.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="serve the whole app on one HTTP endpoint on localhost")
@@ -32,11 +169,259 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
-    cli_graph.register(groups)
-    args = parser.parse_args(argv)
-    if args.group == "graph":
-        return int(args.run(args))
-    return local_up(args.assembly, args.port, args.stage, synth=args.synth)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Control-plane commands
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestrator.control import LOCAL_ENDPOINT, ControlError, ControlPlane, InvalidInput, NotFound
+
+    endpoint = LOCAL_ENDPOINT if args.local else args.endpoint_url
+    try:
+        plane = ControlPlane.connect(
+            endpoint_url=endpoint, profile=args.profile, region=args.region, stage=args.stage or "dev"
+        )
+        result = COMMANDS[args.group](plane, args)
+    except UsageError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except InvalidInput as error:
+        return _fail(f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}", EXIT_USAGE)
+    except NotFound as error:
+        return _fail(error.line(), EXIT_NOT_FOUND)
+    except ControlError as error:
+        return _fail(error.line(), EXIT_FAILURE)
+    data, text = result
+    _write(sys.stdout, render_json(data) if args.output == "json" else text)
+    return EXIT_OK
+
+
+def _fail(line: str, code: int) -> int:
+    _write(sys.stderr, f"orch: {line}")
+    return code
+
+
+def _write(stream: Any, text: str) -> None:
+    stream.write(text + "\n")  # one write: handler output from other threads (locally) cannot split the text
+    stream.flush()
+
+
+def render_json(data: Any) -> str:
+    from orchestrator.control.render import as_json
+
+    return as_json(data)
+
+
+Result = tuple[Any, str]  # what the JSON output shows, and the table text
+
+
+def put_event(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    data = _json_argument(args.data, "--data")
+    result = plane.put_event(
+        args.detail_type,
+        data,
+        source=args.source,
+        correlation_id=args.correlation_id,
+        idempotency_key=args.idempotency_key,
+    )
+    rows = [
+        ("put", result.detail_type),
+        ("bus", plane.config.bus_name),
+        ("event id", result.event_id),
+        ("correlation id", result.correlation_id),
+    ]
+    return result, pairs(rows)
+
+
+def start(plane: Any, args: argparse.Namespace) -> Result:
+    execution_input = _json_argument(args.input, "--input")
+    arn = plane.start(args.workflow, execution_input, name=args.name)
+    return {"execution_arn": arn}, f"started {arn}"
+
+
+def list_executions(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import duration, table
+
+    listed = plane.list_executions(
+        workflow=args.workflow,
+        status=args.status,
+        correlation_id=args.correlation_id,
+        since=parse_time(args.since, "--since"),
+        until=parse_time(args.until, "--until"),
+        limit=args.limit,
+    )
+    rows = [
+        (e.workflow, e.status, e.started, duration(_took(e.started, e.stopped)), e.correlation_id or "-", e.arn)
+        for e in listed.executions
+    ]
+    text = table(["WORKFLOW", "STATUS", "STARTED (UTC)", "TOOK", "CORRELATION", "EXECUTION ARN"], rows)
+    if listed.truncated:
+        text += f"\n(more than {args.limit}: narrow the filters or raise --limit)"
+    return listed, text
+
+
+def describe(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import duration, pairs
+
+    detail = plane.describe(args.execution)
+    e = detail.execution
+    rows: list[tuple[str, Any]] = [
+        ("execution", e.arn),
+        ("workflow", e.workflow),
+        ("status", e.status),
+        ("started", e.started),
+        ("stopped", e.stopped),
+        ("took", duration(_took(e.started, e.stopped))),
+        ("correlation id", e.correlation_id or "-"),
+    ]
+    if detail.current_states:
+        rows.append(("waiting in", detail.current_states))
+    for task in detail.waiting_tasks:
+        rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
+    if detail.error or detail.cause:
+        rows += [("error", detail.error or "-"), ("cause", detail.cause or "-")]
+    if detail.output is not None:
+        rows.append(("output", json.dumps(detail.output, ensure_ascii=False)))
+    return detail, pairs(rows)
+
+
+def history(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import duration, table
+
+    entries = plane.history(args.execution, with_io=args.io)
+    rows = []
+    for entry in entries:
+        name = "  " * entry.depth + (f"{entry.iteration} · {entry.state}" if entry.iteration else entry.state)
+        rows.append((f"+{duration(entry.offset_ms)}", name, entry.outcome, duration(entry.duration_ms)))
+        if args.io:
+            rows.append(("", "  " * entry.depth + f"  in:  {entry.input or '-'}", "", ""))
+            rows.append(("", "  " * entry.depth + f"  out: {entry.output or '-'}", "", ""))
+    return entries, table(["AT", "STATE", "OUTCOME", "TOOK"], rows)
+
+
+def signal_command(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    if args.signal == "task":
+        completed = args.complete is not None
+        put = plane.signal_task(
+            args.task_id,
+            result=_json_argument(args.complete, "--complete") if completed else None,
+            error=None if completed else args.fail,
+            cause=args.cause,
+            execution_arn=args.execution,
+        )
+        rows = [("task", args.task_id), ("put", put.detail_type), ("event id", put.event_id)]
+        return put, pairs(rows)
+    result = plane.signal_approval(args.key, approved=args.approve, decided_by=args.by, comment=args.comment)
+    rows = [
+        ("approval", args.key),
+        ("decision", "approved" if args.approve else "rejected"),
+        ("event id", result.event_id),
+    ]
+    return result, pairs(rows)
+
+
+def terminate(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    execution = plane.terminate(args.execution, args.reason)
+    return execution, pairs([("terminated", execution.arn), ("status", execution.status), ("reason", args.reason)])
+
+
+def breakers(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs, table
+
+    if args.action == "list":
+        states = plane.list_breakers()
+        rows = [
+            (s.breaker_id, s.state, s.version, len(s.failures), _epoch(s.opened_at), _epoch(s.updated_at))
+            for s in states
+        ]
+        return states, table(["BREAKER", "STATE", "VERSION", "FAILURES", "OPENED (UTC)", "UPDATED (UTC)"], rows)
+    change = (
+        plane.reset_breaker(args.breaker_id) if args.action == "reset" else plane.force_open_breaker(args.breaker_id)
+    )
+    summary = [
+        ("breaker", change.breaker_id),
+        ("was", f"{change.before.state} (version {change.before.version})"),
+        ("now", f"{change.after.state} (version {change.after.version})"),
+    ]
+    return change, pairs(summary)
+
+
+def config(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import flatten, table
+
+    values = plane.config_show()
+    return values, table(["SETTING", "VALUE"], flatten(values))
+
+
+def graph(plane: Any, args: argparse.Namespace) -> Result:
+    picture = plane.graph(args.workflow, args.execution, args.format)
+    if args.out is None:
+        return {"format": args.format, "picture": picture}, picture.rstrip("\n")
+    try:
+        args.out.write_text(picture, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--out: cannot write {args.out}: {error.strerror}") from None
+    return {"format": args.format, "written": str(args.out)}, f"wrote {args.out}"
+
+
+COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
+    "put-event": put_event,
+    "start": start,
+    "list": list_executions,
+    "describe": describe,
+    "history": history,
+    "signal": signal_command,
+    "terminate": terminate,
+    "breakers": breakers,
+    "config": config,
+    "graph": graph,
+}
+
+
+def _json_argument(text: str, option: str) -> Any:
+    """A JSON value given inline or as @FILE."""
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{option}: cannot read {text[1:]}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{option} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def parse_time(text: str | None, option: str) -> datetime.datetime | None:
+    """An ISO 8601 time (UTC when it names no zone) or an age before now (`30m`, `2h`, `7d`)."""
+    if text is None:
+        return None
+    if match := _RELATIVE.match(text):
+        age = datetime.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return datetime.datetime.now(datetime.UTC) - age
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _took(started: datetime.datetime, stopped: datetime.datetime | None) -> float | None:
+    return None if stopped is None else (stopped - started).total_seconds() * 1000
+
+
+def _epoch(millis: int | None) -> datetime.datetime | None:
+    return None if millis is None else datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The local runtime
 
 
 def local_up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
@@ -59,7 +444,9 @@ def local_up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> i
         print(f"local runtime up at {cloud.endpoint_url} (bus {cloud.bus_name})")
         for line in cloud.notice.lines():
             print(f"  {line}")
-        print(f"try: aws --endpoint-url {cloud.endpoint_url} stepfunctions list-state-machines")
+        print(
+            f"try: orch --local list   or   aws --endpoint-url {cloud.endpoint_url} stepfunctions list-state-machines"
+        )
         print("Ctrl-C stops it.", flush=True)
         stop.wait()
     finally:

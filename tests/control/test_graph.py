@@ -1,6 +1,6 @@
-"""`orch graph`: the pictures of a state machine (orchestrator/control/graph.py) and the command
-(orchestrator/cli_graph.py). The Mermaid text is parsed back into nodes, boxes and edges, so the tests say what the
-picture shows, not how it is spelt; the SVG is parsed as XML."""
+"""`orch graph`: the pictures of a state machine (orchestrator/control/graph.py) and the command (drawing.py, the
+`graph` command of orchestrator/cli.py). The Mermaid text is parsed back into nodes, boxes and edges, so the tests say
+what the picture shows, not how it is spelt; the SVG is parsed as XML."""
 
 from __future__ import annotations
 
@@ -526,7 +526,7 @@ def served(assembly_dir: Path, aws_credentials: None) -> Iterator[LocalCloud]:
 
 def said(capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The command's own lines on standard error (the in-process server logs its requests there too)."""
-    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("orch graph")]
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("orch:")]
 
 
 def test_orch_graph_draws_an_execution_from_the_local_endpoint(
@@ -553,7 +553,7 @@ def test_orch_graph_draws_an_execution_from_the_local_endpoint(
     # An execution of another workflow than the one named is refused, not drawn on the wrong picture.
     assert main(["graph", "agent-pipeline", "--execution", arn, *endpoint]) == 2
     (error,) = said(capsys)
-    assert error.startswith(f"orch graph: execution {arn} is of ") and "OrderSaga" in error
+    assert "execution" in error and f"{arn} is of " in error and "OrderSaga" in error
 
     # No execution: the pipeline's definition by a part of its name, plain.
     assert main(["graph", "agent-pipeline", *endpoint]) == 0
@@ -568,7 +568,7 @@ def test_orch_graph_says_what_is_wrong_in_one_line_with_an_exit_code(
 
     assert main(["graph", "NoSuchWorkflow", *endpoint]) == 3
     (error,) = said(capsys)
-    assert error.startswith("orch graph: no state machine matches 'NoSuchWorkflow'; there are: ")
+    assert error.startswith("orch: no state machine matches 'NoSuchWorkflow'; there are: ")
     assert "OrderSagaStateMachine" in error and "AgentPipelineStateMachine" in error
 
     assert main(["graph", "Orchestrator", *endpoint]) == 2  # both state machines' names have it
@@ -579,7 +579,7 @@ def test_orch_graph_says_what_is_wrong_in_one_line_with_an_exit_code(
     unknown = saga.replace(":stateMachine:", ":execution:") + ":no-such-execution"
     assert main(["graph", saga, "--execution", unknown, *endpoint]) == 3
     (error,) = said(capsys)
-    assert "no-such-execution" in error and error.endswith("; check the ARN")
+    assert "no-such-execution" in error and "check the name or ARN" in error
 
 
 def test_orch_graph_with_no_endpoint_listening_says_so(
@@ -589,6 +589,5 @@ def test_orch_graph_with_no_endpoint_listening_says_so(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # free once the probe closes: nothing listens there
     assert main(["graph", "OrderSaga", "--endpoint-url", f"http://127.0.0.1:{port}"]) == 1
-    assert capsys.readouterr().err == (
-        f"orch graph: cannot reach http://127.0.0.1:{port}/; is `orch local up` running?\n"
-    )
+    (error,) = capsys.readouterr().err.splitlines()
+    assert error.startswith(f"orch: cannot reach http://127.0.0.1:{port}") and "orch local up" in error

@@ -1,0 +1,43 @@
+"""The control plane: every operator operation (put an event, start, list, describe, history, signal, terminate,
+breakers, configuration) implemented once, in `ControlPlane` (plane.py), over boto3 clients for AWS or a local
+endpoint. The `orch` CLI (orchestrator/cli.py) is one face of it; the HTTP API will be another. The library never
+prints nor parses arguments: it returns dataclasses and raises the `ControlError` kinds of errors.py.
+"""
+
+from __future__ import annotations
+
+from orchestrator.control.errors import (
+    Conflict,
+    ControlError,
+    InvalidInput,
+    NoCredentials,
+    NotFound,
+    Unreachable,
+)
+from orchestrator.control.plane import (
+    LOCAL_ENDPOINT,
+    BreakerChange,
+    ControlPlane,
+    Execution,
+    ExecutionDetail,
+    ExecutionList,
+    PutResult,
+)
+from orchestrator.control.timeline import TimelineEntry
+
+__all__ = [
+    "LOCAL_ENDPOINT",
+    "BreakerChange",
+    "Conflict",
+    "ControlError",
+    "ControlPlane",
+    "Execution",
+    "ExecutionDetail",
+    "ExecutionList",
+    "InvalidInput",
+    "NoCredentials",
+    "NotFound",
+    "PutResult",
+    "TimelineEntry",
+    "Unreachable",
+]

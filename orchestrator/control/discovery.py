@@ -1,0 +1,73 @@
+"""Finding the deployed app's resources: the same way on AWS and on the local runtime.
+
+The CloudFormation stack outputs (`AgentPipelineArn`, `OrderSagaArn`, `CircuitBreakersTableName`) would name them on
+AWS, but the local runtime provisions the assembly through the services' own APIs, not CloudFormation, so there are
+no stacks to describe there. What both runtimes share is how resources are named and tagged:
+
+- a state machine's name contains its logical id (AWS generates `<LogicalId>-<random>`, the local runtime
+  `<stack>-<LogicalId>`), and every resource carries the app's `stage` tag (infra/app.py), which tells the stages of
+  one account apart;
+- a table without an explicit name is named `<stack>-<LogicalId>[-<random>]` on both, and the stack name holds the
+  stage (`Orchestrator-<stage>-State`);
+- the bus is named in the stage config (`bus_name`).
+
+So discovery lists state machines and tables (paginated) and matches on those names, once per `Discovery`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from infra.config import StageConfig
+
+# Workflow name -> the logical id prefix of its state machine (infra/stacks/workflows.py).
+WORKFLOWS: Final[Mapping[str, str]] = {
+    "agent-pipeline": "AgentPipelineStateMachine",
+    "order-saga": "OrderSagaStateMachine",
+}
+CIRCUIT_BREAKERS_TABLE: Final = "CircuitBreakers"  # logical id prefix in the State stack
+STAGE_TAG: Final = "stage"
+
+
+class Discovery:
+    """The app's state machines and tables of one stage, looked up through boto3 clients and remembered."""
+
+    def __init__(self, stepfunctions: Any, dynamodb: Any, config: StageConfig) -> None:
+        self._sfn = stepfunctions
+        self._dynamodb = dynamodb
+        self._config = config
+        self._machines: dict[str, str] | None = None
+        self._tables: list[str] | None = None
+
+    def state_machines(self) -> dict[str, str]:
+        """Workflow name -> state machine ARN, for the workflows deployed in this stage."""
+        if self._machines is None:
+            found: dict[str, str] = {}
+            pages = self._sfn.get_paginator("list_state_machines").paginate()
+            for machine in (m for page in pages for m in page["stateMachines"]):
+                for workflow, logical_id in WORKFLOWS.items():
+                    if logical_id in machine["name"] and self._in_stage(machine["stateMachineArn"]):
+                        found[workflow] = machine["stateMachineArn"]
+            self._machines = found
+        return self._machines
+
+    def _in_stage(self, arn: str) -> bool:
+        tags = self._sfn.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        return any(t.get("key") == STAGE_TAG and t.get("value") == self._config.stage for t in tags)
+
+    def workflow_of(self, state_machine_arn: str) -> str:
+        """The workflow name of a state machine ARN (the state machine's own name when it is none of the app's)."""
+        for workflow, arn in self.state_machines().items():
+            if arn == state_machine_arn:
+                return workflow
+        return state_machine_arn.rsplit(":", 1)[-1]
+
+    def table(self, logical_id: str) -> str | None:
+        """The name of the State stack's table whose logical id starts with `logical_id`, or None."""
+        if self._tables is None:
+            pages = self._dynamodb.get_paginator("list_tables").paginate()
+            self._tables = [name for page in pages for name in page["TableNames"]]
+        prefix = f"{self._config.prefix}-State-{logical_id}"
+        matches = [name for name in self._tables if name.startswith(prefix)]
+        return matches[0] if len(matches) == 1 else None

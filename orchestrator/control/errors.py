@@ -1,0 +1,98 @@
+"""What can go wrong in a control-plane operation, as a few error kinds an operator can act on.
+
+Every operation raises only `ControlError` subclasses, each with one line saying what happened and one saying what
+to do about it: the CLI prints them and maps each kind to an exit code, the HTTP API will map them to status codes.
+`aws_errors()` turns botocore's exceptions into these kinds at the one place the library talks to AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+# Error codes of AWS services that mean "there is no such thing" (Step Functions, DynamoDB, EventBridge).
+NOT_FOUND_CODES: Final[frozenset[str]] = frozenset(
+    {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ResourceNotFoundException", "ResourceNotFound"}
+)
+# Error codes that mean the request itself was malformed: the caller's input, not the system, is at fault.
+INVALID_INPUT_CODES: Final[frozenset[str]] = frozenset(
+    {"InvalidArn", "InvalidExecutionInput", "InvalidName", "ValidationException", "InvalidToken"}
+)
+
+
+class ControlError(Exception):
+    """An operation failed; `message` says what happened, `fix` what the operator can do."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def line(self) -> str:
+        """The error as one line: what happened, then the fix."""
+        return f"{self.message}; {self.fix}" if self.fix else self.message
+
+
+class InvalidInput(ControlError):  # noqa: N818 - a kind of outcome, like NotFound
+    """The operator's input is wrong; `field` names the part at fault (`data.total_cents`, `--input`)."""
+
+    def __init__(self, message: str, fix: str = "", *, field: str = "") -> None:
+        super().__init__(message, fix)
+        self.field = field
+
+
+class NotFound(ControlError):  # noqa: N818
+    """What the operation names does not exist (an execution, a workflow, a breaker, a table)."""
+
+
+class Unreachable(ControlError):  # noqa: N818
+    """The endpoint does not answer."""
+
+
+class NoCredentials(ControlError):  # noqa: N818
+    """No usable AWS credentials or region."""
+
+
+class Conflict(ControlError):  # noqa: N818
+    """The thing changed under the operation (a conditional write lost, an execution already ended)."""
+
+
+@contextmanager
+def aws_errors(endpoint_url: str | None) -> Iterator[None]:
+    """Runs AWS calls, turning botocore's exceptions into the kinds above."""
+    where = endpoint_url or "AWS"
+    try:
+        yield
+    except (NoCredentialsError, PartialCredentialsError) as error:
+        raise NoCredentials(
+            f"no AWS credentials: {error}",
+            "set AWS_PROFILE or pass --profile (for the local runtime: --local, any credentials do)",
+        ) from None
+    except ProfileNotFound as error:
+        raise NoCredentials(str(error), "pass a profile of ~/.aws/config with --profile") from None
+    except NoRegionError:
+        raise NoCredentials("no AWS region", "pass --region or set AWS_REGION") from None
+    except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError) as error:
+        fix = "start it with `orch local up`" if endpoint_url else "check your network and --region"
+        raise Unreachable(f"cannot reach {where}: {error}", f"{fix}, or pass another --endpoint-url") from None
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        text = str(error.response.get("Error", {}).get("Message", "")) or str(error)
+        if code in NOT_FOUND_CODES:
+            raise NotFound(f"{code}: {text}", "check the name or ARN (`orch list` shows executions)") from None
+        if code in INVALID_INPUT_CODES:
+            raise InvalidInput(f"{code}: {text}", "check the value given") from None
+        raise ControlError(f"{code}: {text}") from None
