@@ -193,7 +193,8 @@ class ReadersGate:
                         self.arrived += 1
                         complete = -(-self.arrived // self.size) * self.size  # the end of this read's group
                         self.condition.notify_all()
-                        self.condition.wait_for(lambda: self.arrived >= complete, timeout=30)
+                        # Long enough for the slowest execution of a loaded machine; only a deadlock would reach it.
+                        self.condition.wait_for(lambda: self.arrived >= complete, timeout=120)
             return get_item(backend, table_name, keys, *args, **kwargs)
 
         return gated
