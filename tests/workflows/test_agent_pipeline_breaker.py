@@ -256,7 +256,10 @@ def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud, monkeypatc
         for name, outcome in watch.path(f"ticket-{n}")
         if name == "DispatchClaimProbe"
     ]
-    assert sorted(claims) == ["caught DynamoDB.ConditionalCheckFailedException"] * 4 + ["succeeded"], "all raced"
+    # Nearly always all five race; now and then one execution's read comes after the claim (it then sees HALF_OPEN
+    # and never tries): what must hold is a real race with exactly one winner.
+    assert len(claims) >= 2 and claims.count("succeeded") == 1, f"a race with one winner: {claims}"
+    assert set(claims) == {"succeeded", "caught DynamoDB.ConditionalCheckFailedException"}
     assert watch.billing_dispatches() == dispatched + 1, "exactly one probe"
     records = [watch.billing_record(n) for n in range(watch.tickets - 4, watch.tickets + 1)]
     assert records.count(None) == 1, "the probe's ticket still waits on its stalled specialist"
