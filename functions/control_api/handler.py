@@ -55,6 +55,27 @@ def plane() -> ControlPlane:
     )
 
 
+class ErrorBody(BaseModel):
+    """Every error: the library's one line (what happened; the fix) and, for invalid input, the field at fault."""
+
+    message: str
+    field: str | None = None
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+# The statuses any route may answer besides its own (the OpenAPI document lists them from here).
+ERRORS: dict[int, Any] = {
+    400: _error("Invalid input: the body, a query parameter or a value the control plane refused; names the field"),
+    404: _error("No such execution, workflow, breaker table or agent task"),
+    409: _error("The execution is not running, or the breaker changed while it was written"),
+    502: _error("AWS answered with an error the control plane has no kind for"),
+    503: _error("AWS cannot be reached, or the function has no credentials"),
+}
+
+
 # -- request bodies --------------------------------------------------------------------------------------------
 
 
@@ -92,7 +113,7 @@ class TaskSignalRequest(_Body):
 # -- executions ------------------------------------------------------------------------------------------------
 
 
-@app.get("/executions")
+@app.get("/executions", responses=ERRORS)
 @tracer.capture_method
 def list_executions(
     workflow: Annotated[str | None, Query(description="workflow name, state machine name or ARN")] = None,
@@ -113,26 +134,26 @@ def list_executions(
     return to_jsonable(found)  # type: ignore[no-any-return]
 
 
-@app.post("/executions")
+@app.post("/executions", responses=ERRORS)
 @tracer.capture_method
 def start(request: Annotated[StartRequest, Body()]) -> Response[str]:
     arn = plane().start(request.workflow, request.input, name=request.name)
     return _json(HTTPStatus.CREATED, {"execution_arn": arn})
 
 
-@app.get("/executions/<arn>")
+@app.get("/executions/<arn>", responses=ERRORS)
 @tracer.capture_method
 def describe(arn: str) -> JSON:
     return to_jsonable(plane().describe(unquote(arn)))  # type: ignore[no-any-return]
 
 
-@app.get("/executions/<arn>/history")
+@app.get("/executions/<arn>/history", responses=ERRORS)
 @tracer.capture_method
 def history(arn: str, with_io: Annotated[bool, Query(description="include inputs and outputs")] = False) -> JSON:
     return {"events": to_jsonable(plane().history(unquote(arn), with_io=with_io))}
 
 
-@app.post("/executions/<arn>/terminate")
+@app.post("/executions/<arn>/terminate", responses=ERRORS)
 @tracer.capture_method
 def terminate(arn: str, request: Annotated[TerminateRequest, Body()]) -> JSON:
     return to_jsonable(plane().terminate(unquote(arn), request.reason))  # type: ignore[no-any-return]
@@ -141,7 +162,7 @@ def terminate(arn: str, request: Annotated[TerminateRequest, Body()]) -> JSON:
 # -- signals ---------------------------------------------------------------------------------------------------
 
 
-@app.post("/signals/approvals/<key>")
+@app.post("/signals/approvals/<key>", responses=ERRORS)
 @tracer.capture_method
 def signal_approval(key: str, request: Annotated[ApprovalRequest, Body()]) -> Response[str]:
     decided_by = request.decided_by or _caller()
@@ -151,7 +172,7 @@ def signal_approval(key: str, request: Annotated[ApprovalRequest, Body()]) -> Re
     return _json(HTTPStatus.ACCEPTED, to_jsonable(put))
 
 
-@app.post("/signals/tasks/<task_id>")
+@app.post("/signals/tasks/<task_id>", responses=ERRORS)
 @tracer.capture_method
 def signal_task(task_id: str, request: Annotated[TaskSignalRequest, Body()]) -> Response[str]:
     put = plane().signal_task(
@@ -167,31 +188,31 @@ def signal_task(task_id: str, request: Annotated[TaskSignalRequest, Body()]) -> 
 # -- breakers, configuration, pictures -------------------------------------------------------------------------
 
 
-@app.get("/breakers")
+@app.get("/breakers", responses=ERRORS)
 @tracer.capture_method
 def list_breakers() -> JSON:
     return {"breakers": to_jsonable(plane().list_breakers())}
 
 
-@app.post("/breakers/<breaker_id>/reset")
+@app.post("/breakers/<breaker_id>/reset", responses=ERRORS)
 @tracer.capture_method
 def reset_breaker(breaker_id: str) -> JSON:
     return to_jsonable(plane().reset_breaker(unquote(breaker_id)))  # type: ignore[no-any-return]
 
 
-@app.post("/breakers/<breaker_id>/force-open")
+@app.post("/breakers/<breaker_id>/force-open", responses=ERRORS)
 @tracer.capture_method
 def force_open_breaker(breaker_id: str) -> JSON:
     return to_jsonable(plane().force_open_breaker(unquote(breaker_id)))  # type: ignore[no-any-return]
 
 
-@app.get("/config")
+@app.get("/config", responses=ERRORS)
 @tracer.capture_method
 def config_show() -> JSON:
     return plane().config_show()
 
 
-@app.get("/workflows/<workflow>/graph")
+@app.get("/workflows/<workflow>/graph", responses=ERRORS)
 @tracer.capture_method
 def graph(
     workflow: str,
@@ -218,12 +239,10 @@ _STATUS: dict[type[ControlError], HTTPStatus] = {
 def control_error(error: ControlError) -> Response[str]:
     """The library's one line; an error from AWS it has no kind for is the gateway's upstream failing (502)."""
     status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_GATEWAY)
-    body: JSON = {"message": error.line()}
-    if isinstance(error, InvalidInput) and error.field:
-        body["field"] = error.field
+    field = error.field if isinstance(error, InvalidInput) and error.field else None
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.warning("control plane call failed", status=int(status), error=error.line())
-    return _json(status, body)
+    return _json(status, ErrorBody(message=error.line(), field=field).model_dump(exclude_none=True))
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
@@ -232,7 +251,7 @@ def invalid_request(error: RequestValidationError) -> Response[str]:
     problems = [(_field(e.get("loc", ())), str(e.get("msg", ""))) for e in error.errors()]
     field, reason = problems[0] if problems else ("", "invalid request")
     message = "; ".join(f"{f}: {r}" if f else r for f, r in problems) or reason
-    return _json(HTTPStatus.BAD_REQUEST, {"message": f"invalid request: {message}", "field": field})
+    return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=f"invalid request: {message}", field=field).model_dump())
 
 
 def _field(location: Any) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from functions.control_api import handler as control_api
+from functions.control_api.openapi import DOCUMENT, document
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
 from tests.builders import LambdaContext, api_request, ticket
@@ -151,6 +152,26 @@ def test_config_and_graph(cloud: LocalCloud) -> None:
     svg = call("GET", "/workflows/order-saga/graph", query={"format": "svg"})
     assert svg.status == 200 and svg.content_type == "image/svg+xml"
     assert "<svg" in svg.body and svg.body.rstrip().endswith("</svg>")
+
+
+def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
+    assert DOCUMENT.read_text(encoding="utf-8") == document(), "run `make openapi` and commit openapi/control-api.json"
+    paths = json.loads(document())["paths"]
+    assert set(paths) == {
+        "/executions",
+        "/executions/{arn}",
+        "/executions/{arn}/history",
+        "/executions/{arn}/terminate",
+        "/signals/approvals/{key}",
+        "/signals/tasks/{task_id}",
+        "/breakers",
+        "/breakers/{breaker_id}/reset",
+        "/breakers/{breaker_id}/force-open",
+        "/config",
+        "/workflows/{workflow}/graph",
+    }
+    body = paths["/executions/{arn}/terminate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TerminateRequest"}
 
 
 # -- errors ----------------------------------------------------------------------------------------------------
