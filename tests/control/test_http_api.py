@@ -4,6 +4,8 @@ proxy events in, status codes and JSON bodies out, every operation through the s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -211,3 +213,14 @@ def test_invalid_input_is_400_naming_the_field(cloud: LocalCloud) -> None:
 
     unknown_workflow = call("POST", "/executions", {"workflow": "nope"})
     assert unknown_workflow.status == 404 and "no workflow 'nope'" in unknown_workflow.json()["message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orchestrator/control/timeline.py imports orchestrator.local.stepfunctions, which imports moto: not in "
+    "the Lambda's Powertools layer, so the handler cannot be imported on AWS until that import moves",
+)
+def test_the_handler_imports_without_moto_as_on_lambda() -> None:
+    blocked = "import sys; sys.modules['moto'] = None; import functions.control_api.handler"
+    ran = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr.splitlines()[-1:]
