@@ -56,9 +56,10 @@ def fresh_plane(cloud: LocalCloud) -> Iterator[None]:
     control_api.plane.cache_clear()
 
 
-def submit(cloud: LocalCloud, ticket_id: str) -> str:
-    """A ticket put on the bus, its pipeline run to AwaitApproval; the execution's ARN, found through the API."""
-    cloud.put_event(TicketSubmitted.model_validate(ticket(ticket_id)), correlation_id=ticket_id)
+def submit(cloud: LocalCloud, ticket_id: str, body: str | None = None) -> str:
+    """A ticket put on the bus, its pipeline run as far as it goes (AwaitApproval, or a silent specialist's task);
+    the execution's ARN, found through the API."""
+    cloud.put_event(TicketSubmitted.model_validate(ticket(ticket_id, body=body)), correlation_id=ticket_id)
     cloud.wait_until_quiet()
     listed = call("GET", "/executions", query={"correlation_id": ticket_id, "status": "RUNNING"})
     assert listed.status == 200, listed.body
@@ -102,6 +103,24 @@ def test_the_approval_is_decided_by_the_signer_when_the_body_names_nobody(cloud:
     # The decision the workflow resumed with names who signed the request.
     assert CALLER in json.dumps(cloud.history(arn), default=str)
     assert call("GET", execution_path(arn)).json()["execution"]["status"] == "SUCCEEDED"
+
+
+def test_an_agent_task_is_completed_by_its_task_id(cloud: LocalCloud) -> None:
+    arn = submit(cloud, "t-http-task", body="Charged twice and cannot log in. [stall:account]")
+    (task,) = call("GET", execution_path(arn)).json()["waiting_tasks"]
+    assert task["agent"] == "account" and "task_token" not in task
+
+    result = {"agent": "account", "summary": "Reset link sent by hand.", "actions": ["send a reset link"]}
+    answered = call("POST", f"/signals/tasks/{task['task_id']}", {"result": result, "execution_arn": arn})
+    assert answered.status == 202, answered.body
+    assert answered.json()["detail_type"] == "AgentTaskCompleted"
+    cloud.wait_until_quiet()
+
+    again = call("POST", f"/signals/tasks/{task['task_id']}", {"result": {}})
+    assert again.status == 404 and "no running execution waits for agent task" in again.json()["message"]
+    both = call("POST", "/signals/tasks/any", {"result": {}, "error": "Nope"})
+    assert (both.status, both.json()["field"]) == (400, "task")
+    assert call("GET", execution_path(arn)).json()["current_states"] == ["AwaitApproval"]
 
 
 def test_start_then_terminate_with_a_reason(cloud: LocalCloud) -> None:
