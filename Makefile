@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 
-.PHONY: install demo test lint format typecheck synth schemas deploy bootstrap bench clean
+.PHONY: install demo test lint format typecheck synth schemas openapi deploy bootstrap bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,6 +41,10 @@ synth: install
 
 schemas: install
 	$(PY) -m schemas.registry generate
+
+# The control plane HTTP API's OpenAPI document, generated from its routes (tests fail when the committed one differs).
+openapi: install
+	$(PY) -m functions.control_api.openapi
 
 bootstrap: install
 	$(BIN)/npx --yes aws-cdk@2 bootstrap -c stage=$(STAGE)

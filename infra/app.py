@@ -6,6 +6,7 @@ from aws_cdk import App, Stack, Tags
 
 from infra.config import DEFAULT_STAGE, StageConfig, load_stage
 from infra.nag import acknowledge_known_findings, add_nag_checks
+from infra.stacks.control import ControlStack
 from infra.stacks.event_plane import EventPlaneStack
 from infra.stacks.ingestion import IngestionStack
 from infra.stacks.schema_registry import SchemaRegistryStack
@@ -51,7 +52,16 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         breakers_table=state.circuit_breakers,
         description="Orchestrator workflows: the order saga, the agent pipeline and the agent consumers",
     )
-    stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows]
+    control = ControlStack(
+        app,
+        f"{config.prefix}-Control",
+        config=config,
+        bus=event_plane.bus,
+        state_machines=[workflows.agent_pipeline.state_machine, workflows.order_saga.state_machine],
+        breakers_table=state.circuit_breakers,
+        description="Orchestrator control plane HTTP API: the orch CLI's operations, IAM-authorized",
+    )
+    stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows, control]
     for stack in stacks:
         Tags.of(stack).add("project", "event-orchestrator")
         Tags.of(stack).add("stage", config.stage)

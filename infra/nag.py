@@ -6,9 +6,14 @@ tests all stop on it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 _PACK = "AwsSolutions::"
 
@@ -66,6 +71,18 @@ _ACKNOWLEDGED: list[tuple[str, str, str]] = [
         "choice left to the platform team.",
     ),
     (
+        "/Discovery",
+        "AwsSolutions-IAM5[Resource::*]",
+        "The control API finds the app's state machines and tables by name and stage tag: states:ListStateMachines "
+        "and dynamodb:ListTables support no resource-level permissions: AWS requires '*'. Nothing else is in it.",
+    ),
+    (
+        "-Control/Api",
+        "AwsSolutions-APIG2",
+        "The control API's edge validates path parameters; bodies and query strings are validated by its function "
+        "against the pydantic models its OpenAPI document is generated from, with errors naming the field.",
+    ),
+    (
         "/Api",
         "AwsSolutions-COG4",
         "The API uses IAM authorization: producers are AWS principals, not Cognito users.",
@@ -85,3 +102,46 @@ def acknowledge_known_findings(stack: Stack) -> None:
         for suffix, finding, reason in _ACKNOWLEDGED:
             if path.endswith(suffix):
                 Validations.of(construct).acknowledge(Acknowledgment(id=_PACK + finding, reason=reason))
+
+
+EXECUTIONS_REASON = (
+    "The control API describes, reads the history of and stops the executions of the app's own state machines, "
+    "whatever their names: 'execution:<state machine name>:*' is how Step Functions scopes that (as grantExecution)."
+)
+
+
+def acknowledge_wildcards(construct: IConstruct, resources: Sequence[str], reason: str) -> None:
+    """Acknowledges the IAM5 finding of each wildcard resource of `construct`'s policy, named as cdk-nag names it:
+    the ARN's parts joined, pseudo parameters as `<AWS::Region>`, imports by export name, other tokens as compact
+    JSON. A resource naming
+    another stack's resource only resolves to its final form (an `Fn::ImportValue`) once the app is prepared for
+    synthesis, so the names are made then: in a construct validation, which runs before the policy plugins."""
+    construct.node.add_validation(_AcknowledgeWildcards(construct, resources, reason))
+
+
+@jsii.implements(IValidation)
+class _AcknowledgeWildcards:
+    def __init__(self, construct: IConstruct, resources: Sequence[str], reason: str) -> None:
+        self._construct = construct
+        self._resources = resources
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._construct)
+        for resource in self._resources:
+            finding = f"{_PACK}AwsSolutions-IAM5[Resource::{_nag_text(stack.resolve(resource))}]"
+            Validations.of(self._construct).acknowledge(Acknowledgment(id=finding, reason=self._reason))
+        return []
+
+
+def _nag_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and set(value) == {"Ref"} and str(value["Ref"]).startswith("AWS::"):
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and set(value) == {"Fn::ImportValue"} and isinstance(value["Fn::ImportValue"], str):
+        return str(value["Fn::ImportValue"])  # another stack's export, by its name
+    return json.dumps(value, separators=(",", ":"))

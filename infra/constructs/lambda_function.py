@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -30,9 +31,12 @@ _ASSET_EXCLUDES = [
 ]
 
 
-def code_asset() -> lambda_.Code:
-    """The one code asset every function of the project runs from (CDK stages it once per content hash)."""
-    return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=_ASSET_EXCLUDES)
+def code_asset(include: Sequence[str] = ()) -> lambda_.Code:
+    """The one code asset every function of the project runs from (CDK stages it once per content hash); `include`
+    adds project paths for a function that needs more than `functions/` and `schemas/` (the control API)."""
+    extra = [pattern for path in include for pattern in (f"!{path}", f"!{path}/**")]
+    excludes = [*_ASSET_EXCLUDES[:-2], *extra, *_ASSET_EXCLUDES[-2:]]
+    return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=excludes)
 
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
@@ -55,6 +59,7 @@ class PythonFunction(Construct):
         description: str,
         environment: dict[str, str] | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
+        include: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = log_group(self, "Logs", config=config)
@@ -64,7 +69,7 @@ class PythonFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
             handler=handler,
-            code=code_asset(),
+            code=code_asset(include),
             description=description,
             memory_size=config.functions.memory_mb,
             timeout=Duration.seconds(config.functions.timeout_seconds),

@@ -52,32 +52,13 @@ class IngestionStack(Stack):
         CfnOutput(self, "IngestUrl", value=self.api.url_for_path("/events"))
 
     def _api(self, config: StageConfig) -> apigw.RestApi:
-        access_logs = log_group(self, "AccessLogs", config=config)
         api = apigw.RestApi(
             self,
             "Api",
             rest_api_name=f"orchestrator-ingest-{config.stage}",
             description="Puts validated events on the orchestrator bus",
             cloud_watch_role=True,
-            deploy_options=apigw.StageOptions(
-                stage_name=config.stage,
-                throttling_rate_limit=config.ingest_throttling.rate_limit,
-                throttling_burst_limit=config.ingest_throttling.burst_limit,
-                tracing_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                access_log_destination=apigw.LogGroupLogDestination(access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-            ),
+            deploy_options=stage_options(self, config),
         )
         model = api.add_model("EventsRequest", content_type="application/json", schema=_REQUEST_SCHEMA)
         validator = api.add_request_validator(
@@ -100,3 +81,28 @@ class IngestionStack(Stack):
             request_validator=validator,
         )
         return api
+
+
+def stage_options(scope: Construct, config: StageConfig) -> apigw.StageOptions:
+    """The stage of one of the app's REST APIs: throttled per the config, traced, errors and every access logged
+    (as JSON, with the IAM caller) to a log group of the stage's retention."""
+    access_logs = log_group(scope, "AccessLogs", config=config)
+    return apigw.StageOptions(
+        stage_name=config.stage,
+        throttling_rate_limit=config.ingest_throttling.rate_limit,
+        throttling_burst_limit=config.ingest_throttling.burst_limit,
+        tracing_enabled=True,
+        logging_level=apigw.MethodLoggingLevel.ERROR,
+        access_log_destination=apigw.LogGroupLogDestination(access_logs),
+        access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+            caller=True,
+            http_method=True,
+            ip=True,
+            protocol=True,
+            request_time=True,
+            resource_path=True,
+            response_length=True,
+            status=True,
+            user=True,
+        ),
+    )

@@ -1,0 +1,285 @@
+"""Lambda handler of the control plane's HTTP API (API Gateway REST, IAM authorization on every method).
+
+Each route maps one HTTP request onto one `ControlPlane` operation (orchestrator/control/plane.py), the same one the
+`orch` CLI calls, and its result onto JSON (`to_jsonable`): no logic of its own beyond that mapping. Request bodies
+and query strings are pydantic-validated by Powertools (`enable_validation=True`), which is also where the OpenAPI
+document (openapi/control-api.json, `make openapi`) takes its schemas from. Errors keep the library's one line:
+invalid input is 400 naming the field, not found 404, a conflict 409, an AWS side that fails 502 or 503.
+"""
+
+# No `from __future__ import annotations`: Powertools reads the routes' annotations at runtime to validate requests
+# and to write the OpenAPI schemas, and string annotations would leave it forward references it cannot resolve.
+
+import datetime
+import json
+import os
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities import jmespath_utils
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.log_context import correlated
+from orchestrator.control import (
+    Conflict,
+    ControlError,
+    ControlPlane,
+    InvalidInput,
+    NoCredentials,
+    NotFound,
+    Unreachable,
+)
+from orchestrator.control.render import to_jsonable
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True)
+
+JSON = dict[str, Any]
+
+
+@cache
+def plane() -> ControlPlane:
+    """The control plane of this function's stage (`STAGE`, set on every function), through the function's own
+    role; `CONTROL_ENDPOINT_URL` points it elsewhere (a local endpoint), which on AWS is never set."""
+    return ControlPlane.connect(
+        stage=os.environ.get("STAGE", "dev"), endpoint_url=os.environ.get("CONTROL_ENDPOINT_URL") or None
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error: the library's one line (what happened; the fix) and, for invalid input, the field at fault."""
+
+    message: str
+    field: str | None = None
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+# The statuses any route may answer besides its own (the OpenAPI document lists them from here).
+ERRORS: dict[int, Any] = {
+    400: _error("Invalid input: the body, a query parameter or a value the control plane refused; names the field"),
+    404: _error("No such execution, workflow, breaker table or agent task"),
+    409: _error("The execution is not running, or the breaker changed while it was written"),
+    502: _error("AWS answered with an error the control plane has no kind for"),
+    503: _error("AWS cannot be reached, or the function has no credentials"),
+}
+
+
+# -- request bodies --------------------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartRequest(_Body):
+    workflow: str = Field(min_length=1, description="workflow name (order-saga), state machine name or ARN")
+    input: dict[str, Any] = Field(default_factory=dict, description="the execution's input")
+    name: str | None = Field(default=None, min_length=1, max_length=80, description="execution name")
+
+
+class TerminateRequest(_Body):
+    reason: str = Field(min_length=1, max_length=32_768, description="recorded as the execution's cause")
+
+
+class ApprovalRequest(_Body):
+    decision: Literal["approved", "rejected"]
+    decided_by: str | None = Field(
+        default=None, min_length=1, description="who decided; the caller's IAM principal when left out"
+    )
+    comment: str = ""
+
+
+class TaskSignalRequest(_Body):
+    """Completes the task with `result`, or fails it with `error` (and `cause`): exactly one of the two."""
+
+    result: dict[str, Any] | None = None
+    error: str | None = Field(default=None, min_length=1)
+    cause: str = ""
+    execution_arn: str | None = Field(default=None, description="the execution waiting for it, when known")
+
+
+# -- executions ------------------------------------------------------------------------------------------------
+
+
+@app.get("/executions", responses=ERRORS)
+@tracer.capture_method
+def list_executions(
+    workflow: Annotated[str | None, Query(description="workflow name, state machine name or ARN")] = None,
+    status: Annotated[str | None, Query(description="RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED")] = None,
+    correlation_id: Annotated[str | None, Query()] = None,
+    since: Annotated[datetime.datetime | None, Query(description="started at or after (ISO 8601, UTC)")] = None,
+    until: Annotated[datetime.datetime | None, Query(description="started at or before (ISO 8601, UTC)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> JSON:
+    found = plane().list_executions(
+        workflow=workflow,
+        status=status,
+        correlation_id=correlation_id,
+        since=_utc(since),
+        until=_utc(until),
+        limit=limit,
+    )
+    return to_jsonable(found)  # type: ignore[no-any-return]
+
+
+@app.post("/executions", responses=ERRORS)
+@tracer.capture_method
+def start(request: Annotated[StartRequest, Body()]) -> Response[str]:
+    arn = plane().start(request.workflow, request.input, name=request.name)
+    return _json(HTTPStatus.CREATED, {"execution_arn": arn})
+
+
+@app.get("/executions/<arn>", responses=ERRORS)
+@tracer.capture_method
+def describe(arn: str) -> JSON:
+    return to_jsonable(plane().describe(unquote(arn)))  # type: ignore[no-any-return]
+
+
+@app.get("/executions/<arn>/history", responses=ERRORS)
+@tracer.capture_method
+def history(arn: str, with_io: Annotated[bool, Query(description="include inputs and outputs")] = False) -> JSON:
+    return {"events": to_jsonable(plane().history(unquote(arn), with_io=with_io))}
+
+
+@app.post("/executions/<arn>/terminate", responses=ERRORS)
+@tracer.capture_method
+def terminate(arn: str, request: Annotated[TerminateRequest, Body()]) -> JSON:
+    return to_jsonable(plane().terminate(unquote(arn), request.reason))  # type: ignore[no-any-return]
+
+
+# -- signals ---------------------------------------------------------------------------------------------------
+
+
+@app.post("/signals/approvals/<key>", responses=ERRORS)
+@tracer.capture_method
+def signal_approval(key: str, request: Annotated[ApprovalRequest, Body()]) -> Response[str]:
+    decided_by = request.decided_by or _caller()
+    put = plane().signal_approval(
+        unquote(key), approved=request.decision == "approved", decided_by=decided_by, comment=request.comment
+    )
+    return _json(HTTPStatus.ACCEPTED, to_jsonable(put))
+
+
+@app.post("/signals/tasks/<task_id>", responses=ERRORS)
+@tracer.capture_method
+def signal_task(task_id: str, request: Annotated[TaskSignalRequest, Body()]) -> Response[str]:
+    put = plane().signal_task(
+        unquote(task_id),
+        result=request.result,
+        error=request.error,
+        cause=request.cause,
+        execution_arn=request.execution_arn,
+    )
+    return _json(HTTPStatus.ACCEPTED, to_jsonable(put))
+
+
+# -- breakers, configuration, pictures -------------------------------------------------------------------------
+
+
+@app.get("/breakers", responses=ERRORS)
+@tracer.capture_method
+def list_breakers() -> JSON:
+    return {"breakers": to_jsonable(plane().list_breakers())}
+
+
+@app.post("/breakers/<breaker_id>/reset", responses=ERRORS)
+@tracer.capture_method
+def reset_breaker(breaker_id: str) -> JSON:
+    return to_jsonable(plane().reset_breaker(unquote(breaker_id)))  # type: ignore[no-any-return]
+
+
+@app.post("/breakers/<breaker_id>/force-open", responses=ERRORS)
+@tracer.capture_method
+def force_open_breaker(breaker_id: str) -> JSON:
+    return to_jsonable(plane().force_open_breaker(unquote(breaker_id)))  # type: ignore[no-any-return]
+
+
+@app.get("/config", responses=ERRORS)
+@tracer.capture_method
+def config_show() -> JSON:
+    return plane().config_show()
+
+
+@app.get("/workflows/<workflow>/graph", responses=ERRORS)
+@tracer.capture_method
+def graph(
+    workflow: str,
+    execution: Annotated[str | None, Query(description="an execution ARN: colour its states by outcome")] = None,
+    format: Annotated[Literal["mermaid", "svg"], Query()] = "mermaid",  # noqa: A002 - the query parameter's name
+) -> Response[str]:
+    drawing = plane().graph(unquote(workflow), execution, format)
+    content_type = "image/svg+xml" if format == "svg" else "text/plain; charset=utf-8"
+    return Response(status_code=HTTPStatus.OK, content_type=content_type, body=drawing)
+
+
+# -- errors ----------------------------------------------------------------------------------------------------
+
+_STATUS: dict[type[ControlError], HTTPStatus] = {
+    InvalidInput: HTTPStatus.BAD_REQUEST,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    Unreachable: HTTPStatus.SERVICE_UNAVAILABLE,
+    NoCredentials: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+@app.exception_handler(ControlError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
+def control_error(error: ControlError) -> Response[str]:
+    """The library's one line; an error from AWS it has no kind for is the gateway's upstream failing (502)."""
+    status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_GATEWAY)
+    field = error.field if isinstance(error, InvalidInput) and error.field else None
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.warning("control plane call failed", status=int(status), error=error.line())
+    return _json(status, ErrorBody(message=error.line(), field=field).model_dump(exclude_none=True))
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def invalid_request(error: RequestValidationError) -> Response[str]:
+    """Powertools' 422 as a 400 like the library's, naming the first field at fault (`reason`, `query.limit`)."""
+    problems = [(_field(e.get("loc", ())), str(e.get("msg", ""))) for e in error.errors()]
+    field, reason = problems[0] if problems else ("", "invalid request")
+    message = "; ".join(f"{f}: {r}" if f else r for f, r in problems) or reason
+    return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=f"invalid request: {message}", field=field).model_dump())
+
+
+def _field(location: Any) -> str:
+    """`("body", "reason")` -> `reason`; `("query", "limit")` -> `query.limit` (where else it came from)."""
+    parts = [str(part) for part in location]
+    return ".".join(parts[1:] if parts[:1] == ["body"] else parts)
+
+
+# -- plumbing --------------------------------------------------------------------------------------------------
+
+
+def _json(status: HTTPStatus, body: Any) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
+
+
+def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A time without a zone is UTC, as the CLI reads it."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _caller() -> str:
+    """The IAM principal that signed the request (API Gateway puts it in the request context)."""
+    identity = app.current_event.request_context.identity
+    return identity.user_arn or identity.caller or "unknown"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with correlated(logger, jmespath_utils.query(envelope=correlation_paths.API_GATEWAY_REST, data=event)):
+        return app.resolve(event, context)

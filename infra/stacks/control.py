@@ -1,0 +1,151 @@
+"""The control plane's HTTP API: API Gateway (IAM authorization on every method) in front of one Powertools Lambda
+(functions/control_api) that runs the same `ControlPlane` as the `orch` CLI, with the least privilege it calls for.
+
+What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py) and so what the role may do:
+find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
+permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
+read the history of and stop their executions; read and conditionally write the CircuitBreakers table; put events
+(approvals, agent task answers) on the bus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.lambda_function import PythonFunction
+from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
+from infra.stacks.ingestion import stage_options
+
+# Besides functions/ and schemas/, the handler runs the control-plane library and reads the stage config file.
+CONTROL_CODE: Final = ("orchestrator", "infra/__init__.py", "infra/config.py", "config/stages.json")
+
+MACHINE_ACTIONS: Final = ("states:DescribeStateMachine", "states:ListExecutions", "states:ListTagsForResource")
+EXECUTION_ACTIONS: Final = (
+    "states:DescribeExecution",
+    "states:GetExecutionHistory",
+    "states:StopExecution",
+    "states:DescribeStateMachineForExecution",
+)
+
+# Path (under the API's root) -> methods, mirroring the `orch` commands (functions/control_api/handler.py).
+ROUTES: Final[dict[str, tuple[str, ...]]] = {
+    "executions": ("GET", "POST"),
+    "executions/{arn}": ("GET",),
+    "executions/{arn}/history": ("GET",),
+    "executions/{arn}/terminate": ("POST",),
+    "signals/approvals/{key}": ("POST",),
+    "signals/tasks/{task_id}": ("POST",),
+    "breakers": ("GET",),
+    "breakers/{breaker_id}/reset": ("POST",),
+    "breakers/{breaker_id}/force-open": ("POST",),
+    "config": ("GET",),
+    "workflows/{workflow}/graph": ("GET",),
+}
+
+
+class ControlStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        bus: events.IEventBus,
+        state_machines: Sequence[sfn.StateMachine],
+        breakers_table: dynamodb.ITable,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.function = PythonFunction(
+            self,
+            "ControlApi",
+            config=config,
+            handler="functions.control_api.handler.handler",
+            service="control-api",
+            description="The orch control plane over HTTP: executions, signals, breakers, configuration",
+            include=CONTROL_CODE,
+        ).function
+        self._grant(self.function, bus, state_machines, breakers_table)
+        self.api = self._api(config, self.function)
+        CfnOutput(self, "ControlApiUrl", value=self.api.url)
+
+    def _grant(
+        self,
+        function: lambda_.Function,
+        bus: events.IEventBus,
+        state_machines: Sequence[sfn.StateMachine],
+        breakers_table: dynamodb.ITable,
+    ) -> None:
+        for machine in state_machines:
+            machine.grant(function, *MACHINE_ACTIONS)
+            machine.grant_start_execution(function)
+        bus.grant_put_events_to(function)
+        breakers_table.grant(function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
+        assert function.role is not None  # a Function made here always has its role
+        # The executions of the app's state machines (any name, so '*' after the machine's name), in a policy of
+        # their own so that the acknowledgment of that wildcard sits on it alone (infra/nag.py).
+        executions = [self._executions_of(machine) for machine in state_machines]
+        executions_policy = iam.Policy(
+            self,
+            "Executions",
+            roles=[function.role],
+            statements=[iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=executions)],
+        )
+        acknowledge_wildcards(executions_policy, executions, EXECUTIONS_REASON)
+        iam.Policy(
+            self,
+            "Discovery",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(actions=["states:ListStateMachines", "dynamodb:ListTables"], resources=["*"])
+            ],
+        )
+
+    def _executions_of(self, machine: sfn.StateMachine) -> str:
+        """`arn:...:execution:<state machine name>:*`, as Step Functions names a state machine's executions. The
+        name is the state machine's own `Name` attribute rather than split out of its ARN (as `grant_execution`
+        does), which also holds where the local runtime stands a placeholder ARN in for it."""
+        return self.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _api(self, config: StageConfig, function: lambda_.Function) -> apigw.RestApi:
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"orchestrator-control-{config.stage}",
+            description="The orch control plane: executions, signals, breakers, configuration (IAM authorization)",
+            cloud_watch_role=True,
+            deploy_options=stage_options(self, config),
+        )
+        # The edge checks that every path parameter is there; the function validates bodies and query strings
+        # against its models, naming the field (openapi/control-api.json).
+        validator = api.add_request_validator("RequestValidator", validate_request_parameters=True)
+        integration = apigw.LambdaIntegration(function)
+        for path, methods in ROUTES.items():
+            resource = api.root.resource_for_path(path)
+            parameters = {f"method.request.path.{name}": True for name in re.findall(r"{(\w+)}", path)}
+            for method in methods:
+                resource.add_method(
+                    method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.IAM,
+                    request_parameters=parameters or None,
+                    request_validator=validator,
+                )
+        return api

@@ -1,0 +1,86 @@
+"""The control plane's HTTP API as deployed: every method IAM-authorized and routed to the control function, a
+traced and access-logged stage, and a role scoped to the app's own state machines, table and bus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.control_api.openapi import document
+from infra.stacks.control import EXECUTION_ACTIONS, ROUTES
+from tests.infra.helpers import only, resources
+
+
+@pytest.fixture(scope="module")
+def template(assembly_dir: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((assembly_dir / "Orchestrator-dev-Control.template.json").read_text())
+    return loaded
+
+
+def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s
+        for p in resources(template, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    found = statement["Action"]
+    return [found] if isinstance(found, str) else list(found)
+
+
+def test_every_method_is_iam_authorized_and_the_routes_are_the_handlers(template: dict[str, Any]) -> None:
+    methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
+    assert len(methods) == sum(len(m) for m in ROUTES.values()) == 12
+    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+    assert {m["Integration"]["Type"] for m in methods} == {"AWS_PROXY"}
+    # The OpenAPI document's paths are the API Gateway paths, with the same methods.
+    paths = json.loads(document())["paths"]
+    assert {f"/{path}": {m.lower() for m in verbs} for path, verbs in ROUTES.items()} == {
+        path: set(operations) for path, operations in paths.items()
+    }
+
+
+def test_stage_is_traced_and_access_logged(template: dict[str, Any]) -> None:
+    stage = only(template, "AWS::ApiGateway::Stage")
+    assert stage["TracingEnabled"] is True
+    assert "caller" in stage["AccessLogSetting"]["Format"]
+
+
+def test_the_role_is_scoped_to_the_apps_resources(template: dict[str, Any]) -> None:
+    found = statements(template)
+    wildcard = [s for s in found if s["Resource"] == "*"]
+    assert sorted(a for s in wildcard for a in actions(s)) == [
+        "dynamodb:ListTables",  # discovery: no resource-level permissions
+        "states:ListStateMachines",
+        "xray:PutTelemetryRecords",  # tracing, as every function
+        "xray:PutTraceSegments",
+    ]
+    (executions,) = [s for s in found if "states:StopExecution" in actions(s)]
+    assert sorted(actions(executions)) == sorted(EXECUTION_ACTIONS)
+    resolved = json.dumps(executions["Resource"])
+    assert resolved.count(":execution:") == 2 and "AgentPipelineStateMachine" in resolved and "OrderSaga" in resolved
+    starts = [s for s in found if "states:StartExecution" in actions(s)]
+    assert {json.dumps(s["Resource"]) for s in starts} == {
+        json.dumps(s["Resource"]) for s in found if "states:ListExecutions" in actions(s)
+    }
+    assert len(starts) == 2 and all("Fn::ImportValue" in s["Resource"] for s in starts)
+    (table,) = [s for s in found if any(a.startswith("dynamodb:") and a != "dynamodb:ListTables" for a in actions(s))]
+    assert sorted(actions(table)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"]
+    assert "CircuitBreakers" in json.dumps(table["Resource"])
+    (put,) = [s for s in found if "events:PutEvents" in actions(s)]
+    assert "EventBus" in json.dumps(put["Resource"])
+
+
+def test_the_function_runs_the_stage_it_is_deployed_in(template: dict[str, Any]) -> None:
+    (function,) = [
+        f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "functions.control_api.handler.handler"
+    ]
+    assert function["Environment"]["Variables"]["STAGE"] == "dev"
+    assert "CONTROL_ENDPOINT_URL" not in function["Environment"]["Variables"]
