@@ -33,9 +33,9 @@ from typing import Any, Final, Literal, TextIO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.assembly import CloudAssembly
+from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local.cloud import LocalCloud, LocalCloudError
 from orchestrator.local.provision import Notice
-from orchestrator.local.stepfunctions import StateVisit, visits_from_history
 from schemas.catalog import event_type_for
 from schemas.envelope import EventData
 

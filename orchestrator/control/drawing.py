@@ -40,7 +40,7 @@ def _fetch(client: Any, workflow: str, execution: str | None) -> tuple[dict[str,
     definition = client.describe_state_machine_for_execution(executionArn=execution)["definition"]
     pages = client.get_paginator("get_execution_history").paginate(executionArn=execution)
     history = [event for page in pages for event in page["events"]]
-    from orchestrator.local.stepfunctions import visits_from_history  # imports moto: only when colouring
+    from orchestrator.history import visits_from_history
 
     return json.loads(definition), graph.outcomes_of(visits_from_history(history, described["status"]))
 

@@ -19,8 +19,8 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.control.graph import COLOURS, mermaid, outcomes_of, svg
+from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local.cloud import LocalCloud
-from orchestrator.local.stepfunctions import StateVisit, visits_from_history
 from schemas.orders import OrderPlaced
 from schemas.support import TicketSubmitted
 from tests.builders import sample_data, ticket

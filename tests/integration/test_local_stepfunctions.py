@@ -20,16 +20,12 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.assembly import StackTemplate
+from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
-from orchestrator.local.stepfunctions import (
-    StateVisit,
-    StepFunctionsAdapter,
-    StepFunctionsStoppedError,
-    visits_from_history,
-)
+from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 DAY = 24 * 3600
