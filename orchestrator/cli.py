@@ -10,6 +10,8 @@
     orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
     orch terminate EXECUTION_ARN --reason TEXT
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
+    orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
+    orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
     orch config show
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
@@ -136,6 +138,25 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("reset", "close it, failures cleared"), ("force-open", "open it from now (one cool-down)")):
         breaker = breakers.add_parser(action, help=text, parents=[_globals(suppress=True)])
         breaker.add_argument("breaker_id", metavar="BREAKER_ID", help="e.g. agent:billing")
+
+    definitions = command("definitions", "versions and aliases of a workflow: publish, canary shift, rollback")
+    actions = definitions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    texts = {
+        "list": "the state machine, its versions and its aliases' routing",
+        "publish": "publish the current definition as a new version",
+        "shift": "route PERCENT of the alias to VERSION, the rest staying on its current version",
+        "rollback": "the alias all back on its stable version",
+    }
+    for action, text in texts.items():
+        sub = actions.add_parser(action, help=text, description=text, parents=[_globals(suppress=True)])
+        sub.add_argument("workflow", metavar="WORKFLOW", help="agent-pipeline, order-saga, a state machine name or ARN")
+        if action == "publish":
+            sub.add_argument("--description", default="", help="the version's description")
+        if action in ("shift", "rollback"):
+            sub.add_argument("--alias", default="live", help="the alias (default live; shift creates it at 100%%)")
+        if action == "shift":
+            sub.add_argument("--to", type=int, required=True, metavar="VERSION", help="the version number")
+            sub.add_argument("--weight", type=int, required=True, metavar="PERCENT", help="1..100")
 
     graph = command("graph", "draw a workflow (Mermaid or SVG), its states coloured by an execution's outcomes")
     graph.add_argument("workflow", metavar="WORKFLOW", help="state machine ARN, name, or a unique part of its name")
@@ -360,6 +381,32 @@ def config(plane: Any, args: argparse.Namespace) -> Result:
     return values, table(["SETTING", "VALUE"], flatten(values))
 
 
+def definitions(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs, table
+
+    if args.action == "list":
+        found = plane.list_definitions(args.workflow)
+        rows: list[tuple[Any, ...]] = [("state machine", "-", found.state_machine_arn, "")]
+        rows += [("version", v.number, v.description or "-", v.created) for v in found.versions]
+        rows += [("alias", a.name, _routing(a.routing), "") for a in found.aliases]
+        return found, table(["KIND", "NAME", "WHAT", "CREATED (UTC)"], rows)
+    if args.action == "publish":
+        version = plane.publish(args.workflow, args.description)
+        return version, pairs(
+            [("published", version.number), ("arn", version.arn), ("description", version.description)]
+        )
+    if args.action == "shift":
+        change = plane.shift(args.workflow, args.to, args.weight, args.alias)
+    else:
+        change = plane.rollback(args.workflow, args.alias)
+    rows2 = [("alias", change.alias), ("was", _routing(change.before) or "(new)"), ("now", _routing(change.after))]
+    return change, pairs(rows2)
+
+
+def _routing(routes: Any) -> str:
+    return ", ".join(f"v{r.version} {r.weight}%" for r in routes)
+
+
 def graph(plane: Any, args: argparse.Namespace) -> Result:
     picture = plane.graph(args.workflow, args.execution, args.format)
     if args.out is None:
@@ -382,6 +429,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "breakers": breakers,
     "config": config,
     "graph": graph,
+    "definitions": definitions,
 }
 
 

@@ -29,6 +29,8 @@ from functions.breaker import BreakerState
 from functions.breaker.dynamodb import DynamoDBBreakerStore
 from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
 from infra.config import ConfigError, StageConfig, load_stage
+from orchestrator.control import definitions
+from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
 from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOWS, Discovery
 from orchestrator.control.drawing import draw
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
@@ -433,6 +435,32 @@ class ControlPlane:
             if not store.replace(current, new):  # conditional on the version read: someone wrote in between
                 raise Conflict(f"breaker {breaker_id} changed while it was being written", "run the command again")
         return BreakerChange(breaker_id, current, new)
+
+    # -- definitions -------------------------------------------------------------------------------------------
+
+    def list_definitions(self, workflow: str) -> Definitions:
+        """The workflow's state machine with its published versions and its aliases' routing."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.list_definitions(self._client("stepfunctions"), workflow, machine)
+
+    def publish(self, workflow: str, description: str = "") -> Version:
+        """Publishes the workflow's current definition as a new version."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.publish(self._client("stepfunctions"), machine, description)
+
+    def shift(self, workflow: str, to: int, weight: int, alias: str = DEFAULT_ALIAS) -> AliasChange:
+        """Routes `weight` % of `alias` to version `to`, the rest staying on its current version (a canary)."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.shift(self._client("stepfunctions"), machine, alias, to, weight)
+
+    def rollback(self, workflow: str, alias: str = DEFAULT_ALIAS) -> AliasChange:
+        """All of `alias` back on its stable version (the canary's first entry, or the version before the shift)."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.rollback(self._client("stepfunctions"), machine, alias)
 
     # -- pictures ----------------------------------------------------------------------------------------------
 
