@@ -12,6 +12,7 @@
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
+    orch replay --since 2h|ISO [--until ISO]                             replay the bus archive's window onto the bus
     orch config show
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
@@ -138,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("reset", "close it, failures cleared"), ("force-open", "open it from now (one cool-down)")):
         breaker = breakers.add_parser(action, help=text, parents=[_globals(suppress=True)])
         breaker.add_argument("breaker_id", metavar="BREAKER_ID", help="e.g. agent:billing")
+
+    replay = command("replay", "replay the events the stage's bus archived in a time window (EventBridge replay)")
+    replay.add_argument("--since", required=True, help="from: ISO 8601 time, or an age like 30m, 2h, 7d")
+    replay.add_argument("--until", help="until: ISO 8601 time, or an age (default now)")
 
     definitions = command("definitions", "versions and aliases of a workflow: publish, canary shift, rollback")
     actions = definitions.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -381,6 +386,24 @@ def config(plane: Any, args: argparse.Namespace) -> Result:
     return values, table(["SETTING", "VALUE"], flatten(values))
 
 
+def replay(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    since = parse_time(args.since, "--since")
+    until = parse_time(args.until, "--until") or datetime.datetime.now(datetime.UTC)
+    if since is None:  # argparse requires it; mypy cannot know
+        raise UsageError("--since is required")
+    started = plane.replay(since, until)
+    rows = [
+        ("replay", started.name),
+        ("archive", started.archive),
+        ("events from", started.events_from),
+        ("events until", started.events_until),
+        ("state", started.state),
+    ]
+    return started, pairs(rows)
+
+
 def definitions(plane: Any, args: argparse.Namespace) -> Result:
     from orchestrator.control.render import pairs, table
 
@@ -430,6 +453,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "config": config,
     "graph": graph,
     "definitions": definitions,
+    "replay": replay,
 }
 
 

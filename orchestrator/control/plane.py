@@ -97,6 +97,20 @@ class ExecutionList:
 
 
 @dataclass(frozen=True)
+class Replay:
+    """An EventBridge archive replay as DescribeReplay reports it."""
+
+    name: str
+    arn: str
+    archive: str
+    state: str
+    events_from: datetime.datetime
+    events_until: datetime.datetime
+    started: datetime.datetime | None
+    ended: datetime.datetime | None
+
+
+@dataclass(frozen=True)
 class BreakerChange:
     breaker_id: str
     before: BreakerState
@@ -461,6 +475,43 @@ class ControlPlane:
         machine = self._state_machine(workflow)
         with self._calls():
             return definitions.rollback(self._client("stepfunctions"), machine, alias)
+
+    # -- replay ------------------------------------------------------------------------------------------------
+
+    def replay(self, start: datetime.datetime, end: datetime.datetime) -> Replay:
+        """Replays the events the stage's bus archived between `start` and `end` onto the bus (StartReplay), and
+        returns the replay as described right after. EventBridge replays to the bus's rules; it takes no event
+        pattern (only rule ARNs), so the window is the whole selection."""
+        if start >= end:
+            raise InvalidInput("the replay window ends before it starts", "pass --since before --until", field="since")
+        events = self._client("events")
+        with self._calls():
+            bus_arn = str(events.describe_event_bus(Name=self.config.bus_name)["Arn"])
+            archives = events.list_archives(EventSourceArn=bus_arn)["Archives"]
+            if not archives:
+                raise NotFound(f"no archive of bus {self.config.bus_name}", "deploy the stage's event plane")
+            archive = str(archives[0]["ArchiveName"])
+            archive_arn = str(events.describe_archive(ArchiveName=archive)["ArchiveArn"])
+            name = f"orch-{self.config.stage}-{round(self._now() * 1000)}"[:64]
+            events.start_replay(
+                ReplayName=name,
+                Description=f"orch replay of {archive}",
+                EventSourceArn=archive_arn,
+                EventStartTime=start,
+                EventEndTime=end,
+                Destination={"Arn": bus_arn},
+            )
+            described = events.describe_replay(ReplayName=name)
+        return Replay(
+            name=name,
+            arn=str(described["ReplayArn"]),
+            archive=archive,
+            state=str(described["State"]),
+            events_from=described.get("EventStartTime", start),
+            events_until=described.get("EventEndTime", end),
+            started=described.get("ReplayStartTime"),
+            ended=described.get("ReplayEndTime"),
+        )
 
     # -- pictures ----------------------------------------------------------------------------------------------
 
