@@ -110,6 +110,20 @@ class TaskSignalRequest(_Body):
     execution_arn: str | None = Field(default=None, description="the execution waiting for it, when known")
 
 
+class PublishRequest(_Body):
+    description: str = Field(default="", max_length=256, description="the version's description")
+
+
+class ShiftRequest(_Body):
+    to: int = Field(ge=1, description="the version number to route to")
+    weight: int = Field(ge=1, le=100, description="percent of the alias's executions; the rest stay where they are")
+
+
+class ReplayRequest(_Body):
+    since: datetime.datetime = Field(description="replay the events archived from (ISO 8601, UTC)")
+    until: datetime.datetime | None = Field(default=None, description="until (ISO 8601, UTC; default now)")
+
+
 # -- executions ------------------------------------------------------------------------------------------------
 
 
@@ -222,6 +236,41 @@ def graph(
     drawing = plane().graph(unquote(workflow), execution, format)
     content_type = "image/svg+xml" if format == "svg" else "text/plain; charset=utf-8"
     return Response(status_code=HTTPStatus.OK, content_type=content_type, body=drawing)
+
+
+# -- definitions, replay --------------------------------------------------------------------------------------
+
+
+@app.get("/workflows/<workflow>/definitions", responses=ERRORS)
+@tracer.capture_method
+def list_definitions(workflow: str) -> JSON:
+    return to_jsonable(plane().list_definitions(unquote(workflow)))  # type: ignore[no-any-return]
+
+
+@app.post("/workflows/<workflow>/versions", responses=ERRORS)
+@tracer.capture_method
+def publish(workflow: str, request: Annotated[PublishRequest, Body()]) -> Response[str]:
+    return _json(HTTPStatus.CREATED, to_jsonable(plane().publish(unquote(workflow), request.description)))
+
+
+@app.post("/workflows/<workflow>/aliases/<alias>/shift", responses=ERRORS)
+@tracer.capture_method
+def shift(workflow: str, alias: str, request: Annotated[ShiftRequest, Body()]) -> JSON:
+    change = plane().shift(unquote(workflow), request.to, request.weight, unquote(alias))
+    return to_jsonable(change)  # type: ignore[no-any-return]
+
+
+@app.post("/workflows/<workflow>/aliases/<alias>/rollback", responses=ERRORS)
+@tracer.capture_method
+def rollback(workflow: str, alias: str) -> JSON:
+    return to_jsonable(plane().rollback(unquote(workflow), unquote(alias)))  # type: ignore[no-any-return]
+
+
+@app.post("/replays", responses=ERRORS)
+@tracer.capture_method
+def replay(request: Annotated[ReplayRequest, Body()]) -> Response[str]:
+    until = _utc(request.until) or datetime.datetime.now(datetime.UTC)
+    return _json(HTTPStatus.CREATED, to_jsonable(plane().replay(_utc(request.since) or until, until)))
 
 
 # -- errors ----------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py)
 find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
 permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
 read the history of and stop their executions; read and conditionally write the CircuitBreakers table; put events
-(approvals, agent task answers) on the bus.
+(approvals, agent task answers) on the bus; publish versions of those state machines and route their aliases
+(`<state machine arn>:<version or alias>`); replay the bus's archive onto the bus.
 """
 
 from __future__ import annotations
@@ -32,6 +33,28 @@ from infra.stacks.ingestion import stage_options
 CONTROL_CODE: Final = ("orchestrator", "infra/__init__.py", "infra/config.py", "config/stages.json")
 
 MACHINE_ACTIONS: Final = ("states:DescribeStateMachine", "states:ListExecutions", "states:ListTagsForResource")
+# Publishing is UpdateStateMachine with `publish` (orchestrator/control/definitions.py); aliases and versions are
+# `<state machine arn>:<name or number>`.
+DEFINITION_ACTIONS: Final = (
+    "states:UpdateStateMachine",
+    "states:ListStateMachineVersions",
+    "states:ListStateMachineAliases",
+)
+VERSION_ACTIONS: Final = (
+    "states:DescribeStateMachine",
+    "states:DescribeStateMachineAlias",
+    "states:CreateStateMachineAlias",
+    "states:UpdateStateMachineAlias",
+)
+REPLAY_ACTIONS: Final = ("events:DescribeArchive", "events:StartReplay", "events:DescribeReplay")
+VERSIONS_REASON: Final = (
+    "orch definitions publishes versions of the app's own state machines and routes their aliases: versions and "
+    "aliases are named '<state machine arn>:<number or name>', so '<state machine arn>:*' scopes them."
+)
+REPLAYS_REASON: Final = (
+    "orch replay replays the stage bus's archive (named by CloudFormation) in replays it names itself: archives and "
+    "replays of this account and region; ListArchives, which finds the archive, takes no resource-level permissions."
+)
 EXECUTION_ACTIONS: Final = (
     "states:DescribeExecution",
     "states:GetExecutionHistory",
@@ -52,6 +75,11 @@ ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "breakers/{breaker_id}/force-open": ("POST",),
     "config": ("GET",),
     "workflows/{workflow}/graph": ("GET",),
+    "workflows/{workflow}/definitions": ("GET",),
+    "workflows/{workflow}/versions": ("POST",),
+    "workflows/{workflow}/aliases/{alias}/shift": ("POST",),
+    "workflows/{workflow}/aliases/{alias}/rollback": ("POST",),
+    "replays": ("POST",),
 }
 
 
@@ -89,21 +117,31 @@ class ControlStack(Stack):
         breakers_table: dynamodb.ITable,
     ) -> None:
         for machine in state_machines:
-            machine.grant(function, *MACHINE_ACTIONS)
+            machine.grant(function, *MACHINE_ACTIONS, *DEFINITION_ACTIONS)
             machine.grant_start_execution(function)
         bus.grant_put_events_to(function)
         breakers_table.grant(function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
         assert function.role is not None  # a Function made here always has its role
-        # The executions of the app's state machines (any name, so '*' after the machine's name), in a policy of
-        # their own so that the acknowledgment of that wildcard sits on it alone (infra/nag.py).
+        # Each wildcard in a policy of its own, so that its acknowledgment sits on it alone (infra/nag.py): the
+        # executions of the app's state machines (any name, so '*' after the machine's name), their versions and
+        # aliases, the bus's archive and its replays.
         executions = [self._executions_of(machine) for machine in state_machines]
-        executions_policy = iam.Policy(
-            self,
-            "Executions",
-            roles=[function.role],
-            statements=[iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=executions)],
-        )
-        acknowledge_wildcards(executions_policy, executions, EXECUTIONS_REASON)
+        statement = iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=executions)
+        self._wildcard_policy(function.role, "Executions", [statement], executions, EXECUTIONS_REASON)
+        versions = [f"{machine.state_machine_arn}:*" for machine in state_machines]
+        statement = iam.PolicyStatement(actions=list(VERSION_ACTIONS), resources=versions)
+        self._wildcard_policy(function.role, "Versions", [statement], versions, VERSIONS_REASON)
+        replays = [
+            self.format_arn(service="events", resource="archive", resource_name="*"),
+            self.format_arn(service="events", resource="replay", resource_name="*"),
+        ]
+        statements = [
+            iam.PolicyStatement(actions=list(REPLAY_ACTIONS), resources=replays),
+            iam.PolicyStatement(actions=["events:DescribeEventBus"], resources=[bus.event_bus_arn]),
+            # Finding the bus's archive: ListArchives takes no resource-level permissions.
+            iam.PolicyStatement(actions=["events:ListArchives"], resources=["*"]),
+        ]
+        self._wildcard_policy(function.role, "Replays", statements, [*replays, "*"], REPLAYS_REASON)
         iam.Policy(
             self,
             "Discovery",
@@ -112,6 +150,17 @@ class ControlStack(Stack):
                 iam.PolicyStatement(actions=["states:ListStateMachines", "dynamodb:ListTables"], resources=["*"])
             ],
         )
+
+    def _wildcard_policy(
+        self,
+        role: iam.IRole,
+        name: str,
+        statements: list[iam.PolicyStatement],
+        wildcards: list[str],
+        reason: str,
+    ) -> None:
+        policy = iam.Policy(self, name, roles=[role], statements=statements)
+        acknowledge_wildcards(policy, wildcards, reason)
 
     def _executions_of(self, machine: sfn.StateMachine) -> str:
         """`arn:...:execution:<state machine name>:*`, as Step Functions names a state machine's executions. The

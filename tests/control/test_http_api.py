@@ -190,6 +190,11 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
         "/breakers/{breaker_id}/force-open",
         "/config",
         "/workflows/{workflow}/graph",
+        "/workflows/{workflow}/definitions",
+        "/workflows/{workflow}/versions",
+        "/workflows/{workflow}/aliases/{alias}/shift",
+        "/workflows/{workflow}/aliases/{alias}/rollback",
+        "/replays",
     }
     body = paths["/executions/{arn}/terminate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/TerminateRequest"}
@@ -239,3 +244,28 @@ def test_the_handler_imports_without_moto_as_on_lambda() -> None:
     blocked = "import sys; sys.modules['moto'] = None; import functions.control_api.handler"
     ran = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, check=False)
     assert ran.returncode == 0, ran.stderr.splitlines()[-1:]
+
+
+def test_publish_shift_a_canary_roll_back_and_replay(cloud: LocalCloud) -> None:
+    for description in ("first", "second"):
+        published = call("POST", "/workflows/order-saga/versions", {"description": description})
+        assert published.status == 201, published.body
+    assert published.json()["number"] == 2
+    assert call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 1, "weight": 100}).status == 200
+    canary = call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 2, "weight": 10})
+    assert canary.status == 200, canary.body
+    assert canary.json()["after"] == [{"version": 1, "weight": 90}, {"version": 2, "weight": 10}]
+    listed = call("GET", "/workflows/order-saga/definitions").json()
+    assert [v["description"] for v in listed["versions"]] == ["first", "second"]
+    assert [a["routing"] for a in listed["aliases"]] == [canary.json()["after"]]
+    back = call("POST", "/workflows/order-saga/aliases/live/rollback")
+    assert back.status == 200, back.body
+    assert back.json()["after"] == [{"version": 1, "weight": 100}]
+
+    too_much = call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 2, "weight": 150})
+    assert (too_much.status, too_much.json()["field"]) == (400, "weight")
+    assert call("GET", "/workflows/no-such-workflow/definitions").status == 404
+
+    replayed = call("POST", "/replays", {"since": "2000-01-01T00:00:00Z"})
+    assert replayed.status == 201, replayed.body
+    assert cloud.client("events").describe_replay(ReplayName=replayed.json()["name"])["State"] == "COMPLETED"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from functions.control_api.openapi import document
-from infra.stacks.control import EXECUTION_ACTIONS, ROUTES
+from infra.stacks.control import EXECUTION_ACTIONS, REPLAY_ACTIONS, ROUTES, VERSION_ACTIONS
 from tests.infra.helpers import only, resources
 
 
@@ -35,7 +35,7 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 def test_every_method_is_iam_authorized_and_the_routes_are_the_handlers(template: dict[str, Any]) -> None:
     methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
-    assert len(methods) == sum(len(m) for m in ROUTES.values()) == 12
+    assert len(methods) == sum(len(m) for m in ROUTES.values()) == 17
     assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
     assert {m["Integration"]["Type"] for m in methods} == {"AWS_PROXY"}
     # The OpenAPI document's paths are the API Gateway paths, with the same methods.
@@ -56,6 +56,7 @@ def test_the_role_is_scoped_to_the_apps_resources(template: dict[str, Any]) -> N
     wildcard = [s for s in found if s["Resource"] == "*"]
     assert sorted(a for s in wildcard for a in actions(s)) == [
         "dynamodb:ListTables",  # discovery: no resource-level permissions
+        "events:ListArchives",  # replay: finding the bus's archive, the same
         "states:ListStateMachines",
         "xray:PutTelemetryRecords",  # tracing, as every function
         "xray:PutTraceSegments",
@@ -72,6 +73,12 @@ def test_the_role_is_scoped_to_the_apps_resources(template: dict[str, Any]) -> N
     (table,) = [s for s in found if any(a.startswith("dynamodb:") and a != "dynamodb:ListTables" for a in actions(s))]
     assert sorted(actions(table)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"]
     assert "CircuitBreakers" in json.dumps(table["Resource"])
+    (versions,) = [s for s in found if "states:UpdateStateMachineAlias" in actions(s)]
+    assert sorted(actions(versions)) == sorted(VERSION_ACTIONS)
+    assert json.dumps(versions["Resource"]).count(':*"') == 2, "each state machine's versions and aliases, no more"
+    (replay,) = [s for s in found if "events:StartReplay" in actions(s)]
+    assert sorted(actions(replay)) == sorted(REPLAY_ACTIONS)
+    assert [r["Fn::Join"][1][-1] for r in replay["Resource"]] == [":archive/*", ":replay/*"]
     (put,) = [s for s in found if "events:PutEvents" in actions(s)]
     assert "EventBus" in json.dumps(put["Resource"])
 
