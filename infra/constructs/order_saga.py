@@ -153,8 +153,8 @@ class OrderSaga(Construct):
             )
             for name, handler, service, description in _SERVICES
         )
-        self.state_machine = self._state_machine(config, bus)
-        self._claim_orders_in(idempotency_table)
+        self.state_machine = self._state_machine(config, bus, idempotency_table)
+        allow_start_claims(self.state_machine, idempotency_table, CLAIM_PREFIX)
         self.rule = self._start_rule(config, bus, alerts)
         self.escalations = self._escalations(config, bus, alerts)
 
@@ -162,7 +162,9 @@ class OrderSaga(Construct):
     def services(self) -> tuple[SagaService, SagaService, SagaService]:
         return self.inventory, self.payments, self.shipping
 
-    def _state_machine(self, config: StageConfig, bus: events.IEventBus) -> sfn.StateMachine:
+    def _state_machine(
+        self, config: StageConfig, bus: events.IEventBus, idempotency_table: dynamodb.ITable
+    ) -> sfn.StateMachine:
         self.log_group, state_machine = workflow_state_machine(
             self,
             config=config,
@@ -174,16 +176,9 @@ class OrderSaga(Construct):
                 "PaymentsFunctionArn": self.payments.function,
                 "ShippingFunctionArn": self.shipping.function,
             },
+            substitutions={"IdempotencyTableName": idempotency_table.table_name},
         )
         return state_machine
-
-    def _claim_orders_in(self, table: dynamodb.ITable) -> None:
-        """The definition's `IdempotencyTableName`, and a put of the saga's own claims only."""
-        # Set on the CloudFormation resource: the shared workflow_state_machine() fills only ARNs and the bus name.
-        resource = self.state_machine.node.default_child
-        assert isinstance(resource, sfn.CfnStateMachine)
-        resource.add_property_override("DefinitionSubstitutions.IdempotencyTableName", table.table_name)
-        allow_start_claims(self.state_machine, table, CLAIM_PREFIX)
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:
         return start_rule(

@@ -10,21 +10,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.breaker import BreakerOpen, BreakerSettings, CircuitBreaker
+from functions.breaker import BreakerOpen, CircuitBreaker
 from functions.breaker.dynamodb import DynamoDBBreakerStore
 from orchestrator.local.clock import Clock
 from orchestrator.local.dynamodb import AtomicWrites
-from tests.unit.test_breaker import Downstream, DownstreamDown, RecordingListener
+from tests.unit.test_breaker import SETTINGS, T0, Downstream, DownstreamDown, RecordingListener
 
 TABLE = "CircuitBreakers"
 BREAKER = "support-model"
-T0 = 1_800_000_000.0
-SETTINGS = BreakerSettings(
-    breaker_failure_threshold=3,
-    breaker_window_seconds=10,
-    breaker_cooldown_seconds=30,
-    breaker_probe_timeout_seconds=60,
-)
 
 MakeBreaker = Callable[[], CircuitBreaker]
 
