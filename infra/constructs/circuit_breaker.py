@@ -151,6 +151,8 @@ class CircuitBreakerStep:
 
     def _states(self, call: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
+        # Each place the unwrapped call may go ($breaker_next) -> the state that goes there.
+        exits = {target: self._name("Done") if target == _END else target for target in self._targets_of(call)}
         table = "${" + TABLE_PLACEHOLDER + "}"
         # The version and state the next conditional write is guarded by (an Assign cannot read variables it sets).
         read_assign = {
@@ -418,17 +420,15 @@ class CircuitBreakerStep:
                 "Type": "Choice",
                 "Comment": f"Back to where {self.call} was going.",
                 "Choices": [
-                    {
-                        "Condition": f"{{% $breaker_next = '{target}' %}}",
-                        "Next": self._name("Done") if target == _END else target,
-                    }
-                    for target in self._targets_of(call)
+                    {"Condition": f"{{% $breaker_next = '{target}' %}}", "Next": state}
+                    for target, state in exits.items()
                 ],
-                "Default": self._name("Done") if _END in self._targets_of(call) else self._targets_of(call)[0],
+                # The call's own Next (the first exit): only a catcher's target needs its rule to be taken.
+                "Default": next(iter(exits.values())),
             },
         }
-        if _END in self._targets_of(call):
-            states[self._name("Done")] = {"Type": "Pass", "Comment": f"{self.call} ended its branch.", "End": True}
+        if _END in exits:
+            states[exits[_END]] = {"Type": "Pass", "Comment": f"{self.call} ended its branch.", "End": True}
         return states
 
     def _targets_of(self, call: dict[str, Any]) -> list[str]:
