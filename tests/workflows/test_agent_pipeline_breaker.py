@@ -249,20 +249,53 @@ def test_concurrent_executions_send_a_single_probe(cloud: LocalCloud, monkeypatc
     # specialist stalls, so the probe stays out while the others decide.
     watch.submit(STALLING, 5)
 
-    assert gate.arrived == 5
     claims = [
         outcome
         for n in range(watch.tickets - 4, watch.tickets + 1)
         for name, outcome in watch.path(f"ticket-{n}")
         if name == "DispatchClaimProbe"
     ]
-    # Nearly always all five race; now and then one execution's read comes after the claim (it then sees HALF_OPEN
-    # and never tries): what must hold is a real race with exactly one winner.
-    assert len(claims) >= 2 and claims.count("succeeded") == 1, f"a race with one winner: {claims}"
-    assert set(claims) == {"succeeded", "caught DynamoDB.ConditionalCheckFailedException"}
+    # Usually all five race for the claim; now and then a read comes after it (and sees HALF_OPEN): either way one
+    # claim wins. That a losing claim really loses is the next test's, made deterministic.
+    assert claims.count("succeeded") == 1, claims
     assert watch.billing_dispatches() == dispatched + 1, "exactly one probe"
     records = [watch.billing_record(n) for n in range(watch.tickets - 4, watch.tickets + 1)]
     assert records.count(None) == 1, "the probe's ticket still waits on its stalled specialist"
     assert [r["error"] for r in records if r is not None] == ["BreakerOpen"] * 4
     assert watch.breaker()["state"] == "HALF_OPEN"
     assert watch.transitions().count(("OPEN", "HALF_OPEN")) == 1
+
+
+def test_a_claim_that_lost_the_race_reads_again_and_takes_the_fallback(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another execution claims the probe between this one's read and its claim: the claim's conditional write fails,
+    the execution reads again, finds HALF_OPEN within the lease and skips the specialist; nothing is dispatched."""
+    watch = Watch(cloud)
+    watch.open_it()
+    cloud.runtime.clock.advance(seconds=COOLDOWN_SECONDS + 1)
+    dispatched = watch.billing_dispatches()
+    dynamodb, table = cloud.client("dynamodb"), watch.table
+    original = DynamoDBBackend.get_item
+    raced: list[int] = []
+
+    def read_then_someone_claims(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        item = original(backend, table_name, keys, *args, **kw)
+        if table_name == table and keys.get("breaker_id", {}).get("S") == "agent:billing" and not raced:
+            raced.append(1)  # before the calls below, which come back through this function
+            current = dynamodb.get_item(TableName=table, Key={"breaker_id": {"S": "agent:billing"}})["Item"]
+            version = int(current["version"]["N"])
+            claimed = {**current, "state": {"S": "HALF_OPEN"}, "version": {"N": str(version + 1)}}
+            claimed["probe_started_at"] = {"N": str(int(cloud.runtime.clock.now() * 1000))}
+            dynamodb.put_item(TableName=table, Item=claimed)
+        return item
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", read_then_someone_claims)
+    watch.submit(HEALTHY)
+
+    assert raced, "the interfering claim was made"
+    visits = watch.path(f"ticket-{watch.tickets}")
+    assert ("DispatchClaimProbe", "caught DynamoDB.ConditionalCheckFailedException") in visits
+    assert (watch.billing_record(watch.tickets) or {})["error"] == "BreakerOpen"
+    assert watch.billing_dispatches() == dispatched, "no downstream call"
+    assert watch.breaker()["state"] == "HALF_OPEN"
