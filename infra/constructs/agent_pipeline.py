@@ -24,6 +24,8 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
+from infra.constructs.pause_points import REGISTER_PLACEHOLDER, PausePoints
+from infra.constructs.pause_points import TABLE_PLACEHOLDER as CONTROL_TABLE_PLACEHOLDER
 from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "agent_pipeline.asl.json"
@@ -31,6 +33,9 @@ DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "agent_pipeline.asl.json"
 # The event that starts the pipeline (`schemas.support.TicketSubmitted`; infra reads no models, a test ties them).
 START_SOURCE = "support.tickets"
 START_DETAIL_TYPE = "TicketSubmitted"
+# An operator's pause holds the pipeline before its next step (not inside the specialists' Map, not while it waits
+# for the approval, which is a hold already: infra/constructs/pause_points.py).
+PAUSE_POINTS = PausePoints(("Triage", "Specialists", "Synthesis", "RequestApproval"))
 # The prefix of the pipeline's start claims in the Idempotency table (see `allow_start_claims`).
 CLAIM_PREFIX = "agent-pipeline#"
 
@@ -58,9 +63,11 @@ class AgentPipeline(Construct):
         correlator: Correlator,
         breakers_table: dynamodb.ITable,
         idempotency_table: dynamodb.ITable,
+        workflow_control_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
         self._idempotency_table = idempotency_table
+        self._workflow_control_table = workflow_control_table
         self._correlator = correlator
         self._breakers_table = breakers_table
         # Each specialist behind its own breaker: one that keeps failing is skipped (its record says BreakerOpen)
@@ -104,14 +111,16 @@ class AgentPipeline(Construct):
             functions={
                 "TriageFunctionArn": self.triage,
                 "SynthesisFunctionArn": self.synthesis,
-                "CorrelatorRegisterFunctionArn": self._correlator.register,
+                REGISTER_PLACEHOLDER: self._correlator.register,
             },
             substitutions={
                 TABLE_PLACEHOLDER: self._breakers_table.table_name,
                 "IdempotencyTableName": self._idempotency_table.table_name,
+                CONTROL_TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
             },
-            transform=self.dispatch_breaker.wrap,
+            transform=lambda definition: PAUSE_POINTS.wrap(self.dispatch_breaker.wrap(definition)),
         )
+        PAUSE_POINTS.grant(state_machine, self._workflow_control_table)
         self.dispatch_breaker.grant(state_machine, self._breakers_table, key_prefix="agent:")
         allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine

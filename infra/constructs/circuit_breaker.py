@@ -40,6 +40,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 
 from infra.config import WorkflowBreaker
+from infra.constructs.asl_rewrite import branch_holding, redirect
 
 TABLE_PLACEHOLDER = "CircuitBreakersTableName"
 CONDITION_FAILED = "DynamoDB.ConditionalCheckFailedException"
@@ -107,7 +108,7 @@ class CircuitBreakerStep:
     def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
         """A copy of `definition` with the call (in its top level or any Map / Parallel branch) wrapped."""
         wrapped = copy.deepcopy(definition)
-        branch = _branch_holding(wrapped, self.call)
+        branch = branch_holding(wrapped, self.call)
         if branch is None:
             raise ValueError(f"the definition has no state {self.call!r} to wrap in a circuit breaker")
         states: dict[str, Any] = branch["States"]
@@ -125,17 +126,7 @@ class CircuitBreakerStep:
 
     def _redirect_into(self, states: dict[str, Any], branch: dict[str, Any]) -> None:
         """Everything that went to the call goes to the breaker's read first; the call's exits go through it."""
-        read = self._name("ReadBreaker")
-        if branch.get("StartAt") == self.call:
-            branch["StartAt"] = read
-        for name, state in states.items():
-            if name != self.call and state.get("Next") == self.call:
-                state["Next"] = read
-            for rule in state.get("Choices", []):
-                if rule.get("Next") == self.call:
-                    rule["Next"] = read
-            if state.get("Default") == self.call:
-                state["Default"] = read
+        redirect(branch, self.call, self._name("ReadBreaker"))
         call = states[self.call]
         original_next = _END if call.pop("End", False) else call["Next"]
         call["Next"] = self._name("Succeeded")
@@ -435,14 +426,3 @@ class CircuitBreakerStep:
         """Where the (unwrapped) call may go: its Next (or the end) and each catcher's Next."""
         first = _END if call.get("End") else call["Next"]
         return list(dict.fromkeys([first, *(catcher["Next"] for catcher in call.get("Catch", []))]))
-
-
-def _branch_holding(definition: dict[str, Any], state_name: str) -> dict[str, Any] | None:
-    """The states container (the definition, a Map's ItemProcessor or a Parallel branch) that has `state_name`."""
-    if state_name in definition.get("States", {}):
-        return definition
-    for state in definition.get("States", {}).values():
-        for inner in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
-            if inner and (found := _branch_holding(inner, state_name)) is not None:
-                return found
-    return None

@@ -41,7 +41,9 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
+from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
+from infra.constructs.pause_points import REGISTER_PLACEHOLDER, TABLE_PLACEHOLDER, PausePoints
 from infra.constructs.rule_targets import reliable_target_options
 from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 
@@ -57,6 +59,10 @@ TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 
 # The prefix of the saga's claims in the Idempotency table, apart from Powertools' `<function>.<name>#<hash>` ids.
 CLAIM_PREFIX = "order-saga#"
+
+# An operator's pause holds the saga before its next forward step, never before a compensation (a paused saga that
+# fails still undoes what it did: infra/constructs/pause_points.py).
+PAUSE_POINTS = PausePoints(("ReserveInventory", "ChargePayment", "ArrangeShipping"))
 
 # (construct id, handler, service, description)
 _SERVICES = (
@@ -126,7 +132,8 @@ class SagaService(Construct):
 
 
 class OrderSaga(Construct):
-    """The saga; `idempotency_actions` are what Powertools calls on `idempotency_table` (the stack's one list)."""
+    """The saga; `idempotency_actions` are what Powertools calls on `idempotency_table` (the stack's one list); the
+    pause records are in `workflow_control_table`, and `correlator` resumes a held execution."""
 
     def __init__(
         self,
@@ -138,8 +145,12 @@ class OrderSaga(Construct):
         alerts: AlertsTopic,
         idempotency_table: dynamodb.ITable,
         idempotency_actions: Sequence[str],
+        workflow_control_table: dynamodb.ITable,
+        correlator: Correlator,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._workflow_control_table = workflow_control_table
+        self._correlator = correlator
         self.inventory, self.payments, self.shipping = (
             SagaService(
                 self,
@@ -175,9 +186,15 @@ class OrderSaga(Construct):
                 "InventoryFunctionArn": self.inventory.function,
                 "PaymentsFunctionArn": self.payments.function,
                 "ShippingFunctionArn": self.shipping.function,
+                REGISTER_PLACEHOLDER: self._correlator.register,
             },
-            substitutions={"IdempotencyTableName": idempotency_table.table_name},
+            substitutions={
+                "IdempotencyTableName": idempotency_table.table_name,
+                TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
+            },
+            transform=PAUSE_POINTS.wrap,
         )
+        PAUSE_POINTS.grant(state_machine, self._workflow_control_table)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

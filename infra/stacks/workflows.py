@@ -92,6 +92,7 @@ class WorkflowsStack(Stack):
             correlator=self.correlator,
             breakers_table=breakers_table,
             idempotency_table=idempotency_table,
+            workflow_control_table=workflow_control_table,
         )
         self._serve(self.agent_pipeline.state_machine)
         self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)
@@ -104,7 +105,10 @@ class WorkflowsStack(Stack):
             alerts=self.alerts,
             idempotency_table=idempotency_table,
             idempotency_actions=IDEMPOTENCY_ACTIONS,
+            workflow_control_table=workflow_control_table,
+            correlator=self.correlator,
         )
+        self.correlator.serve("OrderSaga", self.order_saga.state_machine)
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
         CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
         CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)

@@ -7,6 +7,7 @@ import json
 import socket
 from typing import Any
 
+from infra.constructs.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
 from tests.builders import ticket
 from tests.control.conftest import Orch
@@ -25,7 +26,8 @@ def submit(orch: Orch, cloud: LocalCloud, ticket_id: str) -> str:
 
 
 def states(entries: list[dict[str, Any]]) -> list[str]:
-    return [e["state"] for e in entries if e["depth"] == 0]
+    """The top-level states of a timeline, without the pause points' checks."""
+    return [e["state"] for e in entries if e["depth"] == 0 and not is_pause_check(e["state"])]
 
 
 def test_a_ticket_is_put_listed_waiting_approved_by_key_and_its_timeline_shown(orch: Orch, cloud: LocalCloud) -> None:
@@ -60,10 +62,11 @@ def test_a_ticket_is_put_listed_waiting_approved_by_key_and_its_timeline_shown(o
     header, *lines = timeline.out.splitlines()
     assert header.split() == ["AT", "STATE", "OUTCOME", "TOOK"]
     state_at, outcome_at = header.index("STATE"), header.index("OUTCOME")  # aligned: every row starts there
-    assert [line[state_at:].split()[0] for line in lines if line[state_at] != " "][:3] == [
+    assert [line[state_at:].split()[0] for line in lines if line[state_at] != " "][:4] == [
         "Begin",
+        "TriagePauseCheck",
+        "TriagePaused",
         "Triage",
-        "Specialists",
     ]
     assert all(line[outcome_at:].startswith("succeeded") for line in lines)
     assert len(lines) == len(entries)
@@ -76,7 +79,7 @@ def test_history_with_io_gives_each_state_its_input_and_output(orch: Orch, cloud
 
     assert states(entries) == PIPELINE_PATH[:-1]  # still waiting in AwaitApproval
     assert entries[-1]["outcome"] == "running" and entries[-1]["duration_ms"] is None
-    triage = entries[1]  # after Begin, the start claim
+    (triage,) = [e for e in entries if e["state"] == "Triage"]
     assert json.loads(triage["input"])["detail"]["data"]["ticket_id"] == "t-cli-io"
     assert sorted(json.loads(triage["output"])["agents"]) == ["account", "billing"]
     table = orch("history", arn, "--io").out

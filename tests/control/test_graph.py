@@ -454,7 +454,8 @@ def test_the_pipeline_shows_the_breaker_inside_the_specialists_map(definitions: 
     assert chart.edge("DispatchRoute", "Dispatch") == [("$breaker.state = 'CLOSED'", False)]
     assert chart.edge("DispatchRoute", "BreakerOpen") == [("Default", False)]
     assert ("States.Timeout, States.HeartbeatTimeout", True) in chart.edge("Dispatch", "DispatchFailed")
-    assert chart.edge("Triage", "Specialists") == [("", False)]
+    assert chart.edge("Triage", "SpecialistsPauseCheck") == [("", False)]  # the pause point before the Map
+    assert chart.edge("SpecialistsPaused", "Specialists") == [("Default", False)]
     assert chart.edge("AwaitApproval", "Escalate") == [("States.Timeout", True)]
 
 

@@ -164,11 +164,18 @@ def test_the_saga_may_invoke_its_three_services_put_events_on_the_bus_and_claim_
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
     (claim,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
 
-    assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"', '"dynamodb:PutItem"'}
+    # dynamodb:GetItem: the pause records (tests/infra/test_pause_points.py).
+    assert set(by_action) == {
+        '"lambda:InvokeFunction"',
+        '"events:PutEvents"',
+        '"dynamodb:PutItem"',
+        '"dynamodb:GetItem"',
+    }
     assert claim["Resource"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
     assert claim["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}}
+    # The three services, and the correlator's Register when a pause holds the saga.
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
-        _function_id(workflows, h) for h in HANDLERS.values()
+        _function_id(workflows, h) for h in [*HANDLERS.values(), "functions.correlator.register.handler"]
     }
     assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
@@ -215,7 +222,7 @@ def test_the_first_state_claims_the_order_and_a_redelivered_order_ends_at_once_i
     assert "expiration" not in begin["Arguments"]["Item"], "a claim lasts as long as the services' records"
     assert (caught["ErrorEquals"], caught["Next"]) == (["DynamoDB.ConditionalCheckFailedException"], "Duplicate")
     assert states["Duplicate"]["Type"] == "Succeed"
-    assert begin["Next"] == "ReserveInventory"
+    assert begin["Next"] == "ReserveInventoryPauseCheck"  # the pause point before the first step
 
 
 def test_every_service_call_carries_its_own_idempotency_key_and_the_sagas(workflows: dict[str, Any]) -> None:

@@ -226,6 +226,7 @@ def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its
     (claims,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["agent-pipeline#*"]}}
     by_action.pop('"dynamodb:PutItem"')
+    by_action.pop('"dynamodb:GetItem"')  # the pause records (tests/infra/test_pause_points.py)
     assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),
@@ -256,15 +257,17 @@ def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
 ) -> None:
     function = workflows["Resources"][_function_id(workflows, handler)]["Properties"]
     statements = _statements(workflows, logical_id(function["Role"]))
-    machine_id = _pipeline_id(workflows)
+    # The correlator also resumes the saga's held executions (pause points); the agents serve the pipeline only.
+    machines = {_pipeline_id(workflows)}
+    if "correlator" in handler:
+        machines |= {k for k in resources(workflows, "AWS::StepFunctions::StateMachine") if k.startswith("OrderSaga")}
     actions: set[str] = set()
     for statement in statements:
         for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
             if action.startswith(("states:", "events:")):
                 actions.add(action)
-                expected = machine_id if action.startswith("states:") else None
-                if expected:
-                    assert logical_id(statement["Resource"]) == expected
+                if action.startswith("states:"):
+                    assert logical_id(statement["Resource"]) in machines
                 else:
                     assert statement["Resource"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
 
@@ -378,10 +381,14 @@ def test_the_correlators_rule_routes_exactly_the_events_it_correlates(workflows:
     assert "DeadLetterConfig" in queue_target and "RetryPolicy" in queue_target
 
 
-@pytest.mark.parametrize(("table", "prefix"), [("WorkflowControl", "msg#"), ("CircuitBreakers", "agent:")])
-def test_shared_tables_are_granted_on_their_own_items_only(workflows: dict[str, Any], table: str, prefix: str) -> None:
-    """The correlator's items share WorkflowControl with control records; the pipeline's breakers share
-    CircuitBreakers with the handlers' breakers: every grant on them is limited to its own keys."""
+@pytest.mark.parametrize(
+    ("table", "prefixes"), [("WorkflowControl", ("msg#", "pause#")), ("CircuitBreakers", ("agent:",))]
+)
+def test_shared_tables_are_granted_on_their_own_items_only(
+    workflows: dict[str, Any], table: str, prefixes: tuple[str, ...]
+) -> None:
+    """The correlator's items share WorkflowControl with the pause records the workflows read; the pipeline's
+    breakers share CircuitBreakers with the handlers' breakers: every grant on them is limited to one kind of key."""
     grants = [
         statement
         for policy in resources(workflows, "AWS::IAM::Policy").values()
@@ -390,6 +397,10 @@ def test_shared_tables_are_granted_on_their_own_items_only(workflows: dict[str, 
     ]
 
     assert grants, f"something is granted on {table}"
+    granted_prefixes = set()
     for statement in grants:
-        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}}
+        (prefix,) = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}
+        granted_prefixes.add(prefix.removesuffix("*"))
+    assert granted_prefixes == set(prefixes)
     assert Subject("ApprovalDecided", "k").partition.startswith(PARTITION_PREFIX)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from infra.constructs.pause_points import is_pause_check
+from orchestrator.history import StateVisit
 from orchestrator.local.cloud import LocalCloud
 
 
@@ -39,3 +41,9 @@ class Tap:
             for message in batch:
                 self.seen.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def business_path(cloud: LocalCloud, execution_arn: str) -> list[StateVisit]:
+    """The states an execution entered, in order, without the pause points' checks every execution passes
+    (tests/workflows/test_pause_resume.py tests those)."""
+    return [v for v in cloud.stepfunctions.history_path(execution_arn) if not is_pause_check(v.name)]

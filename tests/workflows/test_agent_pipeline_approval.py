@@ -12,7 +12,7 @@ from schemas.agents import ApprovalDecided
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
 from tests.conftest import LogLines
-from tests.workflows.conftest import Tap
+from tests.workflows.conftest import Tap, business_path
 
 APPROVAL_TIMEOUT_SECONDS = 86_400  # config/stages.json, dev: agent_pipeline.approval_timeout_seconds
 TICKET_ID = "ticket-2001"
@@ -29,7 +29,7 @@ def decide(cloud: LocalCloud, decision: str, key: str | None = None) -> None:
 
 
 def tail_of_path(cloud: LocalCloud, execution: dict[str, Any]) -> list[tuple[str, str]]:
-    visits = cloud.stepfunctions.history_path(execution["executionArn"])
+    visits = business_path(cloud, execution["executionArn"])
     names = [visit.name for visit in visits]
     return [(visit.name, visit.outcome) for visit in visits[names.index("Synthesis") + 1 :]]
 

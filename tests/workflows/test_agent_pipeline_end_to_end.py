@@ -16,7 +16,7 @@ from schemas.agents import ApprovalDecided
 from schemas.support import TicketSubmitted
 from schemas.validation import validate_detail
 from tests.builders import ticket
-from tests.workflows.conftest import Tap
+from tests.workflows.conftest import Tap, business_path
 
 HEARTBEAT_SECONDS = 60  # config/stages.json, dev: agent_pipeline.agent_heartbeat_seconds
 DISPATCH_RESOURCE = "putEvents.waitForTaskToken"
@@ -39,7 +39,7 @@ def run_ticket(cloud: LocalCloud, body: str | None = None, **wait: Any) -> dict[
 
 
 def path(cloud: LocalCloud, execution: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(visit.name, visit.outcome) for visit in cloud.stepfunctions.history_path(execution["executionArn"])]
+    return [(visit.name, visit.outcome) for visit in business_path(cloud, execution["executionArn"])]
 
 
 def invoked(cloud: LocalCloud, logical_id_part: str) -> int:

@@ -12,7 +12,7 @@ import pytest
 from orchestrator.local.cloud import LocalCloud
 from schemas.orders import OrderPlaced
 from tests.builders import delivered_event, sample_data
-from tests.workflows.conftest import Tap
+from tests.workflows.conftest import Tap, business_path
 
 ORDER_ID = "order-1001"
 TRANSIENT_ATTEMPTS = 3  # config/stages.json, dev: order_saga.transient_retry.max_attempts
@@ -48,7 +48,7 @@ class Saga:
         cloud.wait_until_quiet(advance_clock=True)
         (self.execution,) = cloud.executions(machine)
         self.arn = self.execution["executionArn"]
-        self.visits = cloud.stepfunctions.history_path(self.arn)
+        self.visits = business_path(cloud, self.arn)
         self.history = cloud.history(self.arn)
         self.events = [e for e in bus_tap.events() if e["detail-type"] != "OrderPlaced"]
         self._cloud = cloud
@@ -264,9 +264,7 @@ def test_the_same_order_delivered_five_times_is_reserved_charged_shipped_and_com
     cloud.wait_until_quiet(advance_clock=True)
 
     executions = cloud.executions(cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga"))
-    paths = {
-        e["executionArn"]: [v.name for v in cloud.stepfunctions.history_path(e["executionArn"])] for e in executions
-    }
+    paths = {e["executionArn"]: [v.name for v in business_path(cloud, e["executionArn"])] for e in executions}
     (winner,) = [arn for arn, path in paths.items() if path == SUCCESS_PATH]
     duplicates = [arn for arn in paths if arn != winner]
 

@@ -1,0 +1,167 @@
+"""Pause and resume for Step Functions, which has neither: workflows check a control record at their pause points.
+
+An operator pauses an execution by writing `pause#<execution ARN>` in the WorkflowControl table (state PAUSED and a
+fresh `pause_id`; orchestrator/control/pausing.py). `PausePoints.wrap` rewrites a definition at synth time so that
+before each named top-level state (a pause point) the execution looks at that record:
+
+    <state>PauseCheck   GetItem (consistent) of the record -> $paused, $pause_id
+    <state>Paused       PAUSED -> <state>Hold; otherwise on to <state>, its input unchanged
+    <state>Hold         waits without polling: invokes the correlator's Register with waitForTaskToken for the
+                        message `ExecutionResumed` keyed by the pause id; then back to <state>PauseCheck
+
+Resuming marks the record RESUMED and puts `ExecutionResumed` (that pause id) on the bus; the correlator hands it to
+the waiting Hold, or keeps it for a Hold that has not registered yet (a resume racing the check). The check after
+the Hold makes "pause, resume, pause again" hold again, on the new pause id; an old resume cannot release it.
+
+Semantics (README "Pause and resume"): a pause takes effect at the next pause point; the state running at that
+moment finishes, and so do Map / Parallel branches already started. Pause points are the forward steps a workflow
+names, never its compensations: a paused saga that fails still undoes what it did. A held execution stays RUNNING
+(Step Functions knows no paused status); the execution's own timeout, if any, keeps running. Each pause point costs
+two state transitions and a DynamoDB read per pass.
+
+The step creates no resources: `grant` lets the state machine read the control records and nothing else of the
+table; the definition gets the table's name as `${WorkflowControlTableName}` and the Register function's ARN as
+`${CorrelatorRegisterFunctionArn}` (infra/constructs/workflow.py substitutions).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+
+from infra.constructs.asl_rewrite import redirect
+
+TABLE_PLACEHOLDER: Final = "WorkflowControlTableName"
+REGISTER_PLACEHOLDER: Final = "CorrelatorRegisterFunctionArn"
+# The control records' partition key: `pause#<execution ARN>` (orchestrator/control/pausing.py writes them).
+PARTITION_PREFIX: Final = "pause#"
+SORT_KEY: Final = "pause"
+# The message a held execution waits for (schemas/control.py ExecutionResumed, correlated by pause id).
+RESUME_MESSAGE: Final = "ExecutionResumed"
+# The longest a Standard execution lives (one year): a held execution waits at most that long.
+LONGEST_HOLD_SECONDS: Final = 31_536_000
+
+_LAMBDA_TRANSIENT: Final = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+_DYNAMODB_TRANSIENT: Final = [
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerErrorException",
+    "DynamoDB.InternalServerError",
+]
+
+
+def _retry(errors: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "ErrorEquals": errors,
+            "IntervalSeconds": 1,
+            "MaxAttempts": 4,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 20,
+            "JitterStrategy": "FULL",
+        }
+    ]
+
+
+@dataclass(frozen=True)
+class PausePoints:
+    """The top-level states of a definition before which an execution may be held (`states`, in any order)."""
+
+    states: tuple[str, ...]
+
+    def grant(self, state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
+        """The state machine may read the pause records, nothing else of the table (the correlator's items)."""
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PARTITION_PREFIX}*"]}},
+            )
+        )
+
+    def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """A copy of `definition` with a pause check before each of the pause points."""
+        wrapped = copy.deepcopy(definition)
+        states: dict[str, Any] = wrapped["States"]
+        for point in self.states:
+            if point not in states:
+                raise ValueError(f"the definition has no top-level state {point!r} to pause before")
+            added = self._states(point)
+            clashes = sorted(set(added) & set(states))
+            if clashes:
+                raise ValueError(f"the pause check's states would replace states of the definition: {clashes}")
+            redirect(wrapped, point, f"{point}PauseCheck")
+            states.update(added)
+        return wrapped
+
+    @staticmethod
+    def _states(point: str) -> dict[str, Any]:
+        check, paused, hold = f"{point}PauseCheck", f"{point}Paused", f"{point}Hold"
+        passthrough = "{% $states.input %}"
+        return {
+            check: {
+                "Type": "Task",
+                "Comment": f"Pause point before {point}: is this execution paused? (its control record, consistent)",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Arguments": {
+                    "TableName": "${" + TABLE_PLACEHOLDER + "}",
+                    "Key": {
+                        "pk": {"S": "{% '" + PARTITION_PREFIX + "' & $states.context.Execution.Id %}"},
+                        "sk": {"S": SORT_KEY},
+                    },
+                    "ConsistentRead": True,
+                },
+                "Retry": _retry(_DYNAMODB_TRANSIENT),
+                # Assigned here, not in the Choice: a Choice's Assign would read the same values anyway.
+                "Assign": {
+                    "paused": "{% $exists($states.result.Item) and $states.result.Item.state.S = 'PAUSED' %}",
+                    "pause_id": "{% $exists($states.result.Item) ? $states.result.Item.pause_id.S : '' %}",
+                },
+                "Output": passthrough,
+                "Next": paused,
+            },
+            paused: {
+                "Type": "Choice",
+                "Comment": f"Paused: hold before {point} until resumed. Otherwise go on.",
+                "Choices": [{"Condition": "{% $paused %}", "Next": hold}],
+                "Default": point,
+            },
+            hold: {
+                "Type": "Task",
+                "Comment": f"Held before {point}: waits (no polling) for ExecutionResumed with this pause id, which "
+                "the correlator hands over when it arrives, or at once if it came first; then checks again.",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Arguments": {
+                    "FunctionName": "${" + REGISTER_PLACEHOLDER + "}",
+                    "Payload": {
+                        "message_name": RESUME_MESSAGE,
+                        "correlation_key": "{% $pause_id %}",
+                        # The same on every retry of this task: a match made for an earlier attempt is handed over.
+                        "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name & '/' & "
+                        "$states.context.State.EnteredTime %}",
+                        "task_token": "{% $states.context.Task.Token %}",
+                        "timeout_seconds": LONGEST_HOLD_SECONDS,
+                    },
+                },
+                "Retry": _retry([*_LAMBDA_TRANSIENT, "States.TaskFailed"]),
+                "Output": passthrough,
+                "Next": check,
+            },
+        }
+
+
+def is_pause_check(state_name: str) -> bool:
+    """A state a pause point adds that only looks at the control record (`<state>PauseCheck`, `<state>Paused`);
+    a `<state>Hold` is not one: an execution that enters it was held. Lets a path be read without the checks."""
+    return state_name.endswith(("PauseCheck", "Paused"))
