@@ -59,6 +59,7 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         bus=event_plane.bus,
         state_machines=[workflows.agent_pipeline.state_machine, workflows.order_saga.state_machine],
         breakers_table=state.circuit_breakers,
+        workflow_control_table=state.workflow_control,
         description="Orchestrator control plane HTTP API: the orch CLI's operations, IAM-authorized",
     )
     stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows, control]

@@ -8,6 +8,8 @@
     orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
     orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
     orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
+    orch pause EXECUTION_ARN [--reason TEXT] [--by WHO]                  hold it at its next pause point
+    orch resume EXECUTION_ARN [--by WHO]                                 let a paused execution go on
     orch terminate EXECUTION_ARN --reason TEXT
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
@@ -127,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--fail", metavar="ERROR", help="the error name the workflow's Catch sees")
     task.add_argument("--cause", default="", help="with --fail: the error's cause")
     task.add_argument("--execution", metavar="EXECUTION_ARN", help="where to look (default: every running one)")
+
+    pause = command("pause", "hold a running execution at its next pause point, until resumed")
+    pause.add_argument("execution", metavar="EXECUTION_ARN")
+    pause.add_argument("--reason", default="", help="why (recorded with the pause and in ExecutionPaused)")
+    pause.add_argument("--by", default="orch", help="who pauses (default: orch)")
+    resume = command("resume", "let a paused execution go on")
+    resume.add_argument("execution", metavar="EXECUTION_ARN")
+    resume.add_argument("--by", default="orch", help="who resumes (default: orch)")
 
     terminate = command("terminate", "stop a running execution")
     terminate.add_argument("execution", metavar="EXECUTION_ARN")
@@ -305,6 +315,11 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
     ]
     if detail.current_states:
         rows.append(("waiting in", detail.current_states))
+    if detail.pause is not None:
+        where = f"held before {detail.held_before}" if detail.held_before else "holds at its next pause point"
+        rows.append(("paused", f"{where}; by {detail.pause.paused_by} at {detail.pause.paused_at:%Y-%m-%d %H:%M:%S}"))
+        if detail.pause.reason:
+            rows.append(("pause reason", detail.pause.reason))
     for task in detail.waiting_tasks:
         rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
     if detail.error or detail.cause:
@@ -349,6 +364,34 @@ def signal_command(plane: Any, args: argparse.Namespace) -> Result:
         ("event id", result.event_id),
     ]
     return result, pairs(rows)
+
+
+def pause(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    change = plane.pause(args.execution, paused_by=args.by, reason=args.reason)
+    record = change.record
+    rows = [
+        ("paused" if change.changed else "already paused", record.execution_arn),
+        ("pause id", record.pause_id),
+        ("by", record.paused_by),
+        ("reason", record.reason or "-"),
+        ("takes effect", "at the next pause point (`orch describe` shows where it is held)"),
+    ]
+    return change, pairs(rows)
+
+
+def resume(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    change = plane.resume(args.execution, resumed_by=args.by)
+    record = change.record
+    rows = [
+        ("resumed" if change.changed else "already resumed (ExecutionResumed sent again)", record.execution_arn),
+        ("pause id", record.pause_id),
+        ("by", record.resumed_by),
+    ]
+    return change, pairs(rows)
 
 
 def terminate(plane: Any, args: argparse.Namespace) -> Result:
@@ -448,6 +491,8 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "describe": describe,
     "history": history,
     "signal": signal_command,
+    "pause": pause,
+    "resume": resume,
     "terminate": terminate,
     "breakers": breakers,
     "config": config,

@@ -93,6 +93,17 @@ class TerminateRequest(_Body):
     reason: str = Field(min_length=1, max_length=32_768, description="recorded as the execution's cause")
 
 
+class PauseRequest(_Body):
+    reason: str = Field(default="", max_length=1024, description="why; recorded with the pause")
+    paused_by: str | None = Field(default=None, min_length=1, description="who; the caller's IAM principal if left out")
+
+
+class ResumeRequest(_Body):
+    resumed_by: str | None = Field(
+        default=None, min_length=1, description="who; the caller's IAM principal when left out"
+    )
+
+
 class ApprovalRequest(_Body):
     decision: Literal["approved", "rejected"]
     decided_by: str | None = Field(
@@ -171,6 +182,19 @@ def history(arn: str, with_io: Annotated[bool, Query(description="include inputs
 @tracer.capture_method
 def terminate(arn: str, request: Annotated[TerminateRequest, Body()]) -> JSON:
     return to_jsonable(plane().terminate(unquote(arn), request.reason))  # type: ignore[no-any-return]
+
+
+@app.post("/executions/<arn>/pause", responses=ERRORS)
+@tracer.capture_method
+def pause(arn: str, request: Annotated[PauseRequest, Body()]) -> JSON:
+    change = plane().pause(unquote(arn), paused_by=request.paused_by or _caller(), reason=request.reason)
+    return to_jsonable(change)  # type: ignore[no-any-return]
+
+
+@app.post("/executions/<arn>/resume", responses=ERRORS)
+@tracer.capture_method
+def resume(arn: str, request: Annotated[ResumeRequest, Body()]) -> JSON:
+    return to_jsonable(plane().resume(unquote(arn), resumed_by=request.resumed_by or _caller()))  # type: ignore[no-any-return]
 
 
 # -- signals ---------------------------------------------------------------------------------------------------

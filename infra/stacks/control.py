@@ -4,9 +4,10 @@
 What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py) and so what the role may do:
 find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
 permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
-read the history of and stop their executions; read and conditionally write the CircuitBreakers table; put events
-(approvals, agent task answers) on the bus; publish versions of those state machines and route their aliases
-(`<state machine arn>:<version or alias>`); replay the bus's archive onto the bus.
+read the history of and stop their executions; read and conditionally write the CircuitBreakers table and the pause
+records of the WorkflowControl table (`pause#` keys only); put events (approvals, agent task answers, pauses) on
+the bus; publish versions of those state machines and route their aliases (`<state machine arn>:<version or alias>`);
+replay the bus's archive onto the bus.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.lambda_function import PythonFunction
+from infra.constructs.pause_points import PARTITION_PREFIX as PAUSE_PREFIX
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
 from infra.stacks.ingestion import stage_options
 
@@ -68,6 +70,8 @@ ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "executions/{arn}": ("GET",),
     "executions/{arn}/history": ("GET",),
     "executions/{arn}/terminate": ("POST",),
+    "executions/{arn}/pause": ("POST",),
+    "executions/{arn}/resume": ("POST",),
     "signals/approvals/{key}": ("POST",),
     "signals/tasks/{task_id}": ("POST",),
     "breakers": ("GET",),
@@ -93,6 +97,7 @@ class ControlStack(Stack):
         bus: events.IEventBus,
         state_machines: Sequence[sfn.StateMachine],
         breakers_table: dynamodb.ITable,
+        workflow_control_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -106,6 +111,14 @@ class ControlStack(Stack):
             include=CONTROL_CODE,
         ).function
         self._grant(self.function, bus, state_machines, breakers_table)
+        # The pause records only (orchestrator/control/pausing.py): the correlator's items share the table.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[workflow_control_table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PREFIX}*"]}},
+            )
+        )
         self.api = self._api(config, self.function)
         CfnOutput(self, "ControlApiUrl", value=self.api.url)
 

@@ -27,6 +27,7 @@ WORKFLOWS: Final[Mapping[str, str]] = {
     "order-saga": "OrderSagaStateMachine",
 }
 CIRCUIT_BREAKERS_TABLE: Final = "CircuitBreakers"  # logical id prefix in the State stack
+WORKFLOW_CONTROL_TABLE: Final = "WorkflowControl"  # pause records (and the correlator's items)
 STAGE_TAG: Final = "stage"
 
 

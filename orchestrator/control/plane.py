@@ -31,12 +31,14 @@ from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
 from infra.config import ConfigError, StageConfig, load_stage
 from orchestrator.control import definitions
 from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
-from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOWS, Discovery
+from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOW_CONTROL_TABLE, WORKFLOWS, Discovery
 from orchestrator.control.drawing import draw
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
+from orchestrator.control.pausing import PauseRecord, PauseRecords, held_before, pause_points
 from orchestrator.control.tasks import WaitingTask, waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, ApprovalDecided
+from schemas.control import ExecutionPaused, ExecutionResumed
 from schemas.envelope import Metadata
 from schemas.validation import EventValidationError
 
@@ -88,6 +90,16 @@ class ExecutionDetail:
     cause: str
     current_states: list[str]  # where a RUNNING execution is now (waiting for an approval, say)
     waiting_tasks: list[AgentTask]  # agent tasks it waits for, to answer with `signal_task`
+    pause: PauseRecord | None = None  # its pause, while one is in force (state PAUSED)
+    held_before: str | None = None  # the pause point it is held before, once it got there
+
+
+@dataclass(frozen=True)
+class PauseChange:
+    """What `pause` or `resume` did: `changed` is False when the execution was paused, or resumed, already."""
+
+    record: PauseRecord
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -342,6 +354,8 @@ class ControlPlane:
             where = current_states(events, status) if events else []
             tasks = [AgentTask(t.task_id, t.agent) for t in waiting_tasks(events)]
             execution = self._execution(description)
+            pause = self._pause_in_force(execution_arn) if status == "RUNNING" else None
+            points = self._pause_points(execution_arn) if pause else []
         return ExecutionDetail(
             execution=execution,
             input=_json(description.get("input")),
@@ -350,6 +364,8 @@ class ControlPlane:
             cause=str(description.get("cause", "")),
             current_states=where,
             waiting_tasks=tasks,
+            pause=pause,
+            held_before=held_before(where, points),
         )
 
     def history(self, execution_arn: str, *, with_io: bool = False) -> list[TimelineEntry]:
@@ -374,6 +390,83 @@ class ControlPlane:
             while (description := self._describe(execution_arn))["status"] == "RUNNING" and time.monotonic() < deadline:
                 time.sleep(0.05)
             return self._execution(description)
+
+    # -- pause and resume --------------------------------------------------------------------------------------
+
+    def pause(self, execution_arn: str, *, paused_by: str, reason: str = "") -> PauseChange:
+        """Pauses a running execution: it holds at its next pause point (infra/constructs/pause_points.py) until
+        resumed. The state running now finishes. Pausing a paused execution changes nothing."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            if description["status"] != "RUNNING":
+                raise Conflict(f"the execution is {description['status']}, not RUNNING", "nothing to pause")
+            if not self._pause_points(execution_arn):
+                workflow = self.discovery.workflow_of(str(description["stateMachineArn"]))
+                raise Conflict(f"workflow {workflow} has no pause points", "it cannot be paused; terminate it instead")
+            records = self._pause_records()
+            record = records.pause(execution_arn, paused_by, reason, self._utcnow())
+            if record is None:  # paused already: that pause stands
+                current = records.read(execution_arn)
+                if current is None or current.state != "PAUSED":
+                    raise Conflict("the execution's pause changed while it was being paused", "run the command again")
+                return PauseChange(current, changed=False)
+        data = {
+            "execution_arn": execution_arn,
+            "pause_id": record.pause_id,
+            "paused_by": paused_by,
+            "reason": reason,
+            "paused_at": record.paused_at.isoformat(),
+        }
+        self._put_control_event(ExecutionPaused.DETAIL_TYPE, data, description, f"pause:{record.pause_id}")
+        return PauseChange(record, changed=True)
+
+    def resume(self, execution_arn: str, *, resumed_by: str) -> PauseChange:
+        """Resumes a paused execution: the pause record says RESUMED and ExecutionResumed goes on the bus, which the
+        correlator hands to the execution's Hold (or keeps for it, if it is not there yet). Resuming a resumed
+        execution puts the same ExecutionResumed again (a duplicate to the correlator): a resume whose event was
+        lost is finished that way."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            records = self._pause_records()
+            record = records.read(execution_arn)
+            if record is None:
+                raise Conflict("the execution is not paused", "`orch pause` holds it; nothing to resume")
+            changed = record.state == "PAUSED"
+            if changed:
+                resumed = records.resume(record, resumed_by, self._utcnow())
+                if resumed is None:
+                    raise Conflict("the execution's pause changed while it was being resumed", "run the command again")
+                record = resumed
+        assert record.resumed_at is not None  # a RESUMED record says when
+        data = {
+            "execution_arn": execution_arn,
+            "pause_id": record.pause_id,
+            "resumed_by": record.resumed_by,
+            "resumed_at": record.resumed_at.isoformat(),
+        }
+        self._put_control_event(ExecutionResumed.DETAIL_TYPE, data, description, f"resume:{record.pause_id}")
+        return PauseChange(record, changed)
+
+    def _put_control_event(
+        self, detail_type: str, data: Mapping[str, Any], description: Mapping[str, Any], idempotency_key: str
+    ) -> None:
+        # The execution's business process, when an event started it; else the execution itself.
+        correlation_id = correlation_of(description.get("input")) or str(description["name"])
+        self.put_event(detail_type, data, correlation_id=correlation_id, idempotency_key=idempotency_key)
+
+    def _pause_records(self) -> PauseRecords:
+        return PauseRecords(self._table(WORKFLOW_CONTROL_TABLE))
+
+    def _pause_in_force(self, execution_arn: str) -> PauseRecord | None:
+        record = self._pause_records().read(execution_arn)
+        return record if record is not None and record.state == "PAUSED" else None
+
+    def _pause_points(self, execution_arn: str) -> list[str]:
+        machine = self._client("stepfunctions").describe_state_machine_for_execution(executionArn=execution_arn)
+        return pause_points(json.loads(machine["definition"]))
+
+    def _utcnow(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self._now(), tz=datetime.UTC)
 
     def _describe(self, execution_arn: str) -> dict[str, Any]:
         if not execution_arn.startswith("arn:") or ":execution:" not in execution_arn:
@@ -401,15 +494,19 @@ class ControlPlane:
     # -- circuit breakers --------------------------------------------------------------------------------------
 
     def _breakers(self) -> tuple[Any, DynamoDBBreakerStore]:
+        table = self._table(CIRCUIT_BREAKERS_TABLE)
+        return table, DynamoDBBreakerStore(table)
+
+    def _table(self, logical_id: str) -> Any:
+        """A boto3 Table of the State stack's table `logical_id` (NotFound when the stage has none)."""
         with self._calls():
-            name = self.discovery.table(CIRCUIT_BREAKERS_TABLE)
+            name = self.discovery.table(logical_id)
         if name is None:
             raise NotFound(
-                f"no {CIRCUIT_BREAKERS_TABLE} table of stage {self.config.stage}",
+                f"no {logical_id} table of stage {self.config.stage}",
                 "deploy the stage (or start `orch local up`) and pass its --stage",
             )
-        table = self._session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(name)
-        return table, DynamoDBBreakerStore(table)
+        return self._session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(name)
 
     def list_breakers(self) -> list[BreakerState]:
         """Every breaker with a stored state (one without an item is CLOSED with no failures), by id."""

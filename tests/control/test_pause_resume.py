@@ -1,0 +1,213 @@
+"""Pause and resume on a running order saga, through the `orch` CLI and through the HTTP API, on the local runtime
+with the real app (infra/constructs/pause_points.py, orchestrator/control/pausing.py): the saga is paused while it
+runs, holds at its next pause point however long the clock runs, and completes once resumed.
+
+An execution runs through its first steps in well under a second, faster than a test can pause it; so moto's
+GetItem of the first pause check is held (`FirstCheckGate`) until the test has paused or resumed: the pause then
+lands while the saga is running, before its first pause point, deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+
+import infra.constructs.pause_points as generated
+from functions.control_api import handler as control_api
+from orchestrator.control import pausing
+from orchestrator.local.cloud import LocalCloud
+from tests.builders import sample_data
+from tests.control.conftest import Orch
+from tests.control.test_http_api import call, execution_path
+
+HOUR = 3600.0
+GATE_TIMEOUT = 120.0  # long enough for a loaded machine; only a deadlock reaches it
+
+
+class FirstCheckGate:
+    """Holds the first read of a pause record in moto (the saga's first pause check) until `release`."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.released = threading.Event()
+        self.execution_arn = ""
+
+    def wrap(self, get_item: Any) -> Any:
+        def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            key = keys.get("pk", {}).get("S", "")
+            if key.startswith(pausing.PARTITION_PREFIX) and not self.reached.is_set():
+                self.execution_arn = key.removeprefix(pausing.PARTITION_PREFIX)
+                self.reached.set()
+                self.released.wait(GATE_TIMEOUT)
+            return get_item(backend, table_name, keys, *args, **kwargs)
+
+        return gated
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirstCheckGate]:
+    held = FirstCheckGate()
+    monkeypatch.setattr(DynamoDBBackend, "get_item", held.wrap(DynamoDBBackend.get_item))
+    yield held
+    held.release()  # a failed test must not leave the saga's thread waiting
+
+
+def place_order(orch: Orch, gate: FirstCheckGate, order_id: str) -> str:
+    """An order on the bus; returns its saga's execution, held at its first pause check (RUNNING)."""
+    data = {**sample_data("OrderPlaced"), "order_id": order_id}
+    assert orch("put-event", "OrderPlaced", "--data", json.dumps(data), "--correlation-id", order_id).code == 0
+    assert gate.reached.wait(GATE_TIMEOUT), "the saga reached its first pause check"
+    return gate.execution_arn
+
+
+def entered(cloud: LocalCloud, arn: str) -> list[str]:
+    return [visit.name for visit in cloud.stepfunctions.history_path(arn)]
+
+
+def reservations(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
+    table = cloud.physical_id("AWS::DynamoDB::Table", "OrderSagaInventory")
+    return [item for item in cloud.table_items(table) if item.get("order_id", {}).get("S") == order_id]
+
+
+def test_a_paused_saga_holds_before_its_next_step_and_completes_once_resumed(
+    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate
+) -> None:
+    arn = place_order(orch, gate, "o-pause-cli")
+
+    paused = orch("pause", arn, "--reason", "carrier outage", "--by", "ops@example.com")
+    gate.release()
+    assert paused.code == 0, paused.err
+    assert paused.out.splitlines()[0].split() == ["paused", arn]
+    cloud.wait_until_quiet(advance_clock=True)
+    cloud.runtime.clock.advance(24 * HOUR)
+    still = cloud.wait_until_quiet(advance_clock=True)
+
+    assert arn in still.waiting_executions
+    held = orch("describe", arn)
+    assert held.code == 0
+    assert "status          RUNNING" in held.out.splitlines()
+    (paused_line,) = [line for line in held.out.splitlines() if line.startswith("paused ")]
+    assert "held before ReserveInventory; by ops@example.com" in paused_line
+    assert "pause reason    carrier outage" in held.out.splitlines()
+    assert entered(cloud, arn) == [
+        "Begin",
+        "ReserveInventoryPauseCheck",
+        "ReserveInventoryPaused",
+        "ReserveInventoryHold",
+    ]
+    assert reservations(cloud, "o-pause-cli") == [], "nothing reserved while paused"
+
+    resumed = orch("resume", arn, "--by", "ops@example.com")
+    assert resumed.code == 0, resumed.err
+    cloud.wait_until_quiet(advance_clock=True)
+
+    done = orch("describe", arn, "--output", "json").json()
+    assert done["execution"]["status"] == "SUCCEEDED" and done["pause"] is None
+    path = entered(cloud, arn)
+    # After the hold the record is read again (RESUMED), then the step runs.
+    assert path[3:7] == [
+        "ReserveInventoryHold",
+        "ReserveInventoryPauseCheck",
+        "ReserveInventoryPaused",
+        "ReserveInventory",
+    ]
+    assert path[-1] == "Completed" and len(reservations(cloud, "o-pause-cli")) == 1
+
+
+def test_pausing_twice_keeps_the_first_pause_and_resuming_twice_sends_the_same_resume(
+    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate
+) -> None:
+    arn = place_order(orch, gate, "o-pause-twice")
+    first = orch("pause", arn, "--output", "json").json()
+    again = orch("pause", arn, "--output", "json").json()
+    assert (first["changed"], again["changed"]) == (True, False)
+    assert again["record"]["pause_id"] == first["record"]["pause_id"]
+
+    assert orch("resume", arn, "--output", "json").json()["changed"] is True
+    repeated = orch("resume", arn, "--output", "json")
+    gate.release()
+    assert repeated.code == 0 and repeated.json()["changed"] is False
+    cloud.wait_until_quiet(advance_clock=True)
+
+    # Resumed before it reached a pause point: it never held.
+    assert orch("describe", arn, "--output", "json").json()["execution"]["status"] == "SUCCEEDED"
+    assert not [name for name in entered(cloud, arn) if name.endswith("Hold")]
+
+
+def test_an_old_resume_does_not_release_a_later_pause(orch: Orch, cloud: LocalCloud, gate: FirstCheckGate) -> None:
+    arn = place_order(orch, gate, "o-pause-again")
+    assert orch("pause", arn).code == 0
+    assert orch("resume", arn).code == 0  # its ExecutionResumed waits in the correlator, for the first pause's id
+    assert orch("pause", arn, "--reason", "second look").code == 0
+    gate.release()
+    cloud.wait_until_quiet(advance_clock=True)
+
+    assert entered(cloud, arn)[-1] == "ReserveInventoryHold", "held on the second pause"
+    assert orch("resume", arn).code == 0
+    cloud.wait_until_quiet(advance_clock=True)
+    assert orch("describe", arn, "--output", "json").json()["execution"]["status"] == "SUCCEEDED"
+
+
+def test_what_cannot_be_paused_or_resumed_says_why_with_the_failure_exit_code(
+    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate
+) -> None:
+    arn = place_order(orch, gate, "o-pause-errors")
+
+    not_paused = orch("resume", arn)
+    gate.release()
+    assert not_paused.code == 1
+    assert not_paused.error_lines() == ["orch: the execution is not paused; `orch pause` holds it; nothing to resume"]
+    cloud.wait_until_quiet(advance_clock=True)
+    ended = orch("pause", arn)
+    assert ended.code == 1
+    assert ended.error_lines() == ["orch: the execution is SUCCEEDED, not RUNNING; nothing to pause"]
+    unknown = orch("pause", arn.rsplit(":", 1)[0] + ":no-such-execution")
+    assert unknown.code == 3
+
+
+@pytest.fixture
+def http(cloud: LocalCloud) -> Iterator[None]:
+    """The handler keeps one ControlPlane per container; each module's cloud is another deployment."""
+    control_api.plane.cache_clear()
+    yield
+    control_api.plane.cache_clear()
+
+
+def test_over_http_a_paused_saga_holds_and_completes_once_resumed(
+    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate, http: None
+) -> None:
+    arn = place_order(orch, gate, "o-pause-http")
+
+    paused = call("POST", execution_path(arn, "/pause"), {"reason": "audit"})
+    gate.release()
+    assert paused.status == 200, paused.body
+    record = paused.json()["record"]
+    assert (record["state"], record["paused_by"]) == ("PAUSED", "arn:aws:iam::123456789012:user/webhook")
+    cloud.wait_until_quiet(advance_clock=True)
+
+    held = call("GET", execution_path(arn)).json()
+    assert held["execution"]["status"] == "RUNNING" and held["held_before"] == "ReserveInventory"
+    assert held["pause"]["reason"] == "audit"
+    assert call("POST", execution_path(arn, "/pause"), {}).json()["changed"] is False
+
+    resumed = call("POST", execution_path(arn, "/resume"), {})
+    assert resumed.status == 200 and resumed.json()["record"]["state"] == "RESUMED"
+    cloud.wait_until_quiet(advance_clock=True)
+    assert call("GET", execution_path(arn)).json()["execution"]["status"] == "SUCCEEDED"
+    assert call("POST", execution_path(arn, "/pause"), {}).status == 409
+
+
+def test_the_control_plane_and_the_generated_states_agree_on_the_record_and_the_names() -> None:
+    assert (pausing.PARTITION_PREFIX, pausing.SORT_KEY) == (generated.PARTITION_PREFIX, generated.SORT_KEY)
+    states = generated.PausePoints(("Step",)).wrap({"StartAt": "Step", "States": {"Step": {"Type": "Succeed"}}})
+    assert pausing.pause_points(states) == ["Step"]
+    assert {f"Step{pausing.CHECK_SUFFIX}", f"Step{pausing.HOLD_SUFFIX}"} <= set(states["States"])
+    assert states["StartAt"] == f"Step{pausing.CHECK_SUFFIX}"
