@@ -9,8 +9,9 @@ what the code generates, so it cannot drift.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
@@ -20,8 +21,8 @@ DOCUMENT: Final = Path(__file__).resolve().parents[2] / "openapi" / "control-api
 TITLE: Final = "Orchestrator control plane"
 VERSION: Final = "1.0.0"
 DESCRIPTION: Final = (
-    "The `orch` CLI's operations over HTTP: list, describe, history, start and terminate executions; decide "
-    "approvals and answer agent tasks by business key; list, reset and force open circuit breakers; the stage's "
+    "The `orch` CLI's operations over HTTP: list, describe, history, start, pause, resume and terminate "
+    "executions; decide approvals and answer agent tasks by business key; list, reset and force open circuit breakers; the stage's "
     "configuration; workflow pictures. Every method takes IAM authorization: sign requests with SigV4 "
     "(service `execute-api`). Errors are JSON `{message, field?}`: 400 invalid input (naming the field), 404 not "
     "found, 409 conflict, 502/503 when AWS fails or cannot be reached."
@@ -44,7 +45,31 @@ def document() -> str:
         },
         security=[{"sigv4": []}],
     )
-    return json.dumps(json.loads(generated), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(_without_422(json.loads(generated)), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _without_422(document: dict[str, Any]) -> dict[str, Any]:
+    """Powertools lists a 422 on every route that validates a request, but the handler answers a request that fails
+    validation with 400 naming the field (`invalid_request`): the 422s go, and with them the schemas no route uses."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = document.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    pending = _references(document.get("paths", {}))
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending |= _references(schemas.get(name, {}))
+    for name in set(schemas) - used:
+        del schemas[name]
+    return document
+
+
+def _references(part: Any) -> set[str]:
+    """The component schemas `part` refers to directly."""
+    return set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(part)))
 
 
 def main() -> None:

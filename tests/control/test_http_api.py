@@ -183,6 +183,8 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
         "/executions/{arn}",
         "/executions/{arn}/history",
         "/executions/{arn}/terminate",
+        "/executions/{arn}/pause",
+        "/executions/{arn}/resume",
         "/signals/approvals/{key}",
         "/signals/tasks/{task_id}",
         "/breakers",
@@ -198,6 +200,11 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
     }
     body = paths["/executions/{arn}/terminate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/TerminateRequest"}
+    # A request failing validation is answered 400 naming the field (as the CLI's exit 2), never Powertools' 422.
+    for operations in paths.values():
+        for operation in operations.values():
+            assert "400" in operation["responses"] and "422" not in operation["responses"]
+    assert "HTTPValidationError" not in json.loads(document())["components"]["schemas"]
 
 
 # -- errors ----------------------------------------------------------------------------------------------------
