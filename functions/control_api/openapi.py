@@ -23,9 +23,9 @@ VERSION: Final = "1.0.0"
 DESCRIPTION: Final = (
     "The `orch` CLI's operations over HTTP: list, describe, history, start, pause, resume and terminate "
     "executions; decide approvals and answer agent tasks by business key; list, reset and force open circuit "
-    "breakers; the stage's configuration; workflow pictures. Every method takes IAM authorization: sign requests with SigV4 "
-    "(service `execute-api`). Errors are JSON `{message, field?}`: 400 invalid input (naming the field), 404 not "
-    "found, 409 conflict, 502/503 when AWS fails or cannot be reached."
+    "breakers; the stage's configuration; workflow pictures. Every method takes IAM authorization: sign requests "
+    "with SigV4 (service `execute-api`). Errors are JSON `{message, field?}`: 400 invalid input (naming the field), "
+    "404 not found, 409 conflict, 502/503 when AWS fails or cannot be reached."
 )
 
 
