@@ -14,12 +14,14 @@
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
-    orch replay --since 2h|ISO [--until ISO]                             replay the bus archive's window onto the bus
+    orch replay --since 2h|ISO [--until ISO] [--no-wait]                 replay the bus archive's window onto the bus
     orch config show
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
 `--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
-table|json` (default table) how results print. Global options go before or after the command.
+table|json` (default table) how results print. Global options go before or after the command. Long operations
+(following a replay, waiting for a stop, reading many executions) say how they get on, on stderr, in lines
+starting with `...`.
 
 Every operation is implemented once in `orchestrator.control.ControlPlane`; this module only parses arguments and
 prints. Errors are one line on stderr, `orch: <what happened>; <what to do>`, and the exit status says which kind:
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = command("replay", "replay the events the stage's bus archived in a time window (EventBridge replay)")
     replay.add_argument("--since", required=True, help="from: ISO 8601 time, or an age like 30m, 2h, 7d")
     replay.add_argument("--until", help="until: ISO 8601 time, or an age (default now)")
+    replay.add_argument("--no-wait", action="store_true", help="return once started instead of following it")
 
     definitions = command("definitions", "versions and aliases of a workflow: publish, canary shift, rollback")
     actions = definitions.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -219,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         plane = ControlPlane.connect(
             endpoint_url=endpoint, profile=args.profile, region=args.region, stage=args.stage or "dev"
         )
+        plane.on_progress = _progress
         result = COMMANDS[args.group](plane, args)
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
@@ -231,6 +235,11 @@ def run(args: argparse.Namespace) -> int:
     data, text = result
     _write(sys.stdout, render_json(data) if args.output == "json" else text)
     return EXIT_OK
+
+
+def _progress(line: str) -> None:
+    """How a long operation gets on: on stderr, so that stdout keeps only the result (a table, or JSON to pipe)."""
+    _write(sys.stderr, f"... {line}")
 
 
 def _fail(line: str, code: int) -> int:
@@ -436,7 +445,7 @@ def replay(plane: Any, args: argparse.Namespace) -> Result:
     until = parse_time(args.until, "--until") or datetime.datetime.now(datetime.UTC)
     if since is None:  # argparse requires it; mypy cannot know
         raise UsageError("--since is required")
-    started = plane.replay(since, until)
+    started = plane.replay(since, until, wait=not args.no_wait)
     rows = [
         ("replay", started.name),
         ("archive", started.archive),

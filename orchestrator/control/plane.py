@@ -48,6 +48,10 @@ PRODUCER: Final = "orch"  # metadata.producer of the events the control plane pu
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
 STOP_WAIT_SECONDS: Final = 10.0  # how long `terminate` waits to see the execution ended
+REPLAY_WAIT_SECONDS: Final = 3600.0  # how long `replay(wait=True)` follows a replay (AWS replays take minutes)
+REPLAY_POLL_SECONDS: Final = 5.0
+REPLAY_ENDED: Final = ("COMPLETED", "FAILED", "CANCELLED")
+LIST_PROGRESS_EVERY: Final = 25  # `list_executions` reports progress every this many executions read
 
 ApprovalDecision = Literal["approved", "rejected"]
 
@@ -143,6 +147,8 @@ class ControlPlane:
         self.endpoint_url = endpoint_url
         self._session = session
         self._now = now
+        # Told how a long operation gets on (one short line at a time); the CLI prints them on stderr.
+        self.on_progress: Callable[[str], None] = lambda line: None
         self._clients: dict[str, Any] = {}
         try:
             self.config: StageConfig = load_stage(stage)
@@ -323,11 +329,16 @@ class ControlPlane:
             raise InvalidInput(f"unknown status {status!r}", f"use one of {', '.join(STATUSES)}", field="status")
         machines = [self._state_machine(workflow)] if workflow else list(self.workflows().values())
         found: list[Execution] = []
+        read = 0
         with self._calls():
             for machine in machines:
                 for summary in self._summaries(machine, status, since):
                     if until is not None and summary["startDate"] > until:
                         continue
+                    # One DescribeExecution each (the correlation id is in the input): many take a while on AWS.
+                    read += 1
+                    if read % LIST_PROGRESS_EVERY == 0:
+                        self.on_progress(f"read {read} executions, {len(found)} matching so far")
                     execution = self._execution(self._describe(summary["executionArn"]))
                     if correlation_id is None or execution.correlation_id == correlation_id:
                         found.append(execution)
@@ -387,8 +398,11 @@ class ControlPlane:
             # The stop is recorded at once on AWS; the local runtime ends the execution's thread first. Either way
             # the answer is the execution as it ended, or as it was when the wait gave up.
             deadline = time.monotonic() + STOP_WAIT_SECONDS
-            while (description := self._describe(execution_arn))["status"] == "RUNNING" and time.monotonic() < deadline:
+            if (description := self._describe(execution_arn))["status"] == "RUNNING":
+                self.on_progress(f"stop requested; waiting up to {STOP_WAIT_SECONDS:.0f} s for the execution to end")
+            while description["status"] == "RUNNING" and time.monotonic() < deadline:
                 time.sleep(0.05)
+                description = self._describe(execution_arn)
             return self._execution(description)
 
     # -- pause and resume --------------------------------------------------------------------------------------
@@ -575,10 +589,11 @@ class ControlPlane:
 
     # -- replay ------------------------------------------------------------------------------------------------
 
-    def replay(self, start: datetime.datetime, end: datetime.datetime) -> Replay:
+    def replay(self, start: datetime.datetime, end: datetime.datetime, *, wait: bool = False) -> Replay:
         """Replays the events the stage's bus archived between `start` and `end` onto the bus (StartReplay), and
-        returns the replay as described right after. EventBridge replays to the bus's rules; it takes no event
-        pattern (only rule ARNs), so the window is the whole selection."""
+        returns the replay as described right after, or with `wait` once it has ended (reporting its progress:
+        its state and how far it got). EventBridge replays to the bus's rules; it takes no event pattern (only rule
+        ARNs), so the window is the whole selection."""
         if start >= end:
             raise InvalidInput("the replay window ends before it starts", "pass --since before --until", field="since")
         events = self._client("events")
@@ -599,6 +614,8 @@ class ControlPlane:
                 Destination={"Arn": bus_arn},
             )
             described = events.describe_replay(ReplayName=name)
+            if wait:
+                described = self._follow_replay(name, described)
         return Replay(
             name=name,
             arn=str(described["ReplayArn"]),
@@ -609,6 +626,22 @@ class ControlPlane:
             started=described.get("ReplayStartTime"),
             ended=described.get("ReplayEndTime"),
         )
+
+    def _follow_replay(self, name: str, described: dict[str, Any]) -> dict[str, Any]:
+        """DescribeReplay until the replay ends (or REPLAY_WAIT_SECONDS pass), reporting each change."""
+        deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+        reported = None
+        while True:
+            last = described.get("EventLastReplayedTime")
+            progress = (described["State"], last)
+            if progress != reported:
+                up_to = f", events replayed up to {last:%Y-%m-%d %H:%M:%S}" if last else ""
+                self.on_progress(f"replay {name}: {described['State']}{up_to}")
+                reported = progress
+            if described["State"] in REPLAY_ENDED or time.monotonic() > deadline:
+                return described
+            time.sleep(REPLAY_POLL_SECONDS)
+            described = self._client("events").describe_replay(ReplayName=name)
 
     # -- pictures ----------------------------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@ replay is described as EventBridge reports it."""
 
 from __future__ import annotations
 
+import pytest
+
+from orchestrator.control import plane
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
@@ -23,6 +26,9 @@ def test_replaying_the_window_describes_the_replay_and_delivers_again(orch: Orch
     replay = ran.json()
     assert replay["name"].startswith("orch-dev-")
     assert replay["state"] == "COMPLETED"  # moto replays before it answers
+    # Followed to its end, its progress on stderr (stdout holds the JSON alone).
+    progress = [line for line in ran.err.splitlines() if line.startswith("... ")]
+    assert progress and progress[-1].startswith(f"... replay {replay['name']}: COMPLETED")
     described = cloud.client("events").describe_replay(ReplayName=replay["name"])
     assert described["EventSourceArn"].endswith(f"archive/{replay['archive']}")
     assert described["Destination"]["Arn"].endswith(":event-bus/" + cloud.bus_name)
@@ -38,3 +44,20 @@ def test_a_window_ending_before_it_starts_is_a_usage_error(orch: Orch) -> None:
         "orch: invalid input (since): the replay window ends before it starts; pass --since before --until"
     ]
     assert orch("replay", "--since", "yesterday").code == 2
+
+
+def test_reading_many_executions_reports_its_progress_on_stderr(
+    orch: Orch, cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in (1, 2):
+        cloud.put_event(TicketSubmitted.model_validate(ticket(f"t-progress-{n}")))
+    cloud.wait_until_quiet()
+    monkeypatch.setattr(plane, "LIST_PROGRESS_EVERY", 1)  # every execution read, rather than every 25th
+
+    listed = orch("list", "--output", "json")
+
+    assert listed.code == 0
+    total = len(listed.json()["executions"])
+    progress = [line for line in listed.err.splitlines() if line.startswith("... ")]
+    assert len(progress) == total >= 2
+    assert progress[0] == "... read 1 executions, 0 matching so far"
