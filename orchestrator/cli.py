@@ -11,6 +11,7 @@
     orch pause EXECUTION_ARN [--reason TEXT] [--by WHO]                  hold it at its next pause point
     orch resume EXECUTION_ARN [--by WHO]                                 let a paused execution go on
     orch terminate EXECUTION_ARN --reason TEXT
+    orch redrive EXECUTION_ARN                                           restart a failed one where it stopped
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
@@ -143,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     terminate = command("terminate", "stop a running execution")
     terminate.add_argument("execution", metavar="EXECUTION_ARN")
     terminate.add_argument("--reason", required=True, help="recorded as the execution's cause")
+
+    redrive = command("redrive", "restart a failed, timed-out or aborted execution from where it stopped")
+    redrive.add_argument("execution", metavar="EXECUTION_ARN")
 
     breakers = command("breakers", "circuit breakers (CircuitBreakers table)").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -410,6 +414,13 @@ def terminate(plane: Any, args: argparse.Namespace) -> Result:
     return execution, pairs([("terminated", execution.arn), ("status", execution.status), ("reason", args.reason)])
 
 
+def redrive(plane: Any, args: argparse.Namespace) -> Result:
+    from orchestrator.control.render import pairs
+
+    execution = plane.redrive(args.execution)
+    return execution, pairs([("redriven", execution.arn), ("status", execution.status)])
+
+
 def breakers(plane: Any, args: argparse.Namespace) -> Result:
     from orchestrator.control.render import pairs, table
 
@@ -503,6 +514,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "pause": pause,
     "resume": resume,
     "terminate": terminate,
+    "redrive": redrive,
     "breakers": breakers,
     "config": config,
     "graph": graph,

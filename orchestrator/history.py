@@ -31,6 +31,7 @@ class StateVisit:
 
 
 _UNFINISHED_OUTCOME: Final[dict[str, str]] = {"RUNNING": "running", "ABORTED": "aborted", "TIMED_OUT": "timed out"}
+_RUN_ENDS: Final = {"ExecutionFailed": "FAILED", "ExecutionAborted": "ABORTED", "ExecutionTimedOut": "TIMED_OUT"}
 _ITERATION_ENDS: Final = frozenset({"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"})
 # Events a Map or Parallel state records about itself. moto links them (`previousEventId`) to the latest event of
 # any of its iterations or branches, so they are given to the state by climbing out of those.
@@ -74,6 +75,7 @@ class _Visit:
     error: str = ""
     done: bool = False  # a Map or Parallel state that recorded its own end (succeeded, failed, aborted)
     frames: list[_Frame] = field(default_factory=list)  # the iterations or branches it started
+    stopped_as: str = ""  # the execution's status when a run it did not leave ended, if it was redriven since
 
 
 def visits_from_history(events: Iterable[Mapping[str, Any]], status: str) -> list[StateVisit]:
@@ -86,6 +88,7 @@ def visits_from_history(events: Iterable[Mapping[str, Any]], status: str) -> lis
     at: dict[int, tuple[_Frame, _Visit | None]] = {}  # event id -> where it happened
     types: dict[int, str] = {}
     execution_error = ""
+    ended_as = ""  # how the latest run of the execution ended (a redriven execution has several runs)
     for event in sorted(events, key=lambda e: int(e["id"])):
         event_id, kind = int(event["id"]), str(event["type"])
         previous = int(event.get("previousEventId") or 0)
@@ -112,8 +115,13 @@ def visits_from_history(events: Iterable[Mapping[str, Any]], status: str) -> lis
             if left is not None:
                 left.exited = event["timestamp"]
             visit = None  # what follows a state's exit happens in the next state, not in this one
+        elif kind == "ExecutionRedriven":  # what the stopped run left open stays as it was stopped
+            for unfinished in _unfinished(main):
+                unfinished.stopped_as = ended_as
+            frame, visit = main, None
         elif kind.startswith("Execution"):
             execution_error = _error_of(event) or execution_error
+            ended_as = _RUN_ENDS.get(kind, ended_as)
         elif kind in _ITERATION_ENDS:
             frame.aborted = frame.aborted or kind == "MapIterationAborted"
             visit = None
@@ -184,7 +192,17 @@ def _state_visits(frame: _Frame, status: str, execution_error: str) -> Iterator[
             yield from _state_visits(started, status, execution_error)
 
 
+def _unfinished(frame: _Frame) -> Iterator[_Visit]:
+    for visit in frame.visits:
+        if visit.exited is None and not visit.stopped_as:
+            yield visit
+        for started in visit.frames:
+            yield from _unfinished(started)
+
+
 def _outcome(visit: _Visit, status: str, execution_error: str) -> str:
+    if visit.stopped_as:
+        status = visit.stopped_as
     if visit.exited is not None:
         return f"caught {visit.error}" if visit.error else "succeeded"
     if visit.frame.aborted:

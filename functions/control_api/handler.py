@@ -184,6 +184,12 @@ def terminate(arn: str, request: Annotated[TerminateRequest, Body()]) -> JSON:
     return to_jsonable(plane().terminate(unquote(arn), request.reason))  # type: ignore[no-any-return]
 
 
+@app.post("/executions/<arn>/redrive", responses=ERRORS)
+@tracer.capture_method
+def redrive(arn: str) -> JSON:
+    return to_jsonable(plane().redrive(unquote(arn)))  # type: ignore[no-any-return]
+
+
 @app.post("/executions/<arn>/pause", responses=ERRORS)
 @tracer.capture_method
 def pause(arn: str, request: Annotated[PauseRequest, Body()]) -> JSON:

@@ -1,7 +1,8 @@
 """Lambda handler a workflow invokes to wait for a message by business key (`lambda:invoke.waitForTaskToken`).
 
 The request names the message (an event's detail-type), the correlation key, the task token, a waiter id that stays
-the same across retries of the task (e.g. execution id + state name + entered time) and how long the workflow waits
+the same across retries and redrives of the task (execution id + state name: a state entered again after a delivery
+registers afresh, its earlier waiter being removed once answered) and how long the workflow waits
 (the task's TimeoutSeconds; the waiter expires with it). A message buffered before the workflow came is delivered at
 once; otherwise the waiter is stored and the correlator's handler resumes it when the message arrives. The function
 returns at once either way: the workflow waits on its token, not on this invocation.

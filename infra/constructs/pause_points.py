@@ -147,9 +147,9 @@ class PausePoints:
                     "Payload": {
                         "message_name": RESUME_MESSAGE,
                         "correlation_key": "{% $pause_id %}",
-                        # The same on every retry of this task: a match made for an earlier attempt is handed over.
-                        "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name & '/' & "
-                        "$states.context.State.EnteredTime %}",
+                        # The same on every retry and redrive of this task: a match made for an earlier attempt is
+                        # handed to the new one (functions/correlator `register`).
+                        "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name %}",
                         "task_token": "{% $states.context.Task.Token %}",
                         "timeout_seconds": LONGEST_HOLD_SECONDS,
                     },

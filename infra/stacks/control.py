@@ -4,10 +4,10 @@
 What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py) and so what the role may do:
 find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
 permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
-read the history of and stop their executions; read and conditionally write the CircuitBreakers table and the pause
-records of the WorkflowControl table (`pause#` keys only); put events (approvals, agent task answers, pauses) on
-the bus; publish versions of those state machines and route their aliases (`<state machine arn>:<version or alias>`);
-replay the bus's archive onto the bus.
+read the history of, stop and redrive their executions; read and conditionally write the CircuitBreakers table and
+the pause records of the WorkflowControl table (`pause#` keys only); put events (approvals, agent task answers,
+pauses) on the bus; publish versions of those state machines and route their aliases (`<state machine
+arn>:<version or alias>`); replay the bus's archive onto the bus.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ EXECUTION_ACTIONS: Final = (
     "states:DescribeExecution",
     "states:GetExecutionHistory",
     "states:StopExecution",
+    "states:RedriveExecution",
     "states:DescribeStateMachineForExecution",
 )
 
@@ -72,6 +73,7 @@ ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "executions/{arn}/terminate": ("POST",),
     "executions/{arn}/pause": ("POST",),
     "executions/{arn}/resume": ("POST",),
+    "executions/{arn}/redrive": ("POST",),
     "signals/approvals/{key}": ("POST",),
     "signals/tasks/{task_id}": ("POST",),
     "breakers": ("GET",),

@@ -47,6 +47,7 @@ LOCAL_REGION: Final = "us-east-1"  # the local runtime's region (orchestrator/lo
 PRODUCER: Final = "orch"  # metadata.producer of the events the control plane puts
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
+REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # what RedriveExecution restarts
 STOP_WAIT_SECONDS: Final = 10.0  # how long `terminate` waits to see the execution ended
 REPLAY_WAIT_SECONDS: Final = 3600.0  # how long `replay(wait=True)` follows a replay (AWS replays take minutes)
 REPLAY_POLL_SECONDS: Final = 5.0
@@ -481,6 +482,18 @@ class ControlPlane:
 
     def _utcnow(self) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(self._now(), tz=datetime.UTC)
+
+    def redrive(self, execution_arn: str) -> Execution:
+        """Restarts a FAILED, TIMED_OUT or ABORTED execution in place (RedriveExecution): same ARN, from the state
+        where it stopped, with the variables it had; the states that succeeded are not run again."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            if description["status"] not in REDRIVABLE:
+                raise Conflict(
+                    f"the execution is {description['status']}", "only a failed, timed-out or aborted one is redriven"
+                )
+            self._client("stepfunctions").redrive_execution(executionArn=execution_arn)
+            return self._execution(self._describe(execution_arn))
 
     def _describe(self, execution_arn: str) -> dict[str, Any]:
         if not execution_arn.startswith("arn:") or ":execution:" not in execution_arn:

@@ -54,12 +54,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import moto
-from moto.core.responses import EmptyResult
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult, EmptyResult
 
 from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local.clock import Clock
 from orchestrator.local.jsonata_engine import SUPPORTED_MOTO_VERSION, MotoSeamError
 from orchestrator.local.provision import Provisioned, Provisioner
+from orchestrator.local.redrive import REDRIVABLE, ExecutionNotRedrivable, redrive_point, redrive_worker
 from orchestrator.local.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -297,6 +299,44 @@ class StepFunctionsAdapter:
         patches.replace(m["models"].StepFunctionsParserBackend, "_get_executions", _executions_with_an_env)
         _patch_early_heartbeats(patches, m["callback"].CallbackEndpoint)
         self._patch_tasks_count_as_work(patches, m)
+
+        # RedriveExecution, which moto lacks (orchestrator/local/redrive.py).
+        def redrive_execution(backend: Any, execution_arn: str) -> Any:  # a function: bound to the backend when called
+            return self._redrive(backend, execution_arn)
+
+        patches.add(m["models"].StepFunctionsParserBackend, "redrive_execution", redrive_execution)
+        patches.add(m["responses"].StepFunctionResponse, "redrive_execution", _redrive_response)
+
+    def _redrive(self, backend: Any, execution_arn: str) -> Any:
+        """Restarts a FAILED, TIMED_OUT or ABORTED execution in place from the state where it stopped."""
+        execution = backend.describe_execution(execution_arn)
+        if str(execution.status) not in REDRIVABLE:
+            raise _NotRedrivable(
+                f"Execution {execution_arn} is {execution.status}: "
+                "only a failed, timed-out or aborted execution can be redriven"
+            )
+        try:
+            point = redrive_point(
+                json.loads(execution.state_machine.definition),
+                execution.exec_worker.env.event_manager.get_event_history(),
+            )
+        except ExecutionNotRedrivable as error:
+            raise _NotRedrivable(str(error)) from None
+        count = getattr(execution, "redrive_count", 0) + 1
+        worker = redrive_worker(execution.exec_worker, point, json.loads(execution.state_machine.definition), count)
+        self._started(execution)
+        try:
+            execution.redrive_count = count
+            execution.redrive_date = self.runtime.clock.utcnow()
+            execution.exec_worker = worker
+            execution.exec_status = _status("RUNNING")
+            execution.stop_date = execution.output = execution.error = execution.cause = None
+            worker.start()
+        finally:
+            with self._running_lock:
+                self._starting -= 1
+                self._running_lock.notify_all()
+        return execution
 
     def _patch_tasks_count_as_work(self, patches: _Patches, m: Mapping[str, Any]) -> None:
         """While a task calls its service (a Lambda, EventBridge, DynamoDB...), the execution is work in flight, so
@@ -730,6 +770,25 @@ def _executions_with_an_env(backend: Any, execution_status: Any = None) -> list[
     ]
 
 
+class _NotRedrivable(JsonRESTError):
+    """AWS's answer to redriving an execution that cannot be (moto has no such error)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ExecutionNotRedrivable", message)
+
+
+def _status(name: str) -> Any:
+    from moto.stepfunctions.parser.api import ExecutionStatus
+
+    return ExecutionStatus(name)
+
+
+def _redrive_response(response: Any) -> Any:
+    """The RedriveExecution action moto's responses lack."""
+    execution = response.stepfunction_backend.redrive_execution(response._get_param("executionArn"))
+    return ActionResult({"redriveDate": execution.redrive_date})
+
+
 def _send_task_failure(response: Any) -> Any:
     """moto's SendTaskFailure handler with the `cause` it drops passed on to the backend."""
     response.stepfunction_backend.send_task_failure(
@@ -742,6 +801,9 @@ def _send_task_failure(response: Any) -> Any:
 # Patching
 
 
+_ABSENT: Final = object()  # what `_Patches.add` restores: no attribute at all
+
+
 class _Patches:
     """Attribute replacements on moto's modules and classes, undone in reverse order."""
 
@@ -750,6 +812,13 @@ class _Patches:
 
     def replace(self, owner: Any, name: str, value: Any) -> None:
         self._originals.append((owner, name, self._original(owner, name)))
+        setattr(owner, name, value)
+
+    def add(self, owner: Any, name: str, value: Any) -> None:
+        """A new attribute (an action moto lacks); refused if moto has one by that name now: re-read the seam."""
+        if name in vars(owner):
+            raise MotoSeamError(f"moto now has {_qualified(owner)}.{name}: check it before adding ours")
+        self._originals.append((owner, name, _ABSENT))
         setattr(owner, name, value)
 
     def wrap(self, owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
@@ -765,7 +834,10 @@ class _Patches:
     def undo(self) -> None:
         while self._originals:
             owner, name, original = self._originals.pop()
-            setattr(owner, name, original)
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def _subclasses(base: type) -> list[type]:

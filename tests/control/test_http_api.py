@@ -185,6 +185,7 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
         "/executions/{arn}/terminate",
         "/executions/{arn}/pause",
         "/executions/{arn}/resume",
+        "/executions/{arn}/redrive",
         "/signals/approvals/{key}",
         "/signals/tasks/{task_id}",
         "/breakers",
