@@ -6,6 +6,7 @@
     orch list [--workflow W] [--status S] [--correlation-id ID] [--since 2h|ISO] [--until ISO] [--limit N]
     orch describe EXECUTION_ARN
     orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
+    orch history --correlation-id ID [--as-of ISO|AGE]                   a process from its events: state, causes
     orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
     orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
     orch terminate EXECUTION_ARN --reason TEXT
@@ -40,6 +41,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from orchestrator import cli_events
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 EXIT_OK: Final = 0
@@ -100,9 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     describe = command("describe", "one execution: status, where it is now, input, output, error")
     describe.add_argument("execution", metavar="EXECUTION_ARN")
 
-    history = command("history", "an execution's timeline: state, outcome, duration")
-    history.add_argument("execution", metavar="EXECUTION_ARN")
+    history = command("history", "an execution's timeline, or a business process rebuilt from its events")
+    history.add_argument("execution", metavar="EXECUTION_ARN", nargs="?")
     history.add_argument("--io", action="store_true", help="also each state's input and output")
+    cli_events.add_history_options(history)
 
     signals = command("signal", "release a waiting workflow by business key").add_subparsers(
         dest="signal", required=True, metavar="KIND"
@@ -317,6 +321,10 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
 def history(plane: Any, args: argparse.Namespace) -> Result:
     from orchestrator.control.render import duration, table
 
+    if args.correlation_id is not None:
+        return cli_events.process_history(plane, args)
+    if not args.execution:
+        raise UsageError("give an EXECUTION_ARN or --correlation-id")
     entries = plane.history(args.execution, with_io=args.io)
     rows = []
     for entry in entries:

@@ -4,9 +4,10 @@
 What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py) and so what the role may do:
 find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
 permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
-read the history of and stop their executions; read and conditionally write the CircuitBreakers table; put events
-(approvals, agent task answers) on the bus; publish versions of those state machines and route their aliases
-(`<state machine arn>:<version or alias>`); replay the bus's archive onto the bus.
+read the history of and stop their executions; read and conditionally write the CircuitBreakers table; query the
+EventStore table's index (a business process's events); put events (approvals, agent task answers) on the bus;
+publish versions of those state machines and route their aliases (`<state machine arn>:<version or alias>`); replay
+the bus's archive onto the bus.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.event_store import BY_CORRELATION_INDEX
 from infra.constructs.lambda_function import PythonFunction
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
 from infra.stacks.ingestion import stage_options
@@ -80,6 +82,7 @@ ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "workflows/{workflow}/aliases/{alias}/shift": ("POST",),
     "workflows/{workflow}/aliases/{alias}/rollback": ("POST",),
     "replays": ("POST",),
+    "processes/{correlation_id}/history": ("GET",),
 }
 
 
@@ -93,6 +96,7 @@ class ControlStack(Stack):
         bus: events.IEventBus,
         state_machines: Sequence[sfn.StateMachine],
         breakers_table: dynamodb.ITable,
+        event_store_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -106,6 +110,12 @@ class ControlStack(Stack):
             include=CONTROL_CODE,
         ).function
         self._grant(self.function, bus, state_machines, breakers_table)
+        # A process's events by correlation id: the event store's index, read only (functions/event_store).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{event_store_table.table_arn}/index/{BY_CORRELATION_INDEX}"]
+            )
+        )
         self.api = self._api(config, self.function)
         CfnOutput(self, "ControlApiUrl", value=self.api.url)
 
