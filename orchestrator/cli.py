@@ -14,6 +14,7 @@
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
     orch replay --since 2h|ISO [--until ISO]                             replay the bus archive's window onto the bus
+    orch replay-test RECORDING|--from-store ID [--assembly cdk.out]      re-run a recorded process locally, diff it
     orch config show
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--execution", metavar="ARN", help="colour the states by what this execution did")
     graph.add_argument("--format", choices=("mermaid", "svg"), default="mermaid", help="default mermaid")
     graph.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    cli_events.add_parsers(command)
     config = command("config", "the stage configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
     config.add_parser("show", help="the effective values of config/stages.json", parents=[_globals(suppress=True)])
     return parser
@@ -462,6 +464,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "graph": graph,
     "definitions": definitions,
     "replay": replay,
+    "replay-test": cli_events.replay_test,
 }
 
 
