@@ -16,17 +16,19 @@ from infra.stacks.workflows import WorkflowsStack
 
 def build_stacks(app: App, config: StageConfig) -> list[Stack]:
     """Adds the stage's stacks to `app` and returns them in deployment order."""
-    event_plane = EventPlaneStack(
-        app,
-        f"{config.prefix}-EventPlane",
-        config=config,
-        description="Orchestrator event plane: bus, archive, schema guard, quarantine",
-    )
     state = StateStack(
         app,
         f"{config.prefix}-State",
         config=config,
-        description="Orchestrator state: idempotency, circuit breakers, workflow control",
+        description="Orchestrator state: idempotency, circuit breakers, workflow control, event store",
+    )
+    event_plane = EventPlaneStack(
+        app,
+        f"{config.prefix}-EventPlane",
+        config=config,
+        # The event store's appender writes into the State stack's table: State is deployed first.
+        event_store_table=state.event_store,
+        description="Orchestrator event plane: bus, archive, schema guard, quarantine, event store appender",
     )
     registry = SchemaRegistryStack(
         app,
@@ -60,9 +62,10 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         state_machines=[workflows.agent_pipeline.state_machine, workflows.order_saga.state_machine],
         breakers_table=state.circuit_breakers,
         workflow_control_table=state.workflow_control,
+        event_store_table=state.event_store,
         description="Orchestrator control plane HTTP API: the orch CLI's operations, IAM-authorized",
     )
-    stacks: list[Stack] = [event_plane, state, registry, ingestion, workflows, control]
+    stacks: list[Stack] = [state, event_plane, registry, ingestion, workflows, control]
     for stack in stacks:
         Tags.of(stack).add("project", "event-orchestrator")
         Tags.of(stack).add("stage", config.stage)

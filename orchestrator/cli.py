@@ -6,6 +6,7 @@
     orch list [--workflow W] [--status S] [--correlation-id ID] [--since 2h|ISO] [--until ISO] [--limit N]
     orch describe EXECUTION_ARN
     orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
+    orch history --correlation-id ID [--as-of ISO|AGE]                   a process from its events: state, causes
     orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
     orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
     orch pause EXECUTION_ARN [--reason TEXT] [--by WHO]                  hold it at its next pause point
@@ -16,6 +17,7 @@
     orch definitions list WORKFLOW | publish WORKFLOW [--description TEXT]
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
     orch replay --since 2h|ISO [--until ISO] [--no-wait]                 replay the bus archive's window onto the bus
+    orch replay-test RECORDING|--from-store ID [--assembly cdk.out]      re-run a recorded process locally, diff it
     orch config show
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
@@ -45,6 +47,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from orchestrator import cli_events
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 EXIT_OK: Final = 0
@@ -105,9 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     describe = command("describe", "one execution: status, where it is now, input, output, error")
     describe.add_argument("execution", metavar="EXECUTION_ARN")
 
-    history = command("history", "an execution's timeline: state, outcome, duration")
-    history.add_argument("execution", metavar="EXECUTION_ARN")
+    history = command("history", "an execution's timeline, or a business process rebuilt from its events")
+    history.add_argument("execution", metavar="EXECUTION_ARN", nargs="?")
     history.add_argument("--io", action="store_true", help="also each state's input and output")
+    cli_events.add_history_options(history)
 
     signals = command("signal", "release a waiting workflow by business key").add_subparsers(
         dest="signal", required=True, metavar="KIND"
@@ -185,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--execution", metavar="ARN", help="colour the states by what this execution did")
     graph.add_argument("--format", choices=("mermaid", "svg"), default="mermaid", help="default mermaid")
     graph.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    cli_events.add_parsers(command)
     config = command("config", "the stage configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
     config.add_parser("show", help="the effective values of config/stages.json", parents=[_globals(suppress=True)])
     return parser
@@ -345,6 +351,10 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
 def history(plane: Any, args: argparse.Namespace) -> Result:
     from orchestrator.control.render import duration, table
 
+    if args.correlation_id is not None:
+        return cli_events.process_history(plane, args)
+    if not args.execution:
+        raise UsageError("give an EXECUTION_ARN or --correlation-id")
     entries = plane.history(args.execution, with_io=args.io)
     rows = []
     for entry in entries:
@@ -520,6 +530,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "graph": graph,
     "definitions": definitions,
     "replay": replay,
+    "replay-test": cli_events.replay_test,
 }
 
 

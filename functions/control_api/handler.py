@@ -229,6 +229,21 @@ def signal_task(task_id: str, request: Annotated[TaskSignalRequest, Body()]) -> 
     return _json(HTTPStatus.ACCEPTED, to_jsonable(put))
 
 
+# -- business processes ----------------------------------------------------------------------------------------
+
+
+@app.get("/processes/<correlation_id>/history", responses=ERRORS)
+@tracer.capture_method
+def process_history(
+    correlation_id: str,
+    as_of: Annotated[
+        datetime.datetime | None, Query(description="as known at this instant (ISO 8601, UTC; default now)")
+    ] = None,
+) -> JSON:
+    """A business process rebuilt from the event store: its state as of an instant, its events, their causal chain."""
+    return to_jsonable(plane().process_history(unquote(correlation_id), _utc(as_of)))  # type: ignore[no-any-return]
+
+
 # -- breakers, configuration, pictures -------------------------------------------------------------------------
 
 

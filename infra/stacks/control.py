@@ -5,9 +5,9 @@ What the library calls (orchestrator/control/plane.py, discovery.py, drawing.py)
 find the app's state machines by name and stage tag (states:ListStateMachines, dynamodb:ListTables: no resource-level
 permissions, so '*', in a policy of their own), read and tag-check those state machines and list, start, describe,
 read the history of, stop and redrive their executions; read and conditionally write the CircuitBreakers table and
-the pause records of the WorkflowControl table (`pause#` keys only); put events (approvals, agent task answers,
-pauses) on the bus; publish versions of those state machines and route their aliases (`<state machine
-arn>:<version or alias>`); replay the bus's archive onto the bus.
+the pause records of the WorkflowControl table (`pause#` keys only); query the EventStore table's index (a business
+process's events); put events (approvals, agent task answers, pauses) on the bus; publish versions of those state
+machines and route their aliases (`<state machine arn>:<version or alias>`); replay the bus's archive onto the bus.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.event_store import BY_CORRELATION_INDEX
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.pause_points import PARTITION_PREFIX as PAUSE_PREFIX
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
@@ -86,6 +87,7 @@ ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "workflows/{workflow}/aliases/{alias}/shift": ("POST",),
     "workflows/{workflow}/aliases/{alias}/rollback": ("POST",),
     "replays": ("POST",),
+    "processes/{correlation_id}/history": ("GET",),
 }
 
 
@@ -100,6 +102,7 @@ class ControlStack(Stack):
         state_machines: Sequence[sfn.StateMachine],
         breakers_table: dynamodb.ITable,
         workflow_control_table: dynamodb.ITable,
+        event_store_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -119,6 +122,12 @@ class ControlStack(Stack):
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[workflow_control_table.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PREFIX}*"]}},
+            )
+        )
+        # A process's events by correlation id: the event store's index, read only (functions/event_store).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{event_store_table.table_arn}/index/{BY_CORRELATION_INDEX}"]
             )
         )
         self.api = self._api(config, self.function)

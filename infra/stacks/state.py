@@ -1,4 +1,5 @@
-"""State: DynamoDB tables for idempotency records, circuit breakers, and workflow control / correlation."""
+"""State: DynamoDB tables for idempotency records, circuit breakers, workflow control / correlation, and the event
+store (functions/event_store: its item layout and index)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.event_store import BY_CORRELATION_INDEX
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -22,6 +24,13 @@ class StateStack(Stack):
         self.circuit_breakers = self._table("CircuitBreakers", partition_key="breaker_id")
         # One table for pause/resume control records and (message name, correlation key) -> waiting task tokens.
         self.workflow_control = self._table("WorkflowControl", partition_key="pk", sort_key="sk", ttl="expires_at")
+        # Append-only, kept as long as the table (no TTL): a business process's events by correlation id and time.
+        self.event_store = self._table("EventStore", partition_key="event_id")
+        self.event_store.add_global_secondary_index(
+            index_name=BY_CORRELATION_INDEX,
+            partition_key=dynamodb.Attribute(name="correlation_id", type=_STRING),
+            sort_key=dynamodb.Attribute(name="time", type=_STRING),
+        )
 
     def _table(
         self, name: str, *, partition_key: str, sort_key: str | None = None, ttl: str | None = None

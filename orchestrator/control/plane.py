@@ -27,6 +27,8 @@ from botocore.config import Config
 
 from functions.breaker import BreakerState
 from functions.breaker.dynamodb import DynamoDBBreakerStore
+from functions.event_store import TABLE_LOGICAL_ID as EVENT_STORE_TABLE
+from functions.event_store.logic import correlation_of
 from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
 from infra.config import ConfigError, StageConfig, load_stage
 from orchestrator.control import definitions
@@ -34,6 +36,7 @@ from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definit
 from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOW_CONTROL_TABLE, WORKFLOWS, Discovery
 from orchestrator.control.drawing import draw
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
+from orchestrator.control.event_store import ProcessHistory, process_history
 from orchestrator.control.pausing import PauseRecord, PauseRecords, held_before, pause_points
 from orchestrator.control.tasks import WaitingTask, waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
@@ -518,14 +521,24 @@ class ControlPlane:
             correlation_id=correlation_of(description.get("input")),
         )
 
-    # -- circuit breakers --------------------------------------------------------------------------------------
+    # -- business processes (the event store) ------------------------------------------------------------------
 
-    def _breakers(self) -> tuple[Any, DynamoDBBreakerStore]:
-        table = self._table(CIRCUIT_BREAKERS_TABLE)
-        return table, DynamoDBBreakerStore(table)
+    def process_history(self, correlation_id: str, as_of: datetime.datetime | None = None) -> ProcessHistory:
+        """The business process `correlation_id` rebuilt from its stored events up to `as_of` (default: all): its
+        state, its events and their causal chain (orchestrator/control/event_store.py)."""
+        if not correlation_id:
+            raise InvalidInput("no correlation id", "pass the business key, e.g. an order id", field="correlation_id")
+        table = self._table(EVENT_STORE_TABLE)
+        with self._calls():
+            history = process_history(table, correlation_id, as_of, self.discovery.workflow_of)
+        if not history.events and as_of is None:
+            raise NotFound(
+                f"no stored event of correlation id {correlation_id!r}", "`orch list` shows the correlation ids"
+            )
+        return history
 
     def _table(self, logical_id: str) -> Any:
-        """A boto3 Table of the State stack's table `logical_id` (NotFound when the stage has none)."""
+        """A boto3 Table resource of the State stack's table `logical_id`; NotFound when the stage has none."""
         with self._calls():
             name = self.discovery.table(logical_id)
         if name is None:
@@ -534,6 +547,12 @@ class ControlPlane:
                 "deploy the stage (or start `orch local up`) and pass its --stage",
             )
         return self._session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(name)
+
+    # -- circuit breakers --------------------------------------------------------------------------------------
+
+    def _breakers(self) -> tuple[Any, DynamoDBBreakerStore]:
+        table = self._table(CIRCUIT_BREAKERS_TABLE)
+        return table, DynamoDBBreakerStore(table)
 
     def list_breakers(self) -> list[BreakerState]:
         """Every breaker with a stored state (one without an item is CLOSED with no failures), by id."""
@@ -671,15 +690,6 @@ class ControlPlane:
         return self.config.model_dump(mode="json")
 
 
-def correlation_of(execution_input: Any) -> str:
-    """The correlation id in an execution's input, when an event started it (`detail.metadata.correlation_id`)."""
-    loaded = _json(execution_input) if isinstance(execution_input, str) else execution_input
-    detail = loaded.get("detail") if isinstance(loaded, Mapping) else None
-    metadata = detail.get("metadata") if isinstance(detail, Mapping) else None
-    value = metadata.get("correlation_id") if isinstance(metadata, Mapping) else None
-    return str(value) if value is not None else ""
-
-
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text
@@ -694,4 +704,4 @@ def _quiet_logger() -> Logger:
     return Logger(service="orch", level="ERROR", logger_handler=logging.NullHandler())
 
 
-__all__ = ["WORKFLOWS", "ControlPlane"]
+__all__ = ["WORKFLOWS", "ControlPlane", "correlation_of"]

@@ -366,8 +366,20 @@ def frame_waits(frame: FrameType) -> bool:
     can sit there for longer than the quiet window, and the system would look still while it is about to move."""
     code = frame.f_code
     if code.co_filename == threading.__file__ and code.co_name in _WAITS:
-        return not _notified(frame) and not _clock_wait_over(frame)
+        return not _notified(frame) and not _clock_wait_over(frame) and not _starting_a_thread(frame)
     return code.co_filename == clock_file and not _clock_wait_over(frame)
+
+
+def _starting_a_thread(frame: FrameType) -> bool:
+    """The wait is `Thread.start()` waiting for the new thread to run. That thread is in no frame yet (nor has an
+    ident) so nothing shows it working, and on a loaded machine it can take longer than the quiet window to be
+    scheduled: the starter is about to move, not still (a Step Functions task's worker, say)."""
+    current: FrameType | None = frame
+    while current is not None and current.f_code.co_filename == threading.__file__:
+        if current.f_code.co_name == "start":
+            return True
+        current = current.f_back
+    return False
 
 
 def _clock_wait_over(frame: FrameType) -> bool:

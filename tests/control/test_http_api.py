@@ -198,6 +198,7 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
         "/workflows/{workflow}/aliases/{alias}/shift",
         "/workflows/{workflow}/aliases/{alias}/rollback",
         "/replays",
+        "/processes/{correlation_id}/history",
     }
     body = paths["/executions/{arn}/terminate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/TerminateRequest"}

@@ -57,7 +57,7 @@ def test_every_rule_target_has_a_dead_letter_queue_and_an_explicit_retry_policy(
 
 def test_schema_guard_rule_catches_every_event_not_from_an_aws_service(templates: dict[str, Any]) -> None:
     plane = templates["EventPlane"]
-    (rule,) = resources(plane, "AWS::Events::Rule").values()
+    (rule,) = [r for k, r in resources(plane, "AWS::Events::Rule").items() if k.startswith("SchemaGuard")]
     assert rule["Properties"]["EventPattern"] == {"source": [{"anything-but": {"prefix": "aws."}}]}
     (target,) = rule["Properties"]["Targets"]
     function = plane["Resources"][logical_id(target["Arn"])]["Properties"]
@@ -72,8 +72,9 @@ def test_schema_guard_rule_catches_every_event_not_from_an_aws_service(templates
 
 def test_quarantine_and_dead_letter_queues_are_encrypted_and_alarmed(templates: dict[str, Any]) -> None:
     plane = templates["EventPlane"]
-    queues = resources(plane, "AWS::SQS::Queue")
-    assert len(queues) == 3, "quarantine, the guard target's DLQ, the validator function's DLQ"
+    # The event store appender's own queue is a working queue, not one that holds what failed (tests/event_store).
+    queues = {k: q for k, q in resources(plane, "AWS::SQS::Queue").items() if not k.startswith("EventStoreAppenderQ")}
+    assert len(queues) == 6, "quarantine, the guard's 2 DLQs; the event store's: its queue's and its 2 rule targets'"
     alarmed = {
         logical_id(dimension["Value"])
         for alarm in resources(plane, "AWS::CloudWatch::Alarm").values()
@@ -93,8 +94,8 @@ def test_quarantine_and_dead_letter_queues_are_encrypted_and_alarmed(templates: 
 
 def test_functions_run_the_shared_asset_with_the_pinned_powertools_layer(templates: dict[str, Any]) -> None:
     functions = [f for t in templates.values() for f in resources(t, "AWS::Lambda::Function").values()]
-    # schema guard, ingest, triage, synthesis, agents, callback, 3 saga services, the correlator's 2
-    assert len(functions) == 11
+    # schema guard, event store, ingest, triage, synthesis, agents, callback, 3 saga services, the correlator's 2
+    assert len(functions) == 12
     keys = {f["Properties"]["Code"]["S3Key"] for f in functions}
     assert len(keys) == 1, "one code asset holds functions/ and schemas/"
     for function in functions:

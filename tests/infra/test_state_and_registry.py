@@ -15,6 +15,7 @@ EXPECTED_TABLES = {
     "Idempotency": ("id", None, "expiration"),
     "CircuitBreakers": ("breaker_id", None, None),
     "WorkflowControl": ("pk", "sk", "expires_at"),
+    "EventStore": ("event_id", None, None),
 }
 
 
@@ -27,7 +28,7 @@ def _tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return by_name
 
 
-def test_state_has_the_three_tables_with_their_keys_and_ttl(templates: dict[str, Any]) -> None:
+def test_state_has_its_tables_with_their_keys_and_ttl(templates: dict[str, Any]) -> None:
     tables = _tables(templates["State"])
     assert set(tables) == set(EXPECTED_TABLES)
     for name, (partition, sort, ttl) in EXPECTED_TABLES.items():

@@ -83,3 +83,23 @@ def test_a_clock_wait_whose_deadline_passed_works_even_before_it_wakes() -> None
         assert innermost_frame_waits(ident)
         clock.advance(seconds=3601)
         assert not innermost_frame_waits(ident), "about to leave the wait, or already working"
+
+
+def test_a_thread_starting_another_that_is_not_scheduled_yet_works() -> None:
+    scheduled = threading.Event()
+
+    class Late(threading.Thread):
+        def _bootstrap(self) -> None:  # runs on the new thread before it tells `start()` it has started
+            scheduled.wait(5)
+            super()._bootstrap()  # type: ignore[misc]
+
+    starter = threading.Thread(target=lambda: Late(target=lambda: None).start(), daemon=True)
+    starter.start()
+    try:
+        threading.Event().wait(0.05)  # the starter now blocks in Thread.start()
+        assert starter.ident is not None
+        assert sys._current_frames()[starter.ident].f_code.co_name == "wait"
+        assert not innermost_frame_waits(starter.ident)
+    finally:
+        scheduled.set()
+        starter.join(5)

@@ -1,0 +1,32 @@
+"""The event store: every event on the stage's bus and every execution status change of the stage's workflows, one
+item each in the State stack's EventStore table, written once (infra/constructs/event_store.py wires it).
+
+Item layout (the appender writes it, `orchestrator.control.event_store` reads it):
+
+    event_id        partition key: the envelope's `metadata.event_id` (the producer's id, the same on every delivery,
+                    retry or archive replay of the event); for a status change `<execution arn>#<status>#<redrive
+                    count>`, as an execution reaches each status once per run (AWS may send one twice)
+    correlation_id  the business process (`metadata.correlation_id`; for a status change, the starting event's, read
+                    from the execution's input); left out when there is none, so the index stays sparse
+    time            ISO 8601 UTC with microseconds (fixed width, so text order is time order): `metadata.occurred_at`,
+                    or the status change's start / stop date
+    kind            `event` or `execution`
+    type, source    the EventBridge `detail-type` and `source`
+    causation_id    the event that caused this one (a status change: the event that started the execution)
+    idempotency_key the envelope's
+    detail          the whole `detail`, as JSON text (numbers and nesting kept exactly)
+    eventbridge_id  EventBridge's `id` of the delivery that was stored first
+
+The table's global secondary index `ByCorrelation` (partition `correlation_id`, sort `time`) answers "the events of
+one business process up to an instant".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BY_CORRELATION_INDEX: Final = "ByCorrelation"
+PARTITION_KEY: Final = "event_id"
+INDEX_PARTITION_KEY: Final = "correlation_id"
+INDEX_SORT_KEY: Final = "time"
+TABLE_LOGICAL_ID: Final = "EventStore"  # in the State stack (infra/stacks/state.py); discovery finds it by this

@@ -1,0 +1,128 @@
+"""The event store's commands: `orch history --correlation-id ID [--as-of TIME]` (a business process rebuilt from
+its events as of an instant: its state, then its events as a causal chain) and `orch replay-test` (a recorded process
+re-run on the local runtime against the current definitions and handlers, divergences reported state by state).
+
+The operations are `ControlPlane.process_history` (orchestrator/control/event_store.py) and `orchestrator.replay`;
+this module adds the options and prints the results. Wired in by orchestrator/cli.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator.control.render import pairs, table
+
+
+def add_history_options(history: argparse.ArgumentParser) -> None:
+    """The correlation form's options on `orch history` (whose EXECUTION_ARN then becomes optional)."""
+    history.add_argument("--correlation-id", help="a business process (its key) instead of an execution")
+    history.add_argument("--as-of", metavar="TIME", help="with --correlation-id: as known then (ISO 8601 or an age)")
+
+
+def process_history(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """Runs the correlation form of `orch history`; returns what JSON shows and the text."""
+    from orchestrator.cli import UsageError, parse_time
+    from orchestrator.control.errors import InvalidInput
+
+    if args.execution:
+        raise InvalidInput("give an EXECUTION_ARN or --correlation-id, not both", field="execution")
+    try:
+        as_of = parse_time(args.as_of, "--as-of")
+    except UsageError as error:  # re-raised as the library's kind, which `orch` run as `python -m` also knows
+        raise InvalidInput(str(error), field="as-of") from None
+    found = plane.process_history(args.correlation_id, as_of)
+    return found, render(found)
+
+
+def render(found: Any) -> str:
+    """The state as pairs, then the chain: time, the event indented under its cause, what it names, its id."""
+    state = found.state
+    rows: list[tuple[str, Any]] = [
+        ("process", f"{found.correlation_id} ({state.kind})"),
+        ("as of", found.as_of or "now"),
+        ("status", state.status),
+    ]
+    rows += [(f"  {name}", value) for name, value in state.facts.items()]
+    rows += [("agent", f"{agent}: {outcome}") for agent, outcome in state.agents.items()]
+    rows += [("execution", f"{label}: {status}") for label, status in state.executions.items()]
+    chain = [
+        (
+            link.event.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            "  " * link.depth + ("└ " if link.depth else "") + _name(link.event),
+            link.event.summary or "-",
+            link.event.event_id + (" (cause not stored)" if link.cause_missing else ""),
+        )
+        for link in found.chain
+    ]
+    return pairs(rows) + "\n\n" + table(["AT (UTC)", "EVENT (under its cause)", "WHAT", "EVENT ID"], chain)
+
+
+def add_parsers(command: Any) -> None:
+    """`orch replay-test`, on the CLI's `command(name, help)` factory."""
+    replay = command("replay-test", "re-run a recorded business process on the local runtime and report divergences")
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("recording", metavar="RECORDING", nargs="?", type=Path, help="a recording (JSON file)")
+    source.add_argument("--from-store", metavar="CORRELATION_ID", help="record it from the stage's event store first")
+    replay.add_argument("--save", metavar="FILE", type=Path, help="with --from-store: also write the recording")
+    replay.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="what to replay on (default cdk.out)")
+
+
+def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """Runs `orch replay-test`: the report when the replay matches the recording; on a divergence the report is
+    printed and the command fails (exit 1), so a pipeline can stop before shifting an alias."""
+    from orchestrator.cli import render_json
+    from orchestrator.control import ControlError, InvalidInput
+    from orchestrator.replay.recording import Recording, record
+    from orchestrator.replay.runner import replay
+
+    if args.from_store:
+        recording = record(plane, args.from_store)
+        if args.save:
+            args.save.write_text(recording.to_json(), encoding="utf-8")
+    else:
+        try:
+            recording = Recording.load(args.recording)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise InvalidInput(f"{args.recording}: not a readable recording ({error})", field="recording") from None
+    if not (args.assembly / "manifest.json").exists():
+        raise InvalidInput(f"{args.assembly} is not a cloud assembly", "run `make synth`", field="assembly")
+    _, report = replay(recording, args.assembly, plane.config.stage)
+    text = render_report(report)
+    if not report.clean:
+        sys.stdout.write((render_json(report) if args.output == "json" else text) + "\n")
+        first = next((e for e in report.executions if not e.same), None)
+        where = (
+            f"{first.workflow}, step {first.first_divergence.index}" if first and first.first_divergence else "events"
+        )
+        raise ControlError(f"the replay diverged from the recording ({where}); see the report above")
+    return report, text
+
+
+def render_report(report: Any) -> str:
+    """Each execution state by state (`=` same, `≠` diverged), then the events only one side emitted."""
+    blocks = []
+    for execution in report.executions:
+        statuses = f"recorded {execution.recorded_status or '-'}, replayed {execution.replayed_status or '-'}"
+        head = f"{execution.workflow}: {statuses}"
+        rows = [
+            (step.index, "=" if step.same else "≠", step.recorded or "-", step.replayed or "-")
+            for step in execution.steps
+        ]
+        blocks.append(head + "\n" + table(["STEP", "", "RECORDED", "REPLAYED"], rows))
+    events = [("missing", e["detail_type"], e["source"]) for e in report.missing_events]
+    events += [("unexpected", e["detail_type"], e["source"]) for e in report.unexpected_events]
+    if events:
+        blocks.append(table(["EMITTED", "EVENT", "SOURCE"], events))
+    verdict = "replay matches the recording" if report.clean else "replay DIVERGED from the recording"
+    return "\n\n".join([*blocks, f"{report.correlation_id}: {verdict}"])
+
+
+def _name(event: Any) -> str:
+    # A status change's detail-type says nothing its summary does not: named by what changed instead.
+    return "execution status" if event.kind == "execution" else str(event.type)
+
+
+__all__ = ["add_history_options", "add_parsers", "process_history", "render", "render_report", "replay_test"]

@@ -1,0 +1,70 @@
+"""Deterministic replay: the committed recordings of the shipped workflows (tests/fixtures/recordings, made from the
+event store of a local run by `orchestrator.replay.recording.record`, as `orch replay-test --from-store ID --save
+FILE` does) re-run on the current assembly and match; a definition changed here is reported at its first divergent
+state. Each replay starts its own local runtime, so nothing else may run one in this process meanwhile (no cloud
+fixture here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.replay.recording import Recording
+from orchestrator.replay.runner import replay
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
+
+
+@pytest.fixture(autouse=True)
+def credentials(aws_credentials: None) -> None:
+    """boto3 under moto never looks for real credentials."""
+
+
+def test_the_agent_pipeline_recording_replays_clean(assembly_dir: Path) -> None:
+    recording = Recording.load(RECORDINGS / "agent_pipeline_approved.json")
+    replayed, report = replay(recording, assembly_dir)
+    assert report.clean, report
+    # Not vacuous: the replay ran the same path and the agents said the same things again.
+    assert [e.path for e in replayed.executions] == [e.path for e in recording.executions]
+    assert "AwaitApproval: succeeded" in replayed.executions[0].path
+    assert len(replayed.emitted) == len(recording.emitted) == 6
+
+
+def test_orch_replay_test_replays_the_order_saga_recording_clean(
+    assembly_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = RECORDINGS / "order_saga_no_carrier.json"
+    code = main(["replay-test", str(recording), "--assembly", str(assembly_dir)])
+    out = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("{"))
+    assert code == 0, out
+    assert "order-saga: recorded SUCCEEDED, replayed SUCCEEDED" in out
+    assert "3     =  ArrangeShipping: caught NoCarrierAvailable  ArrangeShipping: caught NoCarrierAvailable" in out
+    assert out.endswith("order-rec-1: replay matches the recording")
+
+
+def test_a_changed_definition_is_reported_at_its_first_divergent_state(assembly_dir: Path, tmp_path: Path) -> None:
+    changed = tmp_path / "cdk.out"
+    shutil.copytree(assembly_dir, changed)
+    template_file = changed / "Orchestrator-dev-Workflows.template.json"
+    template = json.loads(template_file.read_text(encoding="utf-8"))
+    resources = template["Resources"].items()
+    (saga,) = [r for k, r in resources if k.startswith("OrderSaga") and r["Type"] == "AWS::StepFunctions::StateMachine"]
+    definition = json.loads(saga["Properties"]["DefinitionString"])
+    assert definition["States"]["ReserveInventory"]["Next"] == "ChargePayment"
+    definition["States"]["ReserveInventory"]["Next"] = "ArrangeShipping"  # the new version forgets to charge
+    saga["Properties"]["DefinitionString"] = json.dumps(definition)
+    template_file.write_text(json.dumps(template), encoding="utf-8")
+
+    _, report = replay(Recording.load(RECORDINGS / "order_saga_no_carrier.json"), changed)
+
+    assert not report.clean
+    (saga_run,) = report.executions
+    first = saga_run.first_divergence
+    assert first is not None
+    assert (first.index, first.recorded) == (2, "ChargePayment: succeeded")
+    assert first.replayed is not None and first.replayed.startswith("ArrangeShipping")
+    assert [s.same for s in saga_run.steps[:2]] == [True, True], "Begin and ReserveInventory as recorded"
