@@ -12,6 +12,7 @@ so each fuzzer asserts on what an example changed, never on totals.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,9 +77,17 @@ class World:
             for name in (IDEMPOTENCY_TABLE, SERVICES_TABLE, CONTROL_TABLE)
         }
 
-    def quarantined(self) -> list[dict[str, Any]]:
-        """Every message the schema guard put in the quarantine so far (drains the queue)."""
-        return BusTap(BUS_NAME, self.quarantine_url, self.tap.sqs).received()
+    def quarantined(self) -> list[tuple[dict[str, Any], dict[str, str]]]:
+        """Every message the schema guard put in the quarantine so far, body and attributes (drains the queue)."""
+        found: list[tuple[dict[str, Any], dict[str, str]]] = []
+        while batch := self.tap.sqs.receive_message(
+            QueueUrl=self.quarantine_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            for message in batch:
+                attributes = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+                found.append((json.loads(message["Body"]), attributes))
+                self.tap.sqs.delete_message(QueueUrl=self.quarantine_url, ReceiptHandle=message["ReceiptHandle"])
+        return found
 
 
 def fresh(*factories: Any) -> Iterator[None]:

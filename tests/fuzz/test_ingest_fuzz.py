@@ -21,7 +21,7 @@ from tests.builders import LambdaContext, api_request, sample_data
 from tests.fuzz import strategies as fuzz
 from tests.fuzz.conftest import World, fresh
 
-VALID_REQUEST = {
+VALID_REQUEST: dict[str, list[dict[str, Any]]] = {
     "events": [
         {"detail-type": "OrderPlaced", "data": sample_data("OrderPlaced"), "correlation_id": "order-1001"},
         {"detail-type": "ApprovalRequested", "data": sample_data("ApprovalRequested"), "idempotency_key": "k-1"},
