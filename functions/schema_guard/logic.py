@@ -26,7 +26,7 @@ class Verdict:
 
 
 # Field errors a quarantined record spells out; the rest are counted. An event within EventBridge's 256 KiB can break
-# its contract in tens of thousands of places (a long list of bad items), whose every error would not fit in SQS.
+# its contract in tens of thousands of places (as many unknown fields), whose every error would not fit in SQS.
 MAX_REASONS = 20
 
 

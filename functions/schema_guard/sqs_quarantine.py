@@ -31,7 +31,19 @@ class SqsQuarantine:
         attributes = {name: _NOT_IN_SQS.sub("\ufffd", value[:_ATTRIBUTE_LIMIT]) for name, value in attributes.items()}
         response = self._client.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=json.dumps(quarantine_record(event, reason, errors), default=str),
+            MessageBody=_body(event, reason, errors),
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
         return str(response["MessageId"])
+
+
+def _body(event: Mapping[str, Any], reason: str, errors: list[FieldError]) -> str:
+    try:
+        return json.dumps(quarantine_record(event, reason, errors), default=str)
+    except RecursionError:
+        # Nested about a thousand deep, more than the encoder's stack: the envelope is kept, what is under it named.
+        shallow = {k: v if isinstance(v, (str, int, float, bool, type(None))) else _TOO_DEEP for k, v in event.items()}
+        return json.dumps(quarantine_record(shallow, reason, errors), default=str)
+
+
+_TOO_DEEP = "(nested too deeply to keep as JSON)"

@@ -52,11 +52,30 @@ def json_values(max_leaves: int = 12) -> st.SearchStrategy[JSON]:
 
 
 def nest(depth: int, use_dict: bool) -> JSON:
-    """A string inside `depth` one-element lists, or one-key objects."""
+    """A string inside `depth` one-element lists, or one-key objects. The outermost one prints as `nest(...)`, so
+    that Hypothesis, which prints every explicit example, does not recurse into it."""
     value: JSON = "bottom"
-    for _ in range(depth):
+    for _ in range(depth - 1):
         value = {"a": value} if use_dict else [value]
-    return value
+    return _NestedDict(a=value) if use_dict else _NestedList([value])
+
+
+class _NestedList(list):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f"nest({_depth(self)}, False)"
+
+
+class _NestedDict(dict):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f"nest({_depth(self)}, True)"
+
+
+def _depth(value: JSON) -> int:
+    depth = 0
+    while isinstance(value, (list, dict)) and value:
+        value = value[0] if isinstance(value, list) else next(iter(value.values()))
+        depth += 1
+    return depth
 
 
 def deep_nesting() -> st.SearchStrategy[JSON]:
