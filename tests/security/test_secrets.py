@@ -14,7 +14,7 @@ from tests.security.secrets import ROOT, Finding, scan_files, scan_text, tracked
 KEY_ID = "AKIA" + "QWERTYUIOPASDFGH"
 SECRET = "wJalrXUtnFEMI/K7MDENG" + "/bPxRfiCYEXAMPLEKEY"
 PRIVATE_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----"
-PASSWORD = "correct-horse-" + "battery-staple"
+PASSWORD = "correct-" + "horse-battery-staple"
 
 
 def test_no_tracked_file_holds_a_secret() -> None:
