@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from hypothesis import example, given
@@ -39,7 +40,7 @@ from functions.triage import handler as triage_handler
 from schemas.catalog import EVENT_TYPES
 from tests.builders import LambdaContext, delivered_event, sample_data, sqs_event
 from tests.fuzz import strategies as fuzz
-from tests.fuzz.conftest import World, fresh, unprintable_input_tolerated
+from tests.fuzz.conftest import BUS_NAME, SERVICES_TABLE, World, fresh, unprintable_input_tolerated
 
 # What SQS accepts in a message attribute value (the characters XML allows), documented for SendMessage.
 SQS_TEXT = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
@@ -242,3 +243,31 @@ def test_an_invoked_function_answers_or_refuses_by_field(world: World, function:
     for pinned in [*REQUESTS[function][1], *PINNED.get(function, [])]:
         invoke(world, function, pinned)
     fuzz_one()
+
+
+# -- the checks can fail -----------------------------------------------------------------------------------------
+
+
+def _half_writing_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A consumer that puts an event on the bus, then reports its message failed."""
+    boto3.client("events").put_events(
+        Entries=[{"Source": "shop.orders", "DetailType": "OrderPlaced", "Detail": "{}", "EventBusName": BUS_NAME}]
+    )
+    return {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+
+
+def _half_writing_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An invoked function that stores a record, then refuses its payload."""
+    boto3.client("dynamodb").put_item(TableName=SERVICES_TABLE, Item={"pk": {"S": "half-written"}})
+    raise ValidationError.from_exception_data("Request", [{"type": "missing", "loc": ("order",), "input": {}}])
+
+
+def test_the_consumer_check_fails_on_a_failed_message_that_wrote(world: World) -> None:
+    with pytest.raises(AssertionError, match="put events on the bus"):
+        consume(world, _half_writing_consumer, "{}")
+
+
+def test_the_invoked_check_fails_on_a_refusal_that_wrote(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(REQUESTS, "half-writing", (_half_writing_function, []))
+    with pytest.raises(AssertionError, match="left items behind"):
+        invoke(world, "half-writing", {})
