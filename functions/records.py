@@ -7,9 +7,14 @@ its first attempt stored instead of writing twice; DynamoDB's throttling becomes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
+from pydantic import StringConstraints
+
+# The idempotency key of one call of the saga to a service: `<saga_key>:<step>`, the OrderPlaced envelope's key (at
+# most 256 characters) and the step. Never empty: Powertools would have no key to hash, and its error names no field.
+CallKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 # What DynamoDB answers when it cannot serve now (after botocore's own retries): worth another try later.
 TRANSIENT_CODES = frozenset(

@@ -348,6 +348,14 @@ def invalid_request(error: RequestValidationError) -> Response[str]:
     return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=f"invalid request: {message}", field=field).model_dump())
 
 
+@app.exception_handler(RecursionError)  # type: ignore[untyped-decorator]
+def too_deep(_: RecursionError) -> Response[str]:
+    """A body nested about a thousand deep: more than the JSON parser's recursion limit (in Powertools' validation,
+    before any route runs), and more than any request of this API. A 400, not the function failing."""
+    message = "invalid request: the body nests arrays or objects too deeply"
+    return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=message, field="").model_dump())
+
+
 def _field(location: Any) -> str:
     """`("body", "reason")` -> `reason`; `("query", "limit")` -> `query.limit` (where else it came from)."""
     parts = [str(part) for part in location]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.producer.publisher import ENTRY_TOO_LARGE, EventPublisher, OutgoingEvent, PublishResult
+from functions.producer.publisher import ENTRY_TOO_LARGE, EventPublisher, OutgoingEvent, PublishResult, unsendable
 from schemas.envelope import Identifier, NonEmptyStr
 from schemas.validation import EventValidationError, FieldError, as_dicts, field_errors, validate_data
 
@@ -55,6 +55,12 @@ def ingest(body: str | None, publisher: EventPublisher, max_events: int) -> Repl
         raw = json.loads(body)
     except json.JSONDecodeError as error:
         return _refused(400, f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", [])
+    except RecursionError:
+        # Arrays or objects nested about a thousand deep: more than the parser's recursion limit, and than any event.
+        return _refused(400, "the body is not valid JSON: it nests arrays or objects too deeply", [])
+    problem = unsendable(raw)  # too deep, or a lone surrogate: valid JSON that no event can carry
+    if problem is not None:
+        return _refused(400, "the request cannot be published as it is", [problem])
     try:
         request = IngestRequest.model_validate(raw)
     except ValidationError as error:

@@ -13,7 +13,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.envelope import Identifier
+from functions.records import CallKey
+from schemas.envelope import Identifier, NonEmptyStr
 from schemas.orders import OrderItem, OrderPlaced
 
 SANDBOX_OUT_OF_STOCK_SKU = "OUT-OF-STOCK"
@@ -53,8 +54,8 @@ class ReserveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["reserve"]
-    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
@@ -63,8 +64,8 @@ class ReleaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["release"]
-    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 

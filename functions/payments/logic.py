@@ -13,7 +13,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.envelope import Identifier
+from functions.records import CallKey
+from schemas.envelope import Identifier, NonEmptyStr
 from schemas.orders import OrderPlaced
 
 PaymentStatus = Literal["CHARGED", "REFUNDED"]
@@ -65,8 +66,8 @@ class ChargeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["charge"]
-    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
@@ -75,8 +76,8 @@ class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["refund"]
-    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 

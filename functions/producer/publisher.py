@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.envelope import EventData, EventDetail, Metadata
-from schemas.validation import EventValidationError, FieldError, field_errors, validate_data
+from schemas.validation import EventValidationError, FieldError, field_errors, field_path, validate_data
 
 # EventBridge PutEvents quotas: entries per call, and total entry size per call (which also bounds one entry).
 MAX_ENTRIES_PER_CALL = 10
@@ -28,6 +28,9 @@ MAX_CALL_BYTES = 262_144
 ENTRY_TOO_LARGE = "EntryTooLarge"
 # Error code of a result for an entry the bus answered nothing for (a malformed response).
 MISSING_RESULT = "MissingResultEntry"
+# How deep arrays and objects may nest in an event. Real events nest a few levels; pydantic cannot serialize past 255
+# and Python's JSON parser past about a thousand, so deeper input is refused by name instead of failing mid-publish.
+MAX_NESTING = 64
 
 # Transient error codes, whether a failed entry's ErrorCode or a whole call's error: worth another attempt.
 # - InternalFailure, ThrottlingException: the retryable entry codes of PutEventsResultEntry (API reference);
@@ -244,12 +247,15 @@ class EventPublisher:
     def _prepare_one(self, index: int, event: EventData | OutgoingEvent, cause: Metadata | None) -> _Prepared:
         if isinstance(event, OutgoingEvent):
             raw: Any = dict(event.data) if isinstance(event.data, Mapping) else event.data
+            _refuse_unsendable(event.detail_type, raw, "data")
             model = validate_data(event.detail_type, raw, event.source)
             correlation_id, idempotency_key = event.correlation_id, event.idempotency_key
         else:
+            _refuse_unsendable(event.DETAIL_TYPE, dict(event), "data")
             model = validate_data(event.DETAIL_TYPE, event.model_dump(), event.SOURCE)
             correlation_id, idempotency_key = None, None
         metadata = self._metadata(model, correlation_id, idempotency_key, cause)
+        _refuse_unsendable(model.DETAIL_TYPE, metadata.model_dump(), "metadata")
         detail = json.dumps(
             {"metadata": metadata.model_dump(mode="json"), "data": model.model_dump(mode="json")},
             separators=(",", ":"),
@@ -368,6 +374,47 @@ class EventPublisher:
     def _too_large(self, item: _Prepared) -> PublishResult:
         message = f"entry is {item.size} bytes; the PutEvents limit is {MAX_CALL_BYTES} bytes"
         return self._failed(item, ENTRY_TOO_LARGE, message)
+
+
+def unsendable(value: Any, prefix: str = "") -> FieldError | None:
+    """The first place in `value` no event can carry, or None: arrays or objects nested deeper than MAX_NESTING, or
+    a string (or key) that is not valid Unicode (a lone surrogate, which JSON can carry as `\\ud800` but UTF-8
+    cannot encode). Iterative, so that the check itself never runs out of stack on the input it is there to refuse."""
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(value, ())]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, BaseModel):
+            current = dict(current)
+        if isinstance(current, str):
+            if not _encodable(current):
+                return FieldError("", field_path(path, prefix), "not valid Unicode: a lone surrogate")
+            continue
+        if not isinstance(current, (Mapping, list, tuple)):
+            continue
+        if len(path) >= MAX_NESTING:
+            return FieldError("", field_path(path, prefix), f"nests deeper than {MAX_NESTING} levels")
+        if isinstance(current, Mapping):
+            for key, child in current.items():
+                if isinstance(key, str) and not _encodable(key):
+                    return FieldError("", field_path(path, prefix), "a key is not valid Unicode: a lone surrogate")
+                stack.append((child, (*path, str(key))))
+        else:
+            stack.extend((child, (*path, index)) for index, child in enumerate(current))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse_unsendable(detail_type: str, value: Any, prefix: str) -> None:
+    problem = unsendable(value, prefix)
+    if problem is not None:
+        raise EventValidationError([FieldError(detail_type, problem.field, problem.reason)])
 
 
 def _batches(items: list[_Prepared]) -> list[list[_Prepared]]:

@@ -25,13 +25,19 @@ class Verdict:
     quarantine_id: str | None = None
 
 
+# Field errors a quarantined record spells out; the rest are counted. An event within EventBridge's 256 KiB can break
+# its contract in tens of thousands of places (as many unknown fields), whose every error would not fit in SQS.
+MAX_REASONS = 20
+
+
 def guard(event: Any, quarantine: Quarantine) -> Verdict:
-    """Validates one EventBridge event; an invalid one is quarantined with every field error as the reason."""
+    """Validates one EventBridge event; an invalid one is quarantined with its field errors as the reason."""
     errors = contract_errors(event)
     event_id = str(event.get("id", "")) if isinstance(event, Mapping) else ""
     if not errors:
         return Verdict(event_id=event_id, valid=True)
-    reason = "; ".join(str(e) for e in errors)
+    errors, more = errors[:MAX_REASONS], len(errors) - MAX_REASONS
+    reason = "; ".join(str(e) for e in errors) + (f"; and {more} more field error(s)" if more > 0 else "")
     stored = event if isinstance(event, Mapping) else {"unparsed": repr(event)}
     return Verdict(event_id, valid=False, reason=reason, quarantine_id=quarantine.quarantine(stored, reason, errors))
 

@@ -13,7 +13,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.envelope import Identifier
+from functions.records import CallKey
+from schemas.envelope import Identifier, NonEmptyStr
 from schemas.orders import OrderPlaced
 
 SANDBOX_CARRIER = "Sandbox Parcel"
@@ -49,8 +50,8 @@ class ArrangeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["arrange"]
-    idempotency_key: str  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: str  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 

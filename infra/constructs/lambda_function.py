@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -114,13 +116,57 @@ _RETENTIONS = {
 
 
 def log_group(scope: Construct, construct_id: str, *, config: StageConfig) -> logs.LogGroup:
-    """A log group kept as long as the stage says, and destroyed with the stack only where the stage allows it."""
+    """A log group kept as long as the stage says, destroyed with the stack only where the stage allows it, and
+    encrypted with the stack's logs key."""
     return logs.LogGroup(
         scope,
         construct_id,
         retention=log_retention(config.log_retention_days),
-        removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+        removal_policy=_removal(config),
+        encryption_key=logs_key(scope, config),
     )
+
+
+def logs_key(scope: Construct, config: StageConfig) -> kms.Key:
+    """The KMS key of every log group of `scope`'s stack (one per stack), usable by CloudWatch Logs for this
+    account's log groups only. Logs may carry event data: a key of our own lets the platform team say who reads it."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(_LOGS_KEY_ID)
+    if isinstance(existing, kms.Key):
+        return existing
+    key = kms.Key(
+        stack,
+        _LOGS_KEY_ID,
+        enable_key_rotation=True,
+        description="Encrypts the stack's CloudWatch log groups",
+        removal_policy=_removal(config),
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],  # in a key policy, the key itself
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+    return key
+
+
+_LOGS_KEY_ID = "LogsKey"
+
+
+def _removal(config: StageConfig) -> RemovalPolicy:
+    return RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN
 
 
 def log_retention(days: int) -> logs.RetentionDays:
