@@ -34,6 +34,7 @@ from orchestrator.local import clock as clock_module
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery
 from orchestrator.local.dynamodb import AtomicWrites
+from orchestrator.local.faults import Faults
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -72,10 +73,11 @@ class Stillness:
 
 
 class LocalCloud:
-    def __init__(self, assembly: CloudAssembly, *, port: int | None = None) -> None:
+    def __init__(self, assembly: CloudAssembly, *, port: int | None = None, faults: Faults | None = None) -> None:
         self.assembly = assembly
         self.port = port
-        self.runtime = Runtime()
+        self.faults = faults
+        self.runtime = Runtime(faults=faults)
         self.lambdas = LambdaRuntime(self.runtime)
         self.delivery = Delivery(self.runtime, self.lambdas)
         self.pollers = Pollers(self.runtime, self.lambdas)
@@ -91,9 +93,12 @@ class LocalCloud:
         self._ticker: threading.Thread | None = None
 
     @classmethod
-    def from_assembly(cls, directory: str | Path = "cdk.out", *, port: int | None = None) -> LocalCloud:
-        """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode."""
-        return cls(CloudAssembly(Path(directory)), port=port)
+    def from_assembly(
+        cls, directory: str | Path = "cdk.out", *, port: int | None = None, faults: Faults | None = None
+    ) -> LocalCloud:
+        """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode;
+        `faults` injects failures (orchestrator/local/faults.py)."""
+        return cls(CloudAssembly(Path(directory)), port=port, faults=faults)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -160,8 +165,9 @@ class LocalCloud:
             self._mock = None
 
     def _patches(self) -> list[Any]:
-        """The adapters that patch moto (the pollers only read queues)."""
-        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions]
+        """The adapters that patch moto (the pollers only read queues); injected faults last, over the others."""
+        faults = [] if self.faults is None else [self.faults]
+        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
