@@ -16,11 +16,11 @@ declarative `Faults(seed=7, rules=[...])` passed to `LocalCloud(faults=...)` mak
 - `ignore_conditions`: a table's writes ignore their ConditionExpression: idempotency broken on purpose, for the
   tests that prove a check can fail.
 
-Which calls: `target` is a substring of the name the site knows (function name, table name, queue ARN, rule name or
-target ARN, PutEvents DetailType); `rate` is the share of calls hit, or `calls` the 1-based numbers of the matching
-calls that are hit. A failure is transient (`times=1`, the default: the hit call fails that many attempts, then its
-retries pass) or permanent (`times=None`: every attempt of a hit call fails). "The same call" is known by a key the
-site derives from the call itself (a DynamoDB item's key, a PutEvents entry's idempotency key, an SQS message id,
+Which calls: `target` is a substring of the name the site knows (function name, table name or item key, queue ARN,
+rule name or target ARN, PutEvents DetailType); `rate` is the share of calls hit, or `calls` the 1-based numbers of
+the matching calls that are hit. A failure is transient (`times=1`, the default: the hit call fails that many
+attempts, then its retries pass) or permanent (`times=None`: every attempt of a hit call fails). "The same call" is
+known by a key the site derives from the call itself (a DynamoDB item's key, a PutEvents entry's idempotency key, an SQS message id,
 the payload of a Lambda invoke), so a retry is recognised as one.
 
 Seeded: whether a call is hit is drawn from `random.Random` seeded with the fault seed, the rule and the call's key,
@@ -127,7 +127,8 @@ def throttle_put_events(
 def throttle_dynamodb(
     target: str = "", *, rate: float = 1.0, calls: Iterable[int] | None = None, times: int | None = 1
 ) -> Rule:
-    """Item reads and writes of a table (`target`: its name) fail with ProvisionedThroughputExceededException."""
+    """Item reads and writes fail with ProvisionedThroughputExceededException; `target` is part of the table's name
+    or of the item's key (as JSON: `order-saga#` picks the order saga's claims)."""
     return Rule("dynamodb_throttle", target, rate, _calls(calls), times, DYNAMODB_THROTTLED)
 
 
@@ -289,7 +290,14 @@ class Faults:
 
     def _put_events(self, original: Callable[..., Any], backend: Any, events: list[dict[str, Any]]) -> Any:
         """Throttles the entries hit and puts the rest, answering in the entries' order as PutEvents does."""
-        throttled = [self._strike("put_events_throttle", str(e.get("DetailType")), _entry_key(e)) for e in events]
+        # AWS services' own events (the local runtime puts Step Functions' status changes as `aws.states`) are not
+        # subject to a caller's PutEvents quota.
+        throttled = [
+            None
+            if str(e.get("Source", "")).startswith("aws.")
+            else self._strike("put_events_throttle", str(e.get("DetailType")), _entry_key(e))
+            for e in events
+        ]
         if not any(throttled):
             return original(backend, events)
         answers = iter(original(backend, [e for e, t in zip(events, throttled, strict=True) if t is None]))
@@ -300,7 +308,7 @@ class Faults:
         call = inspect.signature(original).bind(backend, *args, **kwargs)
         table_name = str(call.arguments["table_name"])
         item_key = _item_key(backend, table_name, call.arguments.get(_KEY_ARGUMENT[name]) or {})
-        if self._strike("dynamodb_throttle", table_name, f"{table_name}/{item_key}"):
+        if self._strike("dynamodb_throttle", f"{table_name} {item_key}", f"{table_name}/{item_key}"):
             from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 
             raise DynamodbException(ERROR_TYPE_PREFIX + DYNAMODB_THROTTLED, "injected fault: throughput exceeded")

@@ -16,7 +16,7 @@ StartCloud = Callable[..., LocalCloud]
 
 @pytest.fixture
 def cloud_with(assembly_dir: Path, aws_credentials: None) -> Iterator[StartCloud]:
-    """`cloud_with(rule, ..., seed=7)` starts the app on the local runtime with those faults (stopped after the test)."""
+    """`cloud_with(rule, ..., seed=7)` starts the app on the local runtime with those faults (stopped at the end)."""
     with contextlib.ExitStack() as stack:
 
         def start(*rules: Rule, seed: int = 7) -> LocalCloud:
