@@ -20,8 +20,8 @@ Which calls: `target` is a substring of the name the site knows (function name, 
 rule name or target ARN, PutEvents DetailType); `rate` is the share of calls hit, or `calls` the 1-based numbers of
 the matching calls that are hit. A failure is transient (`times=1`, the default: the hit call fails that many
 attempts, then its retries pass) or permanent (`times=None`: every attempt of a hit call fails). "The same call" is
-known by a key the site derives from the call itself (a DynamoDB item's key, a PutEvents entry's idempotency key, an SQS message id,
-the payload of a Lambda invoke), so a retry is recognised as one.
+known by a key the site derives from the call itself (a DynamoDB item's key, a PutEvents entry's idempotency key,
+an SQS message id, the payload of a Lambda invoke), so a retry is recognised as one.
 
 Seeded: whether a call is hit is drawn from `random.Random` seeded with the fault seed, the rule and the call's key,
 never from one generator shared in call order: threads interleave differently from run to run, so a shared stream
