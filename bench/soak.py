@@ -102,16 +102,25 @@ def soak_faults(settings: SoakSettings, *extra: Rule) -> Faults:
 
 
 def plan(settings: SoakSettings) -> Inputs:
-    """The soak's inputs, from its seed alone."""
+    """The soak's inputs, from its seed alone. The first orders and tickets take every kind and decision once, so
+    that even a small run drives every path; the rest are drawn by their shares."""
     rng = random.Random(settings.seed)
     kinds, weights = zip(*[(kind, share) for kind, (share, _) in ORDER_KINDS.items()], strict=True)
     orders = [
-        PlannedOrder(f"soak-order-{n:05d}", rng.choices(kinds, weights)[0], rng.randint(1, 5) * 1250)
+        PlannedOrder(
+            f"soak-order-{n:05d}",
+            kinds[n] if n < len(kinds) else rng.choices(kinds, weights)[0],
+            rng.randint(1, 5) * 1250,
+        )
         for n in range(settings.orders)
     ]
     choices, decision_weights = zip(*DECISIONS.items(), strict=True)
     tickets = [
-        PlannedTicket(f"soak-ticket-{n:04d}", rng.choices(choices, decision_weights)[0], rng.random() < 0.5)
+        PlannedTicket(
+            f"soak-ticket-{n:04d}",
+            choices[n] if n < len(choices) else rng.choices(choices, decision_weights)[0],
+            rng.random() < 0.5,
+        )
         for n in range(settings.pipelines)
     ]
     return Inputs(orders, tickets)

@@ -9,7 +9,7 @@ from bench.accounting import ExecutionEnd, Facts, Inputs, PlannedOrder, account
 from bench.soak import SoakSettings, run
 from orchestrator.local.faults import ignore_conditions
 
-SMALL = SoakSettings(orders=24, pipelines=4, seed=7, wave=24)
+SMALL = SoakSettings(orders=20, pipelines=3, seed=7, wave=20)
 
 
 def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
@@ -20,7 +20,8 @@ def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
     assert report.ok, report.table()
     by_input = {kind: sum(n for (k, _), n in report.outcomes.items() if k == kind) for kind, _ in report.outcomes}
     assert by_input["OrderPlaced"] == SMALL.orders and by_input["TicketSubmitted"] == SMALL.pipelines
-    assert {("OrderPlaced", "completed"), ("OrderPlaced", "cancelled")} <= set(report.outcomes)
+    assert {("OrderPlaced", outcome) for outcome in ("completed", "cancelled", "escalated")} <= set(report.outcomes)
+    assert {("TicketSubmitted", outcome) for outcome in ("resolved", "rejected", "escalated")} <= set(report.outcomes)
     assert {"lambda_throttle", "handler_timeout", "put_events_throttle", "event_duplicate"} <= set(report.faults)
     assert report.duplicates_absorbed > 0, "duplicate deliveries reached the workflows, which did nothing twice"
 
