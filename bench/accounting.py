@@ -265,24 +265,36 @@ def account(inputs: Inputs, facts: Facts) -> Report:
 
 
 def _order_outcome(order: PlannedOrder, facts: Facts, problems: list[str]) -> str:
-    ends = facts.orders.get(order.idempotency_key, [])
-    workers = [e for e in ends if e.last_state != "Duplicate"]
-    if not workers:
-        if _parked_with(facts, "StartDeadLetters", lambda b: _key_of(b) == order.idempotency_key):
-            return "dead-lettered (saga start)"
-        problems.append(f"{order.order_id}: lost: no saga execution did its work")
-        return "lost"
-    if len(workers) > 1:
-        problems.append(f"{order.order_id}: {len(workers)} saga executions did its work (one must)")
-    end = workers[0]
-    outcome = ORDER_END_STATES.get(end.last_state)
-    if outcome is None:
-        problems.append(f"{order.order_id}: its saga ended {end.status} in {end.last_state!r}")
-        return "stuck" if end.status == "RUNNING" else f"failed ({end.last_state})"
+    ended = _ending(order.order_id, order.idempotency_key, facts.orders.get(order.idempotency_key, []), facts, problems)
+    outcome = ended if isinstance(ended, str) else _named_end(order.order_id, ended, ORDER_END_STATES, problems)
+    if outcome not in ORDER_END_STATES.values():
+        return outcome
     if outcome != EXPECTED_ORDER_OUTCOME[order.kind]:
         problems.append(f"{order.order_id} ({order.kind}): {outcome}, expected {EXPECTED_ORDER_OUTCOME[order.kind]}")
     problems.extend(f"{order.order_id}: {p}" for p in _order_evidence(order, outcome, facts))
     return outcome
+
+
+def _ending(name: str, key: str, ends: list[ExecutionEnd], facts: Facts, problems: list[str]) -> ExecutionEnd | str:
+    """The one execution that did the input's work (the others found it claimed: Duplicate); when none did, the
+    input's outcome: its delivery dead-lettered, or lost."""
+    workers = [e for e in ends if e.last_state != "Duplicate"]
+    if not workers:
+        if _parked_with(facts, "StartDeadLetters", lambda b: _key_of(b) == key):
+            return "dead-lettered (workflow start)"
+        problems.append(f"{name}: lost: no execution did its work")
+        return "lost"
+    if len(workers) > 1:
+        problems.append(f"{name}: {len(workers)} executions did its work (one must)")
+    return workers[0]
+
+
+def _named_end(name: str, end: ExecutionEnd, outcomes: dict[str, str], problems: list[str]) -> str:
+    """The outcome the execution's last state stands for; a problem when it is not a terminal one."""
+    if end.last_state in outcomes:
+        return outcomes[end.last_state]
+    problems.append(f"{name}: its execution ended {end.status} in {end.last_state!r}")
+    return "stuck" if end.status == "RUNNING" else f"failed ({end.last_state})"
 
 
 def _order_evidence(order: PlannedOrder, outcome: str, facts: Facts) -> list[str]:
@@ -333,24 +345,15 @@ def _order_evidence(order: PlannedOrder, outcome: str, facts: Facts) -> list[str
 
 
 def _ticket_outcome(ticket: PlannedTicket, facts: Facts, problems: list[str]) -> str:
-    ends = facts.tickets.get(ticket.ticket_id, [])
-    workers = [e for e in ends if e.last_state != "Duplicate"]
-    if not workers:
-        if _parked_with(facts, "StartDeadLetters", lambda b: _key_of(b) == ticket.ticket_id):
-            return "dead-lettered (pipeline start)"
-        problems.append(f"{ticket.ticket_id}: lost: no pipeline execution did its work")
-        return "lost"
-    if len(workers) > 1:
-        problems.append(f"{ticket.ticket_id}: {len(workers)} pipeline executions did its work (one must)")
-    end = workers[0]
-    outcome = TICKET_END_STATES.get(end.last_state)
-    if outcome is None:
-        problems.append(f"{ticket.ticket_id}: its pipeline ended {end.status} in {end.last_state!r}")
-        return "stuck" if end.status == "RUNNING" else f"failed ({end.last_state})"
+    name = ticket.ticket_id
+    ended = _ending(name, name, facts.tickets.get(name, []), facts, problems)
+    outcome = ended if isinstance(ended, str) else _named_end(name, ended, TICKET_END_STATES, problems)
+    if outcome not in TICKET_END_STATES.values():
+        return outcome
     for detail_type, named in TICKET_OUTCOME_EVENTS.items():
-        count = len(facts.outcome_events.get(detail_type, {}).get(ticket.ticket_id, []))
+        count = len(facts.outcome_events.get(detail_type, {}).get(name, []))
         if count != int(named == outcome):
-            problems.append(f"{ticket.ticket_id}: {count} {detail_type} event(s) for a {outcome} ticket")
+            problems.append(f"{name}: {count} {detail_type} event(s) for a {outcome} ticket")
     return outcome
 
 
