@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import sys
@@ -65,8 +66,8 @@ ORDER_KINDS: dict[str, tuple[float, dict[str, Any]]] = {
 }
 # What a reviewer does with a ticket's draft: approve, reject, or never answer (the pipeline escalates).
 DECISIONS: dict[str | None, float] = {"approved": 0.7, "rejected": 0.2, None: 0.1}
-# The functions the state machines invoke through Lambda's Invoke API, and the SQS consumers.
 STEP_SECONDS = 5.0  # how far past each next deadline the clock jumps (see `run_still`)
+# The order saga's services (invoked by the state machine), and the SQS consumers (their messages are redelivered).
 SAGA_SERVICES = ("Inventory", "Payments", "Shipping")
 CONSUMERS = ("Agents", "Callbacks", "Correlator")
 
@@ -164,25 +165,17 @@ def drive(cloud: LocalCloud, inputs: Inputs, wave: int) -> None:
     """Puts the inputs wave by wave; after each wave the clock moves through every retry, backoff and timeout until
     nothing waits on it (so a never-decided approval escalates within its wave)."""
     publisher = EventPublisher(EventBridgeBus(cloud.client("events")), cloud.bus_name, producer="soak")
-    per_wave = max(1, wave)
-    tickets_per_order = len(inputs.tickets) / max(1, len(inputs.orders))
-    put_tickets = 0
-    for start in range(0, max(len(inputs.orders), 1), per_wave):
-        orders = inputs.orders[start : start + per_wave]
-        until = (
-            len(inputs.tickets)
-            if start + per_wave >= len(inputs.orders)
-            else round((start + per_wave) * tickets_per_order)
-        )
-        tickets = inputs.tickets[put_tickets:until]
-        put_tickets = until
-        events = [order_event(o) for o in orders] + [e for t in tickets for e in ticket_events(t)]
-        results = publisher.publish(events)
+    size = max(1, wave)
+    waves = max(1, math.ceil(len(inputs.orders) / size))
+    for n in range(waves):
+        orders = inputs.orders[n * size : (n + 1) * size]
+        tickets = inputs.tickets[n * len(inputs.tickets) // waves : (n + 1) * len(inputs.tickets) // waves]
+        results = publisher.publish([order_event(o) for o in orders] + [e for t in tickets for e in ticket_events(t)])
         unsent = [r for r in results if not r.sent]
         if unsent:
             raise RuntimeError(f"{len(unsent)} inputs were not put: {unsent[0].error_code} {unsent[0].error_message}")
         run_still(cloud)
-        progress(f"soak: {start + len(orders)} orders and {put_tickets} tickets run")
+        progress(f"soak: wave {n + 1}/{waves} run ({len(orders)} orders, {len(tickets)} tickets)")
 
 
 def run_still(cloud: LocalCloud) -> None:
