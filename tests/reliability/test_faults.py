@@ -142,6 +142,16 @@ def test_a_throttled_put_events_task_is_retried_and_the_event_published_once(clo
     assert_completed_once(order)
 
 
+def test_a_producer_whose_put_is_throttled_retries_it_and_the_order_is_placed_once(cloud_with: StartCloud) -> None:
+    cloud = cloud_with(throttle_put_events("OrderPlaced", calls=[1]))
+
+    order = Order(cloud)  # put through the producer library, which retries a throttled entry
+
+    assert [(i.kind, i.site) for i in cloud.faults.injected] == [("put_events_throttle", "OrderPlaced")]  # type: ignore[union-attr]
+    assert len(order.executions) == 1
+    assert_completed_once(order)
+
+
 def test_a_throttled_claim_is_retried_by_the_saga(cloud_with: StartCloud) -> None:
     cloud = cloud_with(throttle_dynamodb("Idempotency", calls=[1]))
 
