@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.local.cloud import LocalCloud
-from orchestrator.local.faults import Faults, Rule
+from orchestrator.local.faults import Faults, Injected, Rule
 
 StartCloud = Callable[..., LocalCloud]
 
@@ -23,3 +23,9 @@ def cloud_with(assembly_dir: Path, aws_credentials: None) -> Iterator[StartCloud
             return stack.enter_context(LocalCloud.from_assembly(assembly_dir, faults=Faults(seed, rules)))
 
         yield start
+
+
+def injected(cloud: LocalCloud) -> list[Injected]:
+    """Every fault that struck in the cloud's run."""
+    assert cloud.faults is not None, "the cloud was started with faults"
+    return list(cloud.faults.injected)

@@ -22,7 +22,7 @@ from schemas.agents import ApprovalDecided
 from schemas.orders import OrderPlaced
 from schemas.support import TicketSubmitted
 from tests.builders import sample_data, ticket
-from tests.reliability.conftest import StartCloud
+from tests.reliability.conftest import StartCloud, injected
 from tests.workflows.conftest import Tap
 from tests.workflows.test_order_saga import SUCCESS_PATH, service_table
 
@@ -78,7 +78,7 @@ def test_a_handler_that_fails_once_before_running_is_retried_by_the_saga(cloud_w
 
     assert order.failed_attempts("ReserveInventory") == ["InventoryUnavailable"]
     assert_completed_once(order)
-    assert [(i.kind, i.attempt) for i in cloud.faults.injected] == [("handler_error", 1)]  # type: ignore[union-attr]
+    assert [(i.kind, i.attempt) for i in injected(cloud)] == [("handler_error", 1)]
 
 
 def test_a_lambda_timed_out_mid_flight_after_charging_is_retried_and_charges_once(cloud_with: StartCloud) -> None:
@@ -147,7 +147,7 @@ def test_a_producer_whose_put_is_throttled_retries_it_and_the_order_is_placed_on
 
     order = Order(cloud)  # put through the producer library, which retries a throttled entry
 
-    assert [(i.kind, i.site) for i in cloud.faults.injected] == [("put_events_throttle", "OrderPlaced")]  # type: ignore[union-attr]
+    assert [(i.kind, i.site) for i in injected(cloud)] == [("put_events_throttle", "OrderPlaced")]
     assert len(order.executions) == 1
     assert_completed_once(order)
 
@@ -190,7 +190,7 @@ def test_sqs_messages_received_twice_resume_the_pipeline_once(cloud_with: StartC
     assert [e["detail-type"] for e in tap.events()] == ["TicketResolved"]
     processed = [m for r in cloud.pollers.records for m in r.message_ids]
     twice = {m for m in processed if processed.count(m) == 2}
-    assert twice and twice == {i.key.rsplit("/", 1)[1] for i in cloud.faults.injected}  # type: ignore[union-attr]
+    assert twice and twice == {i.key.rsplit("/", 1)[1] for i in injected(cloud)}
     assert all(processed.count(m) <= 2 for m in processed)
 
 
@@ -204,7 +204,7 @@ def test_a_decision_overtaking_its_ticket_is_buffered_then_resumes_the_pipeline(
     control = cloud.physical_id("AWS::DynamoDB::Table", "WorkflowControl")
     (message,) = cloud.table_items(control)
     assert message["sk"]["S"].startswith("message#") and "matched" in message
-    (delayed,) = cloud.faults.injected  # type: ignore[union-attr]
+    (delayed,) = injected(cloud)
     assert delayed.kind == "event_delay"
 
 
