@@ -220,10 +220,15 @@ def test_the_same_seed_hits_the_same_calls_whatever_their_order() -> None:
     assert 40 <= len(first) <= 80, "about the rate"
 
 
-def test_without_faults_nothing_is_patched(cloud_with: StartCloud, assembly_dir: Any) -> None:
+def test_without_faults_nothing_is_patched_and_with_them_only_while_running(
+    assembly_dir: Any, aws_credentials: None
+) -> None:
     from moto.events.models import EventsBackend
 
     original = EventsBackend.put_events
     with LocalCloud.from_assembly(assembly_dir) as cloud:
         assert cloud.runtime.faults is None
         assert EventsBackend.put_events is original
+    with LocalCloud.from_assembly(assembly_dir, faults=Faults(7, [throttle_put_events(rate=0.0)])):
+        assert EventsBackend.put_events is not original
+    assert EventsBackend.put_events is original
