@@ -16,6 +16,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import sys
@@ -276,7 +277,7 @@ class LocalCloud:
         """Threads of in-flight work or of executions whose innermost Python frame is not a wait. moto's threads are
         not ours to instrument, so what each is doing is read off its stack."""
         threads = self.runtime.activity.threads() | {t.ident for t in self.stepfunctions.interpreter_threads()}
-        frames = sys._current_frames()
+        frames = current_frames()
         return [ident for ident in threads if ident in frames and not frame_waits(frames[ident])]
 
     def _busy_summary(self) -> str:
@@ -358,6 +359,20 @@ class LocalCloud:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
+
+
+def current_frames() -> dict[int, FrameType]:
+    """`sys._current_frames()` with the garbage collector paused. CPython 3.11 before 3.11.9 holds its thread list's
+    lock while it builds the dict; a collection there can run a finalizer that lets another thread take the GIL and
+    wait for that lock (starting a thread does), and the process deadlocks (python/cpython#106883, fixed the same
+    way). The soak, with hundreds of threads polled every 10 ms, hung on it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _history_length(env: Any) -> int:
