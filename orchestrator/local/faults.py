@@ -273,9 +273,6 @@ class Faults:
             setattr(owner, name, original)
         self._patches.clear()
 
-    def creators(self) -> dict[str, Any]:
-        return {}
-
     def _wrap(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
         original = vars(owner).get(name)
         if original is None:
