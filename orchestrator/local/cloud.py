@@ -362,7 +362,7 @@ class LocalCloud:
 
 
 def current_frames() -> dict[int, FrameType]:
-    """`sys._current_frames()` with the garbage collector paused. CPython 3.11 before 3.11.9 holds its thread list's
+    """`sys._current_frames()` with the garbage collector paused. CPython 3.11 (3.11.7 here) holds its thread list's
     lock while it builds the dict; a collection there can run a finalizer that lets another thread take the GIL and
     wait for that lock (starting a thread does), and the process deadlocks (python/cpython#106883, fixed the same
     way). The soak, with hundreds of threads polled every 10 ms, hung on it."""
