@@ -241,7 +241,12 @@ class Faults:
 
     def event_delays(self, rule_name: str, target_arn: str, event: Mapping[str, Any]) -> list[float]:
         """Called by EventBridge delivery per matched event and target: one delay (seconds) per copy delivered."""
-        site, key = f"{rule_name} {target_arn}", f"{rule_name}/{target_arn}/{event.get('id')}"
+        # The event by its envelope's idempotency key where it has one (EventBridge's id is new on every put), so
+        # that the same seed delays or doubles the same events from run to run.
+        metadata = event.get("detail", {}).get("metadata") if isinstance(event.get("detail"), dict) else None
+        identity = (metadata or {}).get("idempotency_key") if isinstance(metadata, dict) else None
+        site = f"{rule_name} {target_arn}"
+        key = f"{rule_name}/{target_arn}/{event.get('detail-type')}/{identity or event.get('id')}"
         delayed = self._strike("event_delay", site, key)
         delay = delayed.delay if delayed else 0.0
         return [delay, delay] if self._strike("event_duplicate", site, key) else [delay]

@@ -9,7 +9,8 @@ from bench.accounting import ExecutionEnd, Facts, Inputs, PlannedOrder, account
 from bench.soak import SoakSettings, run
 from orchestrator.local.faults import ignore_conditions
 
-SMALL = SoakSettings(orders=20, pipelines=3, seed=7, wave=20)
+# More duplicates than the full soak's 5%, so that a run this small surely has some reach the workflows.
+SMALL = SoakSettings(orders=20, pipelines=3, seed=7, duplicate_rate=0.2, wave=20)
 
 
 def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
