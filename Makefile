@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 
-.PHONY: install demo test lint format typecheck synth schemas openapi deploy bootstrap bench clean
+.PHONY: install demo test lint format typecheck synth schemas openapi deploy bootstrap bench soak clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -58,6 +58,13 @@ deploy: install
 bench: install
 	$(PY) -m bench.local_runtime $(BENCH_ARGS)
 	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
+
+# Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
+# (README: Reliability). Half the issue's full run by default (it takes over 20 minutes on 2 shared cores); the full
+# one is SOAK_ARGS="--orders 2000 --pipelines 200".
+SOAK_ARGS ?= --orders 1000 --pipelines 100 --seed 7
+soak: install
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -16,6 +16,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import sys
@@ -34,6 +35,7 @@ from orchestrator.local import clock as clock_module
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery
 from orchestrator.local.dynamodb import AtomicWrites
+from orchestrator.local.faults import Faults
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -72,10 +74,11 @@ class Stillness:
 
 
 class LocalCloud:
-    def __init__(self, assembly: CloudAssembly, *, port: int | None = None) -> None:
+    def __init__(self, assembly: CloudAssembly, *, port: int | None = None, faults: Faults | None = None) -> None:
         self.assembly = assembly
         self.port = port
-        self.runtime = Runtime()
+        self.faults = faults
+        self.runtime = Runtime(faults=faults)
         self.lambdas = LambdaRuntime(self.runtime)
         self.delivery = Delivery(self.runtime, self.lambdas)
         self.pollers = Pollers(self.runtime, self.lambdas)
@@ -91,9 +94,12 @@ class LocalCloud:
         self._ticker: threading.Thread | None = None
 
     @classmethod
-    def from_assembly(cls, directory: str | Path = "cdk.out", *, port: int | None = None) -> LocalCloud:
-        """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode."""
-        return cls(CloudAssembly(Path(directory)), port=port)
+    def from_assembly(
+        cls, directory: str | Path = "cdk.out", *, port: int | None = None, faults: Faults | None = None
+    ) -> LocalCloud:
+        """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode;
+        `faults` injects failures (orchestrator/local/faults.py)."""
+        return cls(CloudAssembly(Path(directory)), port=port, faults=faults)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -160,8 +166,9 @@ class LocalCloud:
             self._mock = None
 
     def _patches(self) -> list[Any]:
-        """The adapters that patch moto (the pollers only read queues)."""
-        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions]
+        """The adapters that patch moto (the pollers only read queues); injected faults last, over the others."""
+        faults = [] if self.faults is None else [self.faults]
+        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
@@ -270,7 +277,7 @@ class LocalCloud:
         """Threads of in-flight work or of executions whose innermost Python frame is not a wait. moto's threads are
         not ours to instrument, so what each is doing is read off its stack."""
         threads = self.runtime.activity.threads() | {t.ident for t in self.stepfunctions.interpreter_threads()}
-        frames = sys._current_frames()
+        frames = current_frames()
         return [ident for ident in threads if ident in frames and not frame_waits(frames[ident])]
 
     def _busy_summary(self) -> str:
@@ -294,8 +301,7 @@ class LocalCloud:
         for machine in self._sfn_backend().state_machines:
             for execution in machine.executions:
                 env = getattr(getattr(execution, "exec_worker", None), "env", None)  # None until it starts
-                events = len(env.event_manager.get_event_history()) if env is not None else 0
-                executions.append((str(execution.exec_status), events))
+                executions.append((str(execution.exec_status), _history_length(env)))
         return (self.runtime.activity.finished, len(self.lambdas.invocations), tuple(executions))
 
     def _running_executions(self) -> list[str]:
@@ -353,6 +359,31 @@ class LocalCloud:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
+
+
+def current_frames() -> dict[int, FrameType]:
+    """`sys._current_frames()` with the garbage collector paused. CPython 3.11 (3.11.7 here) holds its thread list's
+    lock while it builds the dict; a collection there can run a finalizer that lets another thread take the GIL and
+    wait for that lock (starting a thread does), and the process deadlocks (python/cpython#106883, fixed the same
+    way). The soak, with hundreds of threads polled every 10 ms, hung on it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _history_length(env: Any) -> int:
+    """How many history events an execution has. moto's `get_event_history()` deep-copies the whole history, and
+    this is read for every execution at every poll of `wait_until_quiet`: with thousands of executions (the soak)
+    the copies cost more than the work. The list's length is read without a copy where moto keeps it."""
+    if env is None:
+        return 0
+    manager = env.event_manager
+    events = getattr(manager, "_history_event_list", None)
+    return len(events) if isinstance(events, list) else len(manager.get_event_history())
 
 
 clock_file = clock_module.__file__

@@ -349,12 +349,22 @@ class Delivery:
         if not rule.event_pattern.matches_event(event):
             return
         received_at = self._runtime.clock.now()
+        faults = self._runtime.faults
         for target in list(rule.targets):
             job = _Job(rule, target, event, moto_event, transform_input, received_at)
-            if target_kind(job.target_arn) not in ASYNCHRONOUS_TARGETS:
-                self._deliver(job, may_wait=False)
-            elif not self._runtime.activity.submit(job.work_name, self._deliver, job):
-                self._record(job, 0, "abandoned")
+            # Injected faults may deliver an event twice, or late (orchestrator/local/faults.py).
+            for delay in [0.0] if faults is None else faults.event_delays(rule.name, job.target_arn, event):
+                if delay > 0:
+                    self._runtime.clock.call_later(delay, functools.partial(self._dispatch, job))
+                else:
+                    self._dispatch(job)
+
+    def _dispatch(self, job: _Job) -> None:
+        """Delivers now to a synchronous target, on a background thread to an asynchronous one."""
+        if target_kind(job.target_arn) not in ASYNCHRONOUS_TARGETS:
+            self._deliver(job, may_wait=False)
+        elif not self._runtime.activity.submit(job.work_name, self._deliver, job):
+            self._record(job, 0, "abandoned")
 
     def _deliver(self, job: _Job, *, may_wait: bool = True) -> None:
         """The first attempt; on failure, the retries run on a background thread."""

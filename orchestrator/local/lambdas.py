@@ -142,6 +142,14 @@ class InvalidRequestContentError(ValueError):
     """The payload is not JSON: Lambda's InvalidRequestContentException."""
 
 
+class InjectedFaultError(Exception):
+    """A fault injected into a handler's run (orchestrator/local/faults.py): reported as the handler's error."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
 class _InitError(Exception):
     """The handler could not be loaded: the error Lambda's runtime reports for the failed init."""
 
@@ -296,13 +304,20 @@ class LambdaRuntime:
                 context = LocalContext(
                     function, request_id, self._log_streams[function.name], started + function.timeout, clock
                 )
+                fault = None if self.runtime.faults is None else self.runtime.faults.handler(function.name, event)
+                if fault is not None and fault.phase == "before":
+                    raise InjectedFaultError(fault.error, fault.message)
                 payload, error_type = _marshal(handler(event, context), request_id)
+                if fault is not None:  # after the handler ran: its side effects stay, its answer is lost
+                    raise InjectedFaultError(fault.error, fault.message)
+            except InjectedFaultError as error:
+                payload, error_type = _error_payload(error.error_type, str(error), request_id, [])
             except _InitError as error:
                 payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
                 payload, error_type = _error_payload(type(error).__name__, str(error), request_id, _stack(error))
             duration = clock.now() - started
-        if duration > function.timeout:
+        if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
         self.invocations.append(
             InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
@@ -492,6 +507,13 @@ class LambdaRuntime:
             invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
             from moto.awslambda.exceptions import LambdaClientError
 
+            refused = (
+                None
+                if self.runtime.faults is None
+                else self.runtime.faults.lambda_service_error(function.name, payload)
+            )
+            if refused is not None:
+                raise LambdaClientError(refused, f"injected fault: {refused}")
             try:
                 invocation = self.invoke(function.name, payload, invocation_type)
             except InvalidRequestContentError as error:

@@ -354,6 +354,12 @@ class Pollers:
         """Deletes what succeeded; what failed becomes visible again when the clock passes its deadline."""
         sqs = self._runtime.client("sqs")
         done = [r.message for r in batch if r.message["MessageId"] not in failed]
+        if self._runtime.faults is not None:  # injected: a processed message left undeleted is received again
+            kept = self._runtime.faults.undeleted(mapping.queue_arn, [m["MessageId"] for m in done])
+            done = [m for m in done if m["MessageId"] not in kept]
+            for received in batch:
+                if received.message["MessageId"] in kept:
+                    self._hide_until(mapping, received)
         for start in range(0, len(done), RECEIVE_LIMIT):
             chunk = done[start : start + RECEIVE_LIMIT]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from orchestrator.local.activity import Activity
 from orchestrator.local.clock import Clock
+
+if TYPE_CHECKING:
+    from orchestrator.local.faults import Faults
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account: the one its backends answer for without credentials
 LOCAL_REGION = "us-east-1"
@@ -25,6 +28,7 @@ class Runtime:
     account: str = LOCAL_ACCOUNT
     region: str = LOCAL_REGION
     session: Any = None
+    faults: Faults | None = None  # injected faults (orchestrator/local/faults.py); None: none, and no cost
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

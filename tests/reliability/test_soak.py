@@ -1,0 +1,69 @@
+"""The soak with accounting (bench/soak.py, bench/accounting.py): a small run passes, and the accounting fails when
+idempotency is broken on purpose or a ledger shows a side effect done twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.accounting import ExecutionEnd, Facts, Inputs, PlannedOrder, account
+from bench.soak import SoakSettings, run
+from orchestrator.local.faults import ignore_conditions
+
+# More duplicates than the full soak's 5%, so that a run this small surely has some reach the workflows.
+SMALL = SoakSettings(orders=20, pipelines=3, seed=7, duplicate_rate=0.2, wave=20)
+
+
+def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
+    assembly_dir: Path, aws_credentials: None
+) -> None:
+    report = run(SMALL, assembly_dir)
+
+    assert report.ok, report.table()
+    by_input = {kind: sum(n for (k, _), n in report.outcomes.items() if k == kind) for kind, _ in report.outcomes}
+    assert by_input["OrderPlaced"] == SMALL.orders and by_input["TicketSubmitted"] == SMALL.pipelines
+    assert {("OrderPlaced", outcome) for outcome in ("completed", "cancelled", "escalated")} <= set(report.outcomes)
+    assert {("TicketSubmitted", outcome) for outcome in ("resolved", "rejected", "escalated")} <= set(report.outcomes)
+    assert {"lambda_throttle", "handler_timeout", "put_events_throttle", "event_duplicate"} <= set(report.faults)
+    assert report.duplicates_absorbed > 0, "duplicate deliveries reached the workflows, which did nothing twice"
+
+
+def test_with_the_sagas_claims_broken_the_accounting_fails(assembly_dir: Path, aws_credentials: None) -> None:
+    # Every delivery twice, and the claim's condition (and the handlers' idempotency records') ignored.
+    broken = SoakSettings(orders=3, pipelines=0, seed=7, fault_rate=0.0, duplicate_rate=1.0, wave=3)
+
+    report = run(broken, assembly_dir, ignore_conditions("Idempotency"))
+
+    assert not report.ok
+    assert any("soak-order-00000: 2 executions did its work" in p for p in report.problems), report.problems
+    assert any("2 OrderCompleted event(s), expected 1" in p for p in report.problems), report.problems
+    assert report.table().splitlines()[-len(report.problems) - 1].startswith("FAILED")
+
+
+def order_facts(payments: list[dict[str, object]]) -> Facts:
+    """The facts of one completed order whose ledgers hold `payments`."""
+    ids = {"reservation_id": "res-1", "payment_id": "pay-1", "shipment_id": "ship-1", "order_id": "o-1"}
+    return Facts(
+        orders={"o-1:placed": [ExecutionEnd("o-1:placed", "SUCCEEDED", "Completed", ids)]},
+        tickets={},
+        outcome_events={"OrderCompleted": {"o-1": [ids]}},
+        parked={},
+        ledgers={
+            "Inventory": {"o-1": [{"status": "RESERVED", "order_id": "o-1"}]},
+            "Payments": {"o-1": payments},
+            "Shipping": {"o-1": [{"status": "ARRANGED", "order_id": "o-1"}]},
+        },
+        running=[],
+        in_flight=0,
+    )
+
+
+def test_a_payment_taken_twice_fails_the_ledger_check() -> None:
+    inputs = Inputs([PlannedOrder("o-1", "plain", 1250)], [])
+    charge = {"status": "CHARGED", "amount_cents": 1250, "payment_id": "pay-1", "order_id": "o-1"}
+
+    assert account(inputs, order_facts([charge])).ok
+    twice = account(inputs, order_facts([charge, {**charge, "payment_id": "pay-2"}]))
+
+    assert not twice.ok
+    assert "o-1: 2 Payments records (a side effect done twice)" in twice.problems
+    assert any(p.startswith("money does not balance: kept 2500") for p in twice.problems)
