@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from schemas.agents import AGENT_EVENTS
 from schemas.breakers import BREAKER_EVENTS
+from schemas.dags import DAG_EVENTS
 from schemas.envelope import EventData
 from schemas.orders import ORDER_EVENTS
 from schemas.support import SUPPORT_EVENTS
 
-EVENT_TYPES: tuple[type[EventData], ...] = ORDER_EVENTS + AGENT_EVENTS + SUPPORT_EVENTS + BREAKER_EVENTS
+EVENT_TYPES: tuple[type[EventData], ...] = ORDER_EVENTS + AGENT_EVENTS + SUPPORT_EVENTS + BREAKER_EVENTS + DAG_EVENTS
 
 _BY_DETAIL_TYPE: dict[str, type[EventData]] = {t.DETAIL_TYPE: t for t in EVENT_TYPES}
 if len(_BY_DETAIL_TYPE) != len(EVENT_TYPES):  # pragma: no cover - guards the table above at import

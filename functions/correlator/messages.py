@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from schemas.agents import ApprovalDecided
+from schemas.dags import DagTaskFinished
 from schemas.envelope import EventData
 
 # detail-type -> (event type, its correlation key)
 CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
     ApprovalDecided.DETAIL_TYPE: (ApprovalDecided, lambda data: data.approval_id),
+    DagTaskFinished.DETAIL_TYPE: (DagTaskFinished, lambda data: data.signal_id),
 }
 CORRELATED_SOURCES: Final[tuple[str, ...]] = tuple(sorted({t.SOURCE for t, _ in CORRELATED.values()}))
 CORRELATED_DETAIL_TYPES: Final[tuple[str, ...]] = tuple(sorted(CORRELATED))

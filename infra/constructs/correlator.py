@@ -21,8 +21,8 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
 
 # The correlated events (functions/correlator/messages.py `CORRELATED`; infra reads no models, a test ties them).
-CORRELATED_SOURCES = ("orchestrator.approvals",)
-CORRELATED_DETAIL_TYPES = ("ApprovalDecided",)
+CORRELATED_SOURCES = ("orchestrator.approvals", "orchestrator.workflows")
+CORRELATED_DETAIL_TYPES = ("ApprovalDecided", "DagTaskFinished")
 
 # The correlator's partitions in the WorkflowControl table (functions/correlator/logic.py `Subject.partition`).
 PARTITION_PREFIX = "msg#"
