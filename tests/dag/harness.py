@@ -143,7 +143,7 @@ class AgentPlayer:
 
 def earliest_finish(dag: DagSpec, durations: dict[str, float]) -> dict[str, float]:
     """Each task's end when it starts the moment its dependencies are all done: its critical path."""
-    graph, finish = dag.graph(), {}
+    graph, finish = dag.graph(), dict[str, float]()
     for task in graph.order:
         finish[task] = max((finish[d] for d in graph.dependencies[task]), default=0.0) + durations.get(task, 1.0)
     return finish

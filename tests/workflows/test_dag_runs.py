@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,8 @@ def cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
             yield local
 
 
-CHAIN = [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
-DIAMOND = [
+CHAIN: list[dict[str, Any]] = [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
+DIAMOND: list[dict[str, Any]] = [
     {"name": "a"},
     {"name": "b", "depends_on": ["a"]},
     {"name": "c", "depends_on": ["a"]},
@@ -37,7 +38,7 @@ FAN_OUT = (
     + [{"name": "sink", "depends_on": [f"leaf{i}" for i in range(8)]}]
 )
 # Not series-parallel: no nesting of Parallel states lets d start before a ends.
-N_SHAPE = [
+N_SHAPE: list[dict[str, Any]] = [
     {"name": "a"},
     {"name": "b"},
     {"name": "c", "depends_on": ["a", "b"], "input": {"from_a": "{% $results.a %}", "from_b": "{% $results.b %}"}},
@@ -56,7 +57,7 @@ N_SHAPE = [
     ids=["chain", "diamond", "fan-out", "N"],
 )
 def test_every_task_starts_when_its_last_dependency_ends(
-    cloud: LocalCloud, tasks: list[dict[str, object]], durations: dict[str, float]
+    cloud: LocalCloud, tasks: list[dict[str, Any]], durations: dict[str, float]
 ) -> None:
     dag = spec("shape", tasks)
     run = AgentPlayer(cloud).run(deploy(cloud, dag), durations)
