@@ -14,6 +14,7 @@
     orch definitions shift WORKFLOW --to VERSION --weight PERCENT [--alias live] | rollback WORKFLOW [--alias live]
     orch replay --since 2h|ISO [--until ISO]                             replay the bus archive's window onto the bus
     orch config show
+    orch dag compile FILE | graph FILE [--format mermaid|svg] [--out FILE]   a .dag.yaml spec, offline
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
 `--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
@@ -40,6 +41,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from orchestrator import cli_dag
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 EXIT_OK: Final = 0
@@ -170,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     config = command("config", "the stage configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
     config.add_parser("show", help="the effective values of config/stages.json", parents=[_globals(suppress=True)])
+    cli_dag.add_parsers(command)
     return parser
 
 
@@ -454,6 +458,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "graph": graph,
     "definitions": definitions,
     "replay": replay,
+    **cli_dag.COMMANDS,
 }
 
 

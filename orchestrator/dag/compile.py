@@ -10,10 +10,11 @@ for "a in this branch and b in that one". The construction:
 2. **What is not series-parallel becomes a Join: one Parallel branch per task, joined by completion signals.** In
    the "N" (a->c, b->c, b->d) no nesting is exact: waiting for {a, b} before {c, d} makes d wait for a. So each task
    of such a part gets its own branch, which first waits for a signal from each dependency inside the part, then
-   runs the task, then signals each dependent inside the part. The wait is event-driven, never polling: the branch
-   registers with the correlator (functions/correlator, `lambda:invoke.waitForTaskToken` on its Register function)
-   for the message `DagTaskFinished` keyed by `hash(execution id, edge)`; the finished task puts one
-   `DagTaskFinished` per outgoing edge on the bus, whose correlator consumer resumes the waiter (or buffers the
+   runs the task, then signals each dependent inside the part (a task whose one dependency there has no other
+   dependent there just follows it in its branch: a chain needs no signals). The wait is event-driven, never
+   polling: the branch registers with the correlator (functions/correlator, `lambda:invoke.waitForTaskToken` on its
+   Register function) for the message `DagTaskFinished` keyed by `hash(execution id, edge)`; the finished task puts
+   one `DagTaskFinished` per outgoing edge on the bus, whose correlator consumer resumes the waiter (or buffers the
    message until the waiter registers: either may come first). One key per edge makes the pairing exact: one
    message, one waiter. The signal carries the task's output, so the dependent reads `$results.<dep>` as anywhere.
    Dependencies from outside the Join are done before it starts (the Join is a part of a Series).
@@ -181,20 +182,23 @@ class _Compiler:
         if isinstance(block, Leaf):
             return self._task(self.spec.task(block.task))
         if isinstance(block, Series):
-            fragments = [self._block(part) for part in block.parts]
-            states: dict[str, Any] = {}
-            for current, following in zip(fragments, fragments[1:], strict=False):
-                self._continue(current.states, current.exits, following.start)
-            for fragment in fragments:
-                states.update(fragment.states)
-            return _Fragment(states, fragments[0].start, fragments[-1].exits)
+            return self._sequence([self._block(part) for part in block.parts])
         if isinstance(block, Parallel):
-            return self._fork([self._block(part) for part in block.parts], "independent parts side by side")
+            return self._fork([self._block(part) for part in block.parts], "Fork", "independent parts side by side")
         return self._join(block)
 
-    def _fork(self, branches: list[_Fragment], why: str) -> _Fragment:
+    def _sequence(self, fragments: list[_Fragment]) -> _Fragment:
+        """The fragments one after the other."""
+        states: dict[str, Any] = {}
+        for current, following in zip(fragments, fragments[1:], strict=False):
+            self._continue(current.states, current.exits, following.start)
+        for fragment in fragments:
+            states.update(fragment.states)
+        return _Fragment(states, fragments[0].start, fragments[-1].exits)
+
+    def _fork(self, branches: list[_Fragment], kind: str, why: str) -> _Fragment:
         self.forks += 1
-        name = f"Fork{self.forks}"
+        name = f"{kind}{self.forks}"
         state = {
             "Type": "Parallel",
             "Comment": f"{why}; the results so far go to every branch and come back merged.",
@@ -212,30 +216,38 @@ class _Compiler:
 
     def _join(self, block: Join) -> _Fragment:
         inside = set(block.tasks)
-        branches = []
+        deps = {name: [d for d in self.spec.task(name).depends_on if d in inside] for name in block.tasks}
+        dependents = {name: [d for d in self.graph.dependents[name] if d in inside] for name in block.tasks}
+        # A task whose one dependency here has no other dependent here runs right after it, in its branch: a chain
+        # needs no signals inside it.
+        chains: list[list[str]] = []
         for name in block.tasks:
-            task = self.spec.task(name)
-            waits = [dep for dep in task.depends_on if dep in inside]
-            signals = [d for d in self.graph.dependents[name] if d in inside]
-            fragment = self._task(task)
-            states = dict(fragment.states)
-            start = fragment.start
-            for dep in reversed(waits):
-                wait = f"{name}: wait for {dep}"
-                states[wait] = self._wait_for(dep, name, start)
+            if len(deps[name]) == 1 and dependents[deps[name][0]] == [name]:
+                next(chain for chain in chains if chain[-1] == deps[name][0]).append(name)
+            else:
+                chains.append([name])
+        branches = []
+        for chain in chains:
+            sequence = self._sequence([self._task(self.spec.task(name)) for name in chain])
+            states, start, exits = sequence.states, sequence.start, sequence.exits
+            head, tail = chain[0], chain[-1]
+            for dep in reversed(deps[head]):
+                wait = f"{head}: wait for {dep}"
+                states[wait] = self._wait_for(dep, head, start)
                 start = wait
-            exits = fragment.exits
+            signals = dependents[tail]
             for index in range(0, len(signals), MAX_ENTRIES):
                 chunk = signals[index : index + MAX_ENTRIES]
-                signal = f"{name}: signal" + (f" {index // MAX_ENTRIES + 1}" if len(signals) > MAX_ENTRIES else "")
-                states[signal] = self._signal(name, chunk)
+                signal = f"{tail}: signal" + (f" {index // MAX_ENTRIES + 1}" if len(signals) > MAX_ENTRIES else "")
+                states[signal] = self._signal(tail, chunk)
                 self._continue(states, exits, signal)
                 exits = [signal]
             branches.append(_Fragment(states, start, exits))
         return self._fork(
             branches,
-            "not series-parallel: one branch per task, each waiting for its dependencies' "
-            "completion signals (DagTaskFinished through the correlator)",
+            "Join",
+            "not series-parallel: a branch per task (or chain of tasks), each waiting for its dependencies' "
+            "completion signals (DagTaskFinished, through the correlator)",
         )
 
     # -- a task -------------------------------------------------------------------------------------------------
