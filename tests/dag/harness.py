@@ -27,6 +27,7 @@ from orchestrator.local.cloud import LocalCloud
 from tests.workflows.conftest import Tap
 
 PREFIX = "dagtest-"
+SETTLE_ROUNDS = 50
 UNDO = f"{PREFIX}undo-"
 
 
@@ -114,7 +115,7 @@ class AgentPlayer:
         pending: dict[str, tuple[str, float]] = {}  # token -> (agent suffix, end time)
         seen = 0
         while True:
-            self.cloud.wait_until_quiet(timeout=30)
+            terminal = self._settle(execution_arn)
             requests = self.tap.events()
             for request in requests[seen:]:
                 task = request["detail"]["data"]
@@ -125,6 +126,9 @@ class AgentPlayer:
                 pending[task["task_token"]] = (name, now + durations.get(name, 1.0))
             seen = len(requests)
             if not pending:
+                assert terminal, (
+                    f"the execution waits for nothing the test plays: {self.cloud.history(execution_arn)[-3:]}"
+                )
                 break
             following = min(end for _, end in pending.values())
             self.cloud.runtime.clock.advance(following - now)
@@ -139,6 +143,22 @@ class AgentPlayer:
                         sfn.send_task_success(taskToken=token, output=json.dumps({"task": name, "at": now}))
         run.execution = sfn.describe_execution(executionArn=execution_arn)
         return run
+
+    def _settle(self, execution_arn: str) -> bool:
+        """Waits until the execution has ended or stopped moving; whether it ended. The cloud's quiet detection reads
+        threads' stacks and may call a loaded machine still for a moment: still twice in a row, with the same
+        history, is taken as still."""
+        sfn = self.cloud.client("stepfunctions")
+        length = -1
+        for _ in range(SETTLE_ROUNDS):
+            self.cloud.wait_until_quiet(timeout=30)
+            if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+                return True
+            now = len(self.cloud.history(execution_arn))
+            if now == length:
+                return False
+            length = now
+        raise AssertionError(f"the execution never settled: {self.cloud.history(execution_arn)[-3:]}")
 
 
 def earliest_finish(dag: DagSpec, durations: dict[str, float]) -> dict[str, float]:
