@@ -261,7 +261,7 @@ class _Compiler:
         states[failed] = {
             "Type": "Fail",
             "Comment": f"The task {name} failed after its retries; the DAG fails.",
-            "Error": "{% $states.input.Error %}",
+            "Error": jsonata(_error_name("$states.input.Error")),
             "Cause": "{% $type($states.input.Cause) = 'string' ? $states.input.Cause : '' %}",
         }
         exits = [name]
@@ -458,7 +458,7 @@ class _Compiler:
         states["Failed"] = {
             "Type": "Fail",
             "Comment": "The DAG failed; what completed was compensated, in reverse dependency order.",
-            "Error": "{% $failure.Error %}",
+            "Error": jsonata(_error_name("$failure.Error")),
             "Cause": "{% $string({'cause': $type($failure.Cause) = 'string' ? $failure.Cause : '', "
             "'compensated': $compensated, 'not_compensated': $not_compensated}) %}",
         }
@@ -521,6 +521,12 @@ class _Compiler:
     def _continue(states: dict[str, Any], exits: list[str], next_state: str) -> None:
         for name in exits:
             states[name]["Next"] = next_state
+
+
+def _error_name(error: str) -> str:
+    """JSONata: the error a Fail state may raise for `error`. Step Functions reserves the `States.` prefix (moto
+    refuses it in a Fail state), so a task's `States.Timeout` fails the DAG as `DAG.Timeout`."""
+    return f"$substring({error}, 0, 7) = 'States.' ? 'DAG.' & $substringAfter({error}, 'States.') : {error}"
 
 
 def _retry(retry: Retry) -> list[dict[str, Any]]:

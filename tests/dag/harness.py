@@ -103,10 +103,12 @@ class AgentPlayer:
         arn: str,
         durations: dict[str, float],
         *,
-        fail: frozenset[str] = frozenset(),
+        fail: dict[str, int] | None = None,
         data: dict[str, Any] | None = None,
     ) -> Run:
-        """Starts an execution of `arn` with `data` and plays its agents to the end; `durations` by agent suffix."""
+        """Starts an execution of `arn` with `data` and plays its agents to the end: each task takes its `durations`
+        (by agent suffix; 1 s by default), then succeeds, or fails the first `fail[task]` times it is requested."""
+        failures = dict(fail or {})
         sfn = self.cloud.client("stepfunctions")
         event = {"detail": {"data": data or {}, "metadata": {"event_id": "e-1", "correlation_id": "dagtest"}}}
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"]
@@ -115,7 +117,7 @@ class AgentPlayer:
         pending: dict[str, tuple[str, float]] = {}  # token -> (agent suffix, end time)
         seen = 0
         while True:
-            terminal = self._settle(execution_arn)
+            terminal, due = self._settle(execution_arn)
             requests = self.tap.events()
             for request in requests[seen:]:
                 task = request["detail"]["data"]
@@ -125,38 +127,50 @@ class AgentPlayer:
                 run.inputs[name] = task["input"]
                 pending[task["task_token"]] = (name, now + durations.get(name, 1.0))
             seen = len(requests)
-            if not pending:
-                assert terminal, (
-                    f"the execution waits for nothing the test plays: {self.cloud.history(execution_arn)[-3:]}"
-                )
+            if terminal:
                 break
+            if not pending:
+                # No task out: the execution waits on the clock (a retry's backoff), which moves on to it.
+                assert due is not None, f"the execution waits for nothing: {self.cloud.history(execution_arn)[-3:]}"
+                self.cloud.runtime.clock.advance(due + 0.01)
+                now += due + 0.01
+                continue
             following = min(end for _, end in pending.values())
             self.cloud.runtime.clock.advance(following - now)
             now = following
+            self._settle(execution_arn)  # what fell due meanwhile (a task's timeout) happens before the answers
             for token, (name, end) in list(pending.items()):
                 if end == now:
                     del pending[token]
                     run.finished[name] = now
-                    if name in fail:
-                        sfn.send_task_failure(taskToken=token, error="TaskBroke", cause=f"{name} was told to fail")
-                    else:
-                        sfn.send_task_success(taskToken=token, output=json.dumps({"task": name, "at": now}))
+                    self._answer(token, name, now, failures)
         run.execution = sfn.describe_execution(executionArn=execution_arn)
         return run
 
-    def _settle(self, execution_arn: str) -> bool:
-        """Waits until the execution has ended or stopped moving; whether it ended. The cloud's quiet detection reads
-        threads' stacks and may call a loaded machine still for a moment: still twice in a row, with the same
-        history, is taken as still."""
+    def _answer(self, token: str, name: str, now: float, failures: dict[str, int]) -> None:
+        sfn = self.cloud.client("stepfunctions")
+        try:
+            if failures.get(name, 0) > 0:
+                failures[name] -= 1
+                sfn.send_task_failure(taskToken=token, error="TaskBroke", cause=f"{name} was told to fail")
+            else:
+                sfn.send_task_success(taskToken=token, output=json.dumps({"task": name, "at": now}))
+        except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken):
+            pass  # the workflow gave up on the task (its timeout): a late answer goes nowhere, as on AWS
+
+    def _settle(self, execution_arn: str) -> tuple[bool, float | None]:
+        """Waits until the execution has ended or stopped moving: whether it ended, and in how long the clock has
+        something due. The cloud's quiet detection reads threads' stacks and may call a loaded machine still for a
+        moment: still twice in a row, with the same history, is taken as still."""
         sfn = self.cloud.client("stepfunctions")
         length = -1
         for _ in range(SETTLE_ROUNDS):
-            self.cloud.wait_until_quiet(timeout=30)
+            still = self.cloud.wait_until_quiet(timeout=30)
             if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
-                return True
+                return True, None
             now = len(self.cloud.history(execution_arn))
             if now == length:
-                return False
+                return False, still.next_deadline_in
             length = now
         raise AssertionError(f"the execution never settled: {self.cloud.history(execution_arn)[-3:]}")
 

@@ -112,7 +112,7 @@ def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud:
             {"name": "f", "depends_on": ["d", "e"], "undo": True},
         ],
     )
-    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 1, "c": 3, "d": 1, "e": 1}, fail=frozenset({"e"}))
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 1, "c": 3, "d": 1, "e": 1}, fail={"e": 1})
 
     assert run.execution["status"] == "FAILED"
     assert run.execution["error"] == "TaskBroke"
@@ -127,6 +127,17 @@ def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud:
     assert json.loads(run.execution["cause"])["compensated"] == undone
     # each compensation got the output of the task it undoes
     assert run.inputs["undo-b"] == {"undo": {"task": "b", "at": 2.0}}
+
+
+def test_a_task_out_of_time_fails_the_dag(cloud: LocalCloud) -> None:
+    # (Retries are not run here: moto 5.2.5 keeps a callback task's token across its retries, so a retried attempt
+    # reads the first attempt's outcome again; on AWS each attempt has a token of its own.)
+    dag = spec("limits", [{"name": "a"}, {"name": "b", "depends_on": ["a"], "timeout_seconds": 5}])
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 60})
+
+    assert run.order == ["a", "b"]
+    assert run.execution["status"] == "FAILED"
+    assert run.execution["error"] == "DAG.Timeout"  # States.Timeout, renamed: a Fail state may not raise States.*
 
 
 # -- the shipped DAG, end to end with its agents --------------------------------------------------------------------
