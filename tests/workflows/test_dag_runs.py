@@ -188,3 +188,12 @@ def test_customer_onboarding_undoes_the_workspace_then_the_account_when_the_welc
     cause = json.loads(str(execution["cause"]))
     assert cause["compensated"] == ["provision_workspace", "open_account"]
     assert cause["not_compensated"] == []
+
+
+def test_orch_graph_draws_the_deployed_dag_by_its_name(cloud: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestrator.cli import EXIT_OK, main
+
+    assert main(["graph", "customer-onboarding"]) == EXIT_OK
+    mermaid = capsys.readouterr().out
+    assert mermaid.startswith("flowchart TD")
+    assert '["open_account<br/>' in mermaid and '"open_account: wait for screen_sanctions<br/>' in mermaid
