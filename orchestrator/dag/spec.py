@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
+import jsonata  # jsonata-python, the local runtime's evaluator: to tell a constant condition's value
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
@@ -208,8 +209,6 @@ def constant_false(expression: str) -> bool:
     """Whether a condition reads nothing (no `$`) and is false: it can never hold, whatever the input."""
     if "$" in expression:
         return False
-    import jsonata  # jsonata-python, the evaluator of the local runtime
-
     try:
         value = jsonata.Jsonata(expression).evaluate(None)
     except Exception:  # noqa: BLE001 - an expression that does not evaluate alone is not a constant

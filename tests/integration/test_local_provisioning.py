@@ -75,7 +75,7 @@ def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisio
     total = sum(len(s.template["Resources"]) for s in CloudAssembly(assembly_dir).stacks())
     noticed = sum(provisioner.notice.skipped.values()) + sum(provisioner.notice.unsupported.values())
     created = sum(len(stack) for stack in provisioner.resources.values()) - noticed
-    assert created == 49, "bus, archive, 7 rules, 16 queues, 2 topics, 6 tables, 16 log groups"
+    assert created == 57, "bus, archive, 9 rules, 20 queues, 2 topics, 6 tables, 18 log groups"
     assert created + noticed == total
 
 
