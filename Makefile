@@ -22,8 +22,9 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m orchestrator.demo --stage $(STAGE)
 
+# Two workers, a test file each at a time (moto's backends are per process, and a file's tests share fixtures).
 test: install lint typecheck
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@
     orch replay --since 2h|ISO [--until ISO] [--no-wait]                 replay the bus archive's window onto the bus
     orch replay-test RECORDING|--from-store ID [--assembly cdk.out]      re-run a recorded process locally, diff it
     orch config show
+    orch dag compile FILE | graph FILE [--format mermaid|svg] [--out FILE]   a .dag.yaml spec, offline
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
 `--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
@@ -48,7 +49,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from orchestrator import cli_events
+from orchestrator import cli_dag, cli_events
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 EXIT_OK: Final = 0
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_events.add_parsers(command)
     config = command("config", "the stage configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
     config.add_parser("show", help="the effective values of config/stages.json", parents=[_globals(suppress=True)])
+    cli_dag.add_parsers(command)
     return parser
 
 
@@ -531,6 +533,7 @@ COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {
     "definitions": definitions,
     "replay": replay,
     "replay-test": cli_events.replay_test,
+    **cli_dag.COMMANDS,
 }
 
 

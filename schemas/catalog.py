@@ -5,12 +5,13 @@ from __future__ import annotations
 from schemas.agents import AGENT_EVENTS
 from schemas.breakers import BREAKER_EVENTS
 from schemas.control import CONTROL_EVENTS
+from schemas.dags import DAG_EVENTS
 from schemas.envelope import EventData
 from schemas.orders import ORDER_EVENTS
 from schemas.support import SUPPORT_EVENTS
 
 EVENT_TYPES: tuple[type[EventData], ...] = (
-    ORDER_EVENTS + AGENT_EVENTS + SUPPORT_EVENTS + BREAKER_EVENTS + CONTROL_EVENTS
+    ORDER_EVENTS + AGENT_EVENTS + SUPPORT_EVENTS + BREAKER_EVENTS + CONTROL_EVENTS + DAG_EVENTS
 )
 
 _BY_DETAIL_TYPE: dict[str, type[EventData]] = {t.DETAIL_TYPE: t for t in EVENT_TYPES}

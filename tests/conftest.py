@@ -45,8 +45,7 @@ def templates(assembly_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and a region, so boto3 under moto never looks for real ones."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -57,6 +56,12 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials and a region, so boto3 under moto never looks for real ones."""
+    fake_aws_environment(monkeypatch)
     yield
 
 

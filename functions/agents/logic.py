@@ -61,21 +61,28 @@ def perform(
         finding = reasoner.investigate(task.agent, ticket)
     except ValidationError as error:
         cause = "; ".join(str(e) for e in field_errors("AgentTaskRequested", error, "data.input.ticket"))
-        return _emit_failure(request, publisher, INVALID_INPUT, cause)
+        return emit_failure(request, publisher, INVALID_INPUT, cause)
     except ReasoningError as error:
-        return _emit_failure(request, publisher, error.error, error.cause)
+        return emit_failure(request, publisher, error.error, error.cause)
     except ReasoningStalled as stalled:
         _logger.warning("agent stalled: no answer will be sent", reason=str(stalled), extra=_keys(request))
         return TaskOutcome(task.task_id, task.agent, "stalled")
-    completed = AgentTaskCompleted(
-        task_id=task.task_id, agent=task.agent, task_token=task.task_token, output=finding.as_output()
-    )
+    return emit_completion(request, publisher, finding.as_output())
+
+
+def emit_completion(
+    request: EventDetail[AgentTaskRequested], publisher: EventPublisher, output: dict[str, Any]
+) -> TaskOutcome:
+    """Answers the task with AgentTaskCompleted carrying `output`."""
+    task = request.data
+    completed = AgentTaskCompleted(task_id=task.task_id, agent=task.agent, task_token=task.task_token, output=output)
     return TaskOutcome(task.task_id, task.agent, "completed", _publish(completed, request, publisher))
 
 
-def _emit_failure(
+def emit_failure(
     request: EventDetail[AgentTaskRequested], publisher: EventPublisher, error: str, cause: str
 ) -> TaskOutcome:
+    """Answers the task with AgentTaskFailed (`error`, `cause`)."""
     task = request.data
     failed = AgentTaskFailed(
         task_id=task.task_id, agent=task.agent, task_token=task.task_token, error=error, cause=cause[:32_768]

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from schemas.agents import ApprovalDecided
 from schemas.control import ExecutionResumed
+from schemas.dags import DagTaskFinished
 from schemas.envelope import EventData
 
 # detail-type -> (event type, its correlation key)
@@ -18,6 +19,7 @@ CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
     ApprovalDecided.DETAIL_TYPE: (ApprovalDecided, lambda data: data.approval_id),
     # A held execution waits for the resume of its pause (infra/constructs/pause_points.py).
     ExecutionResumed.DETAIL_TYPE: (ExecutionResumed, lambda data: data.pause_id),
+    DagTaskFinished.DETAIL_TYPE: (DagTaskFinished, lambda data: data.signal_id),
 }
 CORRELATED_SOURCES: Final[tuple[str, ...]] = tuple(sorted({t.SOURCE for t, _ in CORRELATED.values()}))
 CORRELATED_DETAIL_TYPES: Final[tuple[str, ...]] = tuple(sorted(CORRELATED))

@@ -21,8 +21,8 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
 
 # The correlated events (functions/correlator/messages.py `CORRELATED`; infra reads no models, a test ties them).
-CORRELATED_SOURCES = ("orchestrator.approvals", "orchestrator.control")
-CORRELATED_DETAIL_TYPES = ("ApprovalDecided", "ExecutionResumed")
+CORRELATED_SOURCES = ("orchestrator.approvals", "orchestrator.control", "orchestrator.workflows")
+CORRELATED_DETAIL_TYPES = ("ApprovalDecided", "DagTaskFinished", "ExecutionResumed")
 
 # The correlator's partitions in the WorkflowControl table (functions/correlator/logic.py `Subject.partition`).
 PARTITION_PREFIX = "msg#"

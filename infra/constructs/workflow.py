@@ -58,31 +58,38 @@ def workflow_state_machine(
     *,
     config: StageConfig,
     bus: events.IEventBus,
-    definition_file: Path,
-    numbers: Mapping[str, int],
+    definition_file: Path | None = None,
+    numbers: Mapping[str, int] | None = None,
     functions: Mapping[str, lambda_.IFunction],
     substitutions: Mapping[str, str] | None = None,
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    definition: dict[str, Any] | None = None,
 ) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
     `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
     fills `EventBusName`, the stage's metrics namespace `MetricsNamespace` where the definition has it;
     `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed definition before it
-    is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py).
+    is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py). A definition built in code
+    (compiled from a DAG spec, infra/constructs/dag.py) is given as `definition` instead of `definition_file`.
     """
-    definition = with_numbers(definition_file.read_text(encoding="utf-8"), numbers)
+    if definition is not None:
+        text = json.dumps(definition, indent=2)
+    elif definition_file is not None:
+        text = with_numbers(definition_file.read_text(encoding="utf-8"), numbers or {})
+    else:
+        raise ValueError("a workflow needs a definition_file or a definition")
     if transform is not None:
-        definition = json.dumps(transform(json.loads(definition)), indent=2)
+        text = json.dumps(transform(json.loads(text)), indent=2)
     execution_logs = log_group(scope, "ExecutionLogs", config=config)
-    writes_metrics = f"${{{METRICS_NAMESPACE}}}" in definition
+    writes_metrics = f"${{{METRICS_NAMESPACE}}}" in text
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
         # The file is the source, read here into DefinitionString. `DefinitionBody.from_file` would stage it as
         # an S3 asset (DefinitionS3Location), which cfn-lint cannot check, template tests cannot read and the
         # local runtime cannot provision without S3 uploads.
-        definition_body=sfn.DefinitionBody.from_string(definition),
+        definition_body=sfn.DefinitionBody.from_string(text),
         definition_substitutions={
             **{name: function.function_arn for name, function in functions.items()},
             **(substitutions or {}),

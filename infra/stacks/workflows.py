@@ -15,6 +15,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -23,6 +24,7 @@ from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.correlator import Correlator
+from infra.constructs.dag import DagWorkflow, spec_files
 from infra.constructs.order_saga import OrderSaga
 
 # What Powertools' DynamoDBPersistenceLayer calls on its table: no query, scan or batch.
@@ -30,6 +32,10 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 
 WORKFLOWS_SOURCE = "orchestrator.workflows"
 AGENTS_SOURCE = "orchestrator.agents"
+# The agents the specialists' function serves (functions/agents/reasoning.py `SPECIALISTS`; a test ties them): other
+# agents' tasks (the DAGs' onboarding-*) go to their own consumers.
+SPECIALISTS = ("billing", "technical", "account", "general")
+ONBOARDING_AGENTS_PREFIX = "onboarding-"  # functions/onboarding/logic.py `PREFIX`
 
 
 class WorkflowsStack(Stack):
@@ -53,7 +59,11 @@ class WorkflowsStack(Stack):
             config=config,
             bus=bus,
             alerts=self.alerts,
-            event_pattern=events.EventPattern(source=[WORKFLOWS_SOURCE], detail_type=["AgentTaskRequested"]),
+            event_pattern=events.EventPattern(
+                source=[WORKFLOWS_SOURCE],
+                detail_type=["AgentTaskRequested"],
+                detail={"data": {"agent": list(SPECIALISTS)}},
+            ),
             handler="functions.agents.handler.handler",
             service="agents",
             description="Specialist agents: do each AgentTaskRequested and emit its outcome",
@@ -110,16 +120,65 @@ class WorkflowsStack(Stack):
         )
         self.correlator.serve("OrderSaga", self.order_saga.state_machine)
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
+        self._dags(config, bus, idempotency_table, workflow_control_table, breakers_table)
         CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
         CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)
         CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
         CfnOutput(self, "CorrelatorDeadLetterQueueUrl", value=self.correlator.deliveries.dead_letters.queue.queue_url)
 
-    def _serve(self, state_machine: sfn.StateMachine) -> None:
-        """Lets the agents and the callback answer tasks of `state_machine`, and nothing more."""
-        self.agents.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["states:SendTaskHeartbeat"], resources=[state_machine.state_machine_arn])
+    def _dags(
+        self,
+        config: StageConfig,
+        bus: events.IEventBus,
+        idempotency_table: dynamodb.ITable,
+        workflow_control_table: dynamodb.ITable,
+        breakers_table: dynamodb.ITable,
+    ) -> None:
+        """Every `state_machines/*.dag.yaml`, and the onboarding agents the shipped one dispatches."""
+        self.onboarding_agents = AgentConsumer(
+            self,
+            "OnboardingAgents",
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            event_pattern=events.EventPattern(
+                source=[WORKFLOWS_SOURCE],
+                detail_type=["AgentTaskRequested"],
+                detail={"data": {"agent": [{"prefix": ONBOARDING_AGENTS_PREFIX}]}},
+            ),
+            handler="functions.onboarding.handler.handler",
+            service="onboarding",
+            description="Onboarding agents: do each AgentTaskRequested of the customer onboarding DAG",
+            environment={"EVENT_BUS_NAME": bus.event_bus_name, "IDEMPOTENCY_TABLE": idempotency_table.table_name},
         )
+        bus.grant_put_events_to(self.onboarding_agents.function)
+        idempotency_table.grant(self.onboarding_agents.function, *IDEMPOTENCY_ACTIONS)
+        self.dags: dict[str, DagWorkflow] = {}
+        for spec_file in spec_files():
+            construct_id = "Dag" + "".join(part.title() for part in spec_file.name.removesuffix(".dag.yaml").split("_"))
+            dag = DagWorkflow(
+                self,
+                construct_id,
+                spec_file=spec_file,
+                config=config,
+                bus=bus,
+                alerts=self.alerts,
+                register=self.correlator.register,
+                workflow_control_table=workflow_control_table,
+                breakers_table=breakers_table,
+            )
+            self._serve(dag.state_machine, self.onboarding_agents.function)
+            self.correlator.serve(construct_id, dag.state_machine)
+            CfnOutput(self, f"{construct_id}Arn", value=dag.state_machine.state_machine_arn)
+            self.dags[dag.spec.name] = dag
+
+    def _serve(self, state_machine: sfn.StateMachine, *agents: lambda_.IFunction) -> None:
+        """Lets the agents (the specialists, else those given) and the callback answer tasks of `state_machine`,
+        and nothing more."""
+        for function in agents or (self.agents.function,):
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:SendTaskHeartbeat"], resources=[state_machine.state_machine_arn])
+            )
         self.callbacks.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:SendTaskSuccess", "states:SendTaskFailure"],

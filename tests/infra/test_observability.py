@@ -101,7 +101,7 @@ def test_each_workflow_alarms_on_failed_timed_out_and_aborted_executions(templat
             assert dimension["Name"] == "StateMachineArn"
             found[logical_id(dimension["Value"]), alarm["MetricName"]] = alarm
 
-    assert len(machines) == 2, "the agent pipeline and the order saga"
+    assert len(machines) == 3, "the agent pipeline, the order saga and the customer-onboarding DAG"
     assert set(found) == {(machine, metric) for machine in machines for metric in thresholds}
     for (_, metric), alarm in found.items():
         assert (alarm["Statistic"], alarm["ComparisonOperator"]) == ("Sum", "GreaterThanOrEqualToThreshold")

@@ -16,6 +16,8 @@ from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.correlator import PARTITION_PREFIX
 from infra.constructs.workflow import with_numbers
+from infra.stacks.workflows import ONBOARDING_AGENTS_PREFIX as ONBOARDING_PREFIX
+from infra.stacks.workflows import SPECIALISTS
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
 from schemas.support import TicketResolved, TicketSubmitted
 from tests.infra.helpers import logical_id, resources
@@ -36,11 +38,13 @@ def _function_id(template: dict[str, Any], handler: str) -> str:
     return found
 
 
-def _rule(template: dict[str, Any], detail_types: list[str]) -> dict[str, Any]:
+def _rule(template: dict[str, Any], detail_types: list[str], detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The rule on `detail_types` (and, where several rules share them, on the `detail` filter)."""
     rules: list[dict[str, Any]] = [
         r["Properties"]
         for r in resources(template, "AWS::Events::Rule").values()
         if r["Properties"]["EventPattern"]["detail-type"] == detail_types
+        and r["Properties"]["EventPattern"].get("detail") == detail
     ]
     (rule,) = rules
     return rule
@@ -88,22 +92,34 @@ def test_a_submitted_ticket_starts_the_pipeline_with_retries_and_a_dead_letter_q
 
 
 @pytest.mark.parametrize(
-    ("detail_types", "source", "handler"),
+    ("detail_types", "detail", "source", "handler"),
     [
-        ([AgentTaskRequested.DETAIL_TYPE], AgentTaskRequested.SOURCE, "functions.agents.handler.handler"),
+        (
+            [AgentTaskRequested.DETAIL_TYPE],
+            {"data": {"agent": list(SPECIALISTS)}},
+            AgentTaskRequested.SOURCE,
+            "functions.agents.handler.handler",
+        ),
+        (
+            [AgentTaskRequested.DETAIL_TYPE],
+            {"data": {"agent": [{"prefix": ONBOARDING_PREFIX}]}},
+            AgentTaskRequested.SOURCE,
+            "functions.onboarding.handler.handler",
+        ),
         (
             [AgentTaskCompleted.DETAIL_TYPE, AgentTaskFailed.DETAIL_TYPE],
+            None,
             AgentTaskCompleted.SOURCE,
             "functions.callback.handler.handler",
         ),
     ],
-    ids=["agents", "callback"],
+    ids=["agents", "onboarding-agents", "callback"],
 )
 def test_each_consumer_is_a_rule_to_a_queue_with_a_dlq_drained_by_its_function_in_batches(
-    workflows: dict[str, Any], detail_types: list[str], source: str, handler: str
+    workflows: dict[str, Any], detail_types: list[str], detail: dict[str, Any] | None, source: str, handler: str
 ) -> None:
     assert AgentTaskFailed.SOURCE == AgentTaskCompleted.SOURCE
-    rule = _rule(workflows, detail_types)
+    rule = _rule(workflows, detail_types, detail)
     (target,) = rule["Targets"]
     queue_id = logical_id(target["Arn"])
     queue = workflows["Resources"][queue_id]["Properties"]
@@ -140,10 +156,11 @@ def test_every_queue_but_the_consumers_own_is_a_dead_letter_queue_with_an_alarm(
         for dimension in alarm["Properties"]["Dimensions"]
     }
 
-    assert len(consumed) == 3, "the agents', the callback's and the correlator's queues"
+    assert len(consumed) == 4, "the agents', the onboarding agents', the callback's and the correlator's queues"
     assert alarmed == set(queues) - consumed
     assert drained <= alarmed
-    assert len(alarmed) == 10, "three redrive DLQs, six rule-target DLQs, the order saga's escalations"
+    # the onboarding agents add a redrive and a rule-target DLQ, the onboarding DAG's start rule a rule-target DLQ
+    assert len(alarmed) == 13, "four redrive DLQs, eight rule-target DLQs, the order saga's escalations"
 
 
 def test_the_state_machine_is_the_asl_file_with_the_stages_numbers_and_every_placeholder_substituted(
@@ -241,26 +258,30 @@ def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": DEV.metrics_namespace}}
 
 
+# The workflows whose tasks a function answers: the specialists the pipeline's, the onboarding agents the DAGs',
+# the callback both's; the correlator also resumes the saga's held executions (pause points).
+PIPELINE, DAGS, CORRELATED = ("AgentPipeline",), ("AgentPipeline", "Dag"), ("AgentPipeline", "Dag", "OrderSaga")
+
+
 @pytest.mark.parametrize(
-    ("handler", "granted"),
+    ("handler", "granted", "serves"),
     [
-        ("functions.agents.handler.handler", {"states:SendTaskHeartbeat", "events:PutEvents"}),
-        ("functions.callback.handler.handler", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
-        ("functions.triage.handler.handler", set()),
-        ("functions.synthesis.handler.handler", set()),
-        ("functions.correlator.register.handler", {"states:SendTaskSuccess"}),
-        ("functions.correlator.handler.handler", {"states:SendTaskSuccess"}),
+        ("functions.agents.handler.handler", {"states:SendTaskHeartbeat", "events:PutEvents"}, PIPELINE),
+        ("functions.onboarding.handler.handler", {"states:SendTaskHeartbeat", "events:PutEvents"}, ("Dag",)),
+        ("functions.callback.handler.handler", {"states:SendTaskSuccess", "states:SendTaskFailure"}, DAGS),
+        ("functions.triage.handler.handler", set(), ()),
+        ("functions.synthesis.handler.handler", set(), ()),
+        ("functions.correlator.register.handler", {"states:SendTaskSuccess"}, CORRELATED),
+        ("functions.correlator.handler.handler", {"states:SendTaskSuccess"}, CORRELATED),
     ],
 )
 def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
-    workflows: dict[str, Any], handler: str, granted: set[str]
+    workflows: dict[str, Any], handler: str, granted: set[str], serves: tuple[str, ...]
 ) -> None:
     function = workflows["Resources"][_function_id(workflows, handler)]["Properties"]
     statements = _statements(workflows, logical_id(function["Role"]))
-    # The correlator also resumes the saga's held executions (pause points); the agents serve the pipeline only.
-    machines = {_pipeline_id(workflows)}
-    if "correlator" in handler:
-        machines |= {k for k in resources(workflows, "AWS::StepFunctions::StateMachine") if k.startswith("OrderSaga")}
+    machines = {k for k in resources(workflows, "AWS::StepFunctions::StateMachine") if k.startswith(serves or ("-",))}
+    served: set[str] = set()
     actions: set[str] = set()
     for statement in statements:
         for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
@@ -268,10 +289,12 @@ def test_each_function_may_do_what_it_needs_on_its_own_resources_only(
                 actions.add(action)
                 if action.startswith("states:"):
                     assert logical_id(statement["Resource"]) in machines
+                    served.add(logical_id(statement["Resource"]))
                 else:
                     assert statement["Resource"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
 
     assert actions == granted
+    assert served == machines
 
 
 @pytest.mark.parametrize(
@@ -323,6 +346,7 @@ def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_ta
 
     handlers = (
         "functions.agents.handler.handler",
+        "functions.onboarding.handler.handler",
         "functions.callback.handler.handler",
         "functions.inventory.handler.handler",
         "functions.payments.handler.handler",
@@ -382,13 +406,14 @@ def test_the_correlators_rule_routes_exactly_the_events_it_correlates(workflows:
 
 
 @pytest.mark.parametrize(
-    ("table", "prefixes"), [("WorkflowControl", ("msg#", "pause#")), ("CircuitBreakers", ("agent:",))]
+    ("table", "prefixes"), [("WorkflowControl", ("msg#", "dag#", "pause#")), ("CircuitBreakers", ("agent:",))]
 )
 def test_shared_tables_are_granted_on_their_own_items_only(
     workflows: dict[str, Any], table: str, prefixes: tuple[str, ...]
 ) -> None:
-    """The correlator's items share WorkflowControl with the pause records the workflows read; the pipeline's
-    breakers share CircuitBreakers with the handlers' breakers: every grant on them is limited to one kind of key."""
+    """The correlator's items and the DAGs' completion records share WorkflowControl with the pause records the
+    workflows read; the workflows' breakers share CircuitBreakers with the handlers' breakers: every grant on them is
+    limited to one kind of key."""
     grants = [
         statement
         for policy in resources(workflows, "AWS::IAM::Policy").values()

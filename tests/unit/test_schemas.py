@@ -31,7 +31,7 @@ def test_the_catalog_has_the_saga_agent_protocol_and_support_events() -> None:
         "OrderCompensationEscalated",
         "AgentTaskRequested", "AgentTaskCompleted", "AgentTaskFailed", "ApprovalRequested", "ApprovalDecided",
         "WorkflowStatusChanged", "TicketSubmitted", "TicketResolved", "TicketReplyRejected", "TicketEscalated",
-        "BreakerStateChanged", "ExecutionPaused", "ExecutionResumed",
+        "BreakerStateChanged", "ExecutionPaused", "ExecutionResumed", "DagTaskFinished", "CustomerSignedUp",
     }  # fmt: skip
 
 

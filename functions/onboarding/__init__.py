@@ -1,0 +1,1 @@
+"""The customer onboarding agents, dispatched by the `customer-onboarding` DAG (state_machines/*.dag.yaml)."""

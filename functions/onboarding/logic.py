@@ -1,0 +1,109 @@
+"""The onboarding agents' work: deterministic and offline, so the DAG runs the same in tests, locally and on AWS.
+
+Each agent (`onboarding-<what>`) reads the customer (the CustomerSignedUp data) and what earlier tasks produced,
+and returns its output, or refuses with `OnboardingRefused` (reported as AgentTaskFailed). Like a payment
+provider's test cards, a customer whose email's local part is `fail-<what>` (`fail-workspace@example.com`) makes
+the agent `onboarding-<what>` refuse, so the demo and the tests can reach the DAG's compensations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from functions.agents.logic import TaskOutcome, emit_completion, emit_failure
+from functions.agents.task_tokens import TaskTokens
+from functions.producer.publisher import EventPublisher
+from schemas.agents import AgentTaskRequested
+from schemas.dags import CustomerSignedUp
+from schemas.envelope import EventDetail
+
+PREFIX = "onboarding-"
+SANCTIONED_COUNTRIES = frozenset({"KP", "IR", "SY"})
+
+
+class OnboardingRefused(Exception):
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error, self.cause = error, cause
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:10].upper()
+
+
+def verify_identity(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {"verified": True, "method": "document", "reference": f"IDV-{_digest(customer.customer_id)}"}
+
+
+def screen_sanctions(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    if customer.country in SANCTIONED_COUNTRIES:
+        raise OnboardingRefused("SanctionsHit", f"country {customer.country} is under sanctions")
+    return {"cleared": True, "lists": ["UN", "EU", "OFAC"]}
+
+
+def open_account(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {"account_id": f"ACC-{_digest(customer.customer_id)}", "plan": customer.plan}
+
+
+def close_account(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {"closed": task.get("account_id")}
+
+
+def credit_limit(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    # A stable figure from the id: 1,000 to 10,000 EUR in steps of 1,000.
+    step = int(hashlib.sha256(customer.customer_id.encode()).hexdigest(), 16) % 10
+    return {"limit_cents": (step + 1) * 100_000, "currency": "EUR"}
+
+
+def provision_workspace(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "workspace_id": f"WS-{_digest(str(task.get('account_id')))}",
+        "seats": 5 if customer.plan == "business" else 1,
+    }
+
+
+def remove_workspace(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {"removed": task.get("workspace_id")}
+
+
+def send_welcome(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
+    return {"sent_to": customer.email, "template": f"welcome-{customer.plan}"}
+
+
+AGENTS: dict[str, Callable[[CustomerSignedUp, dict[str, Any]], dict[str, Any]]] = {
+    f"{PREFIX}identity": verify_identity,
+    f"{PREFIX}screening": screen_sanctions,
+    f"{PREFIX}accounts": open_account,
+    f"{PREFIX}close-account": close_account,
+    f"{PREFIX}credit": credit_limit,
+    f"{PREFIX}workspace": provision_workspace,
+    f"{PREFIX}remove-workspace": remove_workspace,
+    f"{PREFIX}welcome": send_welcome,
+}
+
+
+def work(agent: str, task_input: dict[str, Any]) -> dict[str, Any]:
+    """What `agent` answers to `task_input` (`customer`: the CustomerSignedUp data, and the agent's other fields)."""
+    if agent not in AGENTS:
+        raise OnboardingRefused("UnknownAgent", f"no onboarding agent is called {agent!r}")
+    try:
+        customer = CustomerSignedUp.model_validate(task_input.get("customer"))
+    except ValueError as error:
+        raise OnboardingRefused("InvalidTaskInput", str(error)[:1000]) from error
+    if customer.email.split("@", 1)[0] == f"fail-{agent.removeprefix(PREFIX)}":
+        raise OnboardingRefused("AgentRefused", f"{agent} refuses {customer.email} (test directive)")
+    return AGENTS[agent](customer, task_input)
+
+
+def perform(request: EventDetail[AgentTaskRequested], tokens: TaskTokens, publisher: EventPublisher) -> TaskOutcome:
+    """Does one requested onboarding task and answers it (AgentTaskCompleted / AgentTaskFailed)."""
+    task = request.data
+    if task.heartbeat_seconds is not None and not tokens.heartbeat(task.task_token):
+        return TaskOutcome(task.task_id, task.agent, "abandoned")
+    try:
+        output = work(task.agent, task.input)
+    except OnboardingRefused as refused:
+        return emit_failure(request, publisher, refused.error, refused.cause)
+    return emit_completion(request, publisher, output)

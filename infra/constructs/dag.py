@@ -1,0 +1,119 @@
+"""A declarative DAG workflow (`state_machines/<name>.dag.yaml`) deployed like a hand-written state machine.
+
+The spec is compiled at synth time (orchestrator/dag; its module docstrings explain the construction) and set up
+as every workflow is (infra/constructs/workflow.py): logs ALL, X-Ray, alarms, the rule that starts it on the spec's
+`start` event. Tasks with `breaker: true` have their dispatch wrapped in the project's circuit breaker (`agent:<agent>`,
+the specialists' settings: one breaker per agent, whoever calls it). The role may put events on the bus (agent tasks,
+completion signals), invoke the correlator's Register function (a task waiting for a dependency's signal), read and
+write its own completion records (`dag#...` in WorkflowControl, sagas only) and its breakers' items, nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.config import StageConfig, WorkflowBreaker
+from infra.constructs.alerts import AlertsTopic
+from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
+from infra.constructs.lambda_function import PROJECT_ROOT
+from infra.constructs.workflow import start_rule, workflow_state_machine
+from orchestrator.dag import CompiledDag, DagSpec, compile_spec, load
+from orchestrator.dag.compile import MARKER_PREFIX, REGISTER, TABLE
+
+SPECS_DIRECTORY = PROJECT_ROOT / "state_machines"
+BREAKER_PREFIX = "agent:"
+
+
+def spec_files(directory: Path = SPECS_DIRECTORY) -> list[Path]:
+    """Every DAG spec of the app, in name order."""
+    return sorted(directory.glob("*.dag.yaml"))
+
+
+def breakers(compiled: CompiledDag, settings: WorkflowBreaker) -> list[CircuitBreakerStep]:
+    return [
+        CircuitBreakerStep(
+            call=call.state,
+            fallback=call.fallback,
+            breaker_id=f"'{BREAKER_PREFIX}{call.agent}'",
+            correlation_id="$metadata.correlation_id",
+            settings=settings,
+        )
+        for call in compiled.breakers
+    ]
+
+
+def deployed_definition(spec: DagSpec, settings: WorkflowBreaker) -> dict[str, Any]:
+    """The definition as deployed: compiled, its breaker calls wrapped (what `orch dag compile` prints)."""
+    compiled = compile_spec(spec)
+    definition = compiled.definition
+    for step in breakers(compiled, settings):
+        definition = step.wrap(definition)
+    return definition
+
+
+def _placeholder(value: str) -> str:
+    return value.removeprefix("${").removesuffix("}")
+
+
+class DagWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec_file: Path,
+        config: StageConfig,
+        bus: events.IEventBus,
+        alerts: AlertsTopic,
+        register: lambda_.IFunction,
+        workflow_control_table: dynamodb.ITable,
+        breakers_table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = load(spec_file)
+        settings = config.agent_pipeline.specialist_breaker
+        compiled = compile_spec(self.spec)
+        steps = breakers(compiled, settings)
+        self.log_group, self.state_machine = workflow_state_machine(
+            self,
+            config=config,
+            bus=bus,
+            definition=deployed_definition(self.spec, settings),
+            functions={_placeholder(REGISTER): register},
+            substitutions={
+                # Only what the definition uses: completion records (sagas), breakers' items.
+                **({_placeholder(TABLE): workflow_control_table.table_name} if self.spec.is_saga else {}),
+                **({TABLE_PLACEHOLDER: breakers_table.table_name} if steps else {}),
+            },
+        )
+        if steps:
+            steps[0].grant(self.state_machine, breakers_table, key_prefix=BREAKER_PREFIX)
+        if self.spec.is_saga:
+            self.state_machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+                    resources=[workflow_control_table.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{MARKER_PREFIX}*"]}},
+                )
+            )
+        self.rule = start_rule(
+            self,
+            "Start",
+            config=config,
+            bus=bus,
+            alerts=alerts,
+            state_machine=self.state_machine,
+            description=f"Starts the {self.spec.name} DAG on every {self.spec.start.detail_type}",
+            source=self.spec.start.source,
+            detail_types=[self.spec.start.detail_type],
+        )
+
+
+__all__ = ["DagWorkflow", "deployed_definition", "spec_files"]

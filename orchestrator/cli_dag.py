@@ -1,0 +1,67 @@
+"""`orch dag`: declarative DAG specs (`state_machines/*.dag.yaml`) offline: compile one to the ASL the CDK app
+deploys, or draw it.
+
+    orch dag compile FILE [--stage dev]                      the deployed definition (breakers wrapped), as JSON
+    orch dag graph FILE [--format mermaid|svg] [--out FILE]  its picture, as `orch graph` draws a deployed workflow
+
+An invalid spec is a usage error (exit 2) whose message names the task and the field (orchestrator/dag/spec.py).
+Neither command calls AWS: the control plane it is handed goes unused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from orchestrator.control.errors import InvalidInput
+
+Result = tuple[Any, str]
+
+
+def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Adds `dag compile` and `dag graph` through the CLI's `command` factory."""
+    dag = command("dag", "declarative DAGs (state_machines/*.dag.yaml): compile to ASL, draw")
+    actions = dag.add_subparsers(dest="action", required=True, metavar="ACTION")
+    compiled = actions.add_parser("compile", help="print the ASL the CDK app deploys for a spec")
+    compiled.add_argument("file", type=Path, metavar="FILE", help="a .dag.yaml spec")
+    compiled.add_argument("--stage", default="dev", help="whose breaker settings (default dev)")
+    drawn = actions.add_parser("graph", help="draw a spec's compiled state machine (Mermaid or SVG)")
+    drawn.add_argument("file", type=Path, metavar="FILE", help="a .dag.yaml spec")
+    drawn.add_argument("--format", choices=("mermaid", "svg"), default="mermaid", help="default mermaid")
+    drawn.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    drawn.add_argument("--stage", default="dev", help="whose breaker settings (default dev)")
+
+
+def dag(plane: Any, args: argparse.Namespace) -> Result:
+    definition = deployed(args.file, args.stage or "dev")
+    if args.action == "compile":
+        return definition, json.dumps(definition, indent=2)
+    from orchestrator.control import graph
+
+    picture = (graph.svg if args.format == "svg" else graph.mermaid)(definition)
+    if args.out is None:
+        return {"format": args.format, "picture": picture}, picture.rstrip("\n")
+    try:
+        args.out.write_text(picture, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"cannot write {args.out}: {error.strerror}", field="--out") from None
+    return {"format": args.format, "written": str(args.out)}, f"wrote {args.out}"
+
+
+def deployed(path: Path, stage: str) -> dict[str, Any]:
+    """The definition the CDK app deploys for the spec in `path` (its breakers wrapped with `stage`'s settings)."""
+    from infra.config import load_stage
+    from infra.constructs.dag import deployed_definition
+    from orchestrator.dag import DagSpecError, load
+
+    try:
+        spec = load(path)
+    except DagSpecError as error:
+        raise InvalidInput(str(error), "fix the spec and compile again", field=str(path)) from None
+    return deployed_definition(spec, load_stage(stage).agent_pipeline.specialist_breaker)
+
+
+COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {"dag": dag}

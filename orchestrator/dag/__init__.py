@@ -1,0 +1,9 @@
+"""Declarative DAG workflows: `state_machines/*.dag.yaml` specs (spec.py), their graph (graph.py) and the compiler
+to JSONata ASL (compile.py, whose docstring explains how every task starts once all its dependencies are done)."""
+
+from __future__ import annotations
+
+from orchestrator.dag.compile import BreakerCall, CompiledDag, compile_spec
+from orchestrator.dag.spec import DagSpec, DagSpecError, load, parse
+
+__all__ = ["BreakerCall", "CompiledDag", "DagSpec", "DagSpecError", "compile_spec", "load", "parse"]

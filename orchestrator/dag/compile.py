@@ -1,0 +1,555 @@
+"""Compiles a DAG spec into a JSONata ASL definition in which every task starts once ALL its dependencies are done.
+
+Step Functions has Parallel (fork, then wait for every branch) but no join across branches, so a task cannot wait
+for "a in this branch and b in that one". The construction:
+
+1. **Series-parallel parts become nested states.** `Graph.decompose` (orchestrator/dag/graph.py) splits the graph
+   into parts run one after the other (Series: a chain of states) and independent parts run side by side
+   (Parallel: one branch each). This is exact: a part only ever waits for tasks it depends on. Chains, diamonds
+   and fan-outs compile to this alone, with no extra moving parts.
+2. **What is not series-parallel becomes a Join: one Parallel branch per task, joined by completion signals.** In
+   the "N" (a->c, b->c, b->d) no nesting is exact: waiting for {a, b} before {c, d} makes d wait for a. So each task
+   of such a part gets its own branch, which first waits for a signal from each dependency inside the part, then
+   runs the task, then signals each dependent inside the part (a task whose one dependency there has no other
+   dependent there just follows it in its branch: a chain needs no signals). The wait is event-driven, never
+   polling: the branch registers with the correlator (functions/correlator, `lambda:invoke.waitForTaskToken` on its
+   Register function) for the message `DagTaskFinished` keyed by `hash(execution id, edge)`; the finished task puts
+   one `DagTaskFinished` per outgoing edge on the bus, whose correlator consumer resumes the waiter (or buffers the
+   message until the waiter registers: either may come first). One key per edge makes the pairing exact: one
+   message, one waiter. The signal carries the task's output, so the dependent reads `$results.<dep>` as anywhere.
+   Dependencies from outside the Join are done before it starts (the Join is a part of a Series).
+
+Data: every part takes and returns the object of the results so far (`{task: output}`); a Parallel merges its
+branches' outputs. `$input` / `$metadata` (the start event's data and metadata) are variables set by `Begin`.
+
+Conditions: a task whose `when` is false, or one of whose dependencies was skipped, is skipped (its result is null,
+its signals say `skipped`). Failures: a task that fails (after its retries) fails its branch, which fails every
+enclosing Parallel (the others are stopped) and the execution; with `breaker: true` its dispatch is wrapped at synth
+time in the project's circuit breaker (`BreakerCall`s, applied by infra/constructs/dag.py), whose open state fails
+the task with `BreakerOpen` without dispatching it.
+
+Saga: when a task has a compensation, each such task records its completion (a conditional-free PutItem in the
+WorkflowControl table, `dag#<execution id>` / `done#<task>`, with its output) and the whole body runs inside one
+Parallel whose Catch starts the compensations: in reverse topological order (so every task is undone after all the
+tasks that depended on it), each compensable task that recorded its completion is undone by its compensation agent;
+tasks that never completed are not. A compensation that still fails after its retries is reported, the others still
+run. The execution then fails with the original error and a cause listing what was and was not undone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.dag.graph import Block, Join, Leaf, Parallel, Series
+from orchestrator.dag.spec import DagSpec, Retry, Task
+
+SIGNAL = "DagTaskFinished"  # schemas/dags.py
+WORKFLOWS_SOURCE = "orchestrator.workflows"
+MARKER_PREFIX = "dag#"  # the WorkflowControl partitions of the completion records
+MARKER_TTL_SECONDS = 30 * 86_400
+TABLE = "${WorkflowControlTableName}"
+REGISTER = "${CorrelatorRegisterFunctionArn}"
+BUS = "${EventBusName}"
+MAX_ENTRIES = 10  # PutEvents takes at most ten entries
+
+_LAMBDA_RETRY = {
+    "ErrorEquals": [
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+    ],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+_PUT_RETRY = {
+    "ErrorEquals": ["EventBridge.FailedEntry"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+_DYNAMODB_RETRY = {
+    "ErrorEquals": [
+        "DynamoDB.ProvisionedThroughputExceededException",
+        "DynamoDB.ThrottlingException",
+        "DynamoDB.RequestLimitExceeded",
+        "DynamoDB.InternalServerError",
+        "DynamoDB.InternalServerErrorException",
+    ],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 10,
+    "JitterStrategy": "FULL",
+}
+
+
+@dataclass(frozen=True)
+class BreakerCall:
+    """A dispatch state to wrap in a circuit breaker (`agent:<agent>`), with the Fail state it falls back to."""
+
+    state: str
+    fallback: str
+    agent: str
+
+
+@dataclass
+class CompiledDag:
+    definition: dict[str, Any]
+    breakers: list[BreakerCall] = field(default_factory=list)
+
+
+@dataclass
+class _Fragment:
+    """States with one entry; `exits` are the states whose `Next` continues after the fragment."""
+
+    states: dict[str, Any]
+    start: str
+    exits: list[str]
+
+
+def jsonata(expression: str) -> str:
+    return "{% " + " ".join(expression.split()) + " %}"
+
+
+def signal_key(task: str, dependent: str) -> str:
+    """JSONata: the correlation key of the completion signal on the edge `task -> dependent` of this execution."""
+    return f"$substring($hash($states.context.Execution.Id & '#{task}->{dependent}', 'SHA-256'), 0, 48)"
+
+
+def compile_spec(spec: DagSpec) -> CompiledDag:
+    """The definition of `spec` (placeholders `${EventBusName}`, `${CorrelatorRegisterFunctionArn}`,
+    `${WorkflowControlTableName}`) and the dispatches to wrap in breakers."""
+    return _Compiler(spec).compile()
+
+
+class _Compiler:
+    def __init__(self, spec: DagSpec) -> None:
+        self.spec = spec
+        self.graph = spec.graph()
+        self.breakers: list[BreakerCall] = []
+        self.forks = 0
+        self.may_skip = {
+            task.name
+            for task in spec.tasks
+            if task.when or any(spec.task(a).when for a in self.graph.ancestors(task.name))
+        }
+
+    def compile(self) -> CompiledDag:
+        body = self._block(self.graph.decompose())
+        states: dict[str, Any] = {
+            "Begin": {
+                "Type": "Pass",
+                "Comment": f"The execution input is the {self.spec.start.detail_type} event as EventBridge delivers "
+                "it; every task reads its data as $input. The results so far start empty.",
+                "Assign": {
+                    "input": "{% $states.input.detail.data %}",
+                    "metadata": "{% $states.input.detail.metadata %}",
+                },
+                "Output": {},
+                "Next": body.start if not self.spec.is_saga else "Run",
+            },
+        }
+        if self.spec.is_saga:
+            states.update(self._saga(body))
+        else:
+            states.update(body.states)
+            self._continue(states, body.exits, "Done")
+        states["Done"] = {
+            "Type": "Succeed",
+            "Comment": "Every task finished or was skipped; the output is each task's result (null: skipped).",
+        }
+        definition = {
+            "Comment": (self.spec.description or f"The {self.spec.name} DAG.")
+            + " Compiled from its .dag.yaml by orchestrator/dag: every task starts once all its dependencies are "
+            "done.",
+            "QueryLanguage": "JSONata",
+            "TimeoutSeconds": self.spec.timeout_seconds,
+            "StartAt": "Begin",
+            "States": states,
+        }
+        return CompiledDag(definition, self.breakers)
+
+    # -- blocks -------------------------------------------------------------------------------------------------
+
+    def _block(self, block: Block) -> _Fragment:
+        if isinstance(block, Leaf):
+            return self._task(self.spec.task(block.task))
+        if isinstance(block, Series):
+            return self._sequence([self._block(part) for part in block.parts])
+        if isinstance(block, Parallel):
+            return self._fork([self._block(part) for part in block.parts], "Fork", "independent parts side by side")
+        return self._join(block)
+
+    def _sequence(self, fragments: list[_Fragment]) -> _Fragment:
+        """The fragments one after the other."""
+        states: dict[str, Any] = {}
+        for current, following in zip(fragments, fragments[1:], strict=False):
+            self._continue(current.states, current.exits, following.start)
+        for fragment in fragments:
+            states.update(fragment.states)
+        return _Fragment(states, fragments[0].start, fragments[-1].exits)
+
+    def _fork(self, branches: list[_Fragment], kind: str, why: str) -> _Fragment:
+        self.forks += 1
+        name = f"{kind}{self.forks}"
+        state = {
+            "Type": "Parallel",
+            "Comment": f"{why}; the results so far go to every branch and come back merged.",
+            "Branches": [self._branch(fragment) for fragment in branches],
+            "Output": "{% $merge($states.result) %}",
+        }
+        return _Fragment({name: state}, name, [name])
+
+    def _branch(self, fragment: _Fragment) -> dict[str, Any]:
+        states = fragment.states
+        for name in fragment.exits:
+            states[name].pop("Next", None)
+            states[name]["End"] = True
+        return {"StartAt": fragment.start, "States": states}
+
+    def _join(self, block: Join) -> _Fragment:
+        inside = set(block.tasks)
+        deps = {name: [d for d in self.spec.task(name).depends_on if d in inside] for name in block.tasks}
+        dependents = {name: [d for d in self.graph.dependents[name] if d in inside] for name in block.tasks}
+        # A task whose one dependency here has no other dependent here runs right after it, in its branch: a chain
+        # needs no signals inside it.
+        chains: list[list[str]] = []
+        for name in block.tasks:
+            if len(deps[name]) == 1 and dependents[deps[name][0]] == [name]:
+                next(chain for chain in chains if chain[-1] == deps[name][0]).append(name)
+            else:
+                chains.append([name])
+        branches = []
+        for chain in chains:
+            sequence = self._sequence([self._task(self.spec.task(name)) for name in chain])
+            states, start, exits = sequence.states, sequence.start, sequence.exits
+            head, tail = chain[0], chain[-1]
+            for dep in reversed(deps[head]):
+                wait = f"{head}: wait for {dep}"
+                states[wait] = self._wait_for(dep, head, start)
+                start = wait
+            signals = dependents[tail]
+            for index in range(0, len(signals), MAX_ENTRIES):
+                chunk = signals[index : index + MAX_ENTRIES]
+                signal = f"{tail}: signal" + (f" {index // MAX_ENTRIES + 1}" if len(signals) > MAX_ENTRIES else "")
+                states[signal] = self._signal(tail, chunk)
+                self._continue(states, exits, signal)
+                exits = [signal]
+            branches.append(_Fragment(states, start, exits))
+        return self._fork(
+            branches,
+            "Join",
+            "not series-parallel: a branch per task (or chain of tasks), each waiting for its dependencies' "
+            "completion signals (DagTaskFinished, through the correlator)",
+        )
+
+    # -- a task -------------------------------------------------------------------------------------------------
+
+    def _task(self, task: Task) -> _Fragment:
+        name = task.name
+        states: dict[str, Any] = {}
+        dispatch = self._dispatch(task)
+        states[name] = dispatch
+        failed = f"{name}: failed"
+        states[failed] = {
+            "Type": "Fail",
+            "Comment": f"The task {name} failed after its retries; the DAG fails.",
+            "Error": jsonata(_error_name("$states.input.Error")),
+            "Cause": "{% $type($states.input.Cause) = 'string' ? $states.input.Cause : '' %}",
+        }
+        exits = [name]
+        if task.compensation:
+            recorded = f"{name}: recorded"
+            states[recorded] = self._record(name)
+            dispatch["Next"] = recorded
+            exits = [recorded]
+        if task.breaker:
+            fallback = f"{name}: breaker open"
+            states[fallback] = {
+                "Type": "Fail",
+                "Comment": f"The breaker of agent {task.agent} is open: the task is not dispatched and fails.",
+                "Error": "BreakerOpen",
+                "Cause": f"the agent {task.agent} failed too often lately; {name} was not dispatched",
+            }
+            self.breakers.append(BreakerCall(name, fallback, task.agent))
+        if name not in self.may_skip:
+            return _Fragment(states, name, exits)
+        condition, skipped = f"{name}: condition", f"{name}: skipped"
+        skip_when = [f"$type($states.input.{dep}) = 'null'" for dep in task.depends_on if dep in self.may_skip]
+        if task.when:
+            skip_when.append(f"(($results := $states.input; {task.when}) ? false : true)")
+        states[condition] = {
+            "Type": "Choice",
+            "Comment": "Skipped when its condition is false or a dependency was skipped.",
+            "Choices": [{"Condition": jsonata(" or ".join(skip_when)), "Next": skipped}],
+            "Default": name,
+        }
+        states[skipped] = {
+            "Type": "Pass",
+            "Output": jsonata(f"$merge([$states.input, {{'{name}': null}}])"),
+        }
+        return _Fragment(states, condition, [*exits, skipped])
+
+    def _dispatch(self, task: Task) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Comment": f"Agent {task.agent}: AgentTaskRequested with this task's token; the agent answers through the "
+            "callback (SendTaskSuccess / SendTaskFailure).",
+            "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+            "Arguments": {"Entries": [self._request(task.name, task.agent, task, _mapped(task.input, "$results"))]},
+            "TimeoutSeconds": task.timeout_seconds,
+            "Retry": [_PUT_RETRY, *_retry(task.retry)],
+            "Catch": [
+                {"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": f"{task.name}: failed"}
+            ],
+            "Output": jsonata(f"$merge([$states.input, {{'{task.name}': $states.result}}])"),
+        }
+        if task.heartbeat_seconds:
+            state["HeartbeatSeconds"] = task.heartbeat_seconds
+        return state
+
+    def _request(
+        self, label: str, agent: str, task: Task, arguments: Any, timeout: int | None = None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "task_id": "{% $uuid() %}",
+            "agent": agent,
+            "task_token": "{% $states.context.Task.Token %}",
+            "input": arguments,
+            "timeout_seconds": timeout or task.timeout_seconds,
+        }
+        if task.heartbeat_seconds and timeout is None:
+            data["heartbeat_seconds"] = task.heartbeat_seconds
+        return {
+            "EventBusName": BUS,
+            "Source": WORKFLOWS_SOURCE,
+            "DetailType": "AgentTaskRequested",
+            "Detail": {
+                # A Retry of the state is a new token, so a new task; a redelivery of the event is the same one.
+                "metadata": self._metadata(
+                    f"$states.context.Execution.Id & '/{label}/' & "
+                    "$substring($hash($states.context.Task.Token, 'SHA-256'), 0, 16)"
+                ),
+                "data": data,
+            },
+        }
+
+    def _metadata(self, idempotency_key: str) -> dict[str, Any]:
+        return {
+            "event_id": "{% $uuid() %}",
+            "correlation_id": "{% $metadata.correlation_id %}",
+            "causation_id": "{% $metadata.event_id %}",
+            "idempotency_key": jsonata(idempotency_key),
+            "schema_version": 1,
+            "occurred_at": "{% $now() %}",
+            "producer": f"dag-{self.spec.name}",
+        }
+
+    def _record(self, name: str) -> dict[str, Any]:
+        return {
+            "Type": "Task",
+            "Comment": f"{name} completed: recorded with its output, so that a later failure compensates it.",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Arguments": {
+                "TableName": TABLE,
+                "Item": {
+                    "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
+                    "sk": {"S": f"done#{name}"},
+                    "result": {"S": f"{{% $string($states.input.{name}) %}}"},
+                    "expires_at": {"N": f"{{% $string($floor($millis() / 1000) + {MARKER_TTL_SECONDS}) %}}"},
+                },
+            },
+            "Retry": [_DYNAMODB_RETRY],
+            "Output": "{% $states.input %}",
+        }
+
+    # -- signals ------------------------------------------------------------------------------------------------
+
+    def _wait_for(self, dep: str, name: str, next_state: str) -> dict[str, Any]:
+        timeout = self.spec.timeout_seconds
+        return {
+            "Type": "Task",
+            "Comment": f"Waits, through the correlator, for the signal that {dep} finished (or was skipped); a "
+            "signal that came first is buffered and delivered at once.",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Arguments": {
+                "FunctionName": REGISTER,
+                "Payload": {
+                    "message_name": SIGNAL,
+                    "correlation_key": jsonata(signal_key(dep, name)),
+                    "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name & '/' & "
+                    "$states.context.State.EnteredTime %}",
+                    "task_token": "{% $states.context.Task.Token %}",
+                    "timeout_seconds": timeout,
+                },
+            },
+            "TimeoutSeconds": timeout,
+            "Retry": [_LAMBDA_RETRY],
+            "Output": jsonata(f"$merge([$states.input, {{'{dep}': $states.result.data.result}}])"),
+            "Next": next_state,
+        }
+
+    def _signal(self, name: str, dependents: list[str]) -> dict[str, Any]:
+        entries = []
+        for dependent in dependents:
+            key = signal_key(name, dependent)
+            entries.append(
+                {
+                    "EventBusName": BUS,
+                    "Source": WORKFLOWS_SOURCE,
+                    "DetailType": SIGNAL,
+                    "Detail": {
+                        "metadata": self._metadata(key),
+                        "data": {
+                            "dag": self.spec.name,
+                            "task": name,
+                            "dependent": dependent,
+                            "signal_id": jsonata(key),
+                            "status": f"{{% $type($states.input.{name}) = 'null' ? 'skipped' : 'succeeded' %}}",
+                            "result": f"{{% $states.input.{name} %}}",
+                        },
+                    },
+                }
+            )
+        return {
+            "Type": "Task",
+            "Comment": f"Tells {', '.join(dependents)} that {name} is done (one DagTaskFinished per edge).",
+            "Resource": "arn:aws:states:::events:putEvents",
+            "Arguments": {"Entries": entries},
+            "Retry": [_PUT_RETRY],
+            "Output": "{% $states.input %}",
+        }
+
+    # -- saga ---------------------------------------------------------------------------------------------------
+
+    def _saga(self, body: _Fragment) -> dict[str, Any]:
+        run = self._branch(body)
+        undo = [self.spec.task(name) for name in reversed(self.graph.order) if self.spec.task(name).compensation]
+        states: dict[str, Any] = {
+            "Run": {
+                "Type": "Parallel",
+                "Comment": "The DAG, inside one branch so that any failure reaches the compensations.",
+                "Branches": [run],
+                "Output": "{% $states.result[0] %}",
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {
+                            "failure": "{% $states.errorOutput %}",
+                            "compensated": "{% [] %}",
+                            "not_compensated": "{% [] %}",
+                        },
+                        "Next": f"Undo {undo[0].name}?",
+                    }
+                ],
+                "Next": "Done",
+            }
+        }
+        for index, task in enumerate(undo):
+            following = f"Undo {undo[index + 1].name}?" if index + 1 < len(undo) else "Failed"
+            states.update(self._undo(task, following))
+        states["Failed"] = {
+            "Type": "Fail",
+            "Comment": "The DAG failed; what completed was compensated, in reverse dependency order.",
+            "Error": jsonata(_error_name("$failure.Error")),
+            "Cause": "{% $string({'cause': $type($failure.Cause) = 'string' ? $failure.Cause : '', "
+            "'compensated': $compensated, 'not_compensated': $not_compensated}) %}",
+        }
+        return states
+
+    def _undo(self, task: Task, following: str) -> dict[str, Any]:
+        compensation = task.compensation
+        assert compensation is not None
+        check, undo, gave_up = f"Undo {task.name}?", f"Undo {task.name}", f"Undo {task.name}: failed"
+        arguments = _mapped(compensation.input, "$result", "$parse($states.input.Item.result.S)")
+        return {
+            check: {
+                "Type": "Task",
+                "Comment": f"Did {task.name} complete? Only a completed task is compensated.",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Arguments": {
+                    "TableName": TABLE,
+                    "Key": {
+                        "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
+                        "sk": {"S": f"done#{task.name}"},
+                    },
+                    "ConsistentRead": True,
+                },
+                "Retry": [_DYNAMODB_RETRY],
+                "Output": "{% $states.result %}",
+                "Next": f"Undo {task.name}: completed?",
+            },
+            f"Undo {task.name}: completed?": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $exists($states.input.Item) %}", "Next": undo}],
+                "Default": following,
+            },
+            undo: {
+                "Type": "Task",
+                "Comment": f"Compensation of {task.name}: agent {compensation.agent}, with $result its output.",
+                "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+                "Arguments": {
+                    "Entries": [self._request(undo, compensation.agent, task, arguments, compensation.timeout_seconds)]
+                },
+                "TimeoutSeconds": compensation.timeout_seconds,
+                "Retry": [_PUT_RETRY, *_retry(compensation.retry)],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {"not_compensated": f"{{% $append($not_compensated, ['{task.name}']) %}}"},
+                        "Next": gave_up,
+                    }
+                ],
+                "Assign": {"compensated": f"{{% $append($compensated, ['{task.name}']) %}}"},
+                "Next": following,
+            },
+            gave_up: {
+                "Type": "Pass",
+                "Comment": f"{task.name} could not be compensated; the other compensations still run.",
+                "Next": following,
+            },
+        }
+
+    @staticmethod
+    def _continue(states: dict[str, Any], exits: list[str], next_state: str) -> None:
+        for name in exits:
+            states[name]["Next"] = next_state
+
+
+def _error_name(error: str) -> str:
+    """JSONata: the error a Fail state may raise for `error`. Step Functions reserves the `States.` prefix (moto
+    refuses it in a Fail state), so a task's `States.Timeout` fails the DAG as `DAG.Timeout`."""
+    return f"$substring({error}, 0, 7) = 'States.' ? 'DAG.' & $substringAfter({error}, 'States.') : {error}"
+
+
+def _retry(retry: Retry) -> list[dict[str, Any]]:
+    if retry.max_attempts == 0:
+        return []
+    return [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": retry.interval_seconds,
+            "MaxAttempts": retry.max_attempts,
+            "BackoffRate": retry.backoff_rate,
+            "MaxDelaySeconds": retry.max_delay_seconds,
+            "JitterStrategy": "FULL",
+        }
+    ]
+
+
+def _mapped(value: Any, variable: str, binding: str = "$states.input") -> Any:
+    """An input mapping as ASL Arguments: each `{% expr %}` evaluated with `variable` bound to `binding`."""
+    if isinstance(value, dict):
+        return {key: _mapped(item, variable, binding) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mapped(item, variable, binding) for item in value]
+    if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
+        return jsonata(f"({variable} := {binding}; {value[2:-2].strip()})")
+    return value

@@ -1,0 +1,183 @@
+"""Runs a DAG spec on the local runtime with the test as its agents, on the local clock.
+
+`deploy` compiles a spec as the CDK app does (`infra.constructs.dag.deployed_definition`) and creates its state
+machine in a running LocalCloud, with the placeholders filled by the app's own resources (bus, correlator, tables):
+the DAGs under test are not in the app, and one synth per test module would cost more than the tests.
+
+`AgentPlayer` plays every `dagtest-*` agent: it taps AgentTaskRequested, and it is a discrete-event simulation on
+the local clock. When the system is quiet, each new request is a task that starts now; the earliest pending task
+finishes next: the clock advances to its end and the task is answered (SendTaskSuccess, or SendTaskFailure for the
+tasks told to fail). So `started` / `finished` are exact local-clock times (seconds since the execution started),
+and a task that waited for an unrelated one would show it in its start time.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from infra.config import load_stage
+from infra.constructs.dag import deployed_definition
+from orchestrator.dag import DagSpec, parse
+from orchestrator.local.cloud import LocalCloud
+from tests.workflows.conftest import Tap
+
+PREFIX = "dagtest-"
+SETTLE_ROUNDS = 50
+UNDO = f"{PREFIX}undo-"
+
+
+def spec(name: str, tasks: list[dict[str, Any]], **extra: Any) -> DagSpec:
+    """A test spec: each task's agent is `dagtest-<task>`, its compensation (if `undo: true`) `dagtest-undo-<task>`."""
+    document = {
+        "name": name,
+        "start": {"source": "tests.dag", "detail_type": "DagTestStarted"},
+        "tasks": [
+            {
+                "agent": PREFIX + task["name"],
+                **{k: v for k, v in task.items() if k != "undo"},
+                **(
+                    {"compensation": {"agent": UNDO + task["name"], "input": {"undo": "{% $result %}"}}}
+                    if task.get("undo")
+                    else {}
+                ),
+            }
+            for task in tasks
+        ],
+        **extra,
+    }
+    return parse(yaml.safe_load(yaml.safe_dump(document)))
+
+
+def deploy(cloud: LocalCloud, dag: DagSpec) -> str:
+    """Creates the state machine of `dag` in `cloud`; returns its ARN."""
+    lambdas, sfn = cloud.client("lambda"), cloud.client("stepfunctions")
+    register = lambdas.get_function(FunctionName=cloud.physical_id("AWS::Lambda::Function", "CorrelatorRegister"))
+    config = load_stage("dev")
+    values = {
+        "EventBusName": cloud.bus_name,
+        "CorrelatorRegisterFunctionArn": register["Configuration"]["FunctionArn"],
+        "WorkflowControlTableName": cloud.physical_id("AWS::DynamoDB::Table", "WorkflowControl"),
+        "CircuitBreakersTableName": cloud.physical_id("AWS::DynamoDB::Table", "CircuitBreakers"),
+        "MetricsNamespace": config.metrics_namespace,
+    }
+    text = json.dumps(deployed_definition(dag, config.agent_pipeline.specialist_breaker))
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    role = sfn.describe_state_machine(stateMachineArn=_onboarding_arn(cloud))["roleArn"]
+    name = f"dagtest-{dag.name}-{uuid.uuid4().hex[:8]}"  # one cloud may hold several runs of a spec
+    created = sfn.create_state_machine(name=name, definition=text, roleArn=role)
+    return str(created["stateMachineArn"])
+
+
+def _onboarding_arn(cloud: LocalCloud) -> str:
+    machines = cloud.client("stepfunctions").list_state_machines()["stateMachines"]
+    return str(next(m["stateMachineArn"] for m in machines if "DagCustomerOnboarding" in m["name"]))
+
+
+@dataclass
+class Run:
+    execution: dict[str, Any]
+    started: dict[str, float] = field(default_factory=dict)
+    finished: dict[str, float] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # agents in request order
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class AgentPlayer:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.tap = Tap(
+            cloud,
+            cloud.bus_name,
+            {"detail-type": ["AgentTaskRequested"], "detail": {"data": {"agent": [{"prefix": PREFIX}]}}},
+            f"dagtest-agents-{uuid.uuid4().hex[:8]}",
+        )
+
+    def run(
+        self,
+        arn: str,
+        durations: dict[str, float],
+        *,
+        fail: dict[str, int] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Run:
+        """Starts an execution of `arn` with `data` and plays its agents to the end: each task takes its `durations`
+        (by agent suffix; 1 s by default), then succeeds, or fails the first `fail[task]` times it is requested."""
+        failures = dict(fail or {})
+        sfn = self.cloud.client("stepfunctions")
+        event = {"detail": {"data": data or {}, "metadata": {"event_id": "e-1", "correlation_id": "dagtest"}}}
+        execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"]
+        run = Run({})
+        now = 0.0
+        pending: dict[str, tuple[str, float]] = {}  # token -> (agent suffix, end time)
+        seen = stalls = 0
+        while True:
+            terminal = self._settle(execution_arn)
+            requests = self.tap.events()
+            for request in requests[seen:]:
+                task = request["detail"]["data"]
+                name = task["agent"].removeprefix(PREFIX)
+                run.started[name] = now
+                run.order.append(name)
+                run.inputs[name] = task["input"]
+                pending[task["task_token"]] = (name, now + durations.get(name, 1.0))
+            seen = len(requests)
+            if terminal:
+                break
+            if not pending:
+                stalls += 1  # still, running, no task out: look again (see `_settle`), a bounded number of times
+                assert stalls < SETTLE_ROUNDS, (
+                    f"the execution waits for nothing: {self.cloud.history(execution_arn)[-3:]}"
+                )
+                continue
+            following = min(end for _, end in pending.values())
+            self.cloud.runtime.clock.advance(following - now)
+            now = following
+            self._settle(execution_arn)  # what fell due meanwhile (a task's timeout) happens before the answers
+            for token, (name, end) in list(pending.items()):
+                if end == now:
+                    del pending[token]
+                    run.finished[name] = now
+                    self._answer(token, name, now, failures)
+        run.execution = sfn.describe_execution(executionArn=execution_arn)
+        return run
+
+    def _answer(self, token: str, name: str, now: float, failures: dict[str, int]) -> None:
+        sfn = self.cloud.client("stepfunctions")
+        try:
+            if failures.get(name, 0) > 0:
+                failures[name] -= 1
+                sfn.send_task_failure(taskToken=token, error="TaskBroke", cause=f"{name} was told to fail")
+            else:
+                sfn.send_task_success(taskToken=token, output=json.dumps({"task": name, "at": now}))
+        except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken):
+            pass  # the workflow gave up on the task (its timeout): a late answer goes nowhere, as on AWS
+
+    def _settle(self, execution_arn: str) -> bool:
+        """Waits until the execution has ended or stopped moving; whether it ended. The cloud's quiet detection reads
+        threads' stacks and may call a loaded machine still for a moment: still twice in a row, with the same
+        history, is taken as still."""
+        sfn = self.cloud.client("stepfunctions")
+        length = -1
+        for _ in range(SETTLE_ROUNDS):
+            self.cloud.wait_until_quiet(timeout=30)
+            if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+                return True
+            now = len(self.cloud.history(execution_arn))
+            if now == length:
+                return False
+            length = now
+        raise AssertionError(f"the execution never settled: {self.cloud.history(execution_arn)[-3:]}")
+
+
+def earliest_finish(dag: DagSpec, durations: dict[str, float]) -> dict[str, float]:
+    """Each task's end when it starts the moment its dependencies are all done: its critical path."""
+    graph, finish = dag.graph(), dict[str, float]()
+    for task in graph.order:
+        finish[task] = max((finish[d] for d in graph.dependencies[task]), default=0.0) + durations.get(task, 1.0)
+    return finish

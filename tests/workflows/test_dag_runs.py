@@ -1,0 +1,199 @@
+"""Compiled DAGs run on the local runtime: every task starts the moment its last dependency finishes (not by
+layers), so with fixed durations on the local clock each task ends at its critical path; a failure compensates
+what completed, in reverse dependency order. The test plays the agents (tests/dag/harness.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.local.cloud import LocalCloud
+from tests.conftest import fake_aws_environment
+from tests.dag.harness import AgentPlayer, deploy, earliest_finish, spec
+
+
+@pytest.fixture(scope="module")
+def cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
+    """One local cloud for the module (each test deploys DAGs of its own): starting one costs seconds."""
+    with pytest.MonkeyPatch.context() as patch:
+        fake_aws_environment(patch)
+        with LocalCloud.from_assembly(assembly_dir) as local:
+            yield local
+
+
+CHAIN: list[dict[str, Any]] = [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
+DIAMOND: list[dict[str, Any]] = [
+    {"name": "a"},
+    {"name": "b", "depends_on": ["a"]},
+    {"name": "c", "depends_on": ["a"]},
+    {"name": "d", "depends_on": ["b", "c"]},
+]
+FAN_OUT = (
+    [{"name": "root"}]
+    + [{"name": f"leaf{i}", "depends_on": ["root"]} for i in range(8)]
+    + [{"name": "sink", "depends_on": [f"leaf{i}" for i in range(8)]}]
+)
+# Not series-parallel: no nesting of Parallel states lets d start before a ends.
+N_SHAPE: list[dict[str, Any]] = [
+    {"name": "a"},
+    {"name": "b"},
+    {"name": "c", "depends_on": ["a", "b"], "input": {"from_a": "{% $results.a %}", "from_b": "{% $results.b %}"}},
+    {"name": "d", "depends_on": ["b"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("tasks", "durations"),
+    [
+        (CHAIN, {"a": 3, "b": 2, "c": 1}),
+        (DIAMOND, {"a": 1, "b": 5, "c": 1, "d": 1}),
+        (FAN_OUT, {"root": 1, **{f"leaf{i}": i + 1 for i in range(8)}, "sink": 1}),
+        (N_SHAPE, {"a": 10, "b": 1, "c": 1, "d": 1}),
+    ],
+    ids=["chain", "diamond", "fan-out", "N"],
+)
+def test_every_task_starts_when_its_last_dependency_ends(
+    cloud: LocalCloud, tasks: list[dict[str, Any]], durations: dict[str, float]
+) -> None:
+    dag = spec("shape", tasks)
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), durations)
+
+    assert run.execution["status"] == "SUCCEEDED"
+    graph = dag.graph()
+    for task in graph.tasks:
+        assert run.started[task] == max((run.finished[d] for d in graph.dependencies[task]), default=0.0), task
+    assert run.finished == earliest_finish(dag, durations)
+    output = json.loads(run.execution["output"])
+    assert set(output) == set(graph.tasks)
+
+
+def test_in_the_n_d_ends_at_2_not_after_a(cloud: LocalCloud) -> None:
+    dag = spec("n", N_SHAPE)
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 10, "b": 1, "c": 1, "d": 1})
+
+    assert run.finished["d"] == 2
+    assert run.finished["c"] == 11
+    # c read both results, a's through its completion signal
+    assert run.inputs["c"] == {"from_a": {"task": "a", "at": 10}, "from_b": {"task": "b", "at": 1}}
+
+
+def test_a_false_condition_skips_the_task_and_its_dependents(cloud: LocalCloud) -> None:
+    dag = spec(
+        "conditions",
+        [
+            {"name": "a"},
+            {"name": "b", "depends_on": ["a"], "when": "$input.premium"},
+            {"name": "c", "depends_on": ["b"]},
+            {"name": "d", "depends_on": ["a"], "when": "$results.a.task = 'a'"},
+        ],
+    )
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {}, data={"premium": False})
+
+    assert run.execution["status"] == "SUCCEEDED"
+    assert run.order == ["a", "d"]
+    output = json.loads(run.execution["output"])
+    assert output["b"] is None and output["c"] is None and output["d"] == {"task": "d", "at": 2.0}
+
+
+def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud: LocalCloud) -> None:
+    # a -> b -> d, a -> c (slow) -> e (fails): when e fails, d and b and c completed, e did not.
+    dag = spec(
+        "saga",
+        [
+            {"name": "a", "undo": True},
+            {"name": "b", "depends_on": ["a"], "undo": True},
+            {"name": "c", "depends_on": ["a"], "undo": True},
+            {"name": "d", "depends_on": ["b"], "undo": True},
+            {"name": "e", "depends_on": ["c"], "undo": True},
+            {"name": "f", "depends_on": ["d", "e"], "undo": True},
+        ],
+    )
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 1, "c": 3, "d": 1, "e": 1}, fail={"e": 1})
+
+    assert run.execution["status"] == "FAILED"
+    assert run.execution["error"] == "TaskBroke"
+    undone = [name.removeprefix("undo-") for name in run.order if name.startswith("undo-")]
+    assert sorted(undone) == ["a", "b", "c", "d"]  # not e (failed), not f (never ran)
+    position = {name: undone.index(name) for name in undone}
+    graph = dag.graph()
+    for task in undone:
+        for dependent in graph.dependents[task]:
+            if dependent in position:
+                assert position[dependent] < position[task], f"{dependent} must be undone before {task}"
+    assert json.loads(run.execution["cause"])["compensated"] == undone
+    # each compensation got the output of the task it undoes
+    assert run.inputs["undo-b"] == {"undo": {"task": "b", "at": 2.0}}
+
+
+def test_a_task_out_of_time_fails_the_dag(cloud: LocalCloud) -> None:
+    # (Retries are not run here: moto 5.2.5 keeps a callback task's token across its retries, so a retried attempt
+    # reads the first attempt's outcome again; on AWS each attempt has a token of its own.)
+    dag = spec("limits", [{"name": "a"}, {"name": "b", "depends_on": ["a"], "timeout_seconds": 5}])
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 60})
+
+    assert run.order == ["a", "b"]
+    assert run.execution["status"] == "FAILED"
+    assert run.execution["error"] == "DAG.Timeout"  # States.Timeout, renamed: a Fail state may not raise States.*
+
+
+# -- the shipped DAG, end to end with its agents --------------------------------------------------------------------
+
+
+def _onboard(cloud: LocalCloud, customer_id: str, **customer: str) -> dict[str, object]:
+    from schemas.dags import CustomerSignedUp
+
+    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
+    cloud.put_event(
+        CustomerSignedUp(customer_id=customer_id, name="Ada", country="DE", **customer), correlation_id=customer_id
+    )
+    # The onboarding waits on nothing outside the cloud: quiet with it still running is a moment's stillness of a
+    # loaded machine, so look again.
+    for _ in range(50):
+        cloud.wait_until_quiet(timeout=60)
+        (execution,) = [e for e in cloud.executions(arn) if customer_id in e["input"]]
+        if execution["status"] != "RUNNING":
+            return execution
+    raise AssertionError(f"{customer_id}: the onboarding never ended")
+
+
+def test_customer_onboarding_onboards_a_business_customer(cloud: LocalCloud) -> None:
+    execution = _onboard(cloud, "C-100", email="ada@example.com", plan="business")
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(str(execution["output"]))
+    assert output["open_account"]["account_id"].startswith("ACC-")
+    assert output["provision_workspace"]["seats"] == 5
+    assert output["credit_limit"]["currency"] == "EUR"
+    assert output["send_welcome"] == {"sent_to": "ada@example.com", "template": "welcome-business"}
+
+
+def test_customer_onboarding_skips_the_credit_limit_of_a_personal_plan(cloud: LocalCloud) -> None:
+    execution = _onboard(cloud, "C-101", email="bob@example.com", plan="personal")
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(str(execution["output"]))
+    assert output["credit_limit"] is None
+    assert output["send_welcome"]["template"] == "welcome-personal"
+
+
+def test_customer_onboarding_undoes_the_workspace_then_the_account_when_the_welcome_fails(cloud: LocalCloud) -> None:
+    execution = _onboard(cloud, "C-102", email="fail-welcome@example.com", plan="personal")
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "AgentRefused"
+    cause = json.loads(str(execution["cause"]))
+    assert cause["compensated"] == ["provision_workspace", "open_account"]
+    assert cause["not_compensated"] == []
+
+
+def test_orch_graph_draws_the_deployed_dag_by_its_name(cloud: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestrator.cli import EXIT_OK, main
+
+    assert main(["graph", "customer-onboarding"]) == EXIT_OK
+    mermaid = capsys.readouterr().out
+    assert mermaid.startswith("flowchart TD")
+    assert '["open_account<br/>' in mermaid and '"open_account: wait for screen_sanctions<br/>' in mermaid
