@@ -51,6 +51,7 @@ from typing import Any, Final
 
 from orchestrator import cli_dag, cli_events
 
+WORKFLOW_HELP: Final = "order-saga, agent-pipeline, a DAG's name (customer-onboarding), a state machine name or ARN"
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("--source", help="checked against the event type's source")
 
     start = command("start", "start an execution of a workflow")
-    start.add_argument("workflow", metavar="WORKFLOW", help="agent-pipeline, order-saga, a state machine name or ARN")
+    start.add_argument("workflow", metavar="WORKFLOW", help=WORKFLOW_HELP)
     start.add_argument("--input", default="{}", help="the execution input: JSON, or @FILE holding it")
     start.add_argument("--name", help="the execution's name (default: generated)")
 
@@ -177,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for action, text in texts.items():
         sub = actions.add_parser(action, help=text, description=text, parents=[_globals(suppress=True)])
-        sub.add_argument("workflow", metavar="WORKFLOW", help="agent-pipeline, order-saga, a state machine name or ARN")
+        sub.add_argument("workflow", metavar="WORKFLOW", help=WORKFLOW_HELP)
         if action == "publish":
             sub.add_argument("--description", default="", help="the version's description")
         if action in ("shift", "rollback"):

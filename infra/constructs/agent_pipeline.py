@@ -104,6 +104,7 @@ class AgentPipeline(Construct):
     def _state_machine(self, config: StageConfig, bus: events.IEventBus) -> sfn.StateMachine:
         self.log_group, state_machine = workflow_state_machine(
             self,
+            workflow="agent-pipeline",
             config=config,
             bus=bus,
             definition_file=DEFINITION_FILE,

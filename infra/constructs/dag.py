@@ -83,6 +83,7 @@ class DagWorkflow(Construct):
         steps = breakers(compiled, settings)
         self.log_group, self.state_machine = workflow_state_machine(
             self,
+            workflow=self.spec.name,
             config=config,
             bus=bus,
             definition=deployed_definition(self.spec, settings),

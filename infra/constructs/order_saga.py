@@ -178,6 +178,7 @@ class OrderSaga(Construct):
     ) -> sfn.StateMachine:
         self.log_group, state_machine = workflow_state_machine(
             self,
+            workflow="order-saga",
             config=config,
             bus=bus,
             definition_file=DEFINITION_FILE,

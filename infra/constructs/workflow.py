@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -39,6 +39,8 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import log_group
 from infra.constructs.rule_targets import reliable_target_options
 
+# The tag naming a workflow's state machine (orchestrator/control/discovery.py `WORKFLOW_TAG`; a test ties them).
+WORKFLOW_TAG = "workflow"
 # The placeholder of a definition's metrics namespace (see the module docstring).
 METRICS_NAMESPACE = "MetricsNamespace"
 
@@ -56,6 +58,7 @@ def with_numbers(definition: str, values: Mapping[str, int]) -> str:
 def workflow_state_machine(
     scope: Construct,
     *,
+    workflow: str,
     config: StageConfig,
     bus: events.IEventBus,
     definition_file: Path | None = None,
@@ -72,6 +75,8 @@ def workflow_state_machine(
     `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed definition before it
     is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py). A definition built in code
     (compiled from a DAG spec, infra/constructs/dag.py) is given as `definition` instead of `definition_file`.
+    The state machine is tagged `workflow=<workflow>`: the name the control plane knows it by
+    (orchestrator/control/discovery.py).
     """
     if definition is not None:
         text = json.dumps(definition, indent=2)
@@ -100,6 +105,7 @@ def workflow_state_machine(
         logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=True),
         tracing_enabled=True,
     )
+    Tags.of(state_machine).add(WORKFLOW_TAG, workflow)
     if functions:  # a workflow of direct integrations only calls no function
         # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
         state_machine.add_to_role_policy(

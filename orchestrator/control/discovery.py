@@ -4,28 +4,23 @@ The CloudFormation stack outputs (`AgentPipelineArn`, `OrderSagaArn`, `CircuitBr
 AWS, but the local runtime provisions the assembly through the services' own APIs, not CloudFormation, so there are
 no stacks to describe there. What both runtimes share is how resources are named and tagged:
 
-- a state machine's name contains its logical id (AWS generates `<LogicalId>-<random>`, the local runtime
-  `<stack>-<LogicalId>`), and every resource carries the app's `stage` tag (infra/app.py), which tells the stages of
-  one account apart;
+- every resource carries the app's `stage` tag (infra/app.py), which tells the stages of one account apart, and a
+  workflow's state machine its `workflow` tag, the name operators use (`order-saga`, a DAG spec's name:
+  infra/constructs/workflow.py);
 - a table without an explicit name is named `<stack>-<LogicalId>[-<random>]` on both, and the stack name holds the
   stage (`Orchestrator-<stage>-State`);
 - the bus is named in the stage config (`bus_name`).
 
-So discovery lists state machines and tables (paginated) and matches on those names, once per `Discovery`.
+So discovery lists state machines (and their tags) and tables, paginated, once per `Discovery`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from infra.config import StageConfig
 
-# Workflow name -> the logical id prefix of its state machine (infra/stacks/workflows.py).
-WORKFLOWS: Final[Mapping[str, str]] = {
-    "agent-pipeline": "AgentPipelineStateMachine",
-    "order-saga": "OrderSagaStateMachine",
-}
+WORKFLOW_TAG: Final = "workflow"  # infra/constructs/workflow.py `WORKFLOW_TAG`
 CIRCUIT_BREAKERS_TABLE: Final = "CircuitBreakers"  # logical id prefix in the State stack
 WORKFLOW_CONTROL_TABLE: Final = "WorkflowControl"  # pause records (and the correlator's items)
 STAGE_TAG: Final = "stage"
@@ -47,15 +42,15 @@ class Discovery:
             found: dict[str, str] = {}
             pages = self._sfn.get_paginator("list_state_machines").paginate()
             for machine in (m for page in pages for m in page["stateMachines"]):
-                for workflow, logical_id in WORKFLOWS.items():
-                    if logical_id in machine["name"] and self._in_stage(machine["stateMachineArn"]):
-                        found[workflow] = machine["stateMachineArn"]
+                tags = self._tags(machine["stateMachineArn"])
+                if tags.get(STAGE_TAG) == self._config.stage and WORKFLOW_TAG in tags:
+                    found[tags[WORKFLOW_TAG]] = machine["stateMachineArn"]
             self._machines = found
         return self._machines
 
-    def _in_stage(self, arn: str) -> bool:
+    def _tags(self, arn: str) -> dict[str, str]:
         tags = self._sfn.list_tags_for_resource(resourceArn=arn).get("tags", [])
-        return any(t.get("key") == STAGE_TAG and t.get("value") == self._config.stage for t in tags)
+        return {str(t.get("key")): str(t.get("value")) for t in tags}
 
     def workflow_of(self, state_machine_arn: str) -> str:
         """The workflow name of a state machine ARN (the state machine's own name when it is none of the app's)."""

@@ -33,7 +33,7 @@ from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
 from infra.config import ConfigError, StageConfig, load_stage
 from orchestrator.control import definitions
 from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
-from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOW_CONTROL_TABLE, WORKFLOWS, Discovery
+from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOW_CONTROL_TABLE, Discovery
 from orchestrator.control.drawing import draw
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
 from orchestrator.control.event_store import ProcessHistory, process_history
@@ -416,11 +416,13 @@ class ControlPlane:
         resumed. The state running now finishes. Pausing a paused execution changes nothing."""
         with self._calls():
             description = self._describe(execution_arn)
-            if description["status"] != "RUNNING":
-                raise Conflict(f"the execution is {description['status']}, not RUNNING", "nothing to pause")
+            # A workflow without pause points (a DAG: its tasks run in Parallel branches) can never hold, whatever
+            # its execution's status: that is the answer to give first.
             if not self._pause_points(execution_arn):
                 workflow = self.discovery.workflow_of(str(description["stateMachineArn"]))
                 raise Conflict(f"workflow {workflow} has no pause points", "it cannot be paused; terminate it instead")
+            if description["status"] != "RUNNING":
+                raise Conflict(f"the execution is {description['status']}, not RUNNING", "nothing to pause")
             records = self._pause_records()
             record = records.pause(execution_arn, paused_by, reason, self._utcnow())
             if record is None:  # paused already: that pause stands
@@ -704,4 +706,4 @@ def _quiet_logger() -> Logger:
     return Logger(service="orch", level="ERROR", logger_handler=logging.NullHandler())
 
 
-__all__ = ["WORKFLOWS", "ControlPlane", "correlation_of"]
+__all__ = ["ControlPlane", "correlation_of"]

@@ -48,7 +48,11 @@ logger = logging.getLogger(__name__)
 SERVER_HOST = "127.0.0.1"  # server mode listens on loopback only
 STOP_SECONDS = 10.0  # how long `stop` lets work in flight finish
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
-_STABLE_POLLS = 5  # a system is still when this many polls in a row (10 ms apart) see no progress
+# A system is still when this many polls in a row (10 ms apart), over at least this much real time, see no progress.
+# The time matters on a loaded machine: a thread that is about to move but not yet scheduled can look still for
+# several polls (a saga's retry was seen lost that way with two test workers on two busy cores).
+_STABLE_POLLS = 5
+_STABLE_SECONDS = 0.15
 
 
 class NotQuietError(TimeoutError):
@@ -244,13 +248,14 @@ class LocalCloud:
         clock = self.runtime.clock
         start_offset = clock.offset
         deadline = time.monotonic() + timeout
-        still, last = 0, None
+        still, still_since, last = 0, 0.0, None
         while time.monotonic() < deadline:
             self._raise_failures()
             fingerprint = self._progress()
             still = still + 1 if fingerprint == last and not self._busy() else 0
+            still_since = still_since if still > 1 else time.monotonic()
             last = fingerprint
-            if still >= _STABLE_POLLS:
+            if still >= _STABLE_POLLS and time.monotonic() - still_since >= _STABLE_SECONDS:
                 waiting = self._running_executions()
                 if advance_clock and clock.advance_to_next_deadline():
                     still = 0

@@ -70,7 +70,7 @@ def test_unknown_workflow_is_not_found(orch: Orch) -> None:
     ran = orch("definitions", "list", "no-such-workflow")
     assert ran.code == 3
     assert ran.error_lines() == [
-        "orch: no workflow 'no-such-workflow'; use one of: agent-pipeline, order-saga",
+        "orch: no workflow 'no-such-workflow'; use one of: agent-pipeline, customer-onboarding, order-saga",
     ]
     assert orch("definitions", "rollback", "no-such-workflow").code == 3
 

@@ -204,7 +204,9 @@ def test_an_invalid_event_is_refused_naming_the_field(orch: Orch, cloud: LocalCl
 def test_an_unknown_workflow_is_not_found(orch: Orch, cloud: LocalCloud) -> None:
     ran = orch("start", "no-such-flow")
     assert ran.code == 3
-    assert ran.error_lines() == ["orch: no workflow 'no-such-flow'; use one of: agent-pipeline, order-saga"]
+    assert ran.error_lines() == [
+        "orch: no workflow 'no-such-flow'; use one of: agent-pipeline, customer-onboarding, order-saga"
+    ]
 
 
 def test_usage_errors_exit_2(orch: Orch) -> None:

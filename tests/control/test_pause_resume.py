@@ -173,6 +173,26 @@ def test_what_cannot_be_paused_or_resumed_says_why_with_the_failure_exit_code(
     assert unknown.code == 3
 
 
+def test_a_workflow_without_pause_points_is_refused_with_the_way_out(orch: Orch, cloud: LocalCloud) -> None:
+    """The DAGs have no pause points (their tasks run in Parallel branches): pausing one of their executions is
+    refused, naming the workflow, and writes no pause record."""
+    data = {**sample_data("CustomerSignedUp"), "customer_id": "c-no-pause"}
+    assert orch("put-event", "CustomerSignedUp", "--data", json.dumps(data), "--correlation-id", "c-no-pause").code == 0
+    cloud.wait_until_quiet(advance_clock=True)
+    listed = orch("list", "--workflow", "customer-onboarding", "--correlation-id", "c-no-pause", "--output", "json")
+    (execution,) = listed.json()["executions"]
+    assert execution["workflow"] == "customer-onboarding", "a DAG is a workflow of the control plane by its name"
+    arn = execution["arn"]
+
+    refused = orch("pause", arn)
+
+    assert refused.code == 1
+    assert refused.error_lines() == [
+        "orch: workflow customer-onboarding has no pause points; it cannot be paused; terminate it instead"
+    ]
+    assert orch("resume", arn).code == 1, "no pause record was written"
+
+
 @pytest.fixture
 def http(cloud: LocalCloud) -> Iterator[None]:
     """The handler keeps one ControlPlane per container; each module's cloud is another deployment."""

@@ -116,7 +116,9 @@ def _one_workflow(tmp_path: Path, definition: dict[str, Any]) -> dict[str, Any]:
     definition_file.write_text(json.dumps(definition), encoding="utf-8")
     stack = Stack(App(), "OneWorkflow")
     bus = events.EventBus.from_event_bus_name(stack, "Bus", DEV.bus_name)
-    workflow_state_machine(stack, config=DEV, bus=bus, definition_file=definition_file, numbers={}, functions={})
+    workflow_state_machine(
+        stack, workflow="one", config=DEV, bus=bus, definition_file=definition_file, numbers={}, functions={}
+    )
     return dict(Template.from_stack(stack).to_json())
 
 

@@ -15,9 +15,10 @@ from functions.correlator.logic import Subject
 from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.correlator import PARTITION_PREFIX
-from infra.constructs.workflow import with_numbers
+from infra.constructs.workflow import WORKFLOW_TAG, with_numbers
 from infra.stacks.workflows import ONBOARDING_AGENTS_PREFIX as ONBOARDING_PREFIX
 from infra.stacks.workflows import SPECIALISTS
+from orchestrator.control import discovery
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
 from schemas.support import TicketResolved, TicketSubmitted
 from tests.infra.helpers import logical_id, resources
@@ -429,3 +430,14 @@ def test_shared_tables_are_granted_on_their_own_items_only(
         granted_prefixes.add(prefix.removesuffix("*"))
     assert granted_prefixes == set(prefixes)
     assert Subject("ApprovalDecided", "k").partition.startswith(PARTITION_PREFIX)
+
+
+def test_every_state_machine_is_tagged_with_the_workflow_name_the_control_plane_knows(
+    workflows: dict[str, Any],
+) -> None:
+    names = []
+    for machine in resources(workflows, "AWS::StepFunctions::StateMachine").values():
+        tags = {t["Key"]: t["Value"] for t in machine["Properties"]["Tags"]}
+        names.append(tags[discovery.WORKFLOW_TAG])
+    assert WORKFLOW_TAG == discovery.WORKFLOW_TAG
+    assert sorted(names) == ["agent-pipeline", "customer-onboarding", "order-saga"]
