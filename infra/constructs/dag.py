@@ -4,7 +4,8 @@ The spec is compiled at synth time (orchestrator/dag; its module docstrings expl
 as every workflow is (infra/constructs/workflow.py): logs ALL, X-Ray, alarms, the rule that starts it on the spec's
 `start` event. Tasks with `breaker: true` have their dispatch wrapped in the project's circuit breaker (`agent:<agent>`,
 the specialists' settings: one breaker per agent, whoever calls it). The role may put events on the bus (agent tasks,
-completion signals), invoke the correlator's Register function (a task waiting for a dependency's signal), read and
+completion signals), invoke the correlator's Register function (a task waiting for a dependency's signal), put its
+start claims (`<dag name>#...` in the Idempotency table: a redelivered start event ends in `Duplicate`), read and
 write its own completion records (`dag#...` in WorkflowControl, sagas only) and its breakers' items, nothing else.
 """
 
@@ -23,9 +24,9 @@ from infra.config import StageConfig, WorkflowBreaker
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.lambda_function import PROJECT_ROOT
-from infra.constructs.workflow import start_rule, workflow_state_machine
+from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 from orchestrator.dag import CompiledDag, DagSpec, compile_spec, load
-from orchestrator.dag.compile import MARKER_PREFIX, REGISTER, TABLE
+from orchestrator.dag.compile import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
 
 SPECS_DIRECTORY = PROJECT_ROOT / "state_machines"
 BREAKER_PREFIX = "agent:"
@@ -73,6 +74,7 @@ class DagWorkflow(Construct):
         bus: events.IEventBus,
         alerts: AlertsTopic,
         register: lambda_.IFunction,
+        idempotency_table: dynamodb.ITable,
         workflow_control_table: dynamodb.ITable,
         breakers_table: dynamodb.ITable,
     ) -> None:
@@ -89,11 +91,13 @@ class DagWorkflow(Construct):
             definition=deployed_definition(self.spec, settings),
             functions={_placeholder(REGISTER): register},
             substitutions={
+                _placeholder(CLAIMS): idempotency_table.table_name,
                 # Only what the definition uses: completion records (sagas), breakers' items.
                 **({_placeholder(TABLE): workflow_control_table.table_name} if self.spec.is_saga else {}),
                 **({TABLE_PLACEHOLDER: breakers_table.table_name} if steps else {}),
             },
         )
+        allow_start_claims(self.state_machine, idempotency_table, claim_prefix(self.spec))
         if steps:
             steps[0].grant(self.state_machine, breakers_table, key_prefix=BREAKER_PREFIX)
         if self.spec.is_saga:

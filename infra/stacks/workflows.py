@@ -164,6 +164,7 @@ class WorkflowsStack(Stack):
                 bus=bus,
                 alerts=self.alerts,
                 register=self.correlator.register,
+                idempotency_table=idempotency_table,
                 workflow_control_table=workflow_control_table,
                 breakers_table=breakers_table,
             )

@@ -51,6 +51,7 @@ MARKER_TTL_SECONDS = 30 * 86_400
 TABLE = "${WorkflowControlTableName}"
 REGISTER = "${CorrelatorRegisterFunctionArn}"
 BUS = "${EventBusName}"
+CLAIMS = "${IdempotencyTableName}"  # the start claims' table (the Idempotency table)
 MAX_ENTRIES = 10  # PutEvents takes at most ten entries
 
 _LAMBDA_RETRY = {
@@ -123,9 +124,14 @@ def signal_key(task: str, dependent: str) -> str:
     return f"$substring($hash($states.context.Execution.Id & '#{task}->{dependent}', 'SHA-256'), 0, 48)"
 
 
+def claim_prefix(spec: DagSpec) -> str:
+    """The key prefix of a DAG's start claims in the Idempotency table (its role may write these keys only)."""
+    return f"{spec.name}#"
+
+
 def compile_spec(spec: DagSpec) -> CompiledDag:
     """The definition of `spec` (placeholders `${EventBusName}`, `${CorrelatorRegisterFunctionArn}`,
-    `${WorkflowControlTableName}`) and the dispatches to wrap in breakers."""
+    `${WorkflowControlTableName}`, `${IdempotencyTableName}`) and the dispatches to wrap in breakers."""
     return _Compiler(spec).compile()
 
 
@@ -144,16 +150,11 @@ class _Compiler:
     def compile(self) -> CompiledDag:
         body = self._block(self.graph.decompose())
         states: dict[str, Any] = {
-            "Begin": {
-                "Type": "Pass",
-                "Comment": f"The execution input is the {self.spec.start.detail_type} event as EventBridge delivers "
-                "it; every task reads its data as $input. The results so far start empty.",
-                "Assign": {
-                    "input": "{% $states.input.detail.data %}",
-                    "metadata": "{% $states.input.detail.metadata %}",
-                },
-                "Output": {},
-                "Next": body.start if not self.spec.is_saga else "Run",
+            "Begin": self._claim(body.start if not self.spec.is_saga else "Run"),
+            "Duplicate": {
+                "Type": "Succeed",
+                "Comment": f"Another delivery of this {self.spec.start.detail_type} claimed it first: its execution "
+                "runs the DAG, this one nothing.",
             },
         }
         if self.spec.is_saga:
@@ -175,6 +176,43 @@ class _Compiler:
             "States": states,
         }
         return CompiledDag(definition, self.breakers)
+
+    def _claim(self, following: str) -> dict[str, Any]:
+        """`Begin`: claims the start event for this execution, as the hand-written workflows do. The claim (key
+        `<dag name>#<idempotency key>` in the Idempotency table, no expiry) is put only if absent, so of several
+        deliveries of one start event exactly one runs the DAG and the others end in `Duplicate`."""
+        key = f"'{claim_prefix(self.spec)}' & $states.input.detail.metadata.idempotency_key"
+        return {
+            "Type": "Task",
+            "Comment": f"The execution input is the {self.spec.start.detail_type} event as EventBridge delivers it; "
+            "every task reads its data as $input. Claims the event first (a redelivery ends in Duplicate). The "
+            "results so far start empty.",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Arguments": {
+                "TableName": CLAIMS,
+                "Item": {
+                    "id": {"S": jsonata(key)},
+                    "status": {"S": "CLAIMED"},
+                    "execution_arn": {"S": "{% $states.context.Execution.Id %}"},
+                    "claimed_at": {"S": "{% $now() %}"},
+                },
+                "ConditionExpression": "attribute_not_exists(id)",
+            },
+            "Retry": [_DYNAMODB_RETRY],
+            "Catch": [
+                {
+                    "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                    "Output": {"duplicate_of": jsonata(key)},
+                    "Next": "Duplicate",
+                }
+            ],
+            "Assign": {
+                "input": "{% $states.input.detail.data %}",
+                "metadata": "{% $states.input.detail.metadata %}",
+            },
+            "Output": {},
+            "Next": following,
+        }
 
     # -- blocks -------------------------------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ def deploy(cloud: LocalCloud, dag: DagSpec) -> str:
         "EventBusName": cloud.bus_name,
         "CorrelatorRegisterFunctionArn": register["Configuration"]["FunctionArn"],
         "WorkflowControlTableName": cloud.physical_id("AWS::DynamoDB::Table", "WorkflowControl"),
+        "IdempotencyTableName": cloud.physical_id("AWS::DynamoDB::Table", "Idempotency"),
         "CircuitBreakersTableName": cloud.physical_id("AWS::DynamoDB::Table", "CircuitBreakers"),
         "MetricsNamespace": config.metrics_namespace,
     }
@@ -110,7 +111,8 @@ class AgentPlayer:
         (by agent suffix; 1 s by default), then succeeds, or fails the first `fail[task]` times it is requested."""
         failures = dict(fail or {})
         sfn = self.cloud.client("stepfunctions")
-        event = {"detail": {"data": data or {}, "metadata": {"event_id": "e-1", "correlation_id": "dagtest"}}}
+        metadata = {"event_id": "e-1", "correlation_id": "dagtest", "idempotency_key": uuid.uuid4().hex}
+        event = {"detail": {"data": data or {}, "metadata": metadata}}
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"]
         run = Run({})
         now = 0.0

@@ -327,7 +327,7 @@ def test_every_handler_named_in_the_stack_exists_and_gets_its_settings(
             assert variables[name] == value
 
 
-def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_table_and_only_what_they_call(
+def test_only_the_handlers_with_side_effects_and_the_workflows_get_the_idempotency_table_and_only_what_they_call(
     workflows: dict[str, Any], templates: dict[str, Any]
 ) -> None:
     (table_id,) = [k for k in resources(templates["State"], "AWS::DynamoDB::Table") if k.startswith("Idempotency")]
@@ -355,7 +355,7 @@ def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_ta
     )
     consumers = [workflows["Resources"][_function_id(workflows, handler)]["Properties"] for handler in handlers]
     machines = resources(workflows, "AWS::StepFunctions::StateMachine")
-    claimants = [machines[k]["Properties"]["RoleArn"] for k in machines if k.startswith(("OrderSaga", "AgentPipeline"))]
+    claimants = [machines[k]["Properties"]["RoleArn"] for k in machines]
     for function in consumers:
         assert imports_of_the_table(function["Environment"]["Variables"]["IDEMPOTENCY_TABLE"])
     granted: dict[str, set[str]] = {}
@@ -370,7 +370,7 @@ def test_only_the_handlers_with_side_effects_and_the_saga_get_the_idempotency_ta
     powertools_calls = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     assert granted == {
         **{logical_id(function["Role"]): powertools_calls for function in consumers},
-        # Both workflows claim their start event with a conditional put (their first state, `Begin`).
+        # Every workflow (the DAGs too) claims its start event with a conditional put (its first state, `Begin`).
         **{logical_id(role): {"dynamodb:PutItem"} for role in claimants},
     }
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orchestrator.local.cloud import LocalCloud
+from tests.builders import delivered_event
 from tests.conftest import fake_aws_environment
 from tests.dag.harness import AgentPlayer, deploy, earliest_finish, spec
 
@@ -188,6 +189,28 @@ def test_customer_onboarding_undoes_the_workspace_then_the_account_when_the_welc
     cause = json.loads(str(execution["cause"]))
     assert cause["compensated"] == ["provision_workspace", "open_account"]
     assert cause["not_compensated"] == []
+
+
+def test_a_start_event_delivered_three_times_onboards_the_customer_once(cloud: LocalCloud) -> None:
+    # One CustomerSignedUp (one envelope, so one idempotency key) delivered three times, as an at-least-once bus
+    # may: the rule starts an execution per delivery, and they race for the event's claim.
+    signed_up = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key="c-200-signed-up")
+    entry = {"EventBusName": cloud.bus_name, "Source": "shop.customers", "DetailType": "CustomerSignedUp"}
+    cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(signed_up["detail"])}] * 3)
+    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
+    invocations = len(cloud.lambdas.invocations)  # the module's cloud has run other onboardings
+    for _ in range(50):  # as `_onboard`: look again until every execution has ended
+        cloud.wait_until_quiet(timeout=60)
+        executions = [e for e in cloud.executions(arn) if "c-200-signed-up" in e["input"]]
+        if len(executions) == 3 and all(e["status"] != "RUNNING" for e in executions):
+            break
+
+    assert {e["status"] for e in executions} == {"SUCCEEDED"}
+    outputs = sorted((json.loads(str(e["output"])) for e in executions), key=lambda output: "duplicate_of" in output)
+    assert "open_account" in outputs[0], "one execution onboarded the customer"
+    assert outputs[1:] == [{"duplicate_of": "customer-onboarding#c-200-signed-up"}] * 2
+    onboarding = [i for i in cloud.lambdas.invocations[invocations:] if "OnboardingAgents" in i.function_name]
+    assert len(onboarding) == 6, "each of the six tasks (a business plan: the credit limit too) was done once"
 
 
 def test_orch_graph_draws_the_deployed_dag_by_its_name(cloud: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
