@@ -291,6 +291,7 @@ class StepFunctionsAdapter:
         _patch_stop_releases_callbacks(patches, m["environment"].Environment, m["callback"].CallbackPoolManager)
         _patch_an_ended_program_stays_ended(patches, m["environment"].Environment, m["program_state"])
         _patch_interrupted_task_records_nothing(patches, m["execute_state"].ExecutionState)
+        _patch_each_attempt_gets_its_own_token(patches, m["execute_state"].ExecutionState)
         _patch_timed_out_task_releases_its_wait(patches, m["execute_state"].ExecutionState, m["timeout"])
         _patch_heartbeat_timeout_error(patches, m)
         patches.replace(m["responses"].StepFunctionResponse, "send_task_failure", _send_task_failure)
@@ -665,6 +666,24 @@ def _patch_interrupted_task_records_nothing(patches: _Patches, execution_state_c
         return evaluate_with_timeout
 
     patches.wrap(execution_state_class, "_evaluate_with_timeout", recording_nothing_once_ended)
+
+
+def _patch_each_attempt_gets_its_own_token(patches: _Patches, execution_state_class: Any) -> None:
+    """moto makes a waitForTaskToken task's token once per state (`StateTaskServiceCallback._eval_body`), before the
+    retry loop, so a retry reuses the token of the failed attempt, whose callback still holds that failure: the
+    retry sends the work out again and fails at once with the old outcome, and so does every retry after it. AWS
+    gives each attempt a token of its own; so does this, for every attempt after the first."""
+
+    def renewing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def evaluate_with_timeout(state: Any, env: Any) -> None:
+            context = env.states.context_object
+            if "Task" in context.context_object_data and context.context_object_data["State"]["RetryCount"] > 0:
+                env.callback_pool_manager.add(context.update_task_token())
+            original(state, env)
+
+        return evaluate_with_timeout
+
+    patches.wrap(execution_state_class, "_evaluate_with_timeout", renewing)
 
 
 def _patch_timed_out_task_releases_its_wait(patches: _Patches, execution_state_class: Any, timeout: Any) -> None:

@@ -100,6 +100,20 @@ def test_a_false_condition_skips_the_task_and_its_dependents(cloud: LocalCloud) 
     assert output["b"] is None and output["c"] is None and output["d"] == {"task": "d", "at": 2.0}
 
 
+def test_a_task_that_fails_once_is_asked_again_and_the_dag_goes_on(cloud: LocalCloud) -> None:
+    # a (retry: 2 more attempts, 1 s apart) fails its first attempt; its second is a new request with a new token.
+    dag = spec(
+        "retry",
+        [{"name": "a", "retry": {"max_attempts": 2, "interval_seconds": 1}}, {"name": "b", "depends_on": ["a"]}],
+    )
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "b": 1}, fail={"a": 1})
+
+    assert run.execution["status"] == "SUCCEEDED"
+    assert run.order == ["a", "a", "b"]
+    failed = [e for e in cloud.history(run.execution["executionArn"]) if e["type"] == "TaskFailed"]
+    assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["TaskBroke"], "one failed attempt, not three"
+
+
 def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud: LocalCloud) -> None:
     # a -> b -> d, a -> c (slow) -> e (fails): when e fails, d and b and c completed, e did not.
     dag = spec(
