@@ -16,7 +16,9 @@ for "a in this branch and b in that one". The construction:
    Register function) for the message `DagTaskFinished` keyed by `hash(execution id, edge)`; the finished task puts
    one `DagTaskFinished` per outgoing edge on the bus, whose correlator consumer resumes the waiter (or buffers the
    message until the waiter registers: either may come first). One key per edge makes the pairing exact: one
-   message, one waiter. The signal carries the task's output, so the dependent reads `$results.<dep>` as anywhere.
+   message, one waiter; a rerun of the Join (a redrive) sends new messages (their ids name the signal state's
+   entry), which reach the new waits. The signal carries the task's output, so the dependent reads
+   `$results.<dep>` as anywhere.
    Dependencies from outside the Join are done before it starts (the Join is a part of a Series).
 
 Data: every part takes and returns the object of the results so far (`{task: output}`); a Parallel merges its
@@ -444,7 +446,10 @@ class _Compiler:
                     "Source": WORKFLOWS_SOURCE,
                     "DetailType": SIGNAL,
                     "Detail": {
-                        "metadata": self._metadata(key),
+                        # The message id (the idempotency key) is this run of the signal state's: a rerun of the
+                        # Join (a redrive) signals anew, and the new signal reaches the new wait instead of being
+                        # taken for a redelivery of the one the old wait got. Redeliveries of one put keep it.
+                        "metadata": self._metadata(f"{key} & '@' & $states.context.State.EnteredTime"),
                         "data": {
                             "dag": self.spec.name,
                             "task": name,

@@ -109,15 +109,28 @@ class AgentPlayer:
     ) -> Run:
         """Starts an execution of `arn` with `data` and plays its agents to the end: each task takes its `durations`
         (by agent suffix; 1 s by default), then succeeds, or fails the first `fail[task]` times it is requested."""
-        failures = dict(fail or {})
         sfn = self.cloud.client("stepfunctions")
         metadata = {"event_id": "e-1", "correlation_id": "dagtest", "idempotency_key": uuid.uuid4().hex}
         event = {"detail": {"data": data or {}, "metadata": metadata}}
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"]
+        return self.play(execution_arn, durations, fail=fail)
+
+    def play(
+        self,
+        execution_arn: str,
+        durations: dict[str, float],
+        *,
+        fail: dict[str, int] | None = None,
+        played: int = 0,
+        now: float = 0.0,
+    ) -> Run:
+        """Plays the agents of a started (or redriven) execution to its end: the tap's requests after the first
+        `played` (those of an earlier `play`), on the clock's time counted from `now`."""
+        failures = dict(fail or {})
+        sfn = self.cloud.client("stepfunctions")
         run = Run({})
-        now = 0.0
         pending: dict[str, tuple[str, float]] = {}  # token -> (agent suffix, end time)
-        seen = stalls = 0
+        seen, stalls = played, 0
         while True:
             terminal = self._settle(execution_arn)
             requests = self.tap.events()
