@@ -61,9 +61,9 @@ bench: install
 	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
 
 # Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
-# (README: Reliability). Half the issue's full run by default (it takes over 20 minutes on 2 shared cores); the full
-# one is SOAK_ARGS="--orders 2000 --pipelines 200".
-SOAK_ARGS ?= --orders 1000 --pipelines 100 --seed 7
+# (README: Reliability). The full run (about 36 minutes on 2 shared cores); a quicker look:
+# SOAK_ARGS="--orders 500 --pipelines 50 --seed 7".
+SOAK_ARGS ?= --orders 2000 --pipelines 200 --seed 7
 soak: install
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
