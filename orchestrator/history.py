@@ -188,8 +188,17 @@ def _state_visits(frame: _Frame, status: str, execution_error: str) -> Iterator[
         yield StateVisit(
             visit.name, _outcome(visit, status, execution_error), visit.entered, visit.exited, label, frame.depth
         )
-        for started in visit.frames:
+        for started in _in_order(visit):
             yield from _state_visits(started, status, execution_error)
+
+
+def _in_order(visit: _Visit) -> list[_Frame]:
+    """A Map's iterations as they started (each labelled with its index); a Parallel's branches by the name of their
+    first state. Branches start side by side, and which one's first event the history has first varies from run to
+    run: so listed, a run's path is the same each time (a replay compares it)."""
+    if visit.kind != "Parallel":
+        return visit.frames
+    return sorted(visit.frames, key=lambda frame: frame.visits[0].name if frame.visits else "")
 
 
 def _unfinished(frame: _Frame) -> Iterator[_Visit]:

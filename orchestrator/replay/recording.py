@@ -32,7 +32,8 @@ from orchestrator.control.event_store import StoredEvent
 FORMAT: Final = "orchestrator-recording/1"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
-VOLATILE_KEYS: Final = frozenset({"task_token"})
+# Values made from what differs per run: a task token; a DAG signal's id (a hash of the execution's ARN).
+VOLATILE_KEYS: Final = frozenset({"task_token", "signal_id"})
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,21 @@ def test_the_agent_pipeline_recording_replays_clean(assembly_dir: Path) -> None:
     assert len(replayed.emitted) == len(recording.emitted) == 6
 
 
+def test_the_onboarding_dag_recording_replays_clean(assembly_dir: Path) -> None:
+    recording = Recording.load(RECORDINGS / "customer_onboarding_business.json")
+    replayed, report = replay(recording, assembly_dir)
+    assert report.clean, report
+    # Not vacuous: every task ran again, its branches listed alike, and the signals between branches were sent.
+    (execution,) = replayed.executions
+    assert execution.path == recording.executions[0].path
+    assert set(execution.path) >= {
+        "credit_limit: succeeded",
+        "send_welcome: succeeded",
+        "open_account: wait for screen_sanctions: succeeded",
+    }
+    assert [e["detail_type"] for e in replayed.emitted].count("DagTaskFinished") == 3
+
+
 def test_orch_replay_test_replays_the_order_saga_recording_clean(
     assembly_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
