@@ -21,6 +21,9 @@ Semantics (functions/correlator/logic.py):
   A crash between the match and SendTaskSuccess is repaired by the redelivery (or the task's retry): the recorded
   match is sent again. A match whose token turned out dead keeps its waiter item, so a retry of the register task
   (same waiter id, new token) still receives the message.
+- A broadcast message (`messages.BROADCAST`: a pause's `ExecutionResumed`) is a fact, not an answer: it resumes
+  every waiter of its key (several Parallel branches held by one pause), and any that registers later, at once; it
+  is recorded on each waiter only and stays buffered until its TTL.
 - A waiter expires when its workflow stops waiting (`timeout_seconds`); a buffered message after its TTL. Expired
   items are ignored at once and removed later by the table's TTL. A waiter whose workflow no longer waits (stopped)
   still takes the message it matched: the outcome is `gone` and the message is not offered to another waiter.

@@ -109,6 +109,20 @@ class DynamoDBCorrelationStore:
             return True
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def claim_waiter(self, waiter: Waiter, message: Message) -> bool:
+        try:
+            self._table.update_item(
+                Key={"pk": waiter.subject.partition, "sk": waiter.sort_key},
+                UpdateExpression="SET matched = :message",
+                ConditionExpression="attribute_exists(sk) AND attribute_not_exists(matched) AND task_token = :token",
+                ExpressionAttributeValues={":message": message.sort_key, ":token": waiter.task_token},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def remove_waiter(self, waiter: Waiter) -> None:
         self._table.delete_item(Key={"pk": waiter.subject.partition, "sk": waiter.sort_key})
 

@@ -24,7 +24,7 @@ from functions.agents.consumer import process_batch, read_event
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import CorrelationStore, Message, Subject, receive
-from functions.correlator.messages import CORRELATED
+from functions.correlator.messages import BROADCAST, CORRELATED
 from functions.log_context import correlated
 from functions.settings import load_settings
 
@@ -79,7 +79,7 @@ def handle_record(record: SQSRecord, deps: Dependencies) -> None:
         now_ms + deps.message_ttl_ms,
     )
     with correlated(logger, event.metadata.correlation_id):
-        outcome = receive(deps.store, deps.tokens, message, now_ms)
+        outcome = receive(deps.store, deps.tokens, message, now_ms, broadcast=detail_type in BROADCAST)
         metrics.add_metric(name=f"Messages_{outcome.delivery}", unit=MetricUnit.Count, value=1)
         logger.info(
             "correlated message",

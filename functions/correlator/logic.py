@@ -86,6 +86,11 @@ class CorrelationStore(Protocol):
         """Records the match on both items at once; False when either is gone or matched to another."""
         ...
 
+    def claim_waiter(self, waiter: Waiter, message: Message) -> bool:
+        """Records on the waiter alone that `message` answers it (a broadcast message stays unmatched, for the
+        other waiters); False when the waiter is gone, matched, or has a newer token."""
+        ...
+
     def remove_waiter(self, waiter: Waiter) -> None: ...
 
 
@@ -103,8 +108,12 @@ class Outcome:
     waiter_id: str | None = None
 
 
-def register(store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, now_ms: int) -> Outcome:
-    """A workflow starts waiting: store it, then hand it the oldest live buffered message, if any."""
+def register(
+    store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, now_ms: int, *, broadcast: bool = False
+) -> Outcome:
+    """A workflow starts waiting: store it, then hand it the oldest live buffered message, if any. A `broadcast`
+    message (a fact, such as a resume) answers every waiter of its subject, so it is handed over even if it
+    answered others before."""
     stored = store.put_waiter(waiter)
     if stored.matched is not None:
         # Matched before a crash or before this retry of the task: send the match again, to the current token.
@@ -112,18 +121,27 @@ def register(store: CorrelationStore, tokens: TaskTokens, waiter: Waiter, now_ms
         if message is not None:
             return _resume(store, tokens, replace(stored, task_token=waiter.task_token), message)
     for message in store.messages(waiter.subject):
-        if message.matched is None and message.expires_at_ms > now_ms and store.match(message, stored):
+        if message.expires_at_ms <= now_ms:
+            continue
+        if broadcast and store.claim_waiter(stored, message):
+            return _resume(store, tokens, stored, message)
+        if not broadcast and message.matched is None and store.match(message, stored):
             return _resume(store, tokens, stored, message)
     return Outcome("waiting", waiter_id=waiter.waiter_id)
 
 
-def receive(store: CorrelationStore, tokens: TaskTokens, message: Message, now_ms: int) -> Outcome:
-    """A message arrives: store it once, then resume the oldest live waiter for it, or leave it buffered."""
+def receive(
+    store: CorrelationStore, tokens: TaskTokens, message: Message, now_ms: int, *, broadcast: bool = False
+) -> Outcome:
+    """A message arrives: store it once, then resume the oldest live waiter for it, or leave it buffered. A
+    `broadcast` message resumes every live waiter of its subject and stays buffered for those still to come."""
     stored = store.put_message(message)
     if not stored.same_content(message):
         raise MessageConflict(
             f"message id {message.message_id!r} of {message.subject.message_name} was received before with other data"
         )
+    if broadcast:
+        return _broadcast(store, tokens, stored, now_ms)
     if stored.matched is not None:
         waiter = store.waiter(stored.subject, stored.matched)
         if waiter is None:  # delivered and cleaned up: this is a redelivery
@@ -132,6 +150,21 @@ def receive(store: CorrelationStore, tokens: TaskTokens, message: Message, now_m
     for waiter in store.waiters(message.subject):
         if waiter.matched is None and waiter.expires_at_ms > now_ms and store.match(stored, waiter):
             return _resume(store, tokens, waiter, stored)
+    return Outcome("buffered", message_id=message.message_id)
+
+
+def _broadcast(store: CorrelationStore, tokens: TaskTokens, message: Message, now_ms: int) -> Outcome:
+    """`message` answers every live waiter of its subject: those it answered before a crash again (their item is
+    still there, matched to it), the unmatched ones once each."""
+    outcomes = [
+        _resume(store, tokens, waiter, message)
+        for waiter in store.waiters(message.subject)
+        if waiter.matched == message.sort_key
+        or (waiter.matched is None and waiter.expires_at_ms > now_ms and store.claim_waiter(waiter, message))
+    ]
+    delivered = [o for o in outcomes if o.delivery == "delivered"]
+    if delivered:
+        return Outcome("delivered", message_id=message.message_id, waiter_id=delivered[0].waiter_id)
     return Outcome("buffered", message_id=message.message_id)
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from functions.agents.task_tokens import StepFunctionsTaskTokens
 from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import Subject, Waiter, register
-from functions.correlator.messages import CORRELATED
+from functions.correlator.messages import BROADCAST, CORRELATED
 from functions.log_context import correlated
 from functions.settings import load_settings
 from schemas.agents import TaskToken
@@ -69,6 +69,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     # The business key is the workflow's correlation id (the ticket's, the order's).
     with correlated(logger, request.correlation_key):
-        outcome = register(store, tokens, waiter, now_ms)
+        outcome = register(store, tokens, waiter, now_ms, broadcast=request.message_name in BROADCAST)
         logger.info("waiter registered", delivery=outcome.delivery, message_name=request.message_name)
     return {key: value for key, value in asdict(outcome).items() if value is not None}

@@ -5,8 +5,9 @@ as every workflow is (infra/constructs/workflow.py): logs ALL, X-Ray, alarms, th
 `start` event. Tasks with `breaker: true` have their dispatch wrapped in the project's circuit breaker (`agent:<agent>`,
 the specialists' settings: one breaker per agent, whoever calls it). The role may put events on the bus (agent tasks,
 completion signals), invoke the correlator's Register function (a task waiting for a dependency's signal), put its
-start claims (`<dag name>#...` in the Idempotency table: a redelivered start event ends in `Duplicate`), read and
-write its own completion records (`dag#...` in WorkflowControl, sagas only) and its breakers' items, nothing else.
+start claims (`<dag name>#...` in the Idempotency table: a redelivered start event ends in `Duplicate`), read its
+pause records (`pause#...`: a pause check before each task, infra/constructs/pause_points.py), read and write its own
+completion records (`dag#...` in WorkflowControl, sagas only) and its breakers' items, nothing else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from infra.config import StageConfig, WorkflowBreaker
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.lambda_function import PROJECT_ROOT
+from infra.constructs.pause_points import PausePoints
 from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 from orchestrator.dag import CompiledDag, DagSpec, compile_spec, load
 from orchestrator.dag.compile import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
@@ -50,10 +52,17 @@ def breakers(compiled: CompiledDag, settings: WorkflowBreaker) -> list[CircuitBr
     ]
 
 
+def pause_points(spec: DagSpec) -> PausePoints:
+    """An operator's pause holds each task not yet dispatched (never a compensation: a paused DAG that fails still
+    undoes what it did); the tasks running go on, and so do the signals between branches."""
+    return PausePoints(tuple(task.name for task in spec.tasks))
+
+
 def deployed_definition(spec: DagSpec, settings: WorkflowBreaker) -> dict[str, Any]:
-    """The definition as deployed: compiled, its breaker calls wrapped (what `orch dag compile` prints)."""
+    """The definition as deployed: compiled, a pause check before each task, its breaker calls wrapped (what
+    `orch dag compile` prints)."""
     compiled = compile_spec(spec)
-    definition = compiled.definition
+    definition = pause_points(spec).wrap(compiled.definition)
     for step in breakers(compiled, settings):
         definition = step.wrap(definition)
     return definition
@@ -92,12 +101,13 @@ class DagWorkflow(Construct):
             functions={_placeholder(REGISTER): register},
             substitutions={
                 _placeholder(CLAIMS): idempotency_table.table_name,
-                # Only what the definition uses: completion records (sagas), breakers' items.
-                **({_placeholder(TABLE): workflow_control_table.table_name} if self.spec.is_saga else {}),
+                # Pause records, and completion records (sagas); breakers' items only if it has breakers.
+                _placeholder(TABLE): workflow_control_table.table_name,
                 **({TABLE_PLACEHOLDER: breakers_table.table_name} if steps else {}),
             },
         )
         allow_start_claims(self.state_machine, idempotency_table, claim_prefix(self.spec))
+        pause_points(self.spec).grant(self.state_machine, workflow_control_table)
         if steps:
             steps[0].grant(self.state_machine, breakers_table, key_prefix=BREAKER_PREFIX)
         if self.spec.is_saga:

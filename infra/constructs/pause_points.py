@@ -4,7 +4,8 @@ An operator pauses an execution by writing `pause#<execution ARN>` in the Workfl
 fresh `pause_id`; orchestrator/control/pausing.py). `PausePoints.wrap` rewrites a definition at synth time so that
 before each named top-level state (a pause point) the execution looks at that record:
 
-    <state>PauseCheck   GetItem (consistent) of the record -> $paused, $pause_id
+    <state>PauseCheck   GetItem (consistent) of the record -> $pause_<state> ({paused, id}: a variable of its own
+                        per point, as a Parallel branch may not assign a variable an enclosing scope has)
     <state>Paused       PAUSED -> <state>Hold; otherwise on to <state>, its input unchanged
     <state>Hold         waits without polling: invokes the correlator's Register with waitForTaskToken for the
                         message `ExecutionResumed` keyed by the pause id; then back to <state>PauseCheck
@@ -27,6 +28,7 @@ table; the definition gets the table's name as `${WorkflowControlTableName}` and
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -34,7 +36,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 
-from infra.constructs.asl_rewrite import redirect
+from infra.constructs.asl_rewrite import branch_holding, redirect
 
 TABLE_PLACEHOLDER: Final = "WorkflowControlTableName"
 REGISTER_PLACEHOLDER: Final = "CorrelatorRegisterFunctionArn"
@@ -76,7 +78,9 @@ def _retry(errors: list[str]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class PausePoints:
-    """The top-level states of a definition before which an execution may be held (`states`, in any order)."""
+    """The states of a definition before which an execution may be held (`states`, in any order): top-level ones,
+    or states inside Parallel branches (a DAG's tasks), where each branch holds on its own and one resume releases
+    them all (the correlator broadcasts `ExecutionResumed`)."""
 
     states: tuple[str, ...]
 
@@ -93,21 +97,23 @@ class PausePoints:
     def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
         """A copy of `definition` with a pause check before each of the pause points."""
         wrapped = copy.deepcopy(definition)
-        states: dict[str, Any] = wrapped["States"]
         for point in self.states:
-            if point not in states:
-                raise ValueError(f"the definition has no top-level state {point!r} to pause before")
+            branch = branch_holding(wrapped, point)
+            if branch is None:
+                raise ValueError(f"the definition has no state {point!r} to pause before")
+            states: dict[str, Any] = branch["States"]
             added = self._states(point)
             clashes = sorted(set(added) & set(states))
             if clashes:
                 raise ValueError(f"the pause check's states would replace states of the definition: {clashes}")
-            redirect(wrapped, point, f"{point}PauseCheck")
+            redirect(branch, point, f"{point}PauseCheck")
             states.update(added)
         return wrapped
 
     @staticmethod
     def _states(point: str) -> dict[str, Any]:
         check, paused, hold = f"{point}PauseCheck", f"{point}Paused", f"{point}Hold"
+        variable = "pause_" + re.sub(r"[^A-Za-z0-9_]", "_", point)
         passthrough = "{% $states.input %}"
         return {
             check: {
@@ -125,8 +131,8 @@ class PausePoints:
                 "Retry": _retry(_DYNAMODB_TRANSIENT),
                 # Assigned here, not in the Choice: a Choice's Assign would read the same values anyway.
                 "Assign": {
-                    "paused": "{% $exists($states.result.Item) and $states.result.Item.state.S = 'PAUSED' %}",
-                    "pause_id": "{% $exists($states.result.Item) ? $states.result.Item.pause_id.S : '' %}",
+                    variable: "{% {'paused': $exists($states.result.Item) and $states.result.Item.state.S = 'PAUSED',"
+                    " 'id': $exists($states.result.Item) ? $states.result.Item.pause_id.S : ''} %}",
                 },
                 "Output": passthrough,
                 "Next": paused,
@@ -134,7 +140,7 @@ class PausePoints:
             paused: {
                 "Type": "Choice",
                 "Comment": f"Paused: hold before {point} until resumed. Otherwise go on.",
-                "Choices": [{"Condition": "{% $paused %}", "Next": hold}],
+                "Choices": [{"Condition": "{% $" + variable + ".paused %}", "Next": hold}],
                 "Default": point,
             },
             hold: {
@@ -146,7 +152,7 @@ class PausePoints:
                     "FunctionName": "${" + REGISTER_PLACEHOLDER + "}",
                     "Payload": {
                         "message_name": RESUME_MESSAGE,
-                        "correlation_key": "{% $pause_id %}",
+                        "correlation_key": "{% $" + variable + ".id %}",
                         # The same on every retry and redrive of this task: a match made for an earlier attempt is
                         # handed to the new one (functions/correlator `register`).
                         "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name %}",

@@ -114,8 +114,15 @@ class PauseRecords:
 
 
 def pause_points(definition: dict[str, Any]) -> list[str]:
-    """The states of a definition before which an execution can be held (none: the workflow cannot be paused)."""
-    return [name.removesuffix(CHECK_SUFFIX) for name in definition.get("States", {}) if name.endswith(CHECK_SUFFIX)]
+    """The states of a definition before which an execution can be held (none: the workflow cannot be paused), at
+    the top level or inside Parallel branches (a DAG's tasks)."""
+    found = []
+    for name, state in definition.get("States", {}).items():
+        if name.endswith(CHECK_SUFFIX):
+            found.append(name.removesuffix(CHECK_SUFFIX))
+        for branch in state.get("Branches", []):
+            found += pause_points(branch)
+    return found
 
 
 def held_before(current_states: list[str], points: list[str]) -> str | None:

@@ -30,9 +30,11 @@ GATE_TIMEOUT = 120.0  # long enough for a loaded machine; only a deadlock reache
 
 
 class FirstCheckGate:
-    """Holds the first read of a pause record in moto (the saga's first pause check) until `release`."""
+    """Holds the first read of a pause record in moto (the saga's first pause check) until `release`; with `every`,
+    every read until then (branches checking side by side)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, every: bool = False) -> None:
+        self.every = every
         self.reached = threading.Event()
         self.released = threading.Event()
         self.execution_arn = ""
@@ -40,9 +42,12 @@ class FirstCheckGate:
     def wrap(self, get_item: Any) -> Any:
         def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
             key = keys.get("pk", {}).get("S", "")
-            if key.startswith(pausing.PARTITION_PREFIX) and not self.reached.is_set():
-                self.execution_arn = key.removeprefix(pausing.PARTITION_PREFIX)
-                self.reached.set()
+            if key.startswith(pausing.PARTITION_PREFIX) and not self.released.is_set():
+                if not self.reached.is_set():
+                    self.execution_arn = key.removeprefix(pausing.PARTITION_PREFIX)
+                    self.reached.set()
+                elif not self.every:
+                    return get_item(backend, table_name, keys, *args, **kwargs)
                 self.released.wait(GATE_TIMEOUT)
             return get_item(backend, table_name, keys, *args, **kwargs)
 
@@ -173,22 +178,65 @@ def test_what_cannot_be_paused_or_resumed_says_why_with_the_failure_exit_code(
     assert unknown.code == 3
 
 
+@pytest.fixture
+def every_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirstCheckGate]:
+    """Holds every read of a pause record until `release` (the first one's execution is remembered)."""
+    held = FirstCheckGate(every=True)
+    monkeypatch.setattr(DynamoDBBackend, "get_item", held.wrap(DynamoDBBackend.get_item))
+    yield held
+    held.release()
+
+
+def test_a_paused_dag_holds_every_branch_and_completes_once_resumed(
+    orch: Orch, cloud: LocalCloud, every_check: FirstCheckGate
+) -> None:
+    """The onboarding DAG starts verify_identity and screen_sanctions side by side, each behind its pause check:
+    paused then, both branches hold; one resume releases both (the correlator broadcasts it), and it completes."""
+    data = {**sample_data("CustomerSignedUp"), "customer_id": "c-pause"}
+    assert orch("put-event", "CustomerSignedUp", "--data", json.dumps(data), "--correlation-id", "c-pause").code == 0
+    assert every_check.reached.wait(GATE_TIMEOUT), "the DAG reached its first pause check"
+    arn = every_check.execution_arn
+    listed = orch("list", "--workflow", "customer-onboarding", "--correlation-id", "c-pause", "--output", "json")
+    assert [e["arn"] for e in listed.json()["executions"]] == [arn], "a DAG is a workflow of the control plane"
+
+    assert orch("pause", arn, "--reason", "KYC provider outage").code == 0
+    every_check.release()
+    # Not moving the clock: a held DAG's own time limit (a day) keeps running, and would end it.
+    cloud.wait_until_quiet()
+
+    assert orch("describe", arn, "--output", "json").json()["execution"]["status"] == "RUNNING"
+    assert sorted(name for name in entered(cloud, arn) if name.endswith("Hold")) == [
+        "screen_sanctionsHold",
+        "verify_identityHold",
+    ]
+    assert "verify_identity" not in entered(cloud, arn), "no task dispatched while paused"
+
+    assert orch("resume", arn).code == 0
+    for _ in range(20):  # the onboarding waits on nothing outside: still and running is a loaded machine's moment
+        cloud.wait_until_quiet()
+        done = orch("describe", arn, "--output", "json").json()
+        if done["execution"]["status"] != "RUNNING":
+            break
+    assert done["execution"]["status"] == "SUCCEEDED"
+    assert {"verify_identity", "screen_sanctions", "send_welcome"} <= set(entered(cloud, arn))
+
+
 def test_a_workflow_without_pause_points_is_refused_with_the_way_out(orch: Orch, cloud: LocalCloud) -> None:
-    """The DAGs have no pause points (their tasks run in Parallel branches): pausing one of their executions is
-    refused, naming the workflow, and writes no pause record."""
-    data = {**sample_data("CustomerSignedUp"), "customer_id": "c-no-pause"}
-    assert orch("put-event", "CustomerSignedUp", "--data", json.dumps(data), "--correlation-id", "c-no-pause").code == 0
-    cloud.wait_until_quiet(advance_clock=True)
-    listed = orch("list", "--workflow", "customer-onboarding", "--correlation-id", "c-no-pause", "--output", "json")
-    (execution,) = listed.json()["executions"]
-    assert execution["workflow"] == "customer-onboarding", "a DAG is a workflow of the control plane by its name"
-    arn = execution["arn"]
+    """A state machine of no pause points (one not of this app, say) cannot be paused, whatever its status: the
+    refusal names it and says what to do instead, and writes no pause record."""
+    sfn = cloud.client("stepfunctions")
+    definition = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+    machine = sfn.create_state_machine(
+        name="no-pause-points", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/any"
+    )
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    cloud.wait_until_quiet()
 
     refused = orch("pause", arn)
 
     assert refused.code == 1
     assert refused.error_lines() == [
-        "orch: workflow customer-onboarding has no pause points; it cannot be paused; terminate it instead"
+        "orch: workflow no-pause-points has no pause points; it cannot be paused; terminate it instead"
     ]
     assert orch("resume", arn).code == 1, "no pause record was written"
 

@@ -105,6 +105,23 @@ def test_the_same_message_twice_before_any_waiter_is_delivered_once(store: Dynam
     assert [call[1] for call in tokens.calls] == ["token-1"]
 
 
+def test_a_broadcast_message_resumes_every_waiter_now_and_later_and_each_once(store: DynamoDBCorrelationStore) -> None:
+    # A pause's resume: two branches of one execution held by it, a third that reaches its hold afterwards.
+    tokens = RecordingTaskTokens()
+    register(store, tokens, waiter("token-a", "exec-1/aHold"), NOW, broadcast=True)
+    register(store, tokens, waiter("token-b", "exec-1/bHold", at=NOW + 1), NOW + 1, broadcast=True)
+
+    first = receive(store, tokens, message(), NOW + MINUTE, broadcast=True)
+    again = receive(store, tokens, message(), NOW + 2 * MINUTE, broadcast=True)  # a redelivery
+    late = register(
+        store, tokens, waiter("token-c", "exec-1/cHold", at=NOW + 3 * MINUTE), NOW + 3 * MINUTE, broadcast=True
+    )
+
+    assert first.delivery == "delivered" and again.delivery == "buffered" and late.delivery == "delivered"
+    assert sorted(token for _, token, _ in tokens.calls) == ["token-a", "token-b", "token-c"], "each resumed once"
+    # A one-shot message, by contrast, is the first waiter's only (test_the_same_message_twice_is_delivered_once).
+
+
 def test_a_message_id_reused_with_other_data_is_refused(store: DynamoDBCorrelationStore) -> None:
     tokens = RecordingTaskTokens()
     receive(store, tokens, message(decision="approved"), NOW)
