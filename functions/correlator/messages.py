@@ -21,8 +21,10 @@ CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
     ExecutionResumed.DETAIL_TYPE: (ExecutionResumed, lambda data: data.pause_id),
     DagTaskFinished.DETAIL_TYPE: (DagTaskFinished, lambda data: data.signal_id),
 }
-# Messages that are facts rather than one-shot answers: each resumes every waiter of its key, now or later (every
-# branch of an execution held by one pause goes on when that pause is resumed).
-BROADCAST: Final[frozenset[str]] = frozenset({ExecutionResumed.DETAIL_TYPE})
+# Messages that are facts rather than one-shot answers: each resumes every waiter of its key, now or later, while it
+# is kept (the message TTL). Every branch of an execution held by one pause goes on when that pause is resumed; a
+# DAG's "task finished" still reaches its dependent's wait when a redrive runs that wait again (AWS reruns only the
+# failed branches of a Parallel, so the finished task does not signal again).
+BROADCAST: Final[frozenset[str]] = frozenset({ExecutionResumed.DETAIL_TYPE, DagTaskFinished.DETAIL_TYPE})
 CORRELATED_SOURCES: Final[tuple[str, ...]] = tuple(sorted({t.SOURCE for t, _ in CORRELATED.values()}))
 CORRELATED_DETAIL_TYPES: Final[tuple[str, ...]] = tuple(sorted(CORRELATED))
