@@ -416,8 +416,8 @@ class ControlPlane:
         resumed. The state running now finishes. Pausing a paused execution changes nothing."""
         with self._calls():
             description = self._describe(execution_arn)
-            # A workflow without pause points (a DAG: its tasks run in Parallel branches) can never hold, whatever
-            # its execution's status: that is the answer to give first.
+            # A state machine without pause points (one not of this app) can never hold, whatever its execution's
+            # status: that is the answer to give first.
             if not self._pause_points(execution_arn):
                 workflow = self.discovery.workflow_of(str(description["stateMachineArn"]))
                 raise Conflict(f"workflow {workflow} has no pause points", "it cannot be paused; terminate it instead")
