@@ -22,9 +22,9 @@ CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
     DagTaskFinished.DETAIL_TYPE: (DagTaskFinished, lambda data: data.signal_id),
 }
 # Messages that are facts rather than one-shot answers: each resumes every waiter of its key, now or later, while it
-# is kept (the message TTL). Every branch of an execution held by one pause goes on when that pause is resumed; a
-# DAG's "task finished" still reaches its dependent's wait when a redrive runs that wait again (AWS reruns only the
-# failed branches of a Parallel, so the finished task does not signal again).
-BROADCAST: Final[frozenset[str]] = frozenset({ExecutionResumed.DETAIL_TYPE, DagTaskFinished.DETAIL_TYPE})
+# is kept (the message TTL): every branch of an execution held by one pause goes on when that pause is resumed.
+# (Not a DAG's DagTaskFinished: kept for later waits, a redriven branch's wait would get the first run's signal, with
+# its result, before the task that sends it has run again.)
+BROADCAST: Final[frozenset[str]] = frozenset({ExecutionResumed.DETAIL_TYPE})
 CORRELATED_SOURCES: Final[tuple[str, ...]] = tuple(sorted({t.SOURCE for t, _ in CORRELATED.values()}))
 CORRELATED_DETAIL_TYPES: Final[tuple[str, ...]] = tuple(sorted(CORRELATED))

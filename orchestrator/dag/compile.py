@@ -69,6 +69,14 @@ _LAMBDA_RETRY = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
+_REGISTER_RETRY = {
+    "ErrorEquals": ["States.TaskFailed"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 4,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
 _PUT_RETRY = {
     "ErrorEquals": ["EventBridge.FailedEntry"],
     "IntervalSeconds": 1,
@@ -431,7 +439,9 @@ class _Compiler:
                 },
             },
             "TimeoutSeconds": timeout,
-            "Retry": [_LAMBDA_RETRY],
+            # The Register function failing (a throttled table, a crash between its match and the answer) is
+            # retried: the waiter id is the same on every attempt, so a match made before is handed to the retry.
+            "Retry": [_LAMBDA_RETRY, _REGISTER_RETRY],
             "Output": jsonata(f"$merge([$states.input, {{'{dep}': $states.result.data.result}}])"),
             "Next": next_state,
         }

@@ -289,42 +289,6 @@ def test_handlers_register_a_wait_and_deliver_an_approval_decided_event(
     assert output["metadata"]["correlation_id"] == "ticket-1"
 
 
-def test_a_dag_signal_reaches_the_wait_a_redrive_runs_again(
-    store: DynamoDBCorrelationStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On AWS a redrive reruns only a Parallel's failed branches: the dependent's wait runs again (another waiter id,
-    its entry time), while the finished task does not signal again. DagTaskFinished is broadcast, so it is kept."""
-    tokens = RecordingTaskTokens()
-    monkeypatch.setattr(
-        deliveries, "dependencies", lambda: deliveries.Dependencies(store, tokens, message_ttl_ms=3_600_000)
-    )
-    monkeypatch.setattr(registrations, "dependencies", lambda: (store, tokens))
-    signal_id = "4fefc3350df94d9afd6f85a2294a8f02378f2acf6c7db265"
-    finished = delivered_event(
-        "DagTaskFinished",
-        "orchestrator.workflows",
-        {"dag": "d", "task": "a", "dependent": "c", "signal_id": signal_id, "status": "succeeded", "result": {}},
-        idempotency_key=f"{signal_id}@2026-11-25T12:00:01Z",
-    )
-
-    def wait(entered: str, token: str) -> dict[str, Any]:
-        request = {
-            "message_name": "DagTaskFinished",
-            "correlation_key": signal_id,
-            "waiter_id": f"exec-1/c: wait for a/{entered}",
-            "task_token": token,
-            "timeout_seconds": 600,
-        }
-        return dict(registrations.handler(request, LambdaContext()))
-
-    assert wait("2026-11-25T12:00:00Z", "token-1")["delivery"] == "waiting"
-    assert deliveries.handler(sqs_event([json.dumps(finished)]), LambdaContext()) == {"batchItemFailures": []}
-    rerun = wait("2026-11-25T13:00:00Z", "token-2")  # the redriven branch waits again
-
-    assert rerun["delivery"] == "delivered"
-    assert [token for _, token, _ in tokens.calls] == ["token-1", "token-2"]
-
-
 def test_register_refuses_a_message_nobody_correlates(store: DynamoDBCorrelationStore) -> None:
     request = {
         "message_name": "PaymentSettled",
