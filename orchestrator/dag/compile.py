@@ -206,7 +206,9 @@ class _Compiler:
                     "execution_arn": {"S": "{% $states.context.Execution.Id %}"},
                     "claimed_at": {"S": "{% $now() %}"},
                 },
-                "ConditionExpression": "attribute_not_exists(id)",
+                # Or this execution's own claim: a put whose answer was lost and is retried finds it.
+                "ConditionExpression": "attribute_not_exists(id) OR execution_arn = :me",
+                "ExpressionAttributeValues": {":me": {"S": "{% $states.context.Execution.Id %}"}},
             },
             "Retry": [_DYNAMODB_RETRY],
             "Catch": [

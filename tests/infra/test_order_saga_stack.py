@@ -216,7 +216,9 @@ def test_the_first_state_claims_the_order_and_a_redelivered_order_ends_at_once_i
 
     assert (begin["Type"], begin["Resource"]) == ("Task", "arn:aws:states:::dynamodb:putItem")
     assert begin["Arguments"]["TableName"] == "${IdempotencyTableName}"
-    assert begin["Arguments"]["ConditionExpression"] == "attribute_not_exists(id)"
+    # Absent, or this execution's own claim (a put whose answer was lost, retried).
+    assert begin["Arguments"]["ConditionExpression"] == "attribute_not_exists(id) OR execution_arn = :me"
+    assert begin["Arguments"]["ExpressionAttributeValues"] == {":me": {"S": "{% $states.context.Execution.Id %}"}}
     claim_id = begin["Arguments"]["Item"]["id"]["S"]
     assert f"'{CLAIM_PREFIX}'" in claim_id and "$states.input.detail.metadata.idempotency_key" in claim_id
     assert "expiration" not in begin["Arguments"]["Item"], "a claim lasts as long as the services' records"

@@ -244,6 +244,32 @@ def test_a_start_event_delivered_three_times_onboards_the_customer_once(cloud: L
     assert agents == ["accounts", "credit", "identity", "screening", "welcome", "workspace"]
 
 
+def test_a_claim_put_whose_answer_was_lost_is_this_executions_own_and_not_a_duplicate(cloud: LocalCloud) -> None:
+    # The claim item is there already, written by this very execution (a put that succeeded but whose answer was
+    # lost, then retried): Begin goes on. Claimed by another execution, it ends in Duplicate.
+    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
+    claims = cloud.physical_id("AWS::DynamoDB::Table", "Idempotency")
+    sfn, dynamodb = cloud.client("stepfunctions"), cloud.client("dynamodb")
+    statuses = {}
+    for name, claimed_by in (("own-claim", "self"), ("other-claim", "arn:aws:states:::execution:other")):
+        key = f"claim-{name}"
+        execution_arn = arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        owner = execution_arn if claimed_by == "self" else claimed_by
+        item = {"id": {"S": f"customer-onboarding#{key}"}, "execution_arn": {"S": owner}}
+        dynamodb.put_item(TableName=claims, Item=item)
+        event = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key=key)
+        sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(event))
+        for _ in range(50):
+            cloud.wait_until_quiet(timeout=60)
+            statuses[name] = sfn.describe_execution(executionArn=execution_arn)
+            if statuses[name]["status"] != "RUNNING":
+                break
+
+    assert statuses["own-claim"]["status"] == "SUCCEEDED"
+    assert "open_account" in json.loads(statuses["own-claim"]["output"]), "it onboarded the customer"
+    assert json.loads(statuses["other-claim"]["output"]) == {"duplicate_of": "customer-onboarding#claim-other-claim"}
+
+
 def test_orch_graph_draws_the_deployed_dag_by_its_name(cloud: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
     from orchestrator.cli import EXIT_OK, main
 
