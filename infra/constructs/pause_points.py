@@ -101,6 +101,9 @@ class PausePoints:
             branch = branch_holding(wrapped, point)
             if branch is None:
                 raise ValueError(f"the definition has no state {point!r} to pause before")
+            if _in_map(wrapped, point):
+                # A Hold's waiter id is the execution's and the state's: every iteration would share it.
+                raise ValueError(f"{point!r} is inside a Map: pause before the Map instead")
             states: dict[str, Any] = branch["States"]
             added = self._states(point)
             clashes = sorted(set(added) & set(states))
@@ -165,6 +168,19 @@ class PausePoints:
                 "Next": check,
             },
         }
+
+
+def _in_map(definition: dict[str, Any], state_name: str, *, inside: bool = False) -> bool:
+    """Whether `state_name` is in a Map's iterations (at any depth) rather than at the top or in Parallel branches."""
+    for name, state in definition.get("States", {}).items():
+        if name == state_name:
+            return inside
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor and _in_map(processor, state_name, inside=True):
+            return True
+        if any(_in_map(branch, state_name, inside=inside) for branch in state.get("Branches", [])):
+            return True
+    return False
 
 
 def is_pause_check(state_name: str) -> bool:

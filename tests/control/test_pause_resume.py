@@ -279,3 +279,14 @@ def test_the_control_plane_and_the_generated_states_agree_on_the_record_and_the_
     assert pausing.pause_points(states) == ["Step"]
     assert {f"Step{pausing.CHECK_SUFFIX}", f"Step{pausing.HOLD_SUFFIX}"} <= set(states["States"])
     assert states["StartAt"] == f"Step{pausing.CHECK_SUFFIX}"
+
+
+def test_pause_points_inside_parallel_branches_are_found_and_inside_a_map_refused() -> None:
+    branch = {"StartAt": "Inner", "States": {"Inner": {"Type": "Succeed"}}}
+    parallel = {"StartAt": "Fork", "States": {"Fork": {"Type": "Parallel", "Branches": [branch], "End": True}}}
+    wrapped = generated.PausePoints(("Inner",)).wrap(parallel)
+    assert pausing.pause_points(wrapped) == ["Inner"]
+    assert wrapped["States"]["Fork"]["Branches"][0]["StartAt"] == f"Inner{pausing.CHECK_SUFFIX}"
+    in_map = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": branch, "End": True}}}
+    with pytest.raises(ValueError, match="'Inner' is inside a Map: pause before the Map instead"):
+        generated.PausePoints(("Inner",)).wrap(in_map)
