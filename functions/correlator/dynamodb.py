@@ -110,30 +110,19 @@ class DynamoDBCorrelationStore:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def claim_waiter(self, waiter: Waiter, message: Message) -> bool:
-        try:
-            self._table.update_item(
-                Key={"pk": waiter.subject.partition, "sk": waiter.sort_key},
-                UpdateExpression="SET matched = :message",
-                ConditionExpression="attribute_exists(sk) AND attribute_not_exists(matched) AND task_token = :token",
-                ExpressionAttributeValues={":message": message.sort_key, ":token": waiter.task_token},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _conditionally(
+            self._table.update_item,
+            Key={"pk": waiter.subject.partition, "sk": waiter.sort_key},
+            UpdateExpression="SET matched = :message",
+            ConditionExpression="attribute_exists(sk) AND attribute_not_exists(matched) AND task_token = :token",
+            ExpressionAttributeValues={":message": message.sort_key, ":token": waiter.task_token},
+        )
 
     def remove_waiter(self, waiter: Waiter) -> None:
         self._table.delete_item(Key={"pk": waiter.subject.partition, "sk": waiter.sort_key})
 
     def _put(self, item: dict[str, Any], condition: str) -> bool:
-        try:
-            self._table.put_item(Item=item, ConditionExpression=condition)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _conditionally(self._table.put_item, Item=item, ConditionExpression=condition)
 
     def _query(self, subject: Subject, prefix: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -147,6 +136,17 @@ class DynamoDBCorrelationStore:
             if "LastEvaluatedKey" not in page:
                 return items
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _conditionally(write: Any, **request: Any) -> bool:
+    """A conditional write: whether its condition held (and it was written)."""
+    try:
+        write(**request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _cancellation_reasons(error: ClientError) -> set[str] | None:

@@ -53,28 +53,17 @@ class WorkflowsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.alerts = AlertsTopic(self, "Alerts")
-        self.agents = AgentConsumer(
-            self,
+        self.agents = self._agents(
             "Agents",
+            list(SPECIALISTS),
+            "functions.agents.handler.handler",
+            "agents",
+            "Specialist agents: do each AgentTaskRequested and emit its outcome",
             config=config,
             bus=bus,
-            alerts=self.alerts,
-            event_pattern=events.EventPattern(
-                source=[WORKFLOWS_SOURCE],
-                detail_type=["AgentTaskRequested"],
-                detail={"data": {"agent": list(SPECIALISTS)}},
-            ),
-            handler="functions.agents.handler.handler",
-            service="agents",
-            description="Specialist agents: do each AgentTaskRequested and emit its outcome",
-            environment={
-                "EVENT_BUS_NAME": bus.event_bus_name,
-                "REASONER": config.agent_pipeline.reasoner,
-                "IDEMPOTENCY_TABLE": idempotency_table.table_name,
-            },
+            idempotency_table=idempotency_table,
+            environment={"REASONER": config.agent_pipeline.reasoner},
         )
-        bus.grant_put_events_to(self.agents.function)
-        idempotency_table.grant(self.agents.function, *IDEMPOTENCY_ACTIONS)
         self.callbacks = AgentConsumer(
             self,
             "Callbacks",
@@ -126,6 +115,43 @@ class WorkflowsStack(Stack):
         CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
         CfnOutput(self, "CorrelatorDeadLetterQueueUrl", value=self.correlator.deliveries.dead_letters.queue.queue_url)
 
+    def _agents(
+        self,
+        construct_id: str,
+        agents: list[Any],
+        handler: str,
+        service: str,
+        description: str,
+        *,
+        config: StageConfig,
+        bus: events.IEventBus,
+        idempotency_table: dynamodb.ITable,
+        environment: dict[str, str] | None = None,
+    ) -> AgentConsumer:
+        """A consumer doing the AgentTaskRequested of `agents` (an event pattern's values for `data.agent`): it puts
+        the outcome on the bus and keeps Powertools' idempotency records."""
+        consumer = AgentConsumer(
+            self,
+            construct_id,
+            config=config,
+            bus=bus,
+            alerts=self.alerts,
+            event_pattern=events.EventPattern(
+                source=[WORKFLOWS_SOURCE], detail_type=["AgentTaskRequested"], detail={"data": {"agent": agents}}
+            ),
+            handler=handler,
+            service=service,
+            description=description,
+            environment={
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                **(environment or {}),
+                "IDEMPOTENCY_TABLE": idempotency_table.table_name,
+            },
+        )
+        bus.grant_put_events_to(consumer.function)
+        idempotency_table.grant(consumer.function, *IDEMPOTENCY_ACTIONS)
+        return consumer
+
     def _dags(
         self,
         config: StageConfig,
@@ -135,24 +161,16 @@ class WorkflowsStack(Stack):
         breakers_table: dynamodb.ITable,
     ) -> None:
         """Every `state_machines/*.dag.yaml`, and the onboarding agents the shipped one dispatches."""
-        self.onboarding_agents = AgentConsumer(
-            self,
+        self.onboarding_agents = self._agents(
             "OnboardingAgents",
+            [{"prefix": ONBOARDING_AGENTS_PREFIX}],
+            "functions.onboarding.handler.handler",
+            "onboarding",
+            "Onboarding agents: do each AgentTaskRequested of the customer onboarding DAG",
             config=config,
             bus=bus,
-            alerts=self.alerts,
-            event_pattern=events.EventPattern(
-                source=[WORKFLOWS_SOURCE],
-                detail_type=["AgentTaskRequested"],
-                detail={"data": {"agent": [{"prefix": ONBOARDING_AGENTS_PREFIX}]}},
-            ),
-            handler="functions.onboarding.handler.handler",
-            service="onboarding",
-            description="Onboarding agents: do each AgentTaskRequested of the customer onboarding DAG",
-            environment={"EVENT_BUS_NAME": bus.event_bus_name, "IDEMPOTENCY_TABLE": idempotency_table.table_name},
+            idempotency_table=idempotency_table,
         )
-        bus.grant_put_events_to(self.onboarding_agents.function)
-        idempotency_table.grant(self.onboarding_agents.function, *IDEMPOTENCY_ACTIONS)
         self.dags: dict[str, DagWorkflow] = {}
         for spec_file in spec_files():
             construct_id = "Dag" + "".join(part.title() for part in spec_file.name.removesuffix(".dag.yaml").split("_"))

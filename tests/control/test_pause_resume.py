@@ -24,6 +24,7 @@ from orchestrator.local.cloud import LocalCloud
 from tests.builders import sample_data
 from tests.control.conftest import Orch
 from tests.control.test_http_api import call, execution_path
+from tests.workflows.conftest import ended
 
 HOUR = 3600.0
 GATE_TIMEOUT = 120.0  # long enough for a loaded machine; only a deadlock reaches it
@@ -212,11 +213,9 @@ def test_a_paused_dag_holds_every_branch_and_completes_once_resumed(
     assert "verify_identity" not in entered(cloud, arn), "no task dispatched while paused"
 
     assert orch("resume", arn).code == 0
-    for _ in range(20):  # the onboarding waits on nothing outside: still and running is a loaded machine's moment
-        cloud.wait_until_quiet()
-        done = orch("describe", arn, "--output", "json").json()
-        if done["execution"]["status"] != "RUNNING":
-            break
+    ended(cloud, "DagCustomerOnboarding", lambda e: e["executionArn"] == arn)
+
+    done = orch("describe", arn, "--output", "json").json()
     assert done["execution"]["status"] == "SUCCEEDED"
     assert {"verify_identity", "screen_sanctions", "send_welcome"} <= set(entered(cloud, arn))
 

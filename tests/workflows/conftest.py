@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ import pytest
 from infra.constructs.pause_points import is_pause_check
 from orchestrator.history import StateVisit
 from orchestrator.local.cloud import LocalCloud
+
+ENDED_ROUNDS = 50
 
 
 @pytest.fixture
@@ -41,6 +43,19 @@ class Tap:
             for message in batch:
                 self.seen.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def ended(cloud: LocalCloud, logical_id: str, picked: Callable[[dict[str, Any]], bool], count: int = 1) -> list[Any]:
+    """The executions of the state machine `logical_id` that `picked` selects, once `count` of them have started and
+    all have ended. For workflows that wait on nothing outside the cloud (a DAG played by its agents): quiet with one
+    still running is a moment's stillness of a loaded machine, so look again, a bounded number of times."""
+    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", logical_id)
+    for _ in range(ENDED_ROUNDS):
+        cloud.wait_until_quiet(timeout=60)
+        executions = [e for e in cloud.executions(arn) if picked(e)]
+        if len(executions) >= count and all(e["status"] != "RUNNING" for e in executions):
+            return executions
+    raise AssertionError(f"{logical_id}: still running after {ENDED_ROUNDS} looks: {executions}")
 
 
 def business_path(cloud: LocalCloud, execution_arn: str) -> list[StateVisit]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from orchestrator.local.cloud import LocalCloud
 from tests.builders import delivered_event
 from tests.conftest import fake_aws_environment
 from tests.dag.harness import AgentPlayer, deploy, earliest_finish, spec
-from tests.workflows.conftest import Tap
+from tests.workflows.conftest import Tap, ended
+
+ONBOARDING = "DagCustomerOnboarding"  # the shipped DAG's state machine
 
 
 @pytest.fixture(scope="module")
@@ -177,18 +180,11 @@ def test_a_task_out_of_time_fails_the_dag(cloud: LocalCloud) -> None:
 def _onboard(cloud: LocalCloud, customer_id: str, **customer: str) -> dict[str, object]:
     from schemas.dags import CustomerSignedUp
 
-    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
     cloud.put_event(
         CustomerSignedUp(customer_id=customer_id, name="Ada", country="DE", **customer), correlation_id=customer_id
     )
-    # The onboarding waits on nothing outside the cloud: quiet with it still running is a moment's stillness of a
-    # loaded machine, so look again.
-    for _ in range(50):
-        cloud.wait_until_quiet(timeout=60)
-        (execution,) = [e for e in cloud.executions(arn) if customer_id in e["input"]]
-        if execution["status"] != "RUNNING":
-            return execution
-    raise AssertionError(f"{customer_id}: the onboarding never ended")
+    (execution,) = ended(cloud, ONBOARDING, lambda e: customer_id in e["input"])
+    return dict(execution)
 
 
 def test_customer_onboarding_onboards_a_business_customer(cloud: LocalCloud) -> None:
@@ -226,14 +222,9 @@ def test_a_start_event_delivered_three_times_onboards_the_customer_once(cloud: L
     # may: the rule starts an execution per delivery, and they race for the event's claim.
     signed_up = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key="c-200-signed-up")
     entry = {"EventBusName": cloud.bus_name, "Source": "shop.customers", "DetailType": "CustomerSignedUp"}
-    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
     requests = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskRequested"]}, "onboarding-requests-tap")
     cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(signed_up["detail"])}] * 3)
-    for _ in range(50):  # as `_onboard`: look again until every execution has ended
-        cloud.wait_until_quiet(timeout=60)
-        executions = [e for e in cloud.executions(arn) if "c-200-signed-up" in e["input"]]
-        if len(executions) == 3 and all(e["status"] != "RUNNING" for e in executions):
-            break
+    executions = ended(cloud, ONBOARDING, lambda e: "c-200-signed-up" in e["input"], count=3)
 
     assert {e["status"] for e in executions} == {"SUCCEEDED"}
     outputs = sorted((json.loads(str(e["output"])) for e in executions), key=lambda output: "duplicate_of" in output)
@@ -247,7 +238,7 @@ def test_a_start_event_delivered_three_times_onboards_the_customer_once(cloud: L
 def test_a_claim_put_whose_answer_was_lost_is_this_executions_own_and_not_a_duplicate(cloud: LocalCloud) -> None:
     # The claim item is there already, written by this very execution (a put that succeeded but whose answer was
     # lost, then retried): Begin goes on. Claimed by another execution, it ends in Duplicate.
-    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", "DagCustomerOnboarding")
+    arn = cloud.physical_id("AWS::StepFunctions::StateMachine", ONBOARDING)
     claims = cloud.physical_id("AWS::DynamoDB::Table", "Idempotency")
     sfn, dynamodb = cloud.client("stepfunctions"), cloud.client("dynamodb")
     statuses = {}
@@ -259,15 +250,15 @@ def test_a_claim_put_whose_answer_was_lost_is_this_executions_own_and_not_a_dupl
         dynamodb.put_item(TableName=claims, Item=item)
         event = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key=key)
         sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(event))
-        for _ in range(50):
-            cloud.wait_until_quiet(timeout=60)
-            statuses[name] = sfn.describe_execution(executionArn=execution_arn)
-            if statuses[name]["status"] != "RUNNING":
-                break
+        (statuses[name],) = ended(cloud, ONBOARDING, partial(_is_execution, execution_arn))
 
     assert statuses["own-claim"]["status"] == "SUCCEEDED"
     assert "open_account" in json.loads(statuses["own-claim"]["output"]), "it onboarded the customer"
     assert json.loads(statuses["other-claim"]["output"]) == {"duplicate_of": "customer-onboarding#claim-other-claim"}
+
+
+def _is_execution(arn: str, execution: dict[str, Any]) -> bool:
+    return bool(execution["executionArn"] == arn)
 
 
 def test_orch_graph_draws_the_deployed_dag_by_its_name(cloud: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
