@@ -131,6 +131,10 @@ def test_a_dag_that_failed_in_a_join_is_redriven_to_its_end(cloud: LocalCloud) -
 
     assert redriven.execution["status"] == "SUCCEEDED"
     assert sorted(json.loads(redriven.execution["output"])) == ["a", "b", "c", "d"]
+    # The rerun's order holds too: c waited for this run's a and b, not for the first run's signals.
+    assert sorted(redriven.order) == ["a", "b", "c", "d"]
+    assert redriven.started["c"] >= max(redriven.finished["a"], redriven.finished["b"])
+    assert redriven.inputs["c"]["from_a"] == {"task": "a", "at": redriven.finished["a"]}
 
 
 def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud: LocalCloud) -> None:
