@@ -10,7 +10,7 @@ STAGE ?= dev
 
 .PHONY: install demo test lint format typecheck synth schemas openapi deploy bootstrap bench soak clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt

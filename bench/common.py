@@ -15,6 +15,7 @@ from typing import Any
 
 import moto
 
+from orchestrator.assembly import synthesize
 from schemas.orders import OrderItem, OrderPlaced
 
 
@@ -51,8 +52,6 @@ def prepare_environment() -> None:
 
 def synthesized(stage: str, outdir: Path) -> Path:
     """The stage's app synthesized into `outdir` (cdk-nag runs, as for `make demo`); returns `outdir`."""
-    from orchestrator.demo import synthesize  # imported here: loading the CDK starts its Node runtime
-
     progress(f"synthesizing stage {stage} into {outdir}")
     synthesize(stage, outdir)
     return outdir

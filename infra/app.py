@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aws_cdk import App, Stack, Tags
 
-from infra.config import DEFAULT_STAGE, StageConfig, load_stage
 from infra.nag import acknowledge_known_findings, add_nag_checks
 from infra.stacks.control import ControlStack
 from infra.stacks.event_plane import EventPlaneStack
@@ -12,6 +11,7 @@ from infra.stacks.ingestion import IngestionStack
 from infra.stacks.schema_registry import SchemaRegistryStack
 from infra.stacks.state import StateStack
 from infra.stacks.workflows import WorkflowsStack
+from schemas.stages import DEFAULT_STAGE, StageConfig, load_stage
 
 
 def build_stacks(app: App, config: StageConfig) -> list[Stack]:

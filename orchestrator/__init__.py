@@ -1,1 +1,3 @@
-"""Operator tooling: the cloud assembly reader, the demo, and (to come) the local runtime and the `orch` CLI."""
+"""Operator tooling, on top of the app: the control-plane library (`control`, which the control API's Lambda runs
+too), the `orch` CLI (`cli`), the local runtime (`local`), deterministic replay (`replay`), the demo (`demo`) and
+the cloud assembly reader (`assembly`). docs/architecture.md draws the layers; tests/architecture enforces them."""

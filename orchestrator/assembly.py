@@ -40,3 +40,12 @@ class CloudAssembly:
             template_file = self.directory / artifact["properties"]["templateFile"]
             found.append(StackTemplate(name, json.loads(template_file.read_text(encoding="utf-8"))))
         return found
+
+
+def synthesize(stage: str, outdir: Path) -> CloudAssembly:
+    """Builds and synthesizes the stage's app into `outdir` (cdk-nag runs; a finding stops here)."""
+    from infra.app import build_app  # imported here: loading the CDK starts its Node runtime
+
+    app, _ = build_app(stage, str(outdir))
+    app.synth()
+    return CloudAssembly(outdir)

@@ -32,9 +32,9 @@ from typing import Any, Final, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from infra.constructs.pause_points import is_pause_check
-from orchestrator.assembly import CloudAssembly
-from orchestrator.history import StateVisit, visits_from_history
+from asl.history import StateVisit, visits_from_history
+from asl.pause_points import is_pause_check
+from orchestrator.assembly import CloudAssembly, synthesize
 from orchestrator.local.cloud import LocalCloud, LocalCloudError
 from orchestrator.local.provision import Notice
 from schemas.catalog import event_type_for
@@ -52,15 +52,6 @@ _DEAD_LETTER_KEYS: Final = frozenset({"deadLetterTargetArn", "DeadLetterConfig"}
 _EVENT_HIGHLIGHTS: Final = ("agent", "resolution", "error")  # data fields worth a glance in the events list
 
 ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
-
-
-def synthesize(stage: str, outdir: Path) -> CloudAssembly:
-    """Builds and synthesizes the stage's app into `outdir` (cdk-nag runs; a finding stops here)."""
-    from infra.app import build_app  # imported here: loading the CDK starts its Node runtime
-
-    app, _ = build_app(stage, str(outdir))
-    app.synth()
-    return CloudAssembly(outdir)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The control plane's events: an operator paused or resumed a workflow execution (orchestrator/control/pausing.py).
 
 `ExecutionResumed` is also the message a held execution waits for: the correlator (functions/correlator) hands it
-to the execution's Hold task by its `pause_id` (infra/constructs/pause_points.py). `ExecutionPaused` only records
+to the execution's Hold task by its `pause_id` (asl/pause_points.py). `ExecutionPaused` only records
 the pause on the bus (the control record in the WorkflowControl table is what holds the execution).
 """
 

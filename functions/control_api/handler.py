@@ -12,7 +12,6 @@ invalid input is 400 naming the field, not found 404, a conflict 409, an AWS sid
 
 import datetime
 import json
-import os
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
@@ -28,6 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.log_context import correlated
+from functions.settings import load_settings
 from orchestrator.control import (
     Conflict,
     ControlError,
@@ -38,6 +38,7 @@ from orchestrator.control import (
     Unreachable,
 )
 from orchestrator.control.render import to_jsonable
+from schemas.stages import StageConfig
 
 logger = Logger()
 tracer = Tracer()
@@ -46,12 +47,21 @@ app = APIGatewayRestResolver(enable_validation=True)
 JSON = dict[str, Any]
 
 
+class ControlApiSettings(BaseModel):
+    """The stage's settings as the Control stack wrote them into the environment (`STAGE_CONFIG`, JSON): the
+    function never reads the CDK's stage file, which its asset does not hold. `CONTROL_ENDPOINT_URL` points the
+    plane elsewhere (a local endpoint); on AWS it is never set."""
+
+    stage_config: str = Field(min_length=2)
+    control_endpoint_url: str | None = None
+
+
 @cache
 def plane() -> ControlPlane:
-    """The control plane of this function's stage (`STAGE`, set on every function), through the function's own
-    role; `CONTROL_ENDPOINT_URL` points it elsewhere (a local endpoint), which on AWS is never set."""
+    """The control plane of this function's stage, through the function's own role."""
+    settings = load_settings(ControlApiSettings)
     return ControlPlane.connect(
-        stage=os.environ.get("STAGE", "dev"), endpoint_url=os.environ.get("CONTROL_ENDPOINT_URL") or None
+        config=StageConfig.model_validate_json(settings.stage_config), endpoint_url=settings.control_endpoint_url
     )
 
 

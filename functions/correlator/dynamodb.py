@@ -10,11 +10,12 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from functions.correlator.logic import Message, Subject, Waiter
+from schemas.tables import MESSAGE_SORT_PREFIX, WAITER_SORT_PREFIX
 
-_WAITER = "waiter#"
+_WAITER = WAITER_SORT_PREFIX
 # A transaction cancelled by a concurrent one on the same items (`TransactionConflict`) is tried again this often.
 TRANSACTION_ATTEMPTS: Final[int] = 4
-_MESSAGE = "message#"
+_MESSAGE = MESSAGE_SORT_PREFIX
 
 
 class DynamoDBCorrelationStore:

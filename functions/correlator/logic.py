@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from functions.agents.task_tokens import TaskTokens
+from schemas.tables import MESSAGE_PARTITION_PREFIX
 
 
 class MessageConflict(ValueError):
@@ -23,7 +24,7 @@ class Subject:
 
     @property
     def partition(self) -> str:
-        return f"msg#{self.message_name}#{self.correlation_key}"
+        return f"{MESSAGE_PARTITION_PREFIX}{self.message_name}#{self.correlation_key}"
 
 
 @dataclass(frozen=True)

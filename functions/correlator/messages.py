@@ -17,7 +17,7 @@ from schemas.envelope import EventData
 # detail-type -> (event type, its correlation key)
 CORRELATED: Final[dict[str, tuple[type[EventData], Callable[[Any], str]]]] = {
     ApprovalDecided.DETAIL_TYPE: (ApprovalDecided, lambda data: data.approval_id),
-    # A held execution waits for the resume of its pause (infra/constructs/pause_points.py).
+    # A held execution waits for the resume of its pause (asl/pause_points.py).
     ExecutionResumed.DETAIL_TYPE: (ExecutionResumed, lambda data: data.pause_id),
     DagTaskFinished.DETAIL_TYPE: (DagTaskFinished, lambda data: data.signal_id),
 }

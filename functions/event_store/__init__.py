@@ -25,8 +25,11 @@ from __future__ import annotations
 
 from typing import Final
 
-BY_CORRELATION_INDEX: Final = "ByCorrelation"
-PARTITION_KEY: Final = "event_id"
-INDEX_PARTITION_KEY: Final = "correlation_id"
-INDEX_SORT_KEY: Final = "time"
-TABLE_LOGICAL_ID: Final = "EventStore"  # in the State stack (infra/stacks/state.py); discovery finds it by this
+from schemas.tables import BY_CORRELATION_INDEX, BY_CORRELATION_PARTITION_KEY, BY_CORRELATION_SORT_KEY
+from schemas.tables import EVENT_STORE_PARTITION_KEY as PARTITION_KEY
+from schemas.tables import EVENT_STORE_TABLE as TABLE_LOGICAL_ID
+
+# The layout is the contract's (schemas/tables.py); these names are the handler's and the tests' own.
+INDEX_PARTITION_KEY: Final = BY_CORRELATION_PARTITION_KEY
+INDEX_SORT_KEY: Final = BY_CORRELATION_SORT_KEY
+__all__ = ["BY_CORRELATION_INDEX", "INDEX_PARTITION_KEY", "INDEX_SORT_KEY", "PARTITION_KEY", "TABLE_LOGICAL_ID"]

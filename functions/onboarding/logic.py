@@ -18,8 +18,9 @@ from functions.producer.publisher import EventPublisher
 from schemas.agents import AgentTaskRequested
 from schemas.dags import CustomerSignedUp
 from schemas.envelope import EventDetail
+from schemas.tables import ONBOARDING_AGENT_PREFIX
 
-PREFIX = "onboarding-"
+PREFIX = ONBOARDING_AGENT_PREFIX
 SANCTIONED_COUNTRIES = frozenset({"KP", "IR", "SY"})
 
 

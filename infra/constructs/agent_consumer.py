@@ -15,10 +15,10 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
+from schemas.stages import StageConfig
 
 # AWS's advice for an SQS event source: a visibility timeout of at least six times the function's timeout, so a
 # message is not handed out again while a throttled or retried invocation still holds it.

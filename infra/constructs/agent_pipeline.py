@@ -6,7 +6,7 @@ Idempotency table) so that a redelivery ends in `Duplicate`. The agents' timeout
 numbers from the stage config, written in at synth time; the two functions' ARNs and the bus name are definition
 substitutions. TicketSubmitted on the bus starts an execution (rule target with retries and a DLQ). The drafted
 reply waits for approval through the correlator (infra/constructs/correlator.py), whose Register function the
-definition invokes. Each dispatch runs inside a circuit breaker per specialist (infra/constructs/circuit_breaker.py,
+definition invokes. Each dispatch runs inside a circuit breaker per specialist (asl/breaker_steps.py,
 DynamoDB direct integrations on the State stack's CircuitBreakers table). The role may invoke those three functions,
 put events on this bus, read and write the breakers' items and put its own start claims, nothing else; every
 execution logs ALL and is traced.
@@ -19,14 +19,21 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
+from asl.breaker_steps import TABLE_PLACEHOLDER, CircuitBreakerStep
+from asl.pause_points import REGISTER_PLACEHOLDER, PausePoints
+from asl.pause_points import TABLE_PLACEHOLDER as CONTROL_TABLE_PLACEHOLDER
 from infra.constructs.alerts import AlertsTopic
-from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
-from infra.constructs.pause_points import REGISTER_PLACEHOLDER, PausePoints
-from infra.constructs.pause_points import TABLE_PLACEHOLDER as CONTROL_TABLE_PLACEHOLDER
-from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
+from infra.constructs.workflow import (
+    allow_start_claims,
+    grant_breaker_steps,
+    grant_pause_checks,
+    start_rule,
+    workflow_state_machine,
+)
+from schemas.stages import StageConfig
+from schemas.tables import AGENT_BREAKER_PREFIX
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "agent_pipeline.asl.json"
 
@@ -34,7 +41,7 @@ DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "agent_pipeline.asl.json"
 START_SOURCE = "support.tickets"
 START_DETAIL_TYPE = "TicketSubmitted"
 # An operator's pause holds the pipeline before its next step (not inside the specialists' Map, not while it waits
-# for the approval, which is a hold already: infra/constructs/pause_points.py).
+# for the approval, which is a hold already: asl/pause_points.py).
 PAUSE_POINTS = PausePoints(("Triage", "Specialists", "Synthesis", "RequestApproval"))
 # The prefix of the pipeline's start claims in the Idempotency table (see `allow_start_claims`).
 CLAIM_PREFIX = "agent-pipeline#"
@@ -75,7 +82,7 @@ class AgentPipeline(Construct):
         self.dispatch_breaker = CircuitBreakerStep(
             call="Dispatch",
             fallback="BreakerOpen",
-            breaker_id="'agent:' & $states.input.agent",
+            breaker_id=f"'{AGENT_BREAKER_PREFIX}' & $states.input.agent",
             correlation_id="$ticket.ticket_id",
             settings=config.agent_pipeline.specialist_breaker,
         )
@@ -121,8 +128,8 @@ class AgentPipeline(Construct):
             },
             transform=lambda definition: PAUSE_POINTS.wrap(self.dispatch_breaker.wrap(definition)),
         )
-        PAUSE_POINTS.grant(state_machine, self._workflow_control_table)
-        self.dispatch_breaker.grant(state_machine, self._breakers_table, key_prefix="agent:")
+        grant_pause_checks(state_machine, self._workflow_control_table)
+        grant_breaker_steps(state_machine, self._breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
         allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine
 

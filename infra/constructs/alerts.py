@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config import StageConfig
+from schemas.stages import StageConfig
 
 
 class AlertsTopic(Construct):

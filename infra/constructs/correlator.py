@@ -15,17 +15,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
+from schemas.stages import StageConfig
+from schemas.tables import MESSAGE_PARTITION_PREFIX
 
 # The correlated events (functions/correlator/messages.py `CORRELATED`; infra reads no models, a test ties them).
 CORRELATED_SOURCES = ("orchestrator.approvals", "orchestrator.control", "orchestrator.workflows")
 CORRELATED_DETAIL_TYPES = ("ApprovalDecided", "DagTaskFinished", "ExecutionResumed")
 
 # The correlator's partitions in the WorkflowControl table (functions/correlator/logic.py `Subject.partition`).
-PARTITION_PREFIX = "msg#"
+PARTITION_PREFIX = MESSAGE_PARTITION_PREFIX
 
 # What the correlator does on its table: items by key, a partition's waiters and messages, and the transaction
 # that matches one of each (TransactWriteItems is authorised per item as UpdateItem).

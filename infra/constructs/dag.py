@@ -1,19 +1,18 @@
 """A declarative DAG workflow (`state_machines/<name>.dag.yaml`) deployed like a hand-written state machine.
 
-The spec is compiled at synth time (orchestrator/dag; its module docstrings explain the construction) and set up
+The spec is compiled at synth time (asl/dag; its module docstrings explain the construction) and set up
 as every workflow is (infra/constructs/workflow.py): logs ALL, X-Ray, alarms, the rule that starts it on the spec's
 `start` event. Tasks with `breaker: true` have their dispatch wrapped in the project's circuit breaker (`agent:<agent>`,
 the specialists' settings: one breaker per agent, whoever calls it). The role may put events on the bus (agent tasks,
 completion signals), invoke the correlator's Register function (a task waiting for a dependency's signal), put its
 start claims (`<dag name>#...` in the Idempotency table: a redelivered start event ends in `Duplicate`), read its
-pause records (`pause#...`: a pause check before each task, infra/constructs/pause_points.py), read and write its own
+pause records (`pause#...`: a pause check before each task, asl/pause_points.py), read and write its own
 completion records (`dag#...` in WorkflowControl, sagas only) and its breakers' items, nothing else.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -21,51 +20,28 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import StageConfig, WorkflowBreaker
+from asl.breaker_steps import TABLE_PLACEHOLDER
+from asl.dag import compile_spec, load
+from asl.dag.compile import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
+from asl.dag.deploy import breakers, deployed_definition
 from infra.constructs.alerts import AlertsTopic
-from infra.constructs.circuit_breaker import TABLE_PLACEHOLDER, CircuitBreakerStep
 from infra.constructs.lambda_function import PROJECT_ROOT
-from infra.constructs.pause_points import PausePoints
-from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
-from orchestrator.dag import CompiledDag, DagSpec, compile_spec, load
-from orchestrator.dag.compile import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
+from infra.constructs.workflow import (
+    allow_start_claims,
+    grant_breaker_steps,
+    grant_pause_checks,
+    start_rule,
+    workflow_state_machine,
+)
+from schemas.stages import StageConfig
+from schemas.tables import AGENT_BREAKER_PREFIX
 
 SPECS_DIRECTORY = PROJECT_ROOT / "state_machines"
-BREAKER_PREFIX = "agent:"
 
 
 def spec_files(directory: Path = SPECS_DIRECTORY) -> list[Path]:
     """Every DAG spec of the app, in name order."""
     return sorted(directory.glob("*.dag.yaml"))
-
-
-def breakers(compiled: CompiledDag, settings: WorkflowBreaker) -> list[CircuitBreakerStep]:
-    return [
-        CircuitBreakerStep(
-            call=call.state,
-            fallback=call.fallback,
-            breaker_id=f"'{BREAKER_PREFIX}{call.agent}'",
-            correlation_id="$metadata.correlation_id",
-            settings=settings,
-        )
-        for call in compiled.breakers
-    ]
-
-
-def pause_points(spec: DagSpec) -> PausePoints:
-    """An operator's pause holds each task not yet dispatched (never a compensation: a paused DAG that fails still
-    undoes what it did); the tasks running go on, and so do the signals between branches."""
-    return PausePoints(tuple(task.name for task in spec.tasks))
-
-
-def deployed_definition(spec: DagSpec, settings: WorkflowBreaker) -> dict[str, Any]:
-    """The definition as deployed: compiled, a pause check before each task, its breaker calls wrapped (what
-    `orch dag compile` prints)."""
-    compiled = compile_spec(spec)
-    definition = pause_points(spec).wrap(compiled.definition)
-    for step in breakers(compiled, settings):
-        definition = step.wrap(definition)
-    return definition
 
 
 def _placeholder(value: str) -> str:
@@ -107,9 +83,9 @@ class DagWorkflow(Construct):
             },
         )
         allow_start_claims(self.state_machine, idempotency_table, claim_prefix(self.spec))
-        pause_points(self.spec).grant(self.state_machine, workflow_control_table)
+        grant_pause_checks(self.state_machine, workflow_control_table)
         if steps:
-            steps[0].grant(self.state_machine, breakers_table, key_prefix=BREAKER_PREFIX)
+            grant_breaker_steps(self.state_machine, breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
         if self.spec.is_saga:
             self.state_machine.add_to_role_policy(
                 iam.PolicyStatement(

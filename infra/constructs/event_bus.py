@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.config import StageConfig
+from schemas.stages import StageConfig
 
 
 class OrchestratorBus(Construct):

@@ -26,17 +26,15 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.rule_targets import reliable_target_options
 from infra.nag import acknowledge_wildcards
+from schemas.stages import StageConfig
 
 # functions/event_store/logic.py `STATUS_CHANGE_SOURCE` / `STATUS_CHANGE_TYPE` (infra reads no handler code).
 STATUS_CHANGE_SOURCE: Final = "aws.states"
 STATUS_CHANGE_TYPE: Final = "Step Functions Execution Status Change"
-# functions/event_store/__init__.py `BY_CORRELATION_INDEX`, made in the State stack (infra/stacks/state.py).
-BY_CORRELATION_INDEX: Final = "ByCorrelation"
 TAGS_REASON: Final = (
     "The event store's appender reads the stage tag of the state machine of each execution status change, to keep "
     "only this stage's: the state machines live in a stack deployed after this one, so they are named by "

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config import StageConfig
+from schemas.stages import StageConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -35,9 +35,12 @@ _ASSET_EXCLUDES = [
 
 def code_asset(include: Sequence[str] = ()) -> lambda_.Code:
     """The one code asset every function of the project runs from (CDK stages it once per content hash); `include`
-    adds project paths for a function that needs more than `functions/` and `schemas/` (the control API)."""
-    extra = [pattern for path in include for pattern in (f"!{path}", f"!{path}/**")]
-    excludes = [*_ASSET_EXCLUDES[:-2], *extra, *_ASSET_EXCLUDES[-2:]]
+    adds project paths (files or folders) for a function that needs more than `functions/` and `schemas/` (the
+    control API): each one's parent folders are let in, but none of their other contents."""
+    parents = sorted({"/".join(path.split("/")[:depth]) for path in include for depth in range(1, path.count("/") + 1)})
+    opened = [pattern for parent in parents for pattern in (f"!{parent}", f"{parent}/*")]
+    added = [pattern for path in include for pattern in (f"!{path}", f"!{path}/**")]
+    excludes = [*_ASSET_EXCLUDES[:-2], *opened, *added, *_ASSET_EXCLUDES[-2:]]
     return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=excludes)
 
 

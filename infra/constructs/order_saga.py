@@ -39,13 +39,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
+from asl.pause_points import REGISTER_PLACEHOLDER, TABLE_PLACEHOLDER, PausePoints
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
-from infra.constructs.pause_points import REGISTER_PLACEHOLDER, TABLE_PLACEHOLDER, PausePoints
 from infra.constructs.rule_targets import reliable_target_options
-from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
+from infra.constructs.workflow import allow_start_claims, grant_pause_checks, start_rule, workflow_state_machine
+from schemas.stages import StageConfig
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
 
@@ -61,7 +61,7 @@ TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 CLAIM_PREFIX = "order-saga#"
 
 # An operator's pause holds the saga before its next forward step, never before a compensation (a paused saga that
-# fails still undoes what it did: infra/constructs/pause_points.py).
+# fails still undoes what it did: asl/pause_points.py).
 PAUSE_POINTS = PausePoints(("ReserveInventory", "ChargePayment", "ArrangeShipping"))
 
 # (construct id, handler, service, description)
@@ -195,7 +195,7 @@ class OrderSaga(Construct):
             },
             transform=PAUSE_POINTS.wrap,
         )
-        PAUSE_POINTS.grant(state_machine, self._workflow_control_table)
+        grant_pause_checks(state_machine, self._workflow_control_table)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

@@ -7,8 +7,8 @@ from typing import Any
 from aws_cdk import Duration
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
+from schemas.stages import StageConfig
 
 
 def reliable_target_options(

@@ -11,10 +11,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
+from schemas.stages import StageConfig
 
 
 class SchemaGuard(Construct):

@@ -34,10 +34,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import log_group
 from infra.constructs.rule_targets import reliable_target_options
+from schemas.stages import StageConfig
+from schemas.tables import PAUSE_PARTITION_PREFIX
 
 # The tag naming a workflow's state machine (orchestrator/control/discovery.py `WORKFLOW_TAG`; a test ties them).
 WORKFLOW_TAG = "workflow"
@@ -73,7 +74,7 @@ def workflow_state_machine(
     `functions` maps a definition placeholder (`TriageFunctionArn`) to the function whose ARN fills it; the bus
     fills `EventBusName`, the stage's metrics namespace `MetricsNamespace` where the definition has it;
     `substitutions` fills other placeholders (a table's name). `transform` rewrites the parsed definition before it
-    is written (a circuit breaker wrapping a state, infra/constructs/circuit_breaker.py). A definition built in code
+    is written (a circuit breaker wrapping a state, asl/breaker_steps.py). A definition built in code
     (compiled from a DAG spec, infra/constructs/dag.py) is given as `definition` instead of `definition_file`.
     The state machine is tagged `workflow=<workflow>`: the name the control plane knows it by
     (orchestrator/control/discovery.py).
@@ -197,3 +198,27 @@ def execution_alarms(
         alarm.add_alarm_action(cw_actions.SnsAction(alerts.topic))
         alarms.append(alarm)
     return alarms
+
+
+def grant_pause_checks(state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
+    """The state machine's pause checks (asl/pause_points.py) may read the pause records, nothing else of the table
+    (the correlator's items)."""
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:GetItem"],
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PARTITION_PREFIX}*"]}},
+        )
+    )
+
+
+def grant_breaker_steps(state_machine: sfn.StateMachine, table: dynamodb.ITable, key_prefix: str) -> None:
+    """The state machine's breaker steps (asl/breaker_steps.py) may read and write the items of its breakers (ids
+    starting with `key_prefix`), nothing else on the table: the handlers' breakers share it."""
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{key_prefix}*"]}},
+        )
+    )

@@ -25,15 +25,24 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
-from infra.constructs.event_store import BY_CORRELATION_INDEX
 from infra.constructs.lambda_function import PythonFunction
-from infra.constructs.pause_points import PARTITION_PREFIX as PAUSE_PREFIX
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
 from infra.stacks.ingestion import stage_options
+from schemas.stages import StageConfig
+from schemas.tables import BY_CORRELATION_INDEX
+from schemas.tables import PAUSE_PARTITION_PREFIX as PAUSE_PREFIX
 
-# Besides functions/ and schemas/, the handler runs the control-plane library and reads the stage config file.
-CONTROL_CODE: Final = ("orchestrator", "infra/__init__.py", "infra/config.py", "config/stages.json")
+# Besides functions/ and schemas/, the handler runs the control-plane library and what it reads histories and draws
+# definitions with (asl/, but not the DAG compiler nor the breaker steps); its settings come from its environment.
+CONTROL_CODE: Final = (
+    "orchestrator/__init__.py",
+    "orchestrator/control",
+    "asl/__init__.py",
+    "asl/graph.py",
+    "asl/history.py",
+    "asl/pause_points.py",
+    "asl/rewrite.py",
+)
 
 MACHINE_ACTIONS: Final = ("states:DescribeStateMachine", "states:ListExecutions", "states:ListTagsForResource")
 # Publishing is UpdateStateMachine with `publish` (orchestrator/control/definitions.py); aliases and versions are
@@ -114,6 +123,8 @@ class ControlStack(Stack):
             service="control-api",
             description="The orch control plane over HTTP: executions, signals, breakers, configuration",
             include=CONTROL_CODE,
+            # The stage's settings, so that the function never reads the CDK's stage file (not in its asset).
+            environment={"STAGE_CONFIG": config.model_dump_json()},
         ).function
         self._grant(self.function, bus, state_machines, breakers_table)
         # The pause records only (orchestrator/control/pausing.py): the correlator's items share the table.

@@ -9,11 +9,11 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.event_bus import OrchestratorBus
 from infra.constructs.event_store import EventStore
 from infra.constructs.schema_guard import SchemaGuard
+from schemas.stages import StageConfig
 
 
 class EventPlaneStack(Stack):

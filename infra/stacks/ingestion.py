@@ -12,8 +12,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.lambda_function import PythonFunction, log_group
+from schemas.stages import StageConfig
 
 MAX_EVENTS_PER_REQUEST = 100
 

@@ -14,7 +14,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
-from infra.config import StageConfig
+from schemas.stages import StageConfig
 
 REGISTRY_DIR = Path(__file__).resolve().parents[2] / "schemas" / "registry"
 

@@ -9,8 +9,8 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from infra.config import StageConfig
-from infra.constructs.event_store import BY_CORRELATION_INDEX
+from schemas import tables
+from schemas.stages import StageConfig
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -20,16 +20,21 @@ class StateStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
         # Attribute names are Powertools idempotency's defaults, so its DynamoDBPersistenceLayer needs no mapping.
-        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
-        self.circuit_breakers = self._table("CircuitBreakers", partition_key="breaker_id")
+        self.idempotency = self._table(tables.IDEMPOTENCY_TABLE, partition_key="id", ttl="expiration")
+        self.circuit_breakers = self._table(tables.CIRCUIT_BREAKERS_TABLE, partition_key="breaker_id")
         # One table for pause/resume control records and (message name, correlation key) -> waiting task tokens.
-        self.workflow_control = self._table("WorkflowControl", partition_key="pk", sort_key="sk", ttl="expires_at")
+        self.workflow_control = self._table(
+            tables.WORKFLOW_CONTROL_TABLE,
+            partition_key=tables.CONTROL_PARTITION_KEY,
+            sort_key=tables.CONTROL_SORT_KEY,
+            ttl=tables.CONTROL_TTL,
+        )
         # Append-only, kept as long as the table (no TTL): a business process's events by correlation id and time.
-        self.event_store = self._table("EventStore", partition_key="event_id")
+        self.event_store = self._table(tables.EVENT_STORE_TABLE, partition_key=tables.EVENT_STORE_PARTITION_KEY)
         self.event_store.add_global_secondary_index(
-            index_name=BY_CORRELATION_INDEX,
-            partition_key=dynamodb.Attribute(name="correlation_id", type=_STRING),
-            sort_key=dynamodb.Attribute(name="time", type=_STRING),
+            index_name=tables.BY_CORRELATION_INDEX,
+            partition_key=dynamodb.Attribute(name=tables.BY_CORRELATION_PARTITION_KEY, type=_STRING),
+            sort_key=dynamodb.Attribute(name=tables.BY_CORRELATION_SORT_KEY, type=_STRING),
         )
 
     def _table(

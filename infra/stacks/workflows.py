@@ -19,13 +19,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.dag import DagWorkflow, spec_files
 from infra.constructs.order_saga import OrderSaga
+from schemas.stages import StageConfig
+from schemas.tables import ONBOARDING_AGENT_PREFIX
 
 # What Powertools' DynamoDBPersistenceLayer calls on its table: no query, scan or batch.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
@@ -35,7 +36,6 @@ AGENTS_SOURCE = "orchestrator.agents"
 # The agents the specialists' function serves (functions/agents/reasoning.py `SPECIALISTS`; a test ties them): other
 # agents' tasks (the DAGs' onboarding-*) go to their own consumers.
 SPECIALISTS = ("billing", "technical", "account", "general")
-ONBOARDING_AGENTS_PREFIX = "onboarding-"  # functions/onboarding/logic.py `PREFIX`
 
 
 class WorkflowsStack(Stack):
@@ -163,7 +163,7 @@ class WorkflowsStack(Stack):
         """Every `state_machines/*.dag.yaml`, and the onboarding agents the shipped one dispatches."""
         self.onboarding_agents = self._agents(
             "OnboardingAgents",
-            [{"prefix": ONBOARDING_AGENTS_PREFIX}],
+            [{"prefix": ONBOARDING_AGENT_PREFIX}],
             "functions.onboarding.handler.handler",
             "onboarding",
             "Onboarding agents: do each AgentTaskRequested of the customer onboarding DAG",

@@ -1,6 +1,6 @@
 """The control plane: every operator operation (put an event, start, list, describe, history, signal, terminate,
 breakers, configuration) implemented once, in `ControlPlane` (plane.py), over boto3 clients for AWS or a local
-endpoint. The `orch` CLI (orchestrator/cli.py) is one face of it; the HTTP API will be another. The library never
+endpoint. The `orch` CLI (orchestrator/cli/) is one face of it; the HTTP API will be another. The library never
 prints nor parses arguments: it returns dataclasses and raises the `ControlError` kinds of errors.py.
 """
 

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from infra.config import StageConfig
+from schemas.stages import StageConfig
 
 WORKFLOW_TAG: Final = "workflow"  # infra/constructs/workflow.py `WORKFLOW_TAG`
-CIRCUIT_BREAKERS_TABLE: Final = "CircuitBreakers"  # logical id prefix in the State stack
-WORKFLOW_CONTROL_TABLE: Final = "WorkflowControl"  # pause records (and the correlator's items)
 STAGE_TAG: Final = "stage"
 
 

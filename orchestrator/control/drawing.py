@@ -11,7 +11,8 @@ import json
 import re
 from typing import Any
 
-from orchestrator.control import graph
+from asl import graph
+from asl.history import visits_from_history
 from orchestrator.control.errors import InvalidInput, NotFound
 
 
@@ -40,8 +41,6 @@ def _fetch(client: Any, workflow: str, execution: str | None) -> tuple[dict[str,
     definition = client.describe_state_machine_for_execution(executionArn=execution)["definition"]
     pages = client.get_paginator("get_execution_history").paginate(executionArn=execution)
     history = [event for page in pages for event in page["events"]]
-    from orchestrator.history import visits_from_history
-
     return json.loads(definition), graph.outcomes_of(visits_from_history(history, described["status"]))
 
 

@@ -1,7 +1,7 @@
 """Pause records: what `orch pause` / `orch resume` write and what a workflow's pause points read.
 
 One item per execution in the State stack's WorkflowControl table, `pk = pause#<execution ARN>`, `sk = pause`
-(infra/constructs/pause_points.py reads it before each pause point):
+(asl/pause_points.py reads it before each pause point):
 
     state      PAUSED | RESUMED       only PAUSED holds the execution
     pause_id   a fresh id per pause   the Hold waits for ExecutionResumed naming it, so an old resume cannot
@@ -23,10 +23,12 @@ from typing import Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
-# The layout and state names infra/constructs/pause_points.py generates (the control plane imports no CDK code;
+from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_SORT_KEY
+
+# The layout and state names asl/pause_points.py generates (the control plane imports no CDK code;
 # tests/control/test_pause_resume.py ties the two).
-PARTITION_PREFIX: Final = "pause#"
-SORT_KEY: Final = "pause"
+PARTITION_PREFIX: Final = PAUSE_PARTITION_PREFIX
+SORT_KEY: Final = PAUSE_SORT_KEY
 CHECK_SUFFIX: Final = "PauseCheck"  # <state>PauseCheck reads the record before <state>
 HOLD_SUFFIX: Final = "Hold"  # <state>Hold is where a paused execution waits
 RECORD_TTL: Final = datetime.timedelta(days=365)

@@ -27,13 +27,11 @@ from botocore.config import Config
 
 from functions.breaker import BreakerState
 from functions.breaker.dynamodb import DynamoDBBreakerStore
-from functions.event_store import TABLE_LOGICAL_ID as EVENT_STORE_TABLE
 from functions.event_store.logic import correlation_of
 from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
-from infra.config import ConfigError, StageConfig, load_stage
 from orchestrator.control import definitions
 from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
-from orchestrator.control.discovery import CIRCUIT_BREAKERS_TABLE, WORKFLOW_CONTROL_TABLE, Discovery
+from orchestrator.control.discovery import Discovery
 from orchestrator.control.drawing import draw
 from orchestrator.control.errors import Conflict, ControlError, InvalidInput, NotFound, aws_errors
 from orchestrator.control.event_store import ProcessHistory, process_history
@@ -43,6 +41,8 @@ from orchestrator.control.timeline import TimelineEntry, current_states, timelin
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, ApprovalDecided
 from schemas.control import ExecutionPaused, ExecutionResumed
 from schemas.envelope import Metadata
+from schemas.stages import ConfigError, StageConfig, load_stage
+from schemas.tables import CIRCUIT_BREAKERS_TABLE, EVENT_STORE_TABLE, WORKFLOW_CONTROL_TABLE
 from schemas.validation import EventValidationError
 
 LOCAL_ENDPOINT: Final = "http://127.0.0.1:4566"  # `orch local up`'s default
@@ -145,6 +145,7 @@ class ControlPlane:
         session: boto3.Session,
         *,
         stage: str = "dev",
+        config: StageConfig | None = None,
         endpoint_url: str | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
@@ -154,8 +155,9 @@ class ControlPlane:
         # Told how a long operation gets on (one short line at a time); the CLI prints them on stderr.
         self.on_progress: Callable[[str], None] = lambda line: None
         self._clients: dict[str, Any] = {}
+        # Given (the control API's function has it from its environment), or read from config/stages.json (the CLI).
         try:
-            self.config: StageConfig = load_stage(stage)
+            self.config: StageConfig = config or load_stage(stage)
         except ConfigError as error:
             raise InvalidInput(str(error), "pass a stage of config/stages.json with --stage", field="stage") from None
         self._discovery: Discovery | None = None
@@ -168,6 +170,7 @@ class ControlPlane:
         profile: str | None = None,
         region: str | None = None,
         stage: str = "dev",
+        config: StageConfig | None = None,
     ) -> ControlPlane:
         """A control plane for AWS (profile, region) or, with `endpoint_url`, for a local endpoint, which takes any
         credentials: when none are configured it gets placeholder ones, as the AWS CLI needs some to sign."""
@@ -180,7 +183,7 @@ class ControlPlane:
                     )
                 elif session.region_name is None:
                     session = boto3.Session(profile_name=profile, region_name=LOCAL_REGION)
-        return cls(session, stage=stage, endpoint_url=endpoint_url)
+        return cls(session, stage=stage, config=config, endpoint_url=endpoint_url)
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
@@ -412,7 +415,7 @@ class ControlPlane:
     # -- pause and resume --------------------------------------------------------------------------------------
 
     def pause(self, execution_arn: str, *, paused_by: str, reason: str = "") -> PauseChange:
-        """Pauses a running execution: it holds at its next pause point (infra/constructs/pause_points.py) until
+        """Pauses a running execution: it holds at its next pause point (asl/pause_points.py) until
         resumed. The state running now finishes. Pausing a paused execution changes nothing."""
         with self._calls():
             description = self._describe(execution_arn)

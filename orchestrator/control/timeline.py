@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.history import StateVisit, visits_from_history
+from asl.history import StateVisit, visits_from_history
 
 
 @dataclass(frozen=True)

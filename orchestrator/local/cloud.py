@@ -30,6 +30,8 @@ from typing import Any
 
 import boto3
 
+from functions.producer import EventPublisher, OutgoingEvent
+from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local import clock as clock_module
 from orchestrator.local import jsonata_engine
@@ -223,9 +225,6 @@ class LocalCloud:
     ) -> str:
         """Puts one project event (with its envelope) on the orchestrator's bus; returns its EventBridge id.
         Two puts with one `idempotency_key` are two deliveries of one event to its consumers."""
-        from functions.producer import EventPublisher, OutgoingEvent
-        from functions.producer.eventbridge import EventBridgeBus
-
         publisher = EventPublisher(EventBridgeBus(self.client("events")), self.bus_name, producer=producer)
         outgoing = OutgoingEvent.from_model(data, correlation_id=correlation_id, idempotency_key=idempotency_key)
         (result,) = publisher.publish([outgoing])

@@ -31,7 +31,7 @@ moto 5.2.5 runs executions with the interpreter it ported from LocalStack (`moto
   * SendTaskSuccess/Failure/Heartbeat failed with AttributeError while another execution was starting;
   * a task ended by its TimeoutSeconds left its token (or heartbeat) wait running on the clock;
   * an error raised by a state half-way through when the execution was stopped turned ABORTED into FAILED.
-- History: `history_path` (over `visits_from_history`, orchestrator/history.py) gives each state visit its own events
+- History: `history_path` (over `visits_from_history`, asl/history.py) gives each state visit its own events
   by following their `previousEventId` chains, so Map iterations running side by side keep their own exits and errors.
 
 Install before executions start. `uninstall()` refuses new executions (`StepFunctionsStoppedError`), stops the ones
@@ -57,7 +57,7 @@ import moto
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 
-from orchestrator.history import StateVisit, visits_from_history
+from asl.history import StateVisit, visits_from_history
 from orchestrator.local.clock import Clock
 from orchestrator.local.jsonata_engine import SUPPORTED_MOTO_VERSION, MotoSeamError
 from orchestrator.local.provision import Provisioned, Provisioner

@@ -7,7 +7,7 @@ import json
 import socket
 from typing import Any
 
-from infra.constructs.pause_points import is_pause_check
+from asl.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
 from tests.builders import ticket
 from tests.control.conftest import Orch

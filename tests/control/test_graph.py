@@ -1,4 +1,4 @@
-"""`orch graph`: the pictures of a state machine (orchestrator/control/graph.py) and the command (drawing.py, the
+"""`orch graph`: the pictures of a state machine (asl/graph.py) and the command (drawing.py, the
 `graph` command of orchestrator/cli.py). The Mermaid text is parsed back into nodes, boxes and edges, so the tests say
 what the picture shows, not how it is spelt; the SVG is parsed as XML."""
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from asl.graph import COLOURS, mermaid, outcomes_of, svg
+from asl.history import StateVisit, visits_from_history
 from orchestrator.cli import main
-from orchestrator.control.graph import COLOURS, mermaid, outcomes_of, svg
-from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local.cloud import LocalCloud
 from schemas.orders import OrderPlaced
 from schemas.support import TicketSubmitted

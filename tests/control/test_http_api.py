@@ -1,62 +1,25 @@
-"""The control plane's HTTP API through its real Lambda handler, in-process, against the local runtime: API Gateway
-proxy events in, status codes and JSON bodies out, every operation through the same library as the CLI."""
+"""The control plane's HTTP API through its real Lambda function, invoked by the local runtime
+(tests/control_api_client.py): API Gateway proxy events in, status codes and JSON bodies out, every operation through
+the same library as the CLI."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
-import pytest
-
-from functions.control_api import handler as control_api
 from functions.control_api.openapi import DOCUMENT, document
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
-from tests.builders import LambdaContext, api_request, ticket
+from tests.builders import ticket
+from tests.control_api_client import ControlApi, execution_path
 
 CALLER = "arn:aws:iam::123456789012:user/webhook"  # the signer api_request puts in the request context
 BREAKER = "agent:db-http"
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: str
-    content_type: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Reply:
-    event = api_request(None if body is None else json.dumps(body), method=method, path=path)
-    if query:
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    response = control_api.handler(event, LambdaContext())
-    headers = response.get("multiValueHeaders") or {}
-    content_type = (headers.get("Content-Type") or [""])[0]
-    return Reply(response["statusCode"], response["body"], content_type)
-
-
-def execution_path(arn: str, suffix: str = "") -> str:
-    return f"/executions/{quote(arn, safe='')}{suffix}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_plane(cloud: LocalCloud) -> Iterator[None]:
-    """The handler keeps one ControlPlane per container; each module's cloud is another deployment."""
-    control_api.plane.cache_clear()
-    yield
-    control_api.plane.cache_clear()
-
-
-def submit(cloud: LocalCloud, ticket_id: str, body: str | None = None) -> str:
+def submit(cloud: LocalCloud, call: ControlApi, ticket_id: str, body: str | None = None) -> str:
     """A ticket put on the bus, its pipeline run as far as it goes (AwaitApproval, or a silent specialist's task);
     the execution's ARN, found through the API."""
     cloud.put_event(TicketSubmitted.model_validate(ticket(ticket_id, body=body)), correlation_id=ticket_id)
@@ -67,8 +30,8 @@ def submit(cloud: LocalCloud, ticket_id: str, body: str | None = None) -> str:
     return str(execution["arn"])
 
 
-def test_a_ticket_is_listed_described_approved_and_its_history_shown(cloud: LocalCloud) -> None:
-    arn = submit(cloud, "t-http-1")
+def test_a_ticket_is_listed_described_approved_and_its_history_shown(cloud: LocalCloud, call: ControlApi) -> None:
+    arn = submit(cloud, call, "t-http-1")
 
     waiting = call("GET", execution_path(arn))
     assert waiting.status == 200
@@ -94,8 +57,8 @@ def test_a_ticket_is_listed_described_approved_and_its_history_shown(cloud: Loca
     assert json.loads(with_io[1]["input"])["detail"]["data"]["ticket_id"] == "t-http-1"
 
 
-def test_the_approval_is_decided_by_the_signer_when_the_body_names_nobody(cloud: LocalCloud) -> None:
-    arn = submit(cloud, "t-http-by")
+def test_the_approval_is_decided_by_the_signer_when_the_body_names_nobody(cloud: LocalCloud, call: ControlApi) -> None:
+    arn = submit(cloud, call, "t-http-by")
 
     assert call("POST", "/signals/approvals/t-http-by", {"decision": "rejected", "comment": "no"}).status == 202
     cloud.wait_until_quiet()
@@ -105,8 +68,8 @@ def test_the_approval_is_decided_by_the_signer_when_the_body_names_nobody(cloud:
     assert call("GET", execution_path(arn)).json()["execution"]["status"] == "SUCCEEDED"
 
 
-def test_an_agent_task_is_completed_by_its_task_id(cloud: LocalCloud) -> None:
-    arn = submit(cloud, "t-http-task", body="Charged twice and cannot log in. [stall:account]")
+def test_an_agent_task_is_completed_by_its_task_id(cloud: LocalCloud, call: ControlApi) -> None:
+    arn = submit(cloud, call, "t-http-task", body="Charged twice and cannot log in. [stall:account]")
     (task,) = call("GET", execution_path(arn)).json()["waiting_tasks"]
     assert task["agent"] == "account" and "task_token" not in task
 
@@ -123,8 +86,8 @@ def test_an_agent_task_is_completed_by_its_task_id(cloud: LocalCloud) -> None:
     assert call("GET", execution_path(arn)).json()["current_states"] == ["AwaitApproval"]
 
 
-def test_start_then_terminate_with_a_reason(cloud: LocalCloud) -> None:
-    arn = submit(cloud, "t-http-stop")
+def test_start_then_terminate_with_a_reason(cloud: LocalCloud, call: ControlApi) -> None:
+    arn = submit(cloud, call, "t-http-stop")
 
     stopped = call("POST", execution_path(arn, "/terminate"), {"reason": "customer withdrew"})
     assert stopped.status == 200, stopped.body
@@ -144,7 +107,7 @@ def test_start_then_terminate_with_a_reason(cloud: LocalCloud) -> None:
     assert "http-start" in [e["name"] for e in listed]
 
 
-def test_breakers_force_open_list_reset(cloud: LocalCloud) -> None:
+def test_breakers_force_open_list_reset(cloud: LocalCloud, call: ControlApi) -> None:
     opened = call("POST", f"/breakers/{quote(BREAKER, safe='')}/force-open")
     assert opened.status == 200, opened.body
     assert (opened.json()["before"]["state"], opened.json()["after"]["state"]) == ("CLOSED", "OPEN")
@@ -161,7 +124,7 @@ def test_breakers_force_open_list_reset(cloud: LocalCloud) -> None:
     assert (item["state"]["S"], item["version"]["N"]) == ("CLOSED", "2")
 
 
-def test_config_and_graph(cloud: LocalCloud) -> None:
+def test_config_and_graph(cloud: LocalCloud, call: ControlApi) -> None:
     config = call("GET", "/config")
     assert config.status == 200
     assert config.json()["bus_name"] == "orchestrator-dev"
@@ -212,7 +175,7 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
 # -- errors ----------------------------------------------------------------------------------------------------
 
 
-def test_an_unknown_execution_is_404_with_one_line(cloud: LocalCloud) -> None:
+def test_an_unknown_execution_is_404_with_one_line(cloud: LocalCloud, call: ControlApi) -> None:
     arn = "arn:aws:states:us-east-1:123456789012:execution:Orchestrator-dev-Workflows-OrderSaga:nope"
 
     for method, path, body in (
@@ -226,7 +189,7 @@ def test_an_unknown_execution_is_404_with_one_line(cloud: LocalCloud) -> None:
         assert "ExecutionDoesNotExist" in message and "\n" not in message
 
 
-def test_invalid_input_is_400_naming_the_field(cloud: LocalCloud) -> None:
+def test_invalid_input_is_400_naming_the_field(cloud: LocalCloud, call: ControlApi) -> None:
     no_reason = call("POST", execution_path("arn:aws:states:us-east-1:1:execution:m:n", "/terminate"), {})
     assert no_reason.status == 400
     assert no_reason.json()["field"] == "reason"
@@ -255,7 +218,7 @@ def test_the_handler_imports_without_moto_as_on_lambda() -> None:
     assert ran.returncode == 0, ran.stderr.splitlines()[-1:]
 
 
-def test_publish_shift_a_canary_roll_back_and_replay(cloud: LocalCloud) -> None:
+def test_publish_shift_a_canary_roll_back_and_replay(cloud: LocalCloud, call: ControlApi) -> None:
     for description in ("first", "second"):
         published = call("POST", "/workflows/order-saga/versions", {"description": description})
         assert published.status == 201, published.body

@@ -1,5 +1,5 @@
 """Pause and resume on a running order saga, through the `orch` CLI and through the HTTP API, on the local runtime
-with the real app (infra/constructs/pause_points.py, orchestrator/control/pausing.py): the saga is paused while it
+with the real app (asl/pause_points.py, orchestrator/control/pausing.py): the saga is paused while it
 runs, holds at its next pause point however long the clock runs, and completes once resumed.
 
 An execution runs through its first steps in well under a second, faster than a test can pause it; so moto's
@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-import infra.constructs.pause_points as generated
-from functions.control_api import handler as control_api
+import asl.pause_points as generated
 from orchestrator.control import pausing
 from orchestrator.local.cloud import LocalCloud
 from tests.builders import sample_data
 from tests.control.conftest import Orch
-from tests.control.test_http_api import call, execution_path
+from tests.control_api_client import ControlApi, execution_path
 from tests.workflows.conftest import ended
 
 HOUR = 3600.0
@@ -240,16 +239,8 @@ def test_a_workflow_without_pause_points_is_refused_with_the_way_out(orch: Orch,
     assert orch("resume", arn).code == 1, "no pause record was written"
 
 
-@pytest.fixture
-def http(cloud: LocalCloud) -> Iterator[None]:
-    """The handler keeps one ControlPlane per container; each module's cloud is another deployment."""
-    control_api.plane.cache_clear()
-    yield
-    control_api.plane.cache_clear()
-
-
 def test_over_http_a_paused_saga_holds_and_completes_once_resumed(
-    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate, http: None
+    orch: Orch, cloud: LocalCloud, gate: FirstCheckGate, call: ControlApi
 ) -> None:
     arn = place_order(orch, gate, "o-pause-http")
 

@@ -5,17 +5,14 @@ states before are not run again, and the approval then resolves it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from functions.control_api import handler as control_api
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.redrive import ExecutionNotRedrivable, _decoded, redrive_point
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
 from tests.control.conftest import Orch
-from tests.control.test_http_api import call, execution_path
+from tests.control_api_client import ControlApi, execution_path
 
 
 def stopped_ticket(orch: Orch, cloud: LocalCloud, ticket_id: str) -> str:
@@ -67,14 +64,7 @@ def test_only_a_failed_timed_out_or_aborted_execution_is_redriven(orch: Orch, cl
         cloud.client("stepfunctions").redrive_execution(executionArn=arn)
 
 
-@pytest.fixture
-def http(cloud: LocalCloud) -> Iterator[None]:
-    control_api.plane.cache_clear()
-    yield
-    control_api.plane.cache_clear()
-
-
-def test_over_http_a_stopped_pipeline_is_redriven(orch: Orch, cloud: LocalCloud, http: None) -> None:
+def test_over_http_a_stopped_pipeline_is_redriven(orch: Orch, cloud: LocalCloud, call: ControlApi) -> None:
     arn = stopped_ticket(orch, cloud, "t-redrive-http")
 
     redriven = call("POST", execution_path(arn, "/redrive"))

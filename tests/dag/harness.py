@@ -1,6 +1,6 @@
 """Runs a DAG spec on the local runtime with the test as its agents, on the local clock.
 
-`deploy` compiles a spec as the CDK app does (`infra.constructs.dag.deployed_definition`) and creates its state
+`deploy` compiles a spec as the CDK app does (`asl.dag.deploy.deployed_definition`) and creates its state
 machine in a running LocalCloud, with the placeholders filled by the app's own resources (bus, correlator, tables):
 the DAGs under test are not in the app, and one synth per test module would cost more than the tests.
 
@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from infra.config import load_stage
-from infra.constructs.dag import deployed_definition
-from orchestrator.dag import DagSpec, parse
+from asl.dag import DagSpec, parse
+from asl.dag.deploy import deployed_definition
 from orchestrator.local.cloud import LocalCloud
+from schemas.stages import load_stage
 from tests.workflows.conftest import Tap
 
 PREFIX = "dagtest-"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.dag import compile_spec, parse
-from orchestrator.dag.graph import Graph, Join, Leaf, Parallel, Series
+from asl.dag import compile_spec, parse
+from asl.dag.graph import Graph, Join, Leaf, Parallel, Series
 from tests.dag.test_spec import SHIPPED, document
 
 CHAIN = {"a": (), "b": ("a",), "c": ("b",)}
@@ -127,6 +127,6 @@ def test_every_transition_has_a_target_in_its_branch_and_names_are_unique(dag: d
 
 def test_the_shipped_dags_compile() -> None:
     for path in SHIPPED:
-        from orchestrator.dag import load
+        from asl.dag import load
 
         assert compile_spec(load(path)).definition["QueryLanguage"] == "JSONata"

@@ -6,20 +6,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from asl.dag import load
+from asl.dag.deploy import deployed_definition
 from functions.agents.reasoning import SPECIALISTS
 from functions.onboarding.logic import AGENTS, PREFIX
-from infra.config import load_stage
-from infra.constructs.dag import deployed_definition
-from infra.stacks.workflows import ONBOARDING_AGENTS_PREFIX
 from infra.stacks.workflows import SPECIALISTS as ROUTED_SPECIALISTS
-from orchestrator.dag import load
+from schemas.stages import load_stage
 from tests.dag.test_spec import SHIPPED
 from tests.infra.helpers import logical_id, resources
 
 
 def test_the_specialists_rule_and_the_onboarding_rule_split_the_agents_between_them() -> None:
     assert ROUTED_SPECIALISTS == SPECIALISTS
-    assert ONBOARDING_AGENTS_PREFIX == PREFIX
     assert all(agent.startswith(PREFIX) for agent in AGENTS)
     assert not any(agent.startswith(PREFIX) for agent in SPECIALISTS)
     for path in SHIPPED:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.dag import DagSpecError, load, parse
-from orchestrator.dag.spec import constant_false
+from asl.dag import DagSpecError, load, parse
+from asl.dag.spec import constant_false
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "state_machines").glob("*.dag.yaml"))
 

@@ -30,7 +30,6 @@ def control(assembly_dir: Path) -> dict[str, Any]:
 
 
 def test_infra_names_what_the_functions_define() -> None:
-    assert construct.BY_CORRELATION_INDEX == layout.BY_CORRELATION_INDEX
     assert (construct.STATUS_CHANGE_SOURCE, construct.STATUS_CHANGE_TYPE) == (
         logic.STATUS_CHANGE_SOURCE,
         logic.STATUS_CHANGE_TYPE,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -14,7 +13,6 @@ from urllib.parse import quote
 import boto3
 import pytest
 
-from functions.control_api import handler as control_api
 from orchestrator.control import ControlPlane
 from orchestrator.control.event_store import ProcessHistory
 from orchestrator.local.cloud import LocalCloud
@@ -22,8 +20,9 @@ from orchestrator.replay.runner import settle
 from schemas.agents import ApprovalDecided
 from schemas.orders import PaymentCharged
 from schemas.support import TicketSubmitted
-from tests.builders import LambdaContext, api_request, ticket
+from tests.builders import ticket
 from tests.control.conftest import Orch
+from tests.control_api_client import ControlApi
 from tests.event_store.conftest import put_on_clock
 
 TICKET = "t-store-1"
@@ -160,23 +159,12 @@ def test_orch_history_by_correlation_id(ticket_run: Ticket, orch: Orch) -> None:
     assert both.code == 2 and "not both" in both.err
 
 
-@pytest.fixture
-def fresh_plane(cloud: LocalCloud) -> Iterator[None]:
-    control_api.plane.cache_clear()  # the handler keeps one ControlPlane per container; this cloud is another
-    yield
-    control_api.plane.cache_clear()
-
-
-def test_the_http_api_serves_the_process_history(ticket_run: Ticket, fresh_plane: None) -> None:
+def test_the_http_api_serves_the_process_history(ticket_run: Ticket, call: ControlApi) -> None:
     path = f"/processes/{quote(TICKET, safe='')}/history"
-    event = api_request(None, method="GET", path=path)
-    event["queryStringParameters"] = {"as_of": ticket_run.waiting.isoformat()}
-    event["multiValueQueryStringParameters"] = {"as_of": [ticket_run.waiting.isoformat()]}
-    response = control_api.handler(event, LambdaContext())
-    assert response["statusCode"] == 200, response["body"]
-    body = json.loads(response["body"])
+    response = call("GET", path, query={"as_of": ticket_run.waiting.isoformat()})
+    assert response.status == 200, response.body
+    body = response.json()
     assert body["state"]["status"] == "awaiting approval"
     assert body["chain"][0]["event"]["type"] == "TicketSubmitted"
 
-    unknown = control_api.handler(api_request(None, method="GET", path="/processes/nobody/history"), LambdaContext())
-    assert unknown["statusCode"] == 404
+    assert call("GET", "/processes/nobody/history").status == 404

@@ -37,7 +37,7 @@ DOCUMENTED = {200, 201, 202, 400, 404, 409, 502, 503}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def handler_caches(world: World) -> Iterator[None]:
+def handler_caches(world: World, control_api_environment: None) -> Iterator[None]:
     yield from fresh(control_api.plane)
 
 

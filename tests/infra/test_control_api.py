@@ -4,6 +4,8 @@ traced and access-logged stage, and a role scoped to the app's own state machine
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,56 @@ def test_the_function_runs_the_stage_it_is_deployed_in(template: dict[str, Any])
     ]
     assert function["Environment"]["Variables"]["STAGE"] == "dev"
     assert "CONTROL_ENDPOINT_URL" not in function["Environment"]["Variables"]
+
+
+def _control_function(template: dict[str, Any]) -> dict[str, Any]:
+    (function,) = [
+        f
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "functions.control_api.handler.handler"
+    ]
+    return function
+
+
+def _control_asset(assembly_dir: Path, template: dict[str, Any]) -> Path:
+    """The function's code folder, through the stack's asset manifest (its S3 key is `<asset hash>.zip`)."""
+    key = _control_function(template)["Properties"]["Code"]["S3Key"]
+    manifest = json.loads((assembly_dir / "Orchestrator-dev-Control.assets.json").read_text(encoding="utf-8"))
+    return assembly_dir / str(manifest["files"][key.removesuffix(".zip")]["source"]["path"])
+
+
+def test_the_control_asset_ships_only_what_the_function_runs(assembly_dir: Path, template: dict[str, Any]) -> None:
+    """The library, the handlers, the contracts and the pure ASL reading and drawing: no local runtime, no demo, no
+    DAG compiler, no CDK app and no stage file (the function has its settings from its environment)."""
+    asset = _control_asset(assembly_dir, template)
+    top = sorted(p.name for p in asset.iterdir())
+    assert top == ["asl", "functions", "orchestrator", "schemas"]
+    assert sorted(p.name for p in (asset / "orchestrator").iterdir() if p.name != "__pycache__") == [
+        "__init__.py",
+        "control",
+    ]
+    assert sorted(p.name for p in (asset / "asl").iterdir() if p.name != "__pycache__") == [
+        "__init__.py",
+        "graph.py",
+        "history.py",
+        "pause_points.py",
+        "rewrite.py",
+    ]
+    assert not list(asset.rglob("stages.json"))
+    environment = _control_function(template)["Properties"]["Environment"]["Variables"]
+    assert json.loads(environment["STAGE_CONFIG"])["bus_name"] == "orchestrator-dev"
+
+
+def test_the_control_handler_imports_from_its_asset_alone(assembly_dir: Path, template: dict[str, Any]) -> None:
+    """Run as Lambda would: the asset first on the path, the third-party packages after it, and not this project's
+    own tree (no site hooks, so the editable install's finder is not there): an import the asset misses fails."""
+    asset = _control_asset(assembly_dir, template)
+    site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    probe = (
+        f"import sys; sys.path[:] = [{str(asset)!r}, *sys.path[1:], {str(site)!r}]; "
+        "import functions.control_api.handler as h; import orchestrator.control; "
+        "assert h.__file__.startswith(sys.path[0]), h.__file__; print('imported')"
+    )
+    done = subprocess.run([sys.executable, "-S", "-c", probe], cwd=asset, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "imported"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config import load_stage
+from schemas.stages import load_stage
 from tests.infra.helpers import logical_id, only, resources
 
 DEV = load_stage("dev")

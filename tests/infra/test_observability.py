@@ -12,8 +12,8 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_events as events
 from aws_cdk.assertions import Template
 
-from infra.config import load_stage
 from infra.constructs.workflow import METRICS_NAMESPACE, workflow_state_machine
+from schemas.stages import load_stage
 from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")

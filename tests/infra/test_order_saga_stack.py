@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from infra.config import load_stage
 from infra.constructs.order_saga import (
     CLAIM_PREFIX,
     ESCALATION_DETAIL_TYPE,
@@ -18,6 +17,7 @@ from infra.constructs.order_saga import (
     TABLE_ACTIONS,
 )
 from schemas.orders import OrderCancelled, OrderCompensationEscalated, OrderCompleted, OrderPlaced
+from schemas.stages import load_stage
 from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")

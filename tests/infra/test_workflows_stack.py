@@ -12,15 +12,15 @@ from cfnlint.api import lint
 
 import functions.correlator.messages as correlated
 from functions.correlator.logic import Subject
-from infra.config import load_stage
 from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.correlator import PARTITION_PREFIX
 from infra.constructs.workflow import WORKFLOW_TAG, with_numbers
-from infra.stacks.workflows import ONBOARDING_AGENTS_PREFIX as ONBOARDING_PREFIX
 from infra.stacks.workflows import SPECIALISTS
 from orchestrator.control import discovery
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequested
+from schemas.stages import load_stage
 from schemas.support import TicketResolved, TicketSubmitted
+from schemas.tables import ONBOARDING_AGENT_PREFIX as ONBOARDING_PREFIX
 from tests.infra.helpers import logical_id, resources
 
 DEV = load_stage("dev")

@@ -19,8 +19,8 @@ import moto
 import pytest
 from moto import mock_aws
 
+from asl.history import StateVisit, visits_from_history
 from orchestrator.assembly import StackTemplate
-from orchestrator.history import StateVisit, visits_from_history
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner

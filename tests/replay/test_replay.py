@@ -69,7 +69,7 @@ def test_a_changed_definition_is_reported_at_its_first_divergent_state(assembly_
     resources = template["Resources"].items()
     (saga,) = [r for k, r in resources if k.startswith("OrderSaga") and r["Type"] == "AWS::StepFunctions::StateMachine"]
     definition = json.loads(saga["Properties"]["DefinitionString"])
-    # (Each step is entered through its pause point's check: infra/constructs/pause_points.py.)
+    # (Each step is entered through its pause point's check: asl/pause_points.py.)
     assert definition["States"]["ReserveInventory"]["Next"] == "ChargePaymentPauseCheck"
     definition["States"]["ReserveInventory"]["Next"] = "ArrangeShippingPauseCheck"  # the new version forgets to charge
     saga["Properties"]["DefinitionString"] = json.dumps(definition)

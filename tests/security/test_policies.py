@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from infra.config import load_stage
 from infra.nag import WILDCARD_RESOURCE_ACTIONS
+from schemas.stages import load_stage
 from tests.security import checks
 
 Templates = dict[str, dict[str, Any]]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import CONFIG_FILE, ConfigError, load_stage
+from schemas.stages import CONFIG_FILE, ConfigError, load_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra.constructs.pause_points import is_pause_check
-from orchestrator.history import StateVisit
+from asl.history import StateVisit
+from asl.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
 
 ENDED_ROUNDS = 50

@@ -1,4 +1,4 @@
-"""The specialists' circuit breaker inside the pipeline (infra/constructs/circuit_breaker.py), on the local runtime
+"""The specialists' circuit breaker inside the pipeline (asl/breaker_steps.py), on the local runtime
 with the real handlers: DynamoDB direct integrations only, the semantics of functions/breaker.
 
 Dev settings (config/stages.json, agent_pipeline.specialist_breaker): 3 failures within 300 s open a breaker; after

@@ -59,7 +59,7 @@ class Consumers(_Strict):
 
 
 class WorkflowBreaker(_Strict):
-    """A circuit breaker around a call inside a workflow (infra/constructs/circuit_breaker.py), with the semantics
+    """A circuit breaker around a call inside a workflow (asl/breaker_steps.py), with the semantics
     of the handlers' library (functions/breaker): `failure_threshold` failures within `window_seconds` open it; after
     `cooldown_seconds` one probe goes through; a probe silent for `probe_timeout_seconds` may be claimed again."""
 

@@ -3,7 +3,7 @@
 Step Functions has Parallel (fork, then wait for every branch) but no join across branches, so a task cannot wait
 for "a in this branch and b in that one". The construction:
 
-1. **Series-parallel parts become nested states.** `Graph.decompose` (orchestrator/dag/graph.py) splits the graph
+1. **Series-parallel parts become nested states.** `Graph.decompose` (asl/dag/graph.py) splits the graph
    into parts run one after the other (Series: a chain of states) and independent parts run side by side
    (Parallel: one branch each). This is exact: a part only ever waits for tasks it depends on. Chains, diamonds
    and fan-outs compile to this alone, with no extra moving parts.
@@ -43,8 +43,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.dag.graph import Block, Join, Leaf, Parallel, Series
-from orchestrator.dag.spec import DagSpec, Retry, Task
+from asl.dag.graph import Block, Join, Leaf, Parallel, Series
+from asl.dag.spec import DagSpec, Retry, Task
 
 SIGNAL = "DagTaskFinished"  # schemas/dags.py
 WORKFLOWS_SOURCE = "orchestrator.workflows"
@@ -178,7 +178,7 @@ class _Compiler:
         }
         definition = {
             "Comment": (self.spec.description or f"The {self.spec.name} DAG.")
-            + " Compiled from its .dag.yaml by orchestrator/dag: every task starts once all its dependencies are "
+            + " Compiled from its .dag.yaml by asl/dag: every task starts once all its dependencies are "
             "done.",
             "QueryLanguage": "JSONata",
             "TimeoutSeconds": self.spec.timeout_seconds,

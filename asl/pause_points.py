@@ -32,17 +32,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_stepfunctions as sfn
-
-from infra.constructs.asl_rewrite import branch_holding, redirect
+from asl.rewrite import branch_holding, redirect
+from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_SORT_KEY
 
 TABLE_PLACEHOLDER: Final = "WorkflowControlTableName"
 REGISTER_PLACEHOLDER: Final = "CorrelatorRegisterFunctionArn"
 # The control records' partition key: `pause#<execution ARN>` (orchestrator/control/pausing.py writes them).
-PARTITION_PREFIX: Final = "pause#"
-SORT_KEY: Final = "pause"
+PARTITION_PREFIX: Final = PAUSE_PARTITION_PREFIX
+SORT_KEY: Final = PAUSE_SORT_KEY
 # The message a held execution waits for (schemas/control.py ExecutionResumed, correlated by pause id).
 RESUME_MESSAGE: Final = "ExecutionResumed"
 # The longest a Standard execution lives (one year): a held execution waits at most that long.
@@ -83,16 +80,6 @@ class PausePoints:
     them all (the correlator broadcasts `ExecutionResumed`)."""
 
     states: tuple[str, ...]
-
-    def grant(self, state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
-        """The state machine may read the pause records, nothing else of the table (the correlator's items)."""
-        state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:GetItem"],
-                resources=[table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PARTITION_PREFIX}*"]}},
-            )
-        )
 
     def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
         """A copy of `definition` with a pause check before each of the pause points."""

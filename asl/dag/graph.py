@@ -4,7 +4,7 @@
 of `Leaf` (one task), `Series` (parts one after the other: each part waits for the whole previous one),
 `Parallel` (independent parts side by side) and `Join` (a part that is not series-parallel, e.g. the "N" a->c,
 b->c, b->d: its tasks run side by side and each waits for its own dependencies' completion signals; see
-orchestrator/dag/compile.py). The decomposition is exact: a part waits only for tasks it truly depends on.
+asl/dag/compile.py). The decomposition is exact: a part waits only for tasks it truly depends on.
 
 - Parallel: the connected components (edges taken undirected) of a part have no dependency between them.
 - Series: a part splits into A then B when every task of A reaches every task of B. Then in any topological order

@@ -28,7 +28,7 @@ import jsonata  # jsonata-python, the local runtime's evaluator: to tell a const
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from orchestrator.dag.graph import Graph
+from asl.dag.graph import Graph
 
 TaskName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
 AgentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,62}$")]  # schemas.agents.AgentName

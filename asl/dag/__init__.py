@@ -3,7 +3,7 @@ to JSONata ASL (compile.py, whose docstring explains how every task starts once 
 
 from __future__ import annotations
 
-from orchestrator.dag.compile import BreakerCall, CompiledDag, compile_spec
-from orchestrator.dag.spec import DagSpec, DagSpecError, load, parse
+from asl.dag.compile import BreakerCall, CompiledDag, compile_spec
+from asl.dag.spec import DagSpec, DagSpecError, load, parse
 
 __all__ = ["BreakerCall", "CompiledDag", "DagSpec", "DagSpecError", "compile_spec", "load", "parse"]

@@ -4,7 +4,7 @@ deploys, or draw it.
     orch dag compile FILE [--stage dev]                      the deployed definition (breakers wrapped), as JSON
     orch dag graph FILE [--format mermaid|svg] [--out FILE]  its picture, as `orch graph` draws a deployed workflow
 
-An invalid spec is a usage error (exit 2) whose message names the task and the field (orchestrator/dag/spec.py).
+An invalid spec is a usage error (exit 2) whose message names the task and the field (asl/dag/spec.py).
 Neither command calls AWS: the control plane it is handed goes unused.
 """
 
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
+from asl import graph
+from asl.dag import DagSpecError, load
+from asl.dag.deploy import deployed_definition
+from orchestrator.cli.base import Registry, Result
 from orchestrator.control.errors import InvalidInput
+from schemas.stages import load_stage
 
-Result = tuple[Any, str]
 
-
-def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Adds `dag compile` and `dag graph` through the CLI's `command` factory."""
-    dag = command("dag", "declarative DAGs (state_machines/*.dag.yaml): compile to ASL, draw")
+def register(registry: Registry) -> None:
+    dag = registry.command("dag", "declarative DAGs (state_machines/*.dag.yaml): compile to ASL, draw", run)
     actions = dag.add_subparsers(dest="action", required=True, metavar="ACTION")
     compiled = actions.add_parser("compile", help="print the ASL the CDK app deploys for a spec")
     compiled.add_argument("file", type=Path, metavar="FILE", help="a .dag.yaml spec")
@@ -35,12 +36,10 @@ def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     drawn.add_argument("--stage", default="dev", help="whose breaker settings (default dev)")
 
 
-def dag(plane: Any, args: argparse.Namespace) -> Result:
+def run(plane: Any, args: argparse.Namespace) -> Result:
     definition = deployed(args.file, args.stage or "dev")
     if args.action == "compile":
         return definition, json.dumps(definition, indent=2)
-    from orchestrator.control import graph
-
     picture = (graph.svg if args.format == "svg" else graph.mermaid)(definition)
     if args.out is None:
         return {"format": args.format, "picture": picture}, picture.rstrip("\n")
@@ -53,15 +52,8 @@ def dag(plane: Any, args: argparse.Namespace) -> Result:
 
 def deployed(path: Path, stage: str) -> dict[str, Any]:
     """The definition the CDK app deploys for the spec in `path` (its breakers wrapped with `stage`'s settings)."""
-    from infra.config import load_stage
-    from infra.constructs.dag import deployed_definition
-    from orchestrator.dag import DagSpecError, load
-
     try:
         spec = load(path)
     except DagSpecError as error:
         raise InvalidInput(str(error), "fix the spec and compile again", field=str(path)) from None
     return deployed_definition(spec, load_stage(stage).agent_pipeline.specialist_breaker)
-
-
-COMMANDS: Final[dict[str, Callable[[Any, argparse.Namespace], Result]]] = {"dag": dag}

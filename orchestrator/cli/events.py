@@ -1,19 +1,25 @@
-"""The event store's commands: `orch history --correlation-id ID [--as-of TIME]` (a business process rebuilt from
-its events as of an instant: its state, then its events as a causal chain) and `orch replay-test` (a recorded process
-re-run on the local runtime against the current definitions and handlers, divergences reported state by state).
+"""The events' commands: `orch history --correlation-id ID [--as-of TIME]` (a business process rebuilt from its
+events as of an instant: its state, then its events as a causal chain), `orch replay` (the bus archive's window put
+on the bus again) and `orch replay-test` (a recorded process re-run on the local runtime against the current
+definitions and handlers, divergences reported state by state).
 
-The operations are `ControlPlane.process_history` (orchestrator/control/event_store.py) and `orchestrator.replay`;
-this module adds the options and prints the results. Wired in by orchestrator/cli.py.
+The operations are `ControlPlane.process_history` (orchestrator/control/event_store.py), `ControlPlane.replay` and
+`orchestrator.replay`; this module adds the options and prints the results.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from pathlib import Path
 from typing import Any
 
+from orchestrator.cli.base import Registry, Result, UsageError, parse_time, render_json
+from orchestrator.control import ControlError, InvalidInput
 from orchestrator.control.render import pairs, table
+from orchestrator.replay.recording import Recording, record
+from orchestrator.replay.runner import replay as replay_recording
 
 
 def add_history_options(history: argparse.ArgumentParser) -> None:
@@ -24,9 +30,6 @@ def add_history_options(history: argparse.ArgumentParser) -> None:
 
 def process_history(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
     """Runs the correlation form of `orch history`; returns what JSON shows and the text."""
-    from orchestrator.cli import UsageError, parse_time
-    from orchestrator.control.errors import InvalidInput
-
     if args.execution:
         raise InvalidInput("give an EXECUTION_ARN or --correlation-id, not both", field="execution")
     try:
@@ -60,24 +63,25 @@ def render(found: Any) -> str:
     return pairs(rows) + "\n\n" + table(["AT (UTC)", "EVENT (under its cause)", "WHAT", "EVENT ID"], chain)
 
 
-def add_parsers(command: Any) -> None:
-    """`orch replay-test`, on the CLI's `command(name, help)` factory."""
-    replay = command("replay-test", "re-run a recorded business process on the local runtime and report divergences")
-    source = replay.add_mutually_exclusive_group(required=True)
+def register(registry: Registry) -> None:
+    text = "replay the events the stage's bus archived in a time window (EventBridge replay)"
+    archived = registry.command("replay", text, replay)
+    archived.add_argument("--since", required=True, help="from: ISO 8601 time, or an age like 30m, 2h, 7d")
+    archived.add_argument("--until", help="until: ISO 8601 time, or an age (default now)")
+    archived.add_argument("--no-wait", action="store_true", help="return once started instead of following it")
+
+    text = "re-run a recorded business process on the local runtime and report divergences"
+    tested = registry.command("replay-test", text, replay_test)
+    source = tested.add_mutually_exclusive_group(required=True)
     source.add_argument("recording", metavar="RECORDING", nargs="?", type=Path, help="a recording (JSON file)")
     source.add_argument("--from-store", metavar="CORRELATION_ID", help="record it from the stage's event store first")
-    replay.add_argument("--save", metavar="FILE", type=Path, help="with --from-store: also write the recording")
-    replay.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="what to replay on (default cdk.out)")
+    tested.add_argument("--save", metavar="FILE", type=Path, help="with --from-store: also write the recording")
+    tested.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="what to replay on (default cdk.out)")
 
 
 def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
     """Runs `orch replay-test`: the report when the replay matches the recording; on a divergence the report is
     printed and the command fails (exit 1), so a pipeline can stop before shifting an alias."""
-    from orchestrator.cli import render_json
-    from orchestrator.control import ControlError, InvalidInput
-    from orchestrator.replay.recording import Recording, record
-    from orchestrator.replay.runner import replay
-
     if args.from_store:
         recording = record(plane, args.from_store)
         if args.save:
@@ -89,7 +93,7 @@ def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
             raise InvalidInput(f"{args.recording}: not a readable recording ({error})", field="recording") from None
     if not (args.assembly / "manifest.json").exists():
         raise InvalidInput(f"{args.assembly} is not a cloud assembly", "run `make synth`", field="assembly")
-    _, report = replay(recording, args.assembly, plane.config.stage)
+    _, report = replay_recording(recording, args.assembly, plane.config.stage)
     text = render_report(report)
     if not report.clean:
         sys.stdout.write((render_json(report) if args.output == "json" else text) + "\n")
@@ -99,6 +103,22 @@ def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
         )
         raise ControlError(f"the replay diverged from the recording ({where}); see the report above")
     return report, text
+
+
+def replay(plane: Any, args: argparse.Namespace) -> Result:
+    since = parse_time(args.since, "--since")
+    until = parse_time(args.until, "--until") or datetime.datetime.now(datetime.UTC)
+    if since is None:  # argparse requires it; mypy cannot know
+        raise UsageError("--since is required")
+    started = plane.replay(since, until, wait=not args.no_wait)
+    rows = [
+        ("replay", started.name),
+        ("archive", started.archive),
+        ("events from", started.events_from),
+        ("events until", started.events_until),
+        ("state", started.state),
+    ]
+    return started, pairs(rows)
 
 
 def render_report(report: Any) -> str:
@@ -123,6 +143,3 @@ def render_report(report: Any) -> str:
 def _name(event: Any) -> str:
     # A status change's detail-type says nothing its summary does not: named by what changed instead.
     return "execution status" if event.kind == "execution" else str(event.type)
-
-
-__all__ = ["add_history_options", "add_parsers", "process_history", "render", "render_report", "replay_test"]

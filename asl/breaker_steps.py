@@ -35,12 +35,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_stepfunctions as sfn
-
-from infra.config import WorkflowBreaker
-from infra.constructs.asl_rewrite import branch_holding, redirect
+from asl.rewrite import branch_holding, redirect
+from schemas.stages import WorkflowBreaker
 
 TABLE_PLACEHOLDER = "CircuitBreakersTableName"
 CONDITION_FAILED = "DynamoDB.ConditionalCheckFailedException"
@@ -93,17 +89,6 @@ class CircuitBreakerStep:
     correlation_id: str  # JSONata: the business key the BreakerStateChanged events carry
     settings: WorkflowBreaker
     source: str = "orchestrator.breakers"  # schemas/breakers.py
-
-    def grant(self, state_machine: sfn.StateMachine, table: dynamodb.ITable, key_prefix: str) -> None:
-        """The state machine may read and write the items of its breakers (ids starting with `key_prefix`), nothing
-        else on the table: the handlers' breakers share it."""
-        state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:PutItem"],
-                resources=[table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{key_prefix}*"]}},
-            )
-        )
 
     def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
         """A copy of `definition` with the call (in its top level or any Map / Parallel branch) wrapped."""

@@ -1,7 +1,7 @@
 """Synth-time rewriting of a parsed ASL definition: find the branch holding a state, send its arrivals elsewhere.
 
-Steps that wrap a state of a hand-written definition in generated states (infra/constructs/circuit_breaker.py,
-infra/constructs/pause_points.py) first find the states container holding it, then make everything that went to
+Steps that wrap a state of a hand-written definition in generated states (asl/breaker_steps.py,
+asl/pause_points.py) first find the states container holding it, then make everything that went to
 the state go to their first generated state instead.
 """
 

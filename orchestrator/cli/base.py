@@ -1,0 +1,128 @@
+"""What every `orch` command shares: the global options, the registry command groups add their subcommands to,
+argument parsing helpers and the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from orchestrator.control.render import as_json
+
+WORKFLOW_HELP: Final = "order-saga, agent-pipeline, a DAG's name (customer-onboarding), a state machine name or ARN"
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_NOT_FOUND: Final = 3
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS: Final = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+Result = tuple[Any, str]  # what the JSON output shows, and the table text
+# A control-plane command: given the plane (`orchestrator.control.ControlPlane`) and the parsed arguments.
+Handler = Callable[[Any, argparse.Namespace], Result]
+# A command that runs without a control plane (the local runtime): returns the exit status.
+Standalone = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A value argparse accepted but the command cannot use (a malformed JSON or time)."""
+
+
+def global_options(*, suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. On a command they default to SUPPRESS, so that
+    one given before the command is not reset by the command's own default."""
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
+    where = options.add_mutually_exclusive_group()
+    where.add_argument("--endpoint-url", metavar="URL", help="a local or other endpoint instead of AWS")
+    where.add_argument("--local", action="store_true", help="the local runtime at http://127.0.0.1:4566")
+    options.add_argument("--profile", help="AWS profile")
+    options.add_argument("--region", help="AWS region")
+    options.add_argument("--stage", help="the deployed stage (default dev)")
+    options.add_argument("--output", choices=("table", "json"), help="how results print (default table)")
+    return options
+
+
+@dataclass
+class Registry:
+    """Where each command group module adds its commands (`register(registry)`), and what runs each."""
+
+    groups: Any  # the root parser's subparsers action
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    standalone: dict[str, Standalone] = field(default_factory=dict)
+
+    def command(self, name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+        """A command run on the control plane; its parser takes the global options too."""
+        self.handlers[name] = handler
+        parser: argparse.ArgumentParser = self.groups.add_parser(
+            name, help=help_text, description=help_text, parents=[global_options(suppress=True)]
+        )
+        return parser
+
+    def local_command(self, name: str, help_text: str, runner: Standalone) -> argparse.ArgumentParser:
+        """A command that runs without a control plane."""
+        self.standalone[name] = runner
+        parser: argparse.ArgumentParser = self.groups.add_parser(name, help=help_text, description=help_text)
+        return parser
+
+
+def subcommand(actions: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand (`orch breakers list`) that takes the global options too."""
+    parser: argparse.ArgumentParser = actions.add_parser(
+        name, help=help_text, description=help_text, parents=[global_options(suppress=True)]
+    )
+    return parser
+
+
+def write(stream: Any, text: str) -> None:
+    stream.write(text + "\n")  # one write: handler output from other threads (locally) cannot split the text
+    stream.flush()
+
+
+def progress(line: str) -> None:
+    """How a long operation gets on: on stderr, so that stdout keeps only the result (a table, or JSON to pipe)."""
+    write(sys.stderr, f"... {line}")
+
+
+def render_json(data: Any) -> str:
+    return as_json(data)
+
+
+def json_argument(text: str, option: str) -> Any:
+    """A JSON value given inline or as @FILE."""
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{option}: cannot read {text[1:]}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{option} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def parse_time(text: str | None, option: str) -> datetime.datetime | None:
+    """An ISO 8601 time (UTC when it names no zone) or an age before now (`30m`, `2h`, `7d`)."""
+    if text is None:
+        return None
+    if match := _RELATIVE.match(text):
+        age = datetime.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return datetime.datetime.now(datetime.UTC) - age
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def took(started: datetime.datetime, stopped: datetime.datetime | None) -> float | None:
+    return None if stopped is None else (stopped - started).total_seconds() * 1000
+
+
+def epoch(millis: int | None) -> datetime.datetime | None:
+    return None if millis is None else datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)

@@ -1,0 +1,57 @@
+"""`orch local up`: the synthesized app served in-process on moto, as one endpoint on localhost."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from orchestrator.assembly import synthesize
+from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry
+from orchestrator.local.cloud import LocalCloud, PortInUseError
+
+DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
+
+
+def register(registry: Registry) -> None:
+    local = registry.local_command("local", "the local runtime: the synthesized app in-process on moto", run)
+    commands = local.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="serve the whole app on one HTTP endpoint on localhost")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
+    up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
+    up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    return up(args.assembly, args.port, args.stage, synth=args.synth)
+
+
+def up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
+    """Serves the app until SIGINT or SIGTERM."""
+    if synth or not (assembly / "manifest.json").exists():
+        print(f"synthesizing stage {stage} into {assembly} ...", flush=True)
+        synthesize(stage, assembly)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        cloud = LocalCloud.from_assembly(assembly, port=port)
+        cloud.start()
+    except PortInUseError as error:
+        print(f"orch: {error.strerror}; pick another port with --port", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        print(f"local runtime up at {cloud.endpoint_url} (bus {cloud.bus_name})")
+        for line in cloud.notice.lines():
+            print(f"  {line}")
+        print(
+            f"try: orch --local list   or   aws --endpoint-url {cloud.endpoint_url} stepfunctions list-state-machines"
+        )
+        print("Ctrl-C stops it.", flush=True)
+        stop.wait()
+    finally:
+        cloud.stop()
+    return EXIT_OK
