@@ -30,9 +30,13 @@ _DYNAMODB_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
 # -- Lambda ------------------------------------------------------------------------------------------------------
 LAMBDA_INVOKE = tuple(
     Seam(
-        target, "invoke", "wrap",
+        target,
+        "invoke",
+        "wrap",
         "Invoke (boto3, Step Functions lambda:invoke tasks, moto's own callers) runs the registered handler in-process",
-        "with use_docker False moto answers every invoke with the request body", _INVOKE, "lambdas",
+        "with use_docker False moto answers every invoke with the request body",
+        _INVOKE,
+        "lambdas",
     )  # fmt: skip
     for target in ("moto.awslambda.models.LambdaBackend", "moto.awslambda_simple.models.LambdaSimpleBackend")
 )
@@ -61,18 +65,25 @@ FAULT_PUT_EVENTS = Seam(
 # -- DynamoDB ------------------------------------------------------------------------------------------------------
 DYNAMODB_ATOMIC_WRITES = tuple(
     Seam(
-        _DYNAMODB, name, "wrap",
+        _DYNAMODB,
+        name,
+        "wrap",
         "an item's condition check and write are one step, as on DynamoDB (one lock over moto's writes)",
         "moto reads, checks and assigns without a lock: two threads can both pass one condition",
-        _DYNAMODB_SIGNATURES[name], "dynamodb",
+        _DYNAMODB_SIGNATURES[name],
+        "dynamodb",
     )  # fmt: skip
     for name in ("put_item", "update_item", "delete_item", "transact_write_items")
 )
 FAULT_DYNAMODB = tuple(
     Seam(
-        _DYNAMODB, name, "wrap",
+        _DYNAMODB,
+        name,
+        "wrap",
         "injected faults: item calls throttled, or a table's writes ignoring their ConditionExpression",
-        "(none: fault injection)", _DYNAMODB_SIGNATURES[name], "faults",
+        "(none: fault injection)",
+        _DYNAMODB_SIGNATURES[name],
+        "faults",
     )  # fmt: skip
     for name in ("get_item", "put_item", "update_item", "delete_item")
 )
@@ -85,19 +96,25 @@ JSONATA_EVALUATOR = Seam(
 )  # fmt: skip
 JSONATA_QUERY_ERRORS = tuple(
     Seam(
-        f"{_JSONATA}.component.common.string.string_expression.{name}", "_eval_body", "wrap",
+        f"{_JSONATA}.component.common.string.string_expression.{name}",
+        "_eval_body",
+        "wrap",
         "a failing expression fails the state with States.QueryEvaluationError, which Catch and Retry can match",
-        "the evaluator is given no Environment, so any error becomes States.Runtime", ("self", "env"),
+        "the evaluator is given no Environment, so any error becomes States.Runtime",
+        ("self", "env"),
         "jsonata_engine",
     )  # fmt: skip
     for name in ("StringJSONata", "StringVariableSample")
 )
 JSONATA_FUNCTION_STANDINS = tuple(
     Seam(
-        f"{_JSONATA}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE", reference, "remove",
+        f"{_JSONATA}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE",
+        reference,
+        "remove",
         f"{reference}() is Step Functions' own, registered with jsonata-python: moto's stand-in would shadow it",
         f'moto declares {reference} as a function returning "Function {reference} is currently not supported"',
-        None, "jsonata_engine",
+        None,
+        "jsonata_engine",
     )  # fmt: skip
     for reference in ("$uuid", "$parse", "$hash")
 )

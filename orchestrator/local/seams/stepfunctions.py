@@ -124,9 +124,12 @@ LIFECYCLE_UNNAMED_EXECUTION = _seam(
 )  # fmt: skip
 LIFECYCLE_TASKS_COUNT_AS_WORK = tuple(
     _seam(
-        f"{_SERVICE}.{module}.{name}", "_eval_service_task", "wrap",
+        f"{_SERVICE}.{module}.{name}",
+        "_eval_service_task",
+        "wrap",
         "a task's service call counts as work in flight, so wait_until_quiet never takes a slow call for stillness",
-        "(none: the runtime's quiet detection)", (*_SERVICE_CALL, credentials),
+        "(none: the runtime's quiet detection)",
+        (*_SERVICE_CALL, credentials),
     )  # fmt: skip
     for module, name, credentials in (
         ("state_task_service_api_gateway", "StateTaskServiceApiGateway", "task_credentials"),
