@@ -7,7 +7,6 @@ parameters the seam was written for, before anything is changed.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 import logging
@@ -203,9 +202,9 @@ def _apply(binding: _Binding) -> None:
     original = vars(owner).get(seam.attribute, _ABSENT)
     new = binding.make(original)
     if seam.kind != "add" and callable(getattr(original, "__func__", original)) and inspect.isfunction(new):
-        # The replacement reads as the original (name, signature): a second seam on the same target checks against it.
-        function = getattr(original, "__func__", original)
-        new = functools.update_wrapper(new, function)
+        # The replacement answers `inspect.signature` as the original does: a second seam on the same target (a fault
+        # over the DynamoDB lock, say) is checked against moto's signature, not ours.
+        new.__wrapped__ = getattr(original, "__func__", original)  # type: ignore[attr-defined]
         if isinstance(original, staticmethod):
             new = staticmethod(new)
     binding.owner, binding.original = owner, original
