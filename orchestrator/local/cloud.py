@@ -170,9 +170,9 @@ class LocalCloud:
             self._mock = None
 
     def _patches(self) -> list[Any]:
-        """The adapters that patch moto (the pollers only read queues); injected faults last, over the others."""
+        """The adapters that apply seams on moto (orchestrator/local/seams); injected faults last, over the others."""
         faults = [] if self.faults is None else [self.faults]
-        return [self.dynamodb, self.lambdas, self.delivery, self.stepfunctions, *faults]
+        return [self.dynamodb, self.lambdas, self.delivery, self.pollers, self.stepfunctions, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
