@@ -71,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as leaving:  # argparse exits 2 on a usage error, 0 after --help
         return int(leaving.code or 0)
+    if args.group == "local" and args.command == "seams":
+        from orchestrator.local.seams import seam_lines, seam_table
+
+        _write(
+            sys.stdout,
+            render_json(seam_table()) if getattr(args, "output", None) == "json" else "\n".join(seam_lines()),
+        )
+        return EXIT_OK
     if args.group == "local":
         return local_up(args.assembly, args.port, args.stage, synth=args.synth)
     return run(args)
@@ -221,6 +229,8 @@ def _local(groups: Any) -> None:
     up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+    seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")
+    seams.add_argument("--output", choices=("table", "json"), default=argparse.SUPPRESS, help="table (default) or json")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -72,15 +72,19 @@ def _bind_timestamps(seam_set: SeamSet, clock: Clock) -> None:
     now = _clock_now(clock)
     failure_event_exception = seams.read(f"{_A}.component.common.error_name.failure_event.FailureEventException")
 
-    def setting(attribute: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-        def stamping(original: Callable[..., None]) -> Callable[..., None]:
-            def stamped(owner: Any, *args: Any, **kwargs: Any) -> None:
-                original(owner, *args, **kwargs)
-                setattr(owner, attribute, now(datetime.UTC))
+    def map_run_started(original: Callable[..., None]) -> Callable[..., None]:
+        def init(record: Any, *args: Any, **kwargs: Any) -> None:
+            original(record, *args, **kwargs)
+            record.start_date = now(datetime.UTC)
 
-            return stamped
+        return init
 
-        return stamping
+    def map_run_stopped(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def set_stop(record: Any, status: Any) -> None:
+            original(record, status)
+            record.stop_date = now(datetime.UTC)
+
+        return set_stop
 
     def starting_on_the_clock(original: Callable[[Any], None]) -> Callable[[Any], None]:
         def start(execution: Any) -> None:
@@ -110,8 +114,8 @@ def _bind_timestamps(seam_set: SeamSet, clock: Clock) -> None:
     seam_set.replace(declared.CLOCK_HISTORY_TIMESTAMPS, lambda: now(datetime.UTC))
     seam_set.replace(declared.CLOCK_ENTERED_TIME, _Overlay(datetime, datetime=_Overlay(datetime.datetime, now=now)))
     seam_set.replace(declared.CLOCK_TIMESTAMP_WAIT, get_wait_seconds)
-    seam_set.wrap(declared.CLOCK_MAP_RUN_START, setting("start_date"))
-    seam_set.wrap(declared.CLOCK_MAP_RUN_STOP, setting("stop_date"))
+    seam_set.wrap(declared.CLOCK_MAP_RUN_START, map_run_started)
+    seam_set.wrap(declared.CLOCK_MAP_RUN_STOP, map_run_stopped)
 
 
 class _Overlay:
