@@ -29,6 +29,9 @@ permission is not retried, as on AWS. The event then goes to the target's DeadLe
 attributes EventBridge sets, or is dropped. Once the runtime stops (`Activity.stopping`), a delivery still waiting
 for a retry, or not yet started, is abandoned without reaching its target: it must not outlive the runtime and
 write into the next one's moto. Every outcome is recorded in `Delivery.deliveries`.
+
+Left at ~560 lines for now: the natural seam is between building a target's input (`event_json`, `target_input`,
+`render_template`: pure functions, ~150 lines) and delivering it (`Delivery`); not split in the seams change.
 """
 
 from __future__ import annotations
