@@ -1,4 +1,5 @@
-"""`orch local up`: the synthesized app served in-process on moto, as one endpoint on localhost."""
+"""`orch local up`: the synthesized app served in-process on moto, as one endpoint on localhost; `orch local seams`:
+every change the local runtime makes to moto, and why."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import threading
 from pathlib import Path
 
 from orchestrator.assembly import synthesize
-from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry
+from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, render_json, write
 from orchestrator.local.cloud import LocalCloud, PortInUseError
+from orchestrator.local.seams import seam_lines, seam_table
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 
@@ -23,9 +25,14 @@ def register(registry: Registry) -> None:
     up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+    seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")
+    seams.add_argument("--output", choices=("table", "json"), default=argparse.SUPPRESS, help="table (default) or json")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "seams":
+        write(sys.stdout, render_json(seam_table()) if args.output == "json" else "\n".join(seam_lines()))
+        return EXIT_OK
     return up(args.assembly, args.port, args.stage, synth=args.synth)
 
 

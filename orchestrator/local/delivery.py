@@ -10,8 +10,8 @@ archive replays and S3 notifications all go through, and there it
 - raises NotImplementedError for Step Functions and Lambda targets;
 - ignores `RetryPolicy` and `DeadLetterConfig`: a failing target fails PutEvents instead.
 
-`Delivery.install()` replaces `Rule.send_to_targets`. Per matched event and target it computes the input as EventBridge
-does, then:
+`Delivery.install()` wraps `Rule.send_to_targets` (a seam declared in orchestrator/local/seams/services.py). Per
+matched event and target it computes the input as EventBridge does, then:
 - SQS queues and log groups: sent through the runtime's boto3 clients with that input, synchronously (as moto does,
   so a queue holds the event when PutEvents returns). moto's own `_send_to_sqs_queue` / `_send_to_cw_log_group` take a
   dict and parse its `time` as a number, so they cannot carry a constant `Input`, a string template or an ISO time;
@@ -29,12 +29,14 @@ permission is not retried, as on AWS. The event then goes to the target's DeadLe
 attributes EventBridge sets, or is dropped. Once the runtime stops (`Activity.stopping`), a delivery still waiting
 for a retry, or not yet started, is abandoned without reaching its target: it must not outlive the runtime and
 write into the next one's moto. Every outcome is recorded in `Delivery.deliveries`.
+
+Left at ~560 lines for now: the natural seam is between building a target's input (`event_json`, `target_input`,
+`render_template`: pure functions, ~150 lines) and delivering it (`Delivery`); not split in the seams change.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
 import random
@@ -51,11 +53,12 @@ from jsonpath_ng.jsonpath import JSONPath
 from jsonpath_ng.parser import parse as parse_json_path
 from moto.events import models as events_models
 
-from orchestrator.local.jsonata_engine import MotoSeamError
 from orchestrator.local.lambda_port import LambdaPort
 from orchestrator.local.provision import Creator
 from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
+from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
 
@@ -286,9 +289,6 @@ class _OneTargetRule:
 
 SendToTargets = Callable[..., None]
 
-_install_lock = threading.Lock()
-_installed: tuple[Delivery, SendToTargets] | None = None
-
 
 class Delivery:
     """Delivers what EventBridge rules match, to every kind of target the local runtime runs."""
@@ -300,6 +300,7 @@ class Delivery:
         self._lock = threading.Lock()
         self._deliveries: list[DeliveryRecord] = []
         self._moto_send: SendToTargets | None = None
+        self._seams: SeamSet | None = None
 
     @property
     def deliveries(self) -> list[DeliveryRecord]:
@@ -312,30 +313,28 @@ class Delivery:
         return {}
 
     def install(self) -> None:
-        """Route moto's rule delivery through this adapter (idempotent)."""
-        global _installed
-        with _install_lock:
-            if _installed is not None:
-                if _installed[0] is self:
-                    return
-                raise RuntimeError("another Delivery is installed; uninstall it first")
-            original = _checked_seam()
+        """Route moto's rule delivery through this adapter (idempotent); one Delivery is installed at a time."""
+        if self._seams is not None:
+            return
+
+        def delivering(original: SendToTargets) -> SendToTargets:
             self._moto_send = original
 
             def send_to_targets(rule: Any, original_event: Any, transform_input: bool = True) -> None:
                 self._on_event(rule, original_event, transform_input)
 
-            _rule_class().send_to_targets = send_to_targets
-            _installed = (self, original)
+            return send_to_targets
+
+        seam_set = SeamSet("Delivery", exclusive=True)
+        seam_set.wrap(declared.EVENTS_DELIVERY, delivering)
+        seam_set.apply()
+        self._seams = seam_set
 
     def uninstall(self) -> None:
         """Restore moto's own delivery (idempotent). Deliveries already under way finish."""
-        global _installed
-        with _install_lock:
-            if _installed is None or _installed[0] is not self:
-                return
-            _rule_class().send_to_targets = _installed[1]
-            _installed = None
+        if self._seams is not None:
+            self._seams.undo()
+            self._seams = None
 
     # -- per event ----------------------------------------------------------------------------------------------------
 
@@ -526,21 +525,6 @@ class Delivery:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-
-def _rule_class() -> Any:
-    """moto's Rule, typed loosely: its method is what this adapter swaps."""
-    return events_models.Rule
-
-
-def _checked_seam() -> SendToTargets:
-    original: SendToTargets | None = _rule_class().__dict__.get("send_to_targets")
-    if original is None or not callable(original):
-        raise MotoSeamError("moto.events.models.Rule.send_to_targets is missing: re-read moto's EventBridge delivery")
-    parameters = list(inspect.signature(original).parameters)
-    if parameters[:3] != ["self", "original_event", "transform_input"]:
-        raise MotoSeamError(f"moto.events.models.Rule.send_to_targets{inspect.signature(original)} has changed")
-    return original
 
 
 def target_kind(arn: str) -> TargetKind:

@@ -4,7 +4,8 @@ Why: DynamoDB checks a write's condition and applies it as one step per item. mo
 condition, then assigns, with no lock (`moto/dynamodb/models/table.py` `Table.put_item`; `DynamoDBBackend.update_item`
 and `delete_item` likewise), so two threads of the local runtime can both pass one condition: two circuit-breaker
 probes, a saga step done twice. Serialising moto's item writes with one lock gives back DynamoDB's per-item atomicity
-(and more: writes to different items wait for each other too, which only costs time locally).
+(and more: writes to different items wait for each other too, which only costs time locally). Query and Scan take
+the same lock: moto deep-copies the items they return, and a write changing an item meanwhile made the copy fail.
 """
 
 from __future__ import annotations
@@ -14,40 +15,36 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-from orchestrator.local.jsonata_engine import MotoSeamError
+from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import services as declared
 
-# Every DynamoDBBackend method that checks a condition or reads-then-writes an item.
-WRITES: Final[tuple[str, ...]] = ("put_item", "update_item", "delete_item", "transact_write_items")
+# Every DynamoDBBackend method that checks a condition or reads-then-writes an item, and the reads that copy items.
+WRITES: Final[tuple[str, ...]] = tuple(seam.attribute for seam in declared.DYNAMODB_ATOMIC_WRITES)
 
 
 class AtomicWrites:
-    """Installs the lock around moto's DynamoDB writes; `uninstall()` restores them (both idempotent)."""
+    """Applies the lock around moto's DynamoDB writes; `uninstall()` restores them (both idempotent)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()  # re-entrant: a transaction's writes may call the single-item ones
-        self._originals: dict[str, Callable[..., Any]] = {}
+        self._seams: SeamSet | None = None
 
     def creators(self) -> dict[str, Any]:
         return {}
 
     def install(self) -> None:
-        if self._originals:
+        if self._seams is not None:
             return
-        from moto.dynamodb.models import DynamoDBBackend
-
-        for name in WRITES:
-            original = vars(DynamoDBBackend).get(name)
-            if original is None:
-                raise MotoSeamError(f"moto.dynamodb.models.DynamoDBBackend.{name}, a write this adapter locks, is gone")
-            self._originals[name] = original
-            setattr(DynamoDBBackend, name, self._locked(original))
+        seam_set = SeamSet("AtomicWrites")
+        for seam in declared.DYNAMODB_ATOMIC_WRITES:
+            seam_set.wrap(seam, self._locked)
+        seam_set.apply()
+        self._seams = seam_set
 
     def uninstall(self) -> None:
-        from moto.dynamodb.models import DynamoDBBackend
-
-        for name, original in self._originals.items():
-            setattr(DynamoDBBackend, name, original)
-        self._originals.clear()
+        if self._seams is not None:
+            self._seams.undo()
+            self._seams = None
 
     def _locked(self, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)

@@ -45,7 +45,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from orchestrator.local.jsonata_engine import MotoSeamError
+from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import services as declared
 
 Kind = Literal[
     "handler_error",
@@ -188,7 +189,7 @@ class Faults:
         self._lock = threading.Lock()
         self._matching_calls: Counter[int] = Counter()  # per rule: calls that matched so far
         self._attempts: Counter[tuple[int, str]] = Counter()  # per rule and call key: attempts so far
-        self._patches: list[tuple[Any, str, Any]] = []
+        self._seams: SeamSet | None = None
 
     def counts(self) -> Counter[Kind]:
         """How many faults of each kind struck."""
@@ -259,36 +260,36 @@ class Faults:
 
     def install(self) -> None:
         """Patches moto's PutEvents and DynamoDB item calls, for the rules that need them (idempotent)."""
-        if self._patches:
+        if self._seams is not None:
             return
+        seam_set = SeamSet("Faults")
         kinds = {rule.kind for rule in self.rules}
         if "put_events_throttle" in kinds:
-            from moto.events.models import EventsBackend
-
-            self._wrap(EventsBackend, "put_events", self._put_events)
+            seam_set.wrap(declared.FAULT_PUT_EVENTS, self._wrapping(self._put_events))
         if kinds & {"dynamodb_throttle", "ignore_conditions"}:
-            from moto.dynamodb.models import DynamoDBBackend
-
-            for name in ("get_item", "put_item", "update_item", "delete_item"):
-                self._wrap(DynamoDBBackend, name, functools.partial(self._dynamodb_call, name))
+            for seam in declared.FAULT_DYNAMODB:
+                seam_set.wrap(seam, self._wrapping(functools.partial(self._dynamodb_call, seam.attribute)))
+        seam_set.apply()
+        self._seams = seam_set
 
     def uninstall(self) -> None:
         """Restores what `install` patched (idempotent)."""
-        for owner, name, original in reversed(self._patches):
-            setattr(owner, name, original)
-        self._patches.clear()
+        if self._seams is not None:
+            self._seams.undo()
+            self._seams = None
 
-    def _wrap(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
-        original = vars(owner).get(name)
-        if original is None:
-            raise MotoSeamError(f"{owner.__qualname__}.{name}, a call fault injection patches, is gone")
-        self._patches.append((owner, name, original))
+    @staticmethod
+    def _wrapping(replacement: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A seam wrapper calling `replacement(original, backend, ...)`."""
 
-        @functools.wraps(original)
-        def patched(backend: Any, *args: Any, **kwargs: Any) -> Any:
-            return replacement(original, backend, *args, **kwargs)
+        def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(original)
+            def patched(backend: Any, *args: Any, **kwargs: Any) -> Any:
+                return replacement(original, backend, *args, **kwargs)
 
-        setattr(owner, name, patched)
+            return patched
+
+        return wrap
 
     def _put_events(self, original: Callable[..., Any], backend: Any, events: list[dict[str, Any]]) -> Any:
         """Throttles the entries hit and puts the rest, answering in the entries' order as PutEvents does."""

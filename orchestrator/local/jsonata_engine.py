@@ -1,7 +1,8 @@
 """JSONata for moto's Step Functions interpreter, evaluated by `jsonata-python`.
 
-Checked against moto 5.2.5 only: `install()` raises `MotoSeamError` on any other moto version or when a seam below is
-missing, so an upgrade fails loudly instead of silently evaluating nothing.
+Checked against moto 5.2.5 only: `install()` applies the seams declared in orchestrator/local/seams/services.py and
+raises `MotoSeamError` on any other moto version or when one of them is missing, so an upgrade fails loudly instead
+of silently evaluating nothing.
 
 Why: moto evaluates JSONata through a JVM bridge (`_JSONataJVMBridge`) it never wires up. Its
 `eval_jsonata_expression` calls the module-level function pointer `_eval_jsonata`, which stays `None`, so every
@@ -10,10 +11,11 @@ every `$variable` sample in a JSONPath state fails with a TypeError that the int
 
 What is patched, in `moto.stepfunctions.parser.asl`:
 
-1. `jsonata.jsonata._eval_jsonata`, the function pointer, is set to `evaluate`. moto composes a closed expression
-   itself before calling it, `($states:={...};$myVar:=...;<state expression>)`, binding `$states.input`, `.result`,
-   `.context`, `.errorOutput` and the `Assign` variables as JSONata declarations; so the evaluator needs no
-   bindings of its own. (`_JSONataJVMBridge.eval_jsonata` is never called by moto 5.2.5 and is left alone.)
+1. `jsonata.jsonata._eval_jsonata`, the function pointer, is set to `evaluate` (bound to the time source). moto
+   composes a closed expression itself before calling it, `($states:={...};$myVar:=...;<state expression>)`,
+   binding `$states.input`, `.result`, `.context`, `.errorOutput` and the `Assign` variables as JSONata
+   declarations; so the evaluator needs no bindings of its own. (`_JSONataJVMBridge.eval_jsonata` is never called
+   by moto 5.2.5 and is left alone.)
 2. `_eval_body` of `component.common.string.string_expression.StringJSONata` and `StringVariableSample`, the only
    callers of that pointer, are wrapped to turn a `JSONataException` into moto's `FailureEventException` with the
    error `States.QueryEvaluationError`. The pointer is given no `Environment`, and without one the interpreter maps
@@ -23,7 +25,7 @@ What is patched, in `moto.stepfunctions.parser.asl`:
    moto declares stand-ins for them at the head of each composed expression (`$uuid:=function(){"Function $uuid is
    currently not supported"}`, from `component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE`), and a
    declaration in the expression would shadow a registered function; so `install()` takes those three entries out
-   of that table. moto's JSONata definitions of `$partition` and `$range` are left in place.
+   of that table (seams of kind `remove`). moto's JSONata definitions of `$partition` and `$range` are left in place.
 4. `$now()` and `$millis()` read the time source given to `install()` (the local runtime passes its clock), once per
    expression as JSONata specifies, so a workflow comparing times (a breaker's cool-down, a deadline) sees the clock
    jump when a test advances it.
@@ -47,14 +49,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import jsonata
-import moto
 from jsonata.functions import Functions
 
-SUPPORTED_MOTO_VERSION: Final[str] = "5.2.5"
+from orchestrator.local.seams import MotoSeamError, SeamSet, check_moto_version
+from orchestrator.local.seams import services as declared
+
 QUERY_EVALUATION_ERROR: Final[str] = "States.QueryEvaluationError"
 
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
-_PATCHED_EXPRESSION_CLASSES: Final[tuple[str, ...]] = ("StringJSONata", "StringVariableSample")
 
 EvalBody = Callable[[Any, Any], None]
 
@@ -93,15 +95,10 @@ def _hash(value: Any, algorithm: Any) -> str:
 STEP_FUNCTIONS_FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {"uuid": _uuid, "parse": _parse, "hash": _hash}
 
 
-class MotoSeamError(RuntimeError):
-    """moto is not the version this adapter was checked against, or a patched seam has moved."""
-
-
 @dataclass(frozen=True)
-class _Seams:
-    jsonata_module: Any
-    string_expression_module: Any
-    function_declarations: dict[str, str]
+class _MotoNames:
+    """What the JSONata seams read of moto (they change only what orchestrator/local/seams declares)."""
+
     jsonata_exception: type[Exception]
     failure_event: Any
     failure_event_exception: Any
@@ -112,28 +109,19 @@ class _Seams:
     evaluation_failed_event_details: Any
 
 
-@dataclass(frozen=True)
-class _Installation:
-    seams: _Seams
-    previous_pointer: Any
-    original_eval_bodies: dict[str, EvalBody]
-    removed_declarations: dict[str, str]
-
-
 _lock = threading.Lock()
-_installation: _Installation | None = None
-# Seconds since the epoch for `$now()` / `$millis()`; set by `install()`.
-_time_source: Callable[[], float] = time.time
+_installed: SeamSet | None = None
 
 
-def evaluate(expression: str) -> Any:
-    """Evaluate one closed JSONata expression as moto composes it; raise moto's JSONataException on failure."""
-    jsonata_exception = _load_seams().jsonata_exception
+def evaluate(expression: str, time_source: Callable[[], float] = time.time) -> Any:
+    """Evaluate one closed JSONata expression as moto composes it, `$now()` reading `time_source`; raise moto's
+    JSONataException on failure."""
+    jsonata_exception = _load_moto_names().jsonata_exception
     try:
         compiled = jsonata.Jsonata(expression)
         for name, function in STEP_FUNCTIONS_FUNCTIONS.items():
             compiled.register_lambda(name, function)
-        _bind_time(compiled, int(_time_source() * 1000))
+        _bind_time(compiled, int(time_source() * 1000))
         result = compiled.evaluate(None)
     # jsonata-python raises JException for JSONata errors but lets bare ValueError / TypeError escape from its
     # built-ins (`$number("abc")` is a ValueError), and all of them are query evaluation errors to Step Functions.
@@ -158,46 +146,36 @@ def _bind_time(compiled: Any, timestamp_ms: int) -> None:
 
 def install(time_source: Callable[[], float] = time.time) -> None:
     """Make moto evaluate JSONata with jsonata-python (idempotent), `$now()` reading `time_source`."""
-    global _installation, _time_source
+    global _installed
     with _lock:
-        if _installation is not None:
+        if _installed is not None:
             return
-        _time_source = time_source
-        _check_moto_version()
-        seams = _load_seams()
-        originals: dict[str, EvalBody] = {}
-        for class_name in _PATCHED_EXPRESSION_CLASSES:
-            expression_class = getattr(seams.string_expression_module, class_name)
-            originals[class_name] = expression_class.__dict__["_eval_body"]
-            expression_class._eval_body = _raising_query_evaluation_errors(originals[class_name], seams)
+        check_moto_version("orchestrator.local.jsonata_engine")
+        names = _load_moto_names()
+        seam_set = SeamSet("jsonata_engine")
+        seam_set.replace(declared.JSONATA_EVALUATOR, functools.partial(evaluate, time_source=time_source))
+        for seam in declared.JSONATA_QUERY_ERRORS:
+            seam_set.wrap(seam, functools.partial(_raising_query_evaluation_errors, names=names))
         # moto's stand-in declarations would shadow the registered functions (see the module docstring, 3.).
-        removed = {
-            reference: seams.function_declarations.pop(reference)
-            for reference in [f"${name}" for name in STEP_FUNCTIONS_FUNCTIONS]
-            if reference in seams.function_declarations
-        }
-        _installation = _Installation(seams, seams.jsonata_module._eval_jsonata, originals, removed)
-        seams.jsonata_module._eval_jsonata = evaluate
+        for seam in declared.JSONATA_FUNCTION_STANDINS:
+            seam_set.remove(seam)
+        seam_set.apply()
+        _installed = seam_set
 
 
 def uninstall() -> None:
     """Restore moto's own (non-functional) JSONata evaluation (idempotent)."""
-    global _installation, _time_source
+    global _installed
     with _lock:
-        if _installation is None:
+        if _installed is None:
             return
-        _time_source = time.time
-        seams = _installation.seams
-        seams.jsonata_module._eval_jsonata = _installation.previous_pointer
-        for class_name, original in _installation.original_eval_bodies.items():
-            getattr(seams.string_expression_module, class_name)._eval_body = original
-        seams.function_declarations.update(_installation.removed_declarations)
-        _installation = None
+        _installed.undo()
+        _installed = None
 
 
 def is_installed() -> bool:
     """Whether moto currently evaluates JSONata through this adapter."""
-    return _installation is not None
+    return _installed is not None
 
 
 @contextmanager
@@ -212,30 +190,30 @@ def jsonata_enabled() -> Iterator[None]:
             uninstall()
 
 
-def _raising_query_evaluation_errors(original: EvalBody, seams: _Seams) -> EvalBody:
+def _raising_query_evaluation_errors(original: EvalBody, names: _MotoNames) -> EvalBody:
     @functools.wraps(original)
     def _eval_body(component: Any, env: Any) -> None:
         try:
             original(component, env)
-        except seams.jsonata_exception as ex:
-            raise _query_evaluation_failure(seams, env, component.expression, ex) from ex
+        except names.jsonata_exception as ex:
+            raise _query_evaluation_failure(names, env, component.expression, ex) from ex
 
     return _eval_body
 
 
-def _query_evaluation_failure(seams: _Seams, env: Any, expression: str, ex: Exception) -> Exception:
+def _query_evaluation_failure(names: _MotoNames, env: Any, expression: str, ex: Exception) -> Exception:
     # The state expression only: the composed one carries all of $states and every variable.
     cause = f"The JSONata expression '{expression}' could not be evaluated: {getattr(ex, 'details', None) or ex}"
-    error_name = seams.states_error_name(typ=seams.query_evaluation_error_type)
-    failure_event = seams.failure_event(
+    error_name = names.states_error_name(typ=names.query_evaluation_error_type)
+    failure_event = names.failure_event(
         env=env,
         error_name=error_name,
-        event_type=seams.evaluation_failed_event_type,
-        event_details=seams.event_details(
-            evaluationFailedEventDetails=seams.evaluation_failed_event_details(error=error_name.error_name, cause=cause)
+        event_type=names.evaluation_failed_event_type,
+        event_details=names.event_details(
+            evaluationFailedEventDetails=names.evaluation_failed_event_details(error=error_name.error_name, cause=cause)
         ),
     )
-    failure: Exception = seams.failure_event_exception(failure_event=failure_event)
+    failure: Exception = names.failure_event_exception(failure_event=failure_event)
     return failure
 
 
@@ -244,29 +222,16 @@ def _describe(ex: Exception) -> str:
     return f"{code}: {ex}" if isinstance(code, str) and code else str(ex) or type(ex).__name__
 
 
-def _check_moto_version() -> None:
-    if moto.__version__ != SUPPORTED_MOTO_VERSION:
-        raise MotoSeamError(
-            f"orchestrator.local.jsonata_engine was checked against moto {SUPPORTED_MOTO_VERSION}, found "
-            f"{moto.__version__}: re-read moto's {_ASL}.jsonata.jsonata and string_expression, then update it"
-        )
-
-
 @functools.cache
-def _load_seams() -> _Seams:
+def _load_moto_names() -> _MotoNames:
     try:
         jsonata_module = importlib.import_module(f"{_ASL}.jsonata.jsonata")
-        string_expression = importlib.import_module(f"{_ASL}.component.common.string.string_expression")
-        intrinsic_jsonata = importlib.import_module(f"{_ASL}.component.intrinsic.jsonata")
         failure = importlib.import_module(f"{_ASL}.component.common.error_name.failure_event")
         error_name = importlib.import_module(f"{_ASL}.component.common.error_name.states_error_name")
         error_type = importlib.import_module(f"{_ASL}.component.common.error_name.states_error_name_type")
         event_detail = importlib.import_module(f"{_ASL}.eval.event.event_detail")
         api = importlib.import_module("moto.stepfunctions.parser.api")
-        seams = _Seams(
-            jsonata_module=jsonata_module,
-            string_expression_module=string_expression,
-            function_declarations=intrinsic_jsonata._DECLARATION_BY_VARIABLE_REFERENCE,
+        names = _MotoNames(
             jsonata_exception=jsonata_module.JSONataException,
             failure_event=failure.FailureEvent,
             failure_event_exception=failure.FailureEventException,
@@ -278,14 +243,9 @@ def _load_seams() -> _Seams:
         )
         callable_entry_point = callable(jsonata_module.eval_jsonata_expression)
     except (ImportError, AttributeError) as ex:
-        raise MotoSeamError(f"a moto seam this adapter patches is missing: {ex}") from ex
-    if not isinstance(seams.function_declarations, dict):
-        raise MotoSeamError(f"{_ASL}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE is not a dict")
+        raise MotoSeamError(f"a moto name the JSONata seams read is missing: {ex}") from ex
     if not callable_entry_point or not hasattr(jsonata_module, "_eval_jsonata"):
         raise MotoSeamError(f"{_ASL}.jsonata.jsonata no longer calls through the _eval_jsonata pointer")
-    for class_name in _PATCHED_EXPRESSION_CLASSES:
-        if "_eval_body" not in getattr(string_expression, class_name, type).__dict__:
-            raise MotoSeamError(f"{_ASL}.component.common.string.string_expression.{class_name}._eval_body is missing")
-    if seams.query_evaluation_error_type.to_name() != QUERY_EVALUATION_ERROR:
-        raise MotoSeamError(f"moto names the query evaluation error {seams.query_evaluation_error_type.to_name()}")
-    return seams
+    if names.query_evaluation_error_type.to_name() != QUERY_EVALUATION_ERROR:
+        raise MotoSeamError(f"moto names the query evaluation error {names.query_evaluation_error_type.to_name()}")
+    return names

@@ -22,14 +22,19 @@ enabled mapping has a poller thread that does what Lambda does:
 
 Where a mapping lives: `create_mapping` creates it in moto too, so `list_event_source_mappings` and
 `get_event_source_mapping` answer with its UUID (the CloudFormation `Ref`). moto attaches a mapping to its queue by
-putting it in `Queue.lambda_event_source_mappings` (moto/awslambda/models.py:2138), the dict `add_message` walks;
-the mapping is removed from that dict right away, which leaves it listed by the Lambda backend while `send_message`
-no longer invokes anything. moto requires the function to exist in its Lambda backend (the local Lambda runtime
-creates it there). A mapping created later through the API, not through this module, keeps moto's behaviour.
+putting it in `Queue.lambda_event_source_mappings` (moto/awslambda/models.py:2138), the dict `add_message` walks.
+`install()` applies the seam on `LambdaBackend.create_event_source_mapping` (orchestrator/local/seams/services.py)
+that takes a mapping these pollers create out of that dict as moto creates it, which leaves it listed by the Lambda
+backend while `send_message` no longer invokes anything. moto requires the function to exist in its Lambda backend
+(the local Lambda runtime creates it there). A mapping created through the API, not through this module (or before
+`install()`), keeps moto's behaviour.
 
 Not modelled: ScalingConfig (each mapping runs one batch at a time, so its order is deterministic), the 6 MB payload
 limit, Lambda's polling back-off after errors, and DelaySeconds (moto delays in real time). A mapping with
 FilterCriteria is refused rather than run unfiltered; one from a stream or Kafka is named in the start-up notice.
+
+Left at ~520 lines for now: the natural seam is the batch response and event format (`batch_failures`,
+`_message_attribute`: pure functions) apart from the poller threads; not split in the seams change.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import logging
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +56,16 @@ from orchestrator.local.lambda_port import Invocation, LambdaPort
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
 from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
+from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
 
 RECEIVE_LIMIT = 10  # the most messages one ReceiveMessage call returns
 IDLE_SECONDS = 0.01  # real-time pause between polls of an empty queue: polling is not a wait on the clock
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+# Set while this thread creates a mapping for a `Pollers` (any of them: the seam one of them applied serves all).
+_creating = threading.local()
 
 
 class UnsupportedMapping(ValueError):
@@ -111,9 +120,35 @@ class Pollers:
         self._held: Counter[str] = Counter()
         self._windowed: Counter[str] = Counter()
         self._records: list[BatchRecord] = []
+        self._seams: SeamSet | None = None
 
     def creators(self) -> dict[str, Creator]:
         return {"AWS::Lambda::EventSourceMapping": self._create_from_template}
+
+    def install(self) -> None:
+        """Mappings any `Pollers` creates from now on are left off their queue in moto (idempotent)."""
+        if self._seams is not None:
+            return
+
+        def polled_here(original: Callable[[Any, dict[str, Any]], Any]) -> Callable[[Any, dict[str, Any]], Any]:
+            def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+                mapping = original(backend, spec)
+                if getattr(_creating, "active", False):
+                    _detach_from_moto_queue(spec["EventSourceArn"], mapping.uuid)
+                return mapping
+
+            return create_event_source_mapping
+
+        seam_set = SeamSet("Pollers")
+        seam_set.wrap(declared.SQS_MAPPINGS_POLLED, polled_here)
+        seam_set.apply()
+        self._seams = seam_set
+
+    def uninstall(self) -> None:
+        """Restores moto's mapping creation (idempotent); mappings already detached stay so."""
+        if self._seams is not None:
+            self._seams.undo()
+            self._seams = None
 
     @property
     def mappings(self) -> list[SqsMapping]:
@@ -151,13 +186,15 @@ class Pollers:
             arguments["FunctionResponseTypes"] = [REPORT_BATCH_ITEM_FAILURES]
         if scaling_config:
             arguments["ScalingConfig"] = scaling_config
+        _creating.active = True  # moto creates it on this thread, through the seam a `Pollers.install()` applied
         try:
             created = self._runtime.client("lambda").create_event_source_mapping(**arguments)
         except ClientError as error:
             raise UnsupportedMapping(
                 f"cannot map {queue_arn} to {function}: {error}; the function must exist in moto's Lambda backend"
             ) from error
-        _detach_from_moto_queue(queue_arn, created["UUID"])
+        finally:
+            _creating.active = False
         url = queue_url(self._runtime.client("sqs"), queue_arn)
         mapping = SqsMapping(
             created["UUID"],

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.local import jsonata_engine
+from orchestrator.local.seams import MotoSeamError
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/x"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -267,7 +268,7 @@ def test_uninstall_restores_moto_and_install_is_idempotent(sfn: Any) -> None:
 def test_install_refuses_a_moto_version_it_was_not_checked_against(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto, "__version__", "5.3.0")
 
-    with pytest.raises(jsonata_engine.MotoSeamError, match=r"checked against moto 5\.2\.5, found 5\.3\.0"):
+    with pytest.raises(MotoSeamError, match=r"checked against moto 5\.2\.5, found 5\.3\.0"):
         jsonata_engine.install()
 
     assert not jsonata_engine.is_installed()

@@ -119,10 +119,12 @@ def local(aws_credentials: None) -> Iterator[Local]:
         runtime = Runtime()
         lambdas = RecordingLambdas(handlers={"worker": lambda event: None})
         pollers = Pollers(runtime, lambdas)
+        pollers.install()
         try:
             yield Local(runtime, lambdas, pollers)
         finally:
             pollers.stop()
+            pollers.uninstall()
 
 
 def test_moto_no_longer_invokes_the_mapping_inside_send_message_but_still_lists_it(local: Local) -> None:

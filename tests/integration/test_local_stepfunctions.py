@@ -25,6 +25,7 @@ from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
+from orchestrator.local.seams import MotoSeamError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
@@ -889,7 +890,7 @@ def test_install_refuses_a_moto_version_it_was_not_checked_against(
     monkeypatch.setattr(moto, "__version__", "5.3.0")
     adapter = StepFunctionsAdapter(Runtime())
 
-    with pytest.raises(jsonata_engine.MotoSeamError, match=r"checked against moto 5\.2\.5, found 5\.3\.0"):
+    with pytest.raises(MotoSeamError, match=r"checked against moto 5\.2\.5, found 5\.3\.0"):
         adapter.install()
 
     adapter.uninstall()  # nothing was patched: a no-op
@@ -904,7 +905,7 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
     with monkeypatch.context() as seam_gone:
         seam_gone.delattr(Program, "eval")  # patched after the Wait, the callback events and the retry interval
 
-        with pytest.raises(jsonata_engine.MotoSeamError, match=r"seam this adapter patches is missing: Program\.eval"):
+        with pytest.raises(MotoSeamError, match=r"seam this adapter patches is missing: Program\.eval"):
             StepFunctionsAdapter(Runtime()).install()
 
     assert WaitFunction.__dict__["_wait_interval"] is original_wait

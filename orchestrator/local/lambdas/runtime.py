@@ -1,0 +1,290 @@
+"""Lambda functions of the assembly, run in-process from their asset folders with a Lambda-like context.
+
+moto (with `use_docker: False`) stores functions but answers every invoke with the request body. This adapter
+creates each `AWS::Lambda::Function` in moto (so `list_functions` / `get_function` work) and registers a
+`LocalFunction`; `install()` patches moto's invoke seam, `LambdaBackend.invoke` and `LambdaSimpleBackend.invoke`,
+so boto3 `lambda.invoke`, the Step Functions `lambda:invoke` task (it calls boto3 inside moto) and moto's own
+internal callers of that seam (the S3 CreateBucket notification to rules in `moto/events/notifications.py`, Secrets
+Manager rotation) run the registered handler. Functions it does not know fall through to moto. The local runtime's
+other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery.py) and the SQS pollers
+(orchestrator/local/pollers.py), which detach moto's own SQS event-source mappings so that `send_message` no longer
+invokes through the seam.
+
+How a handler runs, as Lambda would run it:
+- Import and environment: see orchestrator/local/lambdas/handlers.py. `os.environ` is process-wide, so invocations are
+  serialized by one re-entrant lock: a handler may invoke another function synchronously on its own thread (the
+  inner environment nests and is unwound), but the process runs one handler at a time, and a handler that blocks
+  waiting for another thread which itself invokes a function deadlocks. Other threads still see the
+  environment of the running handler while it runs.
+- Timeout: a thread cannot be killed, so a handler always runs to its end; when it took longer than its timeout on
+  the runtime's clock, its result is discarded and the invocation fails with `Sandbox.Timedout`, as Lambda
+  reports it (side effects the handler made before returning remain).
+- Asynchronous invocations (InvocationType Event) answer 202 at once and run as background work; a failed one is
+  retried twice, 60 s then 120 s later on the clock, then sent to the function's dead-letter queue, as Lambda's
+  asynchronous invocation does, or recorded in `discarded` when it has none.
+- Stopping: once the runtime stops (`Activity.stopping`), no handler runs any more. An invocation asked for then
+  raises `RuntimeStoppedError` (the seam answers Lambda's ServiceException), a queued asynchronous attempt that has
+  not begun is abandoned, and a due retry is not started: nothing outlives the runtime to run in the next one's moto.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import logging
+import threading
+import uuid
+from typing import Any, Final
+
+from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
+from orchestrator.local.lambdas.invoke_seam import bind_invoke
+from orchestrator.local.lambdas.model import (
+    DiscardedEvent,
+    InitError,
+    InjectedFaultError,
+    InvalidRequestContentError,
+    Invocation,
+    InvocationRecord,
+    LocalContext,
+    LocalFunction,
+    RuntimeStoppedError,
+    UnknownFunctionError,
+)
+from orchestrator.local.lambdas.provisioning import create_function
+from orchestrator.local.provision import Creator, Provisioned, Provisioner
+from orchestrator.local.queues import queue_url
+from orchestrator.local.runtime import Runtime
+from orchestrator.local.seams import SeamSet
+
+logger = logging.getLogger(__name__)
+
+ASYNC_RETRY_DELAYS: Final = (60.0, 120.0)  # Lambda retries a failed asynchronous invocation twice, 1 then 2 min later
+_DLQ_MESSAGE_LIMIT: Final = 1024  # Lambda truncates the ErrorMessage attribute of a dead-letter message to 1 KB
+_STATUS: Final = {"RequestResponse": 200, "Event": 202, "DryRun": 204}
+
+
+class LambdaRuntime:
+    """Runs the assembly's Lambda functions in-process (see the module docstring for what that implies)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.functions: dict[str, LocalFunction] = {}
+        self.invocations: list[InvocationRecord] = []
+        self.discarded: list[DiscardedEvent] = []
+        self._handlers = HandlerModules()
+        self._environments = Environments(runtime)
+        self._lock = threading.RLock()
+        self._seams: SeamSet | None = None
+
+    # -- provisioning ----------------------------------------------------------------------------------------
+
+    def creators(self) -> dict[str, Creator]:
+        return {"AWS::Lambda::Function": self._create_function}
+
+    def _create_function(self, p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
+        return create_function(p, logical_id, props, self.register)
+
+    def register(self, function: LocalFunction) -> None:
+        """Adds (or replaces, with a new cold start) a function the runtime runs."""
+        with self._lock:
+            self.functions[function.name] = function
+            self._handlers.forget(function.name)
+
+    # -- invoking --------------------------------------------------------------------------------------------
+
+    def invoke(self, function_name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse") -> Invocation:
+        """Invokes a registered function as Lambda's Invoke API does: RequestResponse, Event or DryRun. Raises
+        `RuntimeStoppedError` once the runtime is stopping."""
+        if self.runtime.activity.stopping.is_set():
+            raise _stopped(function_name_or_arn)
+        function = self.find(function_name_or_arn)
+        if function is None:
+            raise UnknownFunctionError(f"Function not found: {function_name_or_arn}")
+        if invocation_type not in _STATUS:
+            raise ValueError(f"unknown InvocationType {invocation_type!r}; expected one of {sorted(_STATUS)}")
+        event = _parse_payload(payload)
+        request_id = str(uuid.uuid4())
+        if invocation_type == "DryRun":
+            return Invocation(204, b"", None, request_id)
+        if invocation_type == "Event":
+            if not self._submit_async(function, payload, request_id, attempt=1):
+                raise _stopped(function.name)  # the activity refuses new work only once the runtime is stopping
+            return Invocation(202, b"", None, request_id)
+        return self._run(function, event, request_id, invocation_type)
+
+    def find(self, function_name_or_arn: str) -> LocalFunction | None:
+        """The registered function a name, a name with a qualifier, or a (partial) ARN refers to."""
+        reference = function_name_or_arn.split(":function:", 1)[-1]
+        return self.functions.get(reference.split(":", 1)[0])
+
+    def _run(
+        self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int = 1
+    ) -> Invocation:
+        """Runs the handler once, unless the runtime is stopping (then raises `RuntimeStoppedError`)."""
+        with self.runtime.activity.busy(f"lambda {function.name}"), self._lock:
+            # Checked under the lock: an invocation that waited there for another handler to finish may find the
+            # runtime stopping by then.
+            if self.runtime.activity.stopping.is_set():
+                outcome = None
+            else:
+                outcome = self._run_handler(function, event, request_id, invocation_type, attempt)
+        if outcome is None:
+            raise _stopped(function.name)  # outside `busy`: refusing to run is not a failure of the runtime
+        payload, error_type = outcome
+        # 200 also for an asynchronous attempt: its 202 was answered when it was queued.
+        return Invocation(200, payload, "Unhandled" if error_type else None, request_id)
+
+    def _run_handler(
+        self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int
+    ) -> tuple[bytes, str | None]:
+        """Runs the handler and records the run: its response payload and its error type (None: it succeeded)."""
+        clock = self.runtime.clock
+        with self._environments.applied(function):
+            started = clock.now()
+            try:
+                handler = self._handlers.handler(function)
+                started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
+                context = LocalContext(
+                    function,
+                    request_id,
+                    self._environments.log_stream(function.name),
+                    started + function.timeout,
+                    clock,
+                )
+                fault = None if self.runtime.faults is None else self.runtime.faults.handler(function.name, event)
+                if fault is not None and fault.phase == "before":
+                    raise InjectedFaultError(fault.error, fault.message)
+                payload, error_type = _marshal(handler(event, context), request_id)
+                if fault is not None:  # after the handler ran: its side effects stay, its answer is lost
+                    raise InjectedFaultError(fault.error, fault.message)
+            except InjectedFaultError as error:
+                payload, error_type = _error_payload(error.error_type, str(error), request_id, [])
+            except InitError as error:
+                payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
+            except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
+                payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack_of(error))
+            duration = clock.now() - started
+        if duration > function.timeout or error_type == "Sandbox.Timedout":
+            payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
+        self.invocations.append(
+            InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
+        )
+        return payload, error_type
+
+    def _submit_async(self, function: LocalFunction, payload: bytes, request_id: str, attempt: int) -> bool:
+        """Queues one attempt of an asynchronous invocation as background work; False when the runtime is stopping
+        and the activity refused it (and logged so)."""
+
+        def attempt_once() -> None:
+            try:
+                # Each attempt gets the event as it was sent, even if an earlier attempt changed its copy.
+                outcome = self._run(function, _parse_payload(payload), request_id, "Event", attempt)
+            except RuntimeStoppedError:
+                logger.warning("lambda %s: async event %s abandoned, the runtime stopped", function.name, request_id)
+                return
+            if outcome.function_error is None:
+                return
+            if attempt <= len(ASYNC_RETRY_DELAYS):
+                # A timer on the clock, not a sleeping thread: between attempts nothing is in flight, and the clock's
+                # next deadline says when the retry is due (so `advance` and `wait_until_quiet` can reach it).
+                self.runtime.clock.call_later(ASYNC_RETRY_DELAYS[attempt - 1], retry)
+                return
+            self._dead_letter(function, payload, outcome)
+
+        def retry() -> None:
+            # Due once the runtime is stopping, the retry is refused and the event abandoned with the runtime.
+            self._submit_async(function, payload, request_id, attempt + 1)
+
+        return self.runtime.activity.submit(
+            f"lambda {function.name} async {request_id} attempt {attempt}", attempt_once
+        )
+
+    def _dead_letter(self, function: LocalFunction, payload: bytes, outcome: Invocation) -> None:
+        failure = json.loads(outcome.payload)
+        error_type, message = str(failure.get("errorType", "")), str(failure.get("errorMessage", ""))
+        target = function.dead_letter_arn
+        if not target:
+            logger.warning(
+                "lambda %s: async event %s failed every attempt, discarded", function.name, outcome.request_id
+            )
+            self.discarded.append(DiscardedEvent(function.name, outcome.request_id, payload, error_type, message))
+            return
+        # The body is the event exactly as it was sent; the attributes say why (Lambda's DLQ message format).
+        body = payload.decode() or "{}"
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": outcome.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": str(outcome.status_code)},
+            "ErrorMessage": {"DataType": "String", "StringValue": _truncate(message or error_type, _DLQ_MESSAGE_LIMIT)},
+        }
+        if target.split(":")[2] == "sns":
+            self.runtime.client("sns").publish(TopicArn=target, Message=body, MessageAttributes=attributes)
+            return
+        sqs = self.runtime.client("sqs")
+        sqs.send_message(QueueUrl=queue_url(sqs, target), MessageBody=body, MessageAttributes=attributes)
+
+    # -- moto's invoke seam ----------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Routes moto's Lambda invoke to registered functions (idempotent); others fall through to moto."""
+        with self._lock:
+            if self._seams is not None:
+                return
+            seam_set = SeamSet("LambdaRuntime")
+            bind_invoke(seam_set, self)
+            seam_set.apply()
+            self._seams = seam_set
+
+    def uninstall(self) -> None:
+        """Restores moto's invoke and forgets the loaded handler modules (idempotent)."""
+        with self._lock:
+            if self._seams is not None:
+                self._seams.undo()
+                self._seams = None
+            self._handlers.unload()
+            self._environments.restore()
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def _stopped(function_name_or_arn: str) -> RuntimeStoppedError:
+    return RuntimeStoppedError(f"the local runtime has stopped: {function_name_or_arn} not invoked")
+
+
+def _parse_payload(payload: bytes) -> Any:
+    if not payload.strip():
+        return {}  # Lambda hands an empty payload to the handler as {}
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidRequestContentError(f"Could not parse request body into json: {error}") from error
+
+
+def _marshal(result: Any, request_id: str) -> tuple[bytes, str | None]:
+    """The handler's result as JSON, as Lambda's Python runtime serializes it (Decimals as numbers)."""
+
+    def decimals(value: Any) -> Any:
+        if isinstance(value, decimal.Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    try:
+        return json.dumps(result, default=decimals).encode(), None
+    except (TypeError, ValueError) as error:
+        return _error_payload("Runtime.MarshalError", f"Unable to marshal response: {error}", request_id, [])
+
+
+def _error_payload(error_type: str, message: str, request_id: str, stack: list[str]) -> tuple[bytes, str]:
+    body = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
+    return json.dumps(body).encode(), error_type
+
+
+def _timeout_payload(function: LocalFunction, request_id: str, now: datetime.datetime) -> tuple[bytes, str]:
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    message = f"{stamp} {request_id} Task timed out after {function.timeout:.2f} seconds"
+    return json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}).encode(), "Sandbox.Timedout"
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text.encode()[:limit].decode(errors="ignore")

@@ -1,0 +1,154 @@
+"""The seams of the local runtime in moto's Lambda, EventBridge, DynamoDB and SQS, and in its JSONata (moto 5.2.5)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from orchestrator.local.seams._mechanism import Seam
+
+_INVOKE: Final = ("self", "function_name", "qualifier", "body", "headers", "response_headers")
+_JSONATA: Final = "moto.stepfunctions.parser.asl"
+_DYNAMODB: Final = "moto.dynamodb.models.DynamoDBBackend"
+_DYNAMODB_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
+    "get_item": ("self", "table_name", "keys", "projection_expressions"),
+    "put_item": (
+        "self", "table_name", "item_attrs", "expected", "condition_expression", "expression_attribute_names",
+        "expression_attribute_values", "overwrite", "return_values_on_condition_check_failure",
+    ),
+    "update_item": (
+        "self", "table_name", "key", "update_expression", "expression_attribute_names",
+        "expression_attribute_values", "attribute_updates", "expected", "condition_expression",
+        "return_values_on_condition_check_failure",
+    ),
+    "delete_item": (
+        "self", "table_name", "key", "expression_attribute_names", "expression_attribute_values",
+        "condition_expression", "return_values_on_condition_check_failure",
+    ),
+    "transact_write_items": ("self", "transact_items"),
+    "query": (
+        "self", "table_name", "hash_key_dict", "range_comparison", "range_value_dicts", "limit",
+        "exclusive_start_key", "scan_index_forward", "projection_expressions", "index_name", "consistent_read",
+        "expr_names", "expr_values", "filter_expression", "hash_key_conditions", "range_key_conditions",
+        "filter_kwargs",
+    ),
+    "scan": (
+        "self", "table_name", "filters", "limit", "exclusive_start_key", "filter_expression", "expr_names",
+        "expr_values", "index_name", "consistent_read", "projection_expression", "segments",
+    ),
+}  # fmt: skip
+
+# -- Lambda ------------------------------------------------------------------------------------------------------
+LAMBDA_INVOKE = tuple(
+    Seam(
+        target,
+        "invoke",
+        "wrap",
+        "Invoke (boto3, Step Functions lambda:invoke tasks, moto's own callers) runs the registered handler in-process",
+        "with use_docker False moto answers every invoke with the request body",
+        _INVOKE,
+        "lambdas",
+    )  # fmt: skip
+    for target in ("moto.awslambda.models.LambdaBackend", "moto.awslambda_simple.models.LambdaSimpleBackend")
+)
+
+# -- SQS event-source mappings -------------------------------------------------------------------------------------
+SQS_MAPPINGS_POLLED = Seam(
+    "moto.awslambda.models.LambdaBackend", "create_event_source_mapping", "wrap",
+    "a mapping the pollers create is left off its queue: the pollers run it as Lambda does",
+    "moto runs an SQS mapping inside send_message, one message per invoke, no batching or partial failures",
+    ("self", "spec"), "pollers",
+)  # fmt: skip
+
+# -- EventBridge ---------------------------------------------------------------------------------------------------
+EVENTS_DELIVERY = Seam(
+    "moto.events.models.Rule", "send_to_targets", "wrap",
+    "rule delivery to Step Functions and Lambda targets, Input/InputPath/InputTransformer, RetryPolicy and DLQs",
+    "moto raises NotImplementedError for those targets, ignores target input settings, retries and DISABLED",
+    ("self", "original_event", "transform_input"), "delivery",
+)  # fmt: skip
+FAULT_PUT_EVENTS = Seam(
+    "moto.events.models.EventsBackend", "put_events", "wrap",
+    "injected faults: PutEvents answers ThrottlingException entries for the entries hit",
+    "(none: fault injection)", ("self", "events"), "faults",
+)  # fmt: skip
+
+# -- DynamoDB ------------------------------------------------------------------------------------------------------
+DYNAMODB_ATOMIC_WRITES = tuple(
+    Seam(
+        _DYNAMODB,
+        name,
+        "wrap",
+        "an item's condition check and write are one step, as on DynamoDB (one lock over moto's writes)",
+        "moto reads, checks and assigns without a lock: two threads can both pass one condition",
+        _DYNAMODB_SIGNATURES[name],
+        "dynamodb",
+    )  # fmt: skip
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items")
+) + tuple(
+    Seam(
+        _DYNAMODB,
+        name,
+        "wrap",
+        "a Query or Scan reads the table between writes (the same lock as the writes)",
+        "moto deep-copies the items it returns while another thread's write may change them: "
+        "'dictionary changed size during iteration'",
+        _DYNAMODB_SIGNATURES[name],
+        "dynamodb",
+    )  # fmt: skip
+    for name in ("query", "scan")
+)
+FAULT_DYNAMODB = tuple(
+    Seam(
+        _DYNAMODB,
+        name,
+        "wrap",
+        "injected faults: item calls throttled, or a table's writes ignoring their ConditionExpression",
+        "(none: fault injection)",
+        _DYNAMODB_SIGNATURES[name],
+        "faults",
+    )  # fmt: skip
+    for name in ("get_item", "put_item", "update_item", "delete_item")
+)
+
+# -- JSONata -------------------------------------------------------------------------------------------------------
+JSONATA_EVALUATOR = Seam(
+    f"{_JSONATA}.jsonata.jsonata", "_eval_jsonata", "replace",
+    "JSONata is evaluated by jsonata-python, $now()/$millis() on the clock",
+    "moto's evaluator pointer is None: every JSONata expression fails with States.Runtime", None, "jsonata_engine",
+)  # fmt: skip
+JSONATA_QUERY_ERRORS = tuple(
+    Seam(
+        f"{_JSONATA}.component.common.string.string_expression.{name}",
+        "_eval_body",
+        "wrap",
+        "a failing expression fails the state with States.QueryEvaluationError, which Catch and Retry can match",
+        "the evaluator is given no Environment, so any error becomes States.Runtime",
+        ("self", "env"),
+        "jsonata_engine",
+    )  # fmt: skip
+    for name in ("StringJSONata", "StringVariableSample")
+)
+JSONATA_FUNCTION_STANDINS = tuple(
+    Seam(
+        f"{_JSONATA}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE",
+        reference,
+        "remove",
+        f"{reference}() is Step Functions' own, registered with jsonata-python: moto's stand-in would shadow it",
+        f'moto declares {reference} as a function returning "Function {reference} is currently not supported"',
+        None,
+        "jsonata_engine",
+    )  # fmt: skip
+    for reference in ("$uuid", "$parse", "$hash")
+)
+
+SEAMS: Final[tuple[Seam, ...]] = (
+    *LAMBDA_INVOKE,
+    SQS_MAPPINGS_POLLED,
+    EVENTS_DELIVERY,
+    *DYNAMODB_ATOMIC_WRITES,
+    JSONATA_EVALUATOR,
+    *JSONATA_QUERY_ERRORS,
+    *JSONATA_FUNCTION_STANDINS,
+    FAULT_PUT_EVENTS,
+    *FAULT_DYNAMODB,
+)

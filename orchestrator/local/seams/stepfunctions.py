@@ -1,0 +1,257 @@
+"""The seams of orchestrator.local.stepfunctions in moto's Step Functions interpreter (moto 5.2.5)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from orchestrator.local.seams._mechanism import Kind, Seam
+
+_P: Final = "moto.stepfunctions.parser"
+_A: Final = f"{_P}.asl"
+_ADAPTER: Final = "stepfunctions"
+_SERVICE: Final = f"{_A}.component.state.exec.state_task.service"
+_SERVICE_CALL: Final = ("self", "env", "resource_runtime_part", "normalised_parameters")
+
+
+def _seam(
+    target: str,
+    attribute: str,
+    kind: Kind,
+    why: str,
+    fixes: str,
+    signature: tuple[str, ...] | None = None,
+    needs: tuple[str, ...] = (),
+) -> Seam:
+    return Seam(target, attribute, kind, why, fixes, signature, _ADAPTER, needs)
+
+
+# -- the clock: every wait real time bounds waits on the runtime's clock, every timestamp reads it ------------------
+CLOCK_WAIT_STATE = _seam(
+    f"{_A}.component.state.wait.wait_function.wait_function.WaitFunction", "_wait_interval", "replace",
+    "Wait states (Seconds, SecondsPath, Timestamp, TimestampPath) wait on the clock and end with the execution",
+    "waits sleep in real time", ("self", "env", "wait_seconds"),
+)  # fmt: skip
+CLOCK_TASK_TIMEOUT = _seam(
+    f"{_A}.component.state.exec.execute_state", "threading", "replace",
+    "a task's TimeoutSeconds is waited on the clock (the Event made inside _evaluate_with_timeout)",
+    "task timeouts wait in real time",
+)  # fmt: skip
+CLOCK_CALLBACK_WAIT = _seam(
+    f"{_A}.eval.callback.callback.CallbackEndpoint", "wait", "replace",
+    ".waitForTaskToken and activity tasks wait for their outcome on the clock",
+    "token waits time out in real time", ("self", "timeout"), ("_notify_event", "_outcome"),
+)  # fmt: skip
+CLOCK_HEARTBEAT_WAIT = _seam(
+    f"{_A}.eval.callback.callback.HeartbeatEndpoint", "clear_and_wait", "replace",
+    "HeartbeatSeconds is waited on the clock", "heartbeat waits time out in real time", ("self",),
+    ("_mutex", "_next_heartbeat_event", "_heartbeat_seconds"),
+)  # fmt: skip
+CLOCK_ACTIVITY_START_WAIT = _seam(
+    f"{_A}.eval.callback.callback.ActivityTaskStartEndpoint", "wait", "replace",
+    "an activity task's wait for a worker is waited on the clock", "activity waits time out in real time",
+    ("self", "timeout_seconds"), ("_next_activity_task_start_event", "_outcome"),
+)  # fmt: skip
+CLOCK_RETRY_ENV = _seam(
+    f"{_A}.component.common.retry.retrier_decl.RetrierDecl", "_eval_body", "wrap",
+    "tells the retry interval's sleep which execution it belongs to, so it ends when the execution does",
+    "a retry interval cannot be cut short", ("self", "env"),
+)  # fmt: skip
+CLOCK_RETRY_SLEEP = _seam(
+    f"{_A}.component.common.retry.retrier_decl", "time", "replace",
+    "Retry intervals (IntervalSeconds, BackoffRate) sleep on the clock", "retry intervals sleep in real time",
+)  # fmt: skip
+CLOCK_PROGRAM_TIMEOUT = _seam(
+    f"{_A}.component.program.program.Program", "eval", "replace",
+    "the state machine's TimeoutSeconds on the clock; an execution stopped as it starts is stopped at once",
+    "the execution timeout joins the worker thread in real time", ("self", "env"),
+)  # fmt: skip
+CLOCK_EXECUTION_START = _seam(
+    f"{_P}.backend.execution.Execution", "start", "wrap",
+    "an execution's startDate (and $$.Execution.StartTime) read the clock",
+    "execution start dates are real time", ("self",),
+)  # fmt: skip
+CLOCK_EXECUTION_STOP = _seam(
+    f"{_P}.backend.execution.BaseExecutionWorkerCommunication", "_reflect_execution_status", "wrap",
+    "an execution's stopDate reads the clock", "execution stop dates are real time", ("self",),
+)  # fmt: skip
+CLOCK_HISTORY_TIMESTAMPS = _seam(
+    f"{_A}.eval.event.event_manager.EventManager", "_get_current_timestamp", "replace",
+    "history event timestamps read the clock, so a timeline shows a 24-hour wait as 24 hours",
+    "history timestamps are real time", (),
+)  # fmt: skip
+CLOCK_ENTERED_TIME = _seam(
+    f"{_A}.component.state.state", "datetime", "replace",
+    "$$.State.EnteredTime reads the clock (set inline in CommonStateField._eval_body: no call to patch)",
+    "EnteredTime is real time",
+)  # fmt: skip
+CLOCK_TIMESTAMP_WAIT = _seam(
+    f"{_A}.component.state.wait.wait_function.timestamp.Timestamp", "_get_wait_seconds", "replace",
+    "a Timestamp wait counts from the clock's now",
+    "the Timestamp wait subtracts local time (naive datetime.now()) from a UTC timestamp", ("self", "env"),
+)  # fmt: skip
+CLOCK_MAP_RUN_START = _seam(
+    f"{_A}.component.state.exec.state_map.iteration.itemprocessor.map_run_record.MapRunRecord", "__init__", "wrap",
+    "a Map Run's startDate reads the clock", "Map Run dates are real time",
+    ("self", "state_machine_arn", "execution_arn", "max_concurrency", "tolerated_failure_count",
+     "tolerated_failure_percentage", "label"),
+)  # fmt: skip
+CLOCK_MAP_RUN_STOP = _seam(
+    f"{_A}.component.state.exec.state_map.iteration.itemprocessor.map_run_record.MapRunRecord", "set_stop", "wrap",
+    "a Map Run's stopDate reads the clock", "Map Run dates are real time", ("self", "status"),
+)  # fmt: skip
+
+# -- the execution lifecycle: status-change events, uninstall, redrive ----------------------------------------------
+LIFECYCLE_STARTED = _seam(
+    f"{_P}.backend.execution.Execution", "start", "wrap",
+    "an execution counts as running from its start: RUNNING status-change event, stopped by uninstall()",
+    "moto sends no status-change events", ("self",),
+)  # fmt: skip
+LIFECYCLE_ENDED = _seam(
+    f"{_P}.backend.execution.BaseExecutionWorkerCommunication", "terminated", "wrap",
+    "the final status-change event (SUCCEEDED, FAILED, TIMED_OUT, ABORTED) once moto set the final status",
+    "moto sends no status-change events", ("self",),
+)  # fmt: skip
+LIFECYCLE_REFUSE_WHEN_CLOSING = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "start_execution", "wrap",
+    "StartExecution is refused once uninstall() began, so no execution outlives the runtime",
+    "(none: the runtime's own lifecycle)", ("self", "state_machine_arn", "name", "execution_input", "trace_header"),
+)  # fmt: skip
+LIFECYCLE_UNNAMED_EXECUTION = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "start_execution", "wrap",
+    "EventBridge targets start executions unnamed; each gets a UUID as on AWS",
+    'an unnamed execution is named "None", and the next unnamed start collides with it',
+    ("self", "state_machine_arn", "name", "execution_input", "trace_header"),
+)  # fmt: skip
+LIFECYCLE_TASKS_COUNT_AS_WORK = tuple(
+    _seam(
+        f"{_SERVICE}.{module}.{name}",
+        "_eval_service_task",
+        "wrap",
+        "a task's service call counts as work in flight, so wait_until_quiet never takes a slow call for stillness",
+        "(none: the runtime's quiet detection)",
+        (*_SERVICE_CALL, credentials),
+    )  # fmt: skip
+    for module, name, credentials in (
+        ("state_task_service_api_gateway", "StateTaskServiceApiGateway", "task_credentials"),
+        ("state_task_service_aws_sdk", "StateTaskServiceAwsSdk", "state_credentials"),
+        ("state_task_service_batch", "StateTaskServiceBatch", "state_credentials"),
+        ("state_task_service_dynamodb", "StateTaskServiceDynamoDB", "state_credentials"),
+        ("state_task_service_ecs", "StateTaskServiceEcs", "state_credentials"),
+        ("state_task_service_events", "StateTaskServiceEvents", "state_credentials"),
+        ("state_task_service_glue", "StateTaskServiceGlue", "state_credentials"),
+        ("state_task_service_lambda", "StateTaskServiceLambda", "state_credentials"),
+        ("state_task_service_sfn", "StateTaskServiceSfn", "state_credentials"),
+        ("state_task_service_sns", "StateTaskServiceSns", "state_credentials"),
+        ("state_task_service_sqs", "StateTaskServiceSqs", "state_credentials"),
+        ("state_task_service_unsupported", "StateTaskServiceUnsupported", "state_credentials"),
+    )
+)
+LIFECYCLE_LAMBDA_TASK_COUNTS_AS_WORK = _seam(
+    f"{_A}.component.state.exec.state_task.state_task_lambda.StateTaskLambda", "_eval_execution", "wrap",
+    "a legacy Lambda task's call counts as work in flight", "(none: the runtime's quiet detection)", ("self", "env"),
+)  # fmt: skip
+REDRIVE_BACKEND = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "redrive_execution", "add",
+    "RedriveExecution restarts a failed, timed-out or aborted execution where it stopped (redrive.py)",
+    "moto has no RedriveExecution",
+)  # fmt: skip
+REDRIVE_RESPONSE = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "redrive_execution", "add",
+    "the RedriveExecution action of the API", "moto has no RedriveExecution",
+)  # fmt: skip
+
+# -- task tokens, heartbeats and stops: fixes of moto defects -------------------------------------------------------
+STOP_RELEASES_CALLBACKS = _seam(
+    f"{_A}.eval.environment.Environment", "set_stop", "wrap",
+    "StopExecution releases a task waiting for its token",
+    "a stopped execution whose task waits for its token stays RUNNING forever",
+    ("self", "stop_date", "cause", "error"),
+)  # fmt: skip
+TIMEOUT_RELEASES_CALLBACKS = _seam(
+    f"{_A}.eval.environment.Environment", "set_timed_out", "wrap",
+    "the state machine's timeout releases a task waiting for its token",
+    "a timed-out execution whose task waits for its token stays RUNNING", ("self",),
+)  # fmt: skip
+ENDED_STAYS_ENDED = _seam(
+    f"{_A}.eval.environment.Environment", "set_error", "wrap",
+    "a stopped or timed-out execution stays ABORTED / TIMED_OUT",
+    "an error raised by a state half-way through when stopped turns ABORTED into FAILED (States.Runtime)",
+    ("self", "error"),
+)  # fmt: skip
+INTERRUPTED_TASK_RECORDS_NOTHING = _seam(
+    f"{_A}.component.state.exec.execute_state.ExecutionState", "_evaluate_with_timeout", "wrap",
+    "a task interrupted by a stop or time-out records no outcome, as AWS records only ExecutionAborted/TimedOut",
+    "the interrupted task is recorded as a task failure, which a Catch can route on", ("self", "env"),
+)  # fmt: skip
+TOKEN_PER_ATTEMPT = _seam(
+    f"{_A}.component.state.exec.execute_state.ExecutionState", "_evaluate_with_timeout", "wrap",
+    "each retry of a .waitForTaskToken task gets a token of its own, as on AWS",
+    "a retry reuses the failed attempt's token and fails at once with its old outcome", ("self", "env"),
+)  # fmt: skip
+TIMED_OUT_TASK_RELEASES_WAIT = _seam(
+    f"{_A}.component.state.exec.execute_state.ExecutionState", "_evaluate_with_timeout", "wrap",
+    "a task ended by its TimeoutSeconds stops waiting for its token",
+    "the token (or heartbeat) wait of a timed-out task runs on, a stray waiter on the clock", ("self", "env"),
+)  # fmt: skip
+HEARTBEAT_TIMEOUT_ERROR = _seam(
+    f"{_A}.component.state.exec.state_task.state_task.StateTask", "_from_error", "wrap",
+    "a missed heartbeat fails with States.HeartbeatTimeout, as on AWS",
+    "a missed heartbeat fails with States.Timeout (HeartbeatTimeoutError is a TimeoutError)", ("self", "env", "ex"),
+)  # fmt: skip
+SEND_TASK_FAILURE_CAUSE = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "send_task_failure", "replace",
+    "SendTaskFailure's cause reaches the task's failure", "SendTaskFailure drops `cause`", ("self",),
+)  # fmt: skip
+EARLY_HEARTBEAT_REMEMBERED = _seam(
+    f"{_A}.eval.callback.callback.CallbackEndpoint", "notify_heartbeat", "wrap",
+    "a heartbeat sent before the task set up its heartbeat wait is remembered (in-process agents answer fast)",
+    "an early SendTaskHeartbeat is answered InvalidToken", ("self",), ("_heartbeat_endpoint",),
+)  # fmt: skip
+EARLY_OUTCOME_HEARD = _seam(
+    f"{_A}.eval.callback.callback.CallbackEndpoint", "setup_heartbeat_endpoint", "wrap",
+    "a heartbeat or outcome that came before the heartbeat wait was set up is heard at once",
+    "an early SendTaskSuccess is stored but never read while the heartbeat loop waits",
+    ("self", "heartbeat_seconds"), ("_heartbeat_endpoint",),
+)  # fmt: skip
+EXECUTIONS_WITH_AN_ENV = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "_get_executions", "replace",
+    "SendTaskSuccess/Failure/Heartbeat skip executions whose worker has not made its env yet",
+    "they fail with AttributeError while another execution is starting", ("self", "execution_status"),
+)  # fmt: skip
+
+SEAMS: Final[tuple[Seam, ...]] = (
+    CLOCK_WAIT_STATE,
+    CLOCK_TASK_TIMEOUT,
+    CLOCK_CALLBACK_WAIT,
+    CLOCK_HEARTBEAT_WAIT,
+    CLOCK_ACTIVITY_START_WAIT,
+    CLOCK_RETRY_ENV,
+    CLOCK_RETRY_SLEEP,
+    CLOCK_PROGRAM_TIMEOUT,
+    CLOCK_EXECUTION_START,
+    CLOCK_EXECUTION_STOP,
+    CLOCK_HISTORY_TIMESTAMPS,
+    CLOCK_ENTERED_TIME,
+    CLOCK_TIMESTAMP_WAIT,
+    CLOCK_MAP_RUN_START,
+    CLOCK_MAP_RUN_STOP,
+    LIFECYCLE_STARTED,
+    LIFECYCLE_ENDED,
+    LIFECYCLE_UNNAMED_EXECUTION,
+    LIFECYCLE_REFUSE_WHEN_CLOSING,
+    *LIFECYCLE_TASKS_COUNT_AS_WORK,
+    LIFECYCLE_LAMBDA_TASK_COUNTS_AS_WORK,
+    REDRIVE_BACKEND,
+    REDRIVE_RESPONSE,
+    STOP_RELEASES_CALLBACKS,
+    TIMEOUT_RELEASES_CALLBACKS,
+    ENDED_STAYS_ENDED,
+    INTERRUPTED_TASK_RECORDS_NOTHING,
+    TOKEN_PER_ATTEMPT,
+    TIMED_OUT_TASK_RELEASES_WAIT,
+    HEARTBEAT_TIMEOUT_ERROR,
+    SEND_TASK_FAILURE_CAUSE,
+    EARLY_HEARTBEAT_REMEMBERED,
+    EARLY_OUTCOME_HEARD,
+    EXECUTIONS_WITH_AN_ENV,
+)

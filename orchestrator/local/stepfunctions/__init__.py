@@ -1,0 +1,48 @@
+"""Step Functions on the local runtime: state machines from the template, moto's interpreter on the runtime's clock,
+and execution status-change events on the default bus, as AWS sends them.
+
+moto 5.2.5 runs executions with the interpreter it ported from LocalStack (`moto.stepfunctions.parser`) when
+`mock_aws(config=MOTO_CONFIG)`. This package adds, through the seams declared in orchestrator/local/seams (checked
+against that moto version when `StepFunctionsAdapter.install()` applies them):
+
+- `definitions`: `AWS::StepFunctions::StateMachine` from the template (`creators()`);
+- `timing`: every wait real time bounds, and every timestamp, on `runtime.clock`;
+- `tasks`: fixes of moto's task tokens, heartbeats and stops, each as small as the defect;
+- `status`: "Step Functions Execution Status Change" events on the default bus;
+- `adapter`: the execution lifecycle (install, uninstall, redrive) and `history_path` (over `visits_from_history`,
+  asl/history.py), which gives each state visit its own events by following their `previousEventId` chains.
+"""
+
+from __future__ import annotations
+
+from orchestrator.local.stepfunctions.adapter import (
+    STOP_TIMEOUT_SECONDS,
+    StepFunctionsAdapter,
+    StepFunctionsStoppedError,
+)
+from orchestrator.local.stepfunctions.definitions import (
+    IGNORED_PROPERTIES,
+    STATE_MACHINE_TYPE,
+    apply_substitutions,
+    create_state_machine,
+    state_machine_definition,
+)
+from orchestrator.local.stepfunctions.status import (
+    STATUS_CHANGE_DETAIL_TYPE,
+    STATUS_CHANGE_SOURCE,
+    status_change_detail,
+)
+
+__all__ = [
+    "IGNORED_PROPERTIES",
+    "STATE_MACHINE_TYPE",
+    "STATUS_CHANGE_DETAIL_TYPE",
+    "STATUS_CHANGE_SOURCE",
+    "STOP_TIMEOUT_SECONDS",
+    "StepFunctionsAdapter",
+    "StepFunctionsStoppedError",
+    "apply_substitutions",
+    "create_state_machine",
+    "state_machine_definition",
+    "status_change_detail",
+]
