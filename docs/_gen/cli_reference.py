@@ -209,6 +209,8 @@ def render(parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if str(ROOT) not in sys.path:  # run as a script, its own folder is on the path, not the repository's root
+        sys.path.insert(0, str(ROOT))
     from orchestrator.cli import build_parser
 
     check = list(argv if argv is not None else sys.argv[1:]) == ["--check"]
