@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 
-.PHONY: install demo test lint format typecheck synth schemas openapi deploy bootstrap bench soak clean
+.PHONY: install demo test lint format typecheck docs docs-check synth schemas openapi deploy bootstrap bench soak clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,7 +23,8 @@ demo: install
 	$(PY) -m orchestrator.demo --stage $(STAGE)
 
 # Two workers, a test file each at a time (moto's backends are per process, and a file's tests share fixtures).
-test: install lint typecheck
+# docs-check builds the docs site strictly (a broken link fails); tests/docs fails when docs/cli.md is stale.
+test: install lint typecheck docs-check
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: install
@@ -32,6 +33,16 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy .
+
+# The docs site (docs/, mkdocs.yml): regenerate the `orch` reference from the CLI's parsers, then build into site/
+# strictly (every warning, a broken link or a page missing from the nav, is an error). Needs no network.
+docs: install
+	$(PY) docs/_gen/cli_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The same build without regenerating: what `make test` runs.
+docs-check: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 format: install
 	$(BIN)/ruff format .
@@ -61,11 +72,11 @@ bench: install
 	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
 
 # Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
-# (README: Reliability). The full run (about 36 minutes on 2 shared cores); a quicker look:
+# (docs/reliability-and-security.md). The full run (about 36 minutes on 2 shared cores); a quicker look:
 # SOAK_ARGS="--orders 500 --pipelines 50 --seed 7".
 SOAK_ARGS ?= --orders 2000 --pipelines 200 --seed 7
 soak: install
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out site .pytest_cache .mypy_cache .ruff_cache
