@@ -10,11 +10,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from schemas.envelope import Identifier, NonEmptyStr
 
 # The idempotency key of one call of the saga to a service: `<saga_key>:<step>`, the OrderPlaced envelope's key (at
 # most 256 characters) and the step. Never empty: Powertools would have no key to hash, and its error names no field.
 CallKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class SagaCall(BaseModel):
+    """What every call of the order saga to one of its services carries (each request adds its `action`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
+    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
+    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 # What DynamoDB answers when it cannot serve now (after botocore's own retries): worth another try later.
 TRANSIENT_CODES = frozenset(

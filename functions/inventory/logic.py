@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
-from functions.records import CallKey
-from schemas.envelope import Identifier, NonEmptyStr
+from functions.records import SagaCall
 from schemas.orders import OrderItem, OrderPlaced
 
 SANDBOX_OUT_OF_STOCK_SKU = "OUT-OF-STOCK"
@@ -50,23 +47,13 @@ class Reservations(Protocol):
         """Marks the reservation under `key` released."""
 
 
-class ReserveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReserveRequest(SagaCall):
     action: Literal["reserve"]
-    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
-    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
 
-class ReleaseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReleaseRequest(SagaCall):
     action: Literal["release"]
-    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
-    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
 
 @dataclass(frozen=True)

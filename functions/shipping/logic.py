@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
-from functions.records import CallKey
-from schemas.envelope import Identifier, NonEmptyStr
+from functions.records import SagaCall
 from schemas.orders import OrderPlaced
 
 SANDBOX_CARRIER = "Sandbox Parcel"
@@ -46,13 +43,8 @@ class Shipments(Protocol):
     def get(self, key: str) -> Shipment | None: ...
 
 
-class ArrangeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ArrangeRequest(SagaCall):
     action: Literal["arrange"]
-    idempotency_key: CallKey  # this call's: the saga's key and the step (`<saga_key>:<action>`)
-    saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
-    correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
     order: OrderPlaced
 
 
