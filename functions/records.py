@@ -28,6 +28,7 @@ class SagaCall(BaseModel):
     saga_key: NonEmptyStr  # the OrderPlaced envelope's idempotency key: this service's record of the saga
     correlation_id: Identifier | None = None  # the order's, for the log lines (functions/log_context.py)
 
+
 # What DynamoDB answers when it cannot serve now (after botocore's own retries): worth another try later.
 TRANSIENT_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
