@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 
-.PHONY: install demo test lint format typecheck docs docs-check synth schemas openapi deploy bootstrap bench soak clean
+.PHONY: install demo test test-fast lint format typecheck docs docs-check synth schemas openapi deploy bootstrap bench soak clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,12 @@ demo: install
 # docs-check builds the docs site strictly (a broken link fails); tests/docs fails when docs/cli.md is stale.
 test: install lint typecheck docs-check
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The inner loop: everything but the suites that run the whole app end to end on the local runtime (workflows,
+# control plane, replay, event store, reliability, benchmarks), which `make test` adds.
+FAST_TESTS := tests/unit tests/architecture tests/docs tests/integration tests/dag tests/fuzz tests/security tests/infra
+test-fast: install
+	$(PY) -m pytest -n 2 --dist loadfile $(FAST_TESTS)
 
 lint: install
 	$(BIN)/ruff check .
