@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.assembly import synthesize
 from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, render_json, write
 from orchestrator.local.cloud import LocalCloud, PortInUseError
-from orchestrator.local.seams import seam_lines, seam_table
+from orchestrator.local.seams import MotoSeamError, seam_lines, seam_table
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 
@@ -49,6 +49,9 @@ def up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
         cloud.start()
     except PortInUseError as error:
         print(f"orch: {error.strerror}; pick another port with --port", file=sys.stderr)
+        return EXIT_FAILURE
+    except MotoSeamError as error:  # moto is not what the seams were written for: one line, no traceback
+        print(f"orch: {error}; install the pinned moto (make install)", file=sys.stderr)
         return EXIT_FAILURE
     try:
         print(f"local runtime up at {cloud.endpoint_url} (bus {cloud.bus_name})")

@@ -175,3 +175,19 @@ def test_orch_local_seams_as_json(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert [row["target"] for row in rows] == [seam.path for seam in DECLARED]
     assert {row["kind"] for row in rows} == {"wrap", "replace", "add", "remove"}
+
+
+def test_orch_local_up_says_a_missing_target_in_one_line(
+    assembly_dir: Path, aws_credentials: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with monkeypatch.context() as moved:
+        moved.delattr(Rule, "send_to_targets")
+        code = main(["local", "up", "--assembly", str(assembly_dir), "--port", "0"])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err == [
+        "orch: a moto seam this adapter patches is missing: Rule.send_to_targets, in moto.events.models.Rule; "
+        "install the pinned moto (make install)"
+    ]
+    assert applied_seams() == []
