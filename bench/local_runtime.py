@@ -3,21 +3,9 @@
 
     python -m bench.local_runtime [--assembly cdk.out] [--startups 5] [--events 50] [--rounds 3] [--json]
 
-Start-up: `LocalCloud.from_assembly(dir)`, `start()`, `stop()` on the synthesized app (synthesized into a temporary
-folder unless `--assembly` names one), beside bare moto doing the same work minus the local runtime's own: `mock_aws`
-start, the assembly's resources created with the same creators (none of the adapters' patches, no ticker, no
-pollers), stop. The ratio of the two is what the local runtime adds to start-up. An empty `mock_aws` start + stop is
-shown too, for scale.
-
-Throughput: a minimal cloud assembly (bench/throughput.py writes it): a bus, a rule targeting a state machine, one
-`lambda:invoke` task calling a trivial Python handler. Local: K events put on the bus with `LocalCloud.put_event`.
-Bare moto: the same definition created directly on moto (whose Lambda without Docker answers an invoke with the
-request body, running no code) and K StartExecution calls. A round lasts from just before the first put or start to
-the stop date of its last execution, so neither side counts the time its waiting loop takes to notice the end. Each
-side runs a one-workflow warm-up first (the handler's cold start, boto3 clients). moto's backends are process-wide:
-each side has its own `mock_aws` context, never both at once, so no state leaks from one to the other.
-
-The measurements are in bench/startup.py and bench/throughput.py; here, the report and the command.
+Start-up (bench/startup.py): a local cloud of the synthesized app started and stopped, beside bare moto creating the
+same resources. Throughput (bench/throughput.py): workflows per second through a minimal assembly, beside bare moto
+running the same definition. Each module's docstring says what exactly is timed; here, the report and the command.
 """
 
 from __future__ import annotations

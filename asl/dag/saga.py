@@ -22,6 +22,14 @@ from asl.dag.states import (
 MARKER_TTL_SECONDS: Final = 30 * 86_400
 
 
+def _marker_key(name: str) -> dict[str, Any]:
+    """The key of the record that the task `name` of this execution completed (WorkflowControl, `dag#` partitions)."""
+    return {
+        "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
+        "sk": {"S": f"done#{name}"},
+    }
+
+
 def record(name: str) -> dict[str, Any]:
     """The state that records the task `name` completed, with its output (what its compensation reads)."""
     return {
@@ -31,8 +39,7 @@ def record(name: str) -> dict[str, Any]:
         "Arguments": {
             "TableName": TABLE,
             "Item": {
-                "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
-                "sk": {"S": f"done#{name}"},
+                **_marker_key(name),
                 "result": {"S": f"{{% $string($states.input.{name}) %}}"},
                 "expires_at": {"N": f"{{% $string($floor($millis() / 1000) + {MARKER_TTL_SECONDS}) %}}"},
             },
@@ -91,10 +98,7 @@ def _undo(spec: DagSpec, task: Task, following: str) -> dict[str, Any]:
             "Resource": "arn:aws:states:::dynamodb:getItem",
             "Arguments": {
                 "TableName": TABLE,
-                "Key": {
-                    "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
-                    "sk": {"S": f"done#{task.name}"},
-                },
+                "Key": _marker_key(task.name),
                 "ConsistentRead": True,
             },
             "Retry": [DYNAMODB_RETRY],
