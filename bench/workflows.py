@@ -20,6 +20,9 @@ Counted per execution (see bench/README.md for why each is counted so):
 - cost per 1,000 executions at Standard-workflow prices in us-east-1: $0.025 per 1,000 state transitions, ignoring
   the free tier (4,000 transitions a month); plus Lambda requests at $0.20 per million, ignoring Lambda duration
   (GB-seconds) and every other service (EventBridge, SQS, DynamoDB, CloudWatch).
+
+The counting and the prices are in bench/costs.py, the scenarios in bench/scenarios.py; here, driving them and the
+report.
 """
 
 from __future__ import annotations
@@ -32,197 +35,22 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from bench.common import BenchError, environment, order, prepare_environment, progress, synthesized
+from bench.common import BenchError, environment, prepare_environment, progress, synthesized
+from bench.costs import EXECUTIONS, PRICE_PER_LAMBDA_REQUEST, PRICE_PER_TRANSITION, Cost, count_history
 from bench.imports import Imports, measure_imports, render_imports
+from bench.scenarios import Drive, Scenario, scenarios
 from orchestrator.demo import BusTap, _logs_to
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.lambdas import InvocationRecord
-from schemas.agents import ApprovalDecided, ApprovalRequested
-from schemas.envelope import EventData
-from schemas.support import TicketSubmitted
-
-# Standard workflows, us-east-1 (https://aws.amazon.com/step-functions/pricing/); Lambda requests
-# (https://aws.amazon.com/lambda/pricing/). Free tiers ignored; Lambda duration not counted.
-PRICE_PER_TRANSITION: Final = 0.025 / 1_000  # USD
-PRICE_PER_LAMBDA_REQUEST: Final = 0.20 / 1_000_000  # USD
-EXECUTIONS: Final = 1_000  # costs are per this many executions
 
 STATE_MACHINE: Final = "AWS::StepFunctions::StateMachine"
-SCHEDULED: Final = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
 DRIVE_TIMEOUT: Final = 120.0  # seconds of real time a scenario may take before the bench gives up on it
 _CDK_HASH: Final = re.compile(r"[0-9A-F]{8}$")  # the suffix the CDK adds to a logical id
-
-
-# -- counting ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryCounts:
-    """What one execution's history says it cost."""
-
-    events: int
-    states_entered: int
-    retries: int  # task attempts after the first, in any state: each is billed as one more transition
-    lambda_tasks: int  # Lambda invocations the state machine made itself
-
-    @property
-    def state_transitions(self) -> int:
-        """As billed: each step executed, including retries."""
-        return self.states_entered + self.retries
-
-
-def count_history(events: Sequence[Mapping[str, Any]]) -> HistoryCounts:
-    """Counts one execution's history (every page of it)."""
-    types = {event["id"]: str(event["type"]) for event in events}
-
-    def is_retry(event: Mapping[str, Any]) -> bool:
-        # An attempt follows, in its branch of the history, the state's entry; a retry follows the failed (or timed
-        # out) attempt before it. previousEventId links events within a branch, so Map iterations do not mix.
-        return not types.get(event.get("previousEventId", 0), "").endswith("StateEntered")
-
-    def is_lambda(event: Mapping[str, Any]) -> bool:
-        resource_type = event.get("taskScheduledEventDetails", {}).get("resourceType")
-        return bool(event["type"] == "LambdaFunctionScheduled" or resource_type == "lambda")
-
-    scheduled = [e for e in events if e["type"] in SCHEDULED]
-    return HistoryCounts(
-        events=len(events),
-        states_entered=sum(1 for kind in types.values() if kind.endswith("StateEntered")),
-        retries=sum(1 for e in scheduled if is_retry(e)),
-        lambda_tasks=sum(1 for e in scheduled if is_lambda(e)),
-    )
-
-
-@dataclass(frozen=True)
-class Cost:
-    """USD per EXECUTIONS executions."""
-
-    step_functions: float
-    lambda_requests: float
-
-    @property
-    def total(self) -> float:
-        return self.step_functions + self.lambda_requests
-
-    @classmethod
-    def per_thousand(cls, state_transitions: int, lambda_invocations: int) -> Cost:
-        return cls(
-            step_functions=state_transitions * EXECUTIONS * PRICE_PER_TRANSITION,
-            lambda_requests=lambda_invocations * EXECUTIONS * PRICE_PER_LAMBDA_REQUEST,
-        )
-
-
-# -- scenarios ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Drive:
-    """What the bench saw while driving one scenario: the events on the bus, and what its answers answered."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    answered: set[str] = field(default_factory=set)
-
-
-# An answer: called whenever the system is still and the execution waits, before the clock is moved; it puts what
-# something outside the system would (a person's decision) and returns how many events it put.
-Answer = Callable[[LocalCloud, Drive], int]
-
-
-def decide_approvals(decision: Literal["approved", "rejected"]) -> Answer:
-    """An answer: decides (`approved` or `rejected`) every ApprovalRequested on the bus not decided yet."""
-
-    def answer(cloud: LocalCloud, drive: Drive) -> int:
-        put = 0
-        for event in drive.events:
-            if event.get("detail-type") != ApprovalRequested.DETAIL_TYPE:
-                continue
-            request = ApprovalRequested.model_validate(event["detail"]["data"])
-            if request.approval_id in drive.answered:
-                continue
-            decided = ApprovalDecided(approval_id=request.approval_id, decision=decision, decided_by="bench")
-            cloud.put_event(decided, correlation_id=event["detail"]["metadata"]["correlation_id"], producer="bench")
-            drive.answered.add(request.approval_id)
-            put += 1
-        return put
-
-    return answer
-
-
-@dataclass(frozen=True)
-class Scenario:
-    workflow: str
-    path: str  # "happy" or "worst"
-    description: str
-    state_machine: str  # logical id (prefix) of the state machine the event starts
-    event: EventData
-    correlation_id: str
-    answers: tuple[Answer, ...] = ()
-    status: str | None = "SUCCEEDED"  # how the execution must end (None: any way), else the figures are wrong
-    visits: tuple[str, ...] = ()  # states the path must go through
-
-    @property
-    def name(self) -> str:
-        return f"{self.workflow} / {self.path}"
-
-
-def _ticket(ticket_id: str, directives: str = "") -> TicketSubmitted:
-    # Words each of the three specialists' triage rules claims: billing (charged), technical (crashes), account
-    # (log in); so triage chooses every specialist that has rules.
-    body = f"The app crashes when I pay, I was charged twice and now I cannot log in. {directives}".strip()
-    return TicketSubmitted(ticket_id=ticket_id, customer_id="bench-customer", subject="Charged twice", body=body)
-
-
-def scenarios() -> list[Scenario]:
-    """Both workflows of the app, each on its happy path and on the longest failure path its input can drive."""
-    return [
-        Scenario(
-            "order saga",
-            "happy",
-            "reserved, charged, shipped, OrderCompleted",
-            "OrderSaga",
-            order("bench-order-happy"),
-            "bench-order-happy",
-            visits=("ReserveInventory", "ChargePayment", "ArrangeShipping", "PublishCompleted"),
-        ),
-        Scenario(
-            "order saga",
-            "worst",
-            "no carrier after the charge; the refund fails every retry and escalates; inventory released",
-            "OrderSaga",
-            # refund-broken: the sandbox gateway refuses every refund, so the compensation runs all its retries and
-            # then escalates; the longest path an order drives (refund-flaky would stop after one retry).
-            order("bench-order-worst", payment_method="refund-broken", shipping_option="no-carrier"),
-            "bench-order-worst",
-            status="FAILED",
-            visits=("ArrangeShipping", "RefundPayment", "EscalateRefund", "ReleaseInventory", "PublishCancelled"),
-        ),
-        Scenario(
-            "agent pipeline",
-            "happy",
-            "three specialists chosen, all answer",
-            "AgentPipeline",
-            _ticket("bench-ticket-happy"),
-            "bench-ticket-happy",
-            answers=(decide_approvals("approved"),),
-            visits=("Triage", "Specialists", "Dispatch", "Synthesis", "PublishResolved"),
-        ),
-        Scenario(
-            "agent pipeline",
-            "worst",
-            "three specialists chosen: billing fails, technical stalls until its heartbeat times out",
-            "AgentPipeline",
-            _ticket("bench-ticket-worst", "[fail:billing] [stall:technical]"),
-            "bench-ticket-worst",
-            # No answer: a human approval, where the workflow asks for one, waits until it times out.
-            status=None,
-            visits=("Triage", "Dispatch", "AgentFailed", "AgentTimedOut", "Synthesis"),
-        ),
-    ]
 
 
 # -- driving -----------------------------------------------------------------------------------------------------

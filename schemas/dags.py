@@ -1,7 +1,7 @@
 """Declarative DAG workflows' events: a task's completion signal, and the customer onboarding DAG's start event.
 
 `DagTaskFinished` is how a task of a DAG part that is not series-parallel tells one dependent, in another Parallel
-branch of the same execution, that it is done (asl/dag/compile.py): one event per edge, keyed by
+branch of the same execution, that it is done (asl/dag/signals.py): one event per edge, keyed by
 `signal_id` (a hash of the execution and the edge), which the correlator pairs with the dependent's waiter.
 """
 

@@ -1,5 +1,6 @@
 """Declarative DAG workflows: `state_machines/*.dag.yaml` specs (spec.py), their graph (graph.py) and the compiler
-to JSONata ASL (compile.py, whose docstring explains how every task starts once all its dependencies are done)."""
+to JSONata ASL (compile.py, whose docstring explains how every task starts once all its dependencies are done; with
+signals.py for the joins, saga.py for the compensations and states.py for the pieces they share)."""
 
 from __future__ import annotations
 

@@ -36,6 +36,10 @@ Parallel whose Catch starts the compensations: in reverse topological order (so 
 tasks that depended on it), each compensable task that recorded its completion is undone by its compensation agent;
 tasks that never completed are not. A compensation that still fails after its retries is reported, the others still
 run. The execution then fails with the original error and a cause listing what was and was not undone.
+
+Here: the nesting (Series, Parallel) and the Join's branches, and each task's states. The Join's waits and signals are
+in signals.py, the completion records and compensations in saga.py, the pieces they share (placeholders, retries,
+JSONata, the agent request) in states.py.
 """
 
 from __future__ import annotations
@@ -44,61 +48,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asl.dag.graph import Block, Join, Leaf, Parallel, Series
-from asl.dag.spec import DagSpec, Retry, Task
-
-SIGNAL = "DagTaskFinished"  # schemas/dags.py
-WORKFLOWS_SOURCE = "orchestrator.workflows"
-MARKER_PREFIX = "dag#"  # the WorkflowControl partitions of the completion records
-MARKER_TTL_SECONDS = 30 * 86_400
-TABLE = "${WorkflowControlTableName}"
-REGISTER = "${CorrelatorRegisterFunctionArn}"
-BUS = "${EventBusName}"
-CLAIMS = "${IdempotencyTableName}"  # the start claims' table (the Idempotency table)
-MAX_ENTRIES = 10  # PutEvents takes at most ten entries
-
-_LAMBDA_RETRY = {
-    "ErrorEquals": [
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    ],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-_REGISTER_RETRY = {
-    "ErrorEquals": ["States.TaskFailed"],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 4,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-_PUT_RETRY = {
-    "ErrorEquals": ["EventBridge.FailedEntry"],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-_DYNAMODB_RETRY = {
-    "ErrorEquals": [
-        "DynamoDB.ProvisionedThroughputExceededException",
-        "DynamoDB.ThrottlingException",
-        "DynamoDB.RequestLimitExceeded",
-        "DynamoDB.InternalServerError",
-        "DynamoDB.InternalServerErrorException",
-    ],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 10,
-    "JitterStrategy": "FULL",
-}
+from asl.dag.saga import record, saga
+from asl.dag.signals import MAX_ENTRIES, signal_dependents, wait_for
+from asl.dag.spec import DagSpec, Task
+from asl.dag.states import (
+    CLAIMS,
+    DYNAMODB_RETRY,
+    PUT_RETRY,
+    agent_request,
+    claim_prefix,
+    error_name,
+    jsonata,
+    mapped,
+    task_retries,
+)
 
 
 @dataclass(frozen=True)
@@ -123,20 +86,6 @@ class _Fragment:
     states: dict[str, Any]
     start: str
     exits: list[str]
-
-
-def jsonata(expression: str) -> str:
-    return "{% " + " ".join(expression.split()) + " %}"
-
-
-def signal_key(task: str, dependent: str) -> str:
-    """JSONata: the correlation key of the completion signal on the edge `task -> dependent` of this execution."""
-    return f"$substring($hash($states.context.Execution.Id & '#{task}->{dependent}', 'SHA-256'), 0, 48)"
-
-
-def claim_prefix(spec: DagSpec) -> str:
-    """The key prefix of a DAG's start claims in the Idempotency table (its role may write these keys only)."""
-    return f"{spec.name}#"
 
 
 def compile_spec(spec: DagSpec) -> CompiledDag:
@@ -168,7 +117,7 @@ class _Compiler:
             },
         }
         if self.spec.is_saga:
-            states.update(self._saga(body))
+            states.update(saga(self.spec, self.graph, self._branch(body)))
         else:
             states.update(body.states)
             self._continue(states, body.exits, "Done")
@@ -210,7 +159,7 @@ class _Compiler:
                 "ConditionExpression": "attribute_not_exists(id) OR execution_arn = :me",
                 "ExpressionAttributeValues": {":me": {"S": "{% $states.context.Execution.Id %}"}},
             },
-            "Retry": [_DYNAMODB_RETRY],
+            "Retry": [DYNAMODB_RETRY],
             "Catch": [
                 {
                     "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
@@ -283,13 +232,13 @@ class _Compiler:
             head, tail = chain[0], chain[-1]
             for dep in reversed(deps[head]):
                 wait = f"{head}: wait for {dep}"
-                states[wait] = self._wait_for(dep, head, start)
+                states[wait] = wait_for(self.spec, dep, head, start)
                 start = wait
             signals = dependents[tail]
             for index in range(0, len(signals), MAX_ENTRIES):
                 chunk = signals[index : index + MAX_ENTRIES]
                 signal = f"{tail}: signal" + (f" {index // MAX_ENTRIES + 1}" if len(signals) > MAX_ENTRIES else "")
-                states[signal] = self._signal(tail, chunk)
+                states[signal] = signal_dependents(self.spec, tail, chunk)
                 self._continue(states, exits, signal)
                 exits = [signal]
             branches.append(_Fragment(states, start, exits))
@@ -311,13 +260,13 @@ class _Compiler:
         states[failed] = {
             "Type": "Fail",
             "Comment": f"The task {name} failed after its retries; the DAG fails.",
-            "Error": jsonata(_error_name("$states.input.Error")),
+            "Error": jsonata(error_name("$states.input.Error")),
             "Cause": "{% $type($states.input.Cause) = 'string' ? $states.input.Cause : '' %}",
         }
         exits = [name]
         if task.compensation:
             recorded = f"{name}: recorded"
-            states[recorded] = self._record(name)
+            states[recorded] = record(name)
             dispatch["Next"] = recorded
             exits = [recorded]
         if task.breaker:
@@ -353,9 +302,11 @@ class _Compiler:
             "Comment": f"Agent {task.agent}: AgentTaskRequested with this task's token; the agent answers through the "
             "callback (SendTaskSuccess / SendTaskFailure).",
             "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
-            "Arguments": {"Entries": [self._request(task.name, task.agent, task, _mapped(task.input, "$results"))]},
+            "Arguments": {
+                "Entries": [agent_request(self.spec, task.name, task.agent, task, mapped(task.input, "$results"))]
+            },
             "TimeoutSeconds": task.timeout_seconds,
-            "Retry": [_PUT_RETRY, *_retry(task.retry)],
+            "Retry": [PUT_RETRY, *task_retries(task.retry)],
             "Catch": [
                 {"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": f"{task.name}: failed"}
             ],
@@ -365,246 +316,7 @@ class _Compiler:
             state["HeartbeatSeconds"] = task.heartbeat_seconds
         return state
 
-    def _request(
-        self, label: str, agent: str, task: Task, arguments: Any, timeout: int | None = None
-    ) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "task_id": "{% $uuid() %}",
-            "agent": agent,
-            "task_token": "{% $states.context.Task.Token %}",
-            "input": arguments,
-            "timeout_seconds": timeout or task.timeout_seconds,
-        }
-        if task.heartbeat_seconds and timeout is None:
-            data["heartbeat_seconds"] = task.heartbeat_seconds
-        return {
-            "EventBusName": BUS,
-            "Source": WORKFLOWS_SOURCE,
-            "DetailType": "AgentTaskRequested",
-            "Detail": {
-                # A Retry of the state is a new token, so a new task; a redelivery of the event is the same one.
-                "metadata": self._metadata(
-                    f"$states.context.Execution.Id & '/{label}/' & "
-                    "$substring($hash($states.context.Task.Token, 'SHA-256'), 0, 16)"
-                ),
-                "data": data,
-            },
-        }
-
-    def _metadata(self, idempotency_key: str) -> dict[str, Any]:
-        return {
-            "event_id": "{% $uuid() %}",
-            "correlation_id": "{% $metadata.correlation_id %}",
-            "causation_id": "{% $metadata.event_id %}",
-            "idempotency_key": jsonata(idempotency_key),
-            "schema_version": 1,
-            "occurred_at": "{% $now() %}",
-            "producer": f"dag-{self.spec.name}",
-        }
-
-    def _record(self, name: str) -> dict[str, Any]:
-        return {
-            "Type": "Task",
-            "Comment": f"{name} completed: recorded with its output, so that a later failure compensates it.",
-            "Resource": "arn:aws:states:::dynamodb:putItem",
-            "Arguments": {
-                "TableName": TABLE,
-                "Item": {
-                    "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
-                    "sk": {"S": f"done#{name}"},
-                    "result": {"S": f"{{% $string($states.input.{name}) %}}"},
-                    "expires_at": {"N": f"{{% $string($floor($millis() / 1000) + {MARKER_TTL_SECONDS}) %}}"},
-                },
-            },
-            "Retry": [_DYNAMODB_RETRY],
-            "Output": "{% $states.input %}",
-        }
-
-    # -- signals ------------------------------------------------------------------------------------------------
-
-    def _wait_for(self, dep: str, name: str, next_state: str) -> dict[str, Any]:
-        timeout = self.spec.timeout_seconds
-        return {
-            "Type": "Task",
-            "Comment": f"Waits, through the correlator, for the signal that {dep} finished (or was skipped); a "
-            "signal that came first is buffered and delivered at once.",
-            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Arguments": {
-                "FunctionName": REGISTER,
-                "Payload": {
-                    "message_name": SIGNAL,
-                    "correlation_key": jsonata(signal_key(dep, name)),
-                    "waiter_id": "{% $states.context.Execution.Id & '/' & $states.context.State.Name & '/' & "
-                    "$states.context.State.EnteredTime %}",
-                    "task_token": "{% $states.context.Task.Token %}",
-                    "timeout_seconds": timeout,
-                },
-            },
-            "TimeoutSeconds": timeout,
-            # The Register function failing (a throttled table, a crash between its match and the answer) is
-            # retried: the waiter id is the same on every attempt, so a match made before is handed to the retry.
-            "Retry": [_LAMBDA_RETRY, _REGISTER_RETRY],
-            "Output": jsonata(f"$merge([$states.input, {{'{dep}': $states.result.data.result}}])"),
-            "Next": next_state,
-        }
-
-    def _signal(self, name: str, dependents: list[str]) -> dict[str, Any]:
-        entries = []
-        for dependent in dependents:
-            key = signal_key(name, dependent)
-            entries.append(
-                {
-                    "EventBusName": BUS,
-                    "Source": WORKFLOWS_SOURCE,
-                    "DetailType": SIGNAL,
-                    "Detail": {
-                        # The message id (the idempotency key) is this run of the signal state's: a rerun of the
-                        # Join (a redrive) signals anew, and the new signal reaches the new wait instead of being
-                        # taken for a redelivery of the one the old wait got. Redeliveries of one put keep it.
-                        "metadata": self._metadata(f"{key} & '@' & $states.context.State.EnteredTime"),
-                        "data": {
-                            "dag": self.spec.name,
-                            "task": name,
-                            "dependent": dependent,
-                            "signal_id": jsonata(key),
-                            "status": f"{{% $type($states.input.{name}) = 'null' ? 'skipped' : 'succeeded' %}}",
-                            "result": f"{{% $states.input.{name} %}}",
-                        },
-                    },
-                }
-            )
-        return {
-            "Type": "Task",
-            "Comment": f"Tells {', '.join(dependents)} that {name} is done (one DagTaskFinished per edge).",
-            "Resource": "arn:aws:states:::events:putEvents",
-            "Arguments": {"Entries": entries},
-            "Retry": [_PUT_RETRY],
-            "Output": "{% $states.input %}",
-        }
-
-    # -- saga ---------------------------------------------------------------------------------------------------
-
-    def _saga(self, body: _Fragment) -> dict[str, Any]:
-        run = self._branch(body)
-        undo = [self.spec.task(name) for name in reversed(self.graph.order) if self.spec.task(name).compensation]
-        states: dict[str, Any] = {
-            "Run": {
-                "Type": "Parallel",
-                "Comment": "The DAG, inside one branch so that any failure reaches the compensations.",
-                "Branches": [run],
-                "Output": "{% $states.result[0] %}",
-                "Catch": [
-                    {
-                        "ErrorEquals": ["States.ALL"],
-                        "Assign": {
-                            "failure": "{% $states.errorOutput %}",
-                            "compensated": "{% [] %}",
-                            "not_compensated": "{% [] %}",
-                        },
-                        "Next": f"Undo {undo[0].name}?",
-                    }
-                ],
-                "Next": "Done",
-            }
-        }
-        for index, task in enumerate(undo):
-            following = f"Undo {undo[index + 1].name}?" if index + 1 < len(undo) else "Failed"
-            states.update(self._undo(task, following))
-        states["Failed"] = {
-            "Type": "Fail",
-            "Comment": "The DAG failed; what completed was compensated, in reverse dependency order.",
-            "Error": jsonata(_error_name("$failure.Error")),
-            "Cause": "{% $string({'cause': $type($failure.Cause) = 'string' ? $failure.Cause : '', "
-            "'compensated': $compensated, 'not_compensated': $not_compensated}) %}",
-        }
-        return states
-
-    def _undo(self, task: Task, following: str) -> dict[str, Any]:
-        compensation = task.compensation
-        assert compensation is not None
-        check, undo, gave_up = f"Undo {task.name}?", f"Undo {task.name}", f"Undo {task.name}: failed"
-        arguments = _mapped(compensation.input, "$result", "$parse($states.input.Item.result.S)")
-        return {
-            check: {
-                "Type": "Task",
-                "Comment": f"Did {task.name} complete? Only a completed task is compensated.",
-                "Resource": "arn:aws:states:::dynamodb:getItem",
-                "Arguments": {
-                    "TableName": TABLE,
-                    "Key": {
-                        "pk": {"S": f"{{% '{MARKER_PREFIX}' & $states.context.Execution.Id %}}"},
-                        "sk": {"S": f"done#{task.name}"},
-                    },
-                    "ConsistentRead": True,
-                },
-                "Retry": [_DYNAMODB_RETRY],
-                "Output": "{% $states.result %}",
-                "Next": f"Undo {task.name}: completed?",
-            },
-            f"Undo {task.name}: completed?": {
-                "Type": "Choice",
-                "Choices": [{"Condition": "{% $exists($states.input.Item) %}", "Next": undo}],
-                "Default": following,
-            },
-            undo: {
-                "Type": "Task",
-                "Comment": f"Compensation of {task.name}: agent {compensation.agent}, with $result its output.",
-                "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
-                "Arguments": {
-                    "Entries": [self._request(undo, compensation.agent, task, arguments, compensation.timeout_seconds)]
-                },
-                "TimeoutSeconds": compensation.timeout_seconds,
-                "Retry": [_PUT_RETRY, *_retry(compensation.retry)],
-                "Catch": [
-                    {
-                        "ErrorEquals": ["States.ALL"],
-                        "Assign": {"not_compensated": f"{{% $append($not_compensated, ['{task.name}']) %}}"},
-                        "Next": gave_up,
-                    }
-                ],
-                "Assign": {"compensated": f"{{% $append($compensated, ['{task.name}']) %}}"},
-                "Next": following,
-            },
-            gave_up: {
-                "Type": "Pass",
-                "Comment": f"{task.name} could not be compensated; the other compensations still run.",
-                "Next": following,
-            },
-        }
-
     @staticmethod
     def _continue(states: dict[str, Any], exits: list[str], next_state: str) -> None:
         for name in exits:
             states[name]["Next"] = next_state
-
-
-def _error_name(error: str) -> str:
-    """JSONata: the error a Fail state may raise for `error`. Step Functions reserves the `States.` prefix (moto
-    refuses it in a Fail state), so a task's `States.Timeout` fails the DAG as `DAG.Timeout`."""
-    return f"$substring({error}, 0, 7) = 'States.' ? 'DAG.' & $substringAfter({error}, 'States.') : {error}"
-
-
-def _retry(retry: Retry) -> list[dict[str, Any]]:
-    if retry.max_attempts == 0:
-        return []
-    return [
-        {
-            "ErrorEquals": ["States.ALL"],
-            "IntervalSeconds": retry.interval_seconds,
-            "MaxAttempts": retry.max_attempts,
-            "BackoffRate": retry.backoff_rate,
-            "MaxDelaySeconds": retry.max_delay_seconds,
-            "JitterStrategy": "FULL",
-        }
-    ]
-
-
-def _mapped(value: Any, variable: str, binding: str = "$states.input") -> Any:
-    """An input mapping as ASL Arguments: each `{% expr %}` evaluated with `variable` bound to `binding`."""
-    if isinstance(value, dict):
-        return {key: _mapped(item, variable, binding) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mapped(item, variable, binding) for item in value]
-    if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
-        return jsonata(f"({variable} := {binding}; {value[2:-2].strip()})")
-    return value

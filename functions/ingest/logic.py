@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.producer.publisher import ENTRY_TOO_LARGE, EventPublisher, OutgoingEvent, PublishResult, unsendable
+from functions.producer.limits import ENTRY_TOO_LARGE, unsendable
+from functions.producer.publisher import EventPublisher, OutgoingEvent, PublishResult
 from schemas.envelope import Identifier, NonEmptyStr
 from schemas.validation import EventValidationError, FieldError, as_dicts, field_errors, validate_data
 

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from functions.producer.publisher import EventBusError, is_retryable
+from functions.producer.bus import EventBusError, is_retryable
 
 
 class EventBridgeBus:

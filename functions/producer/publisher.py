@@ -1,7 +1,8 @@
 """Publishes validated events to an EventBridge bus: metadata, batching within PutEvents limits, retries.
 
-Domain logic only: the bus is reached through the `EventBus` port, so this module never imports boto3 and is tested
-with a fake bus. `functions.producer.eventbridge.EventBridgeBus` is the adapter over a boto3 `events` client.
+Domain logic only: the bus is reached through the `EventBus` port (bus.py), so this module never imports boto3 and is
+tested with a fake bus. `functions.producer.eventbridge.EventBridgeBus` is the adapter over a boto3 `events` client.
+What an entry may be (its size, the PutEvents quotas, what no event can carry) is in limits.py.
 """
 
 from __future__ import annotations
@@ -16,73 +17,23 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from functions.producer.bus import EventBus, EventBusError, is_retryable
+from functions.producer.limits import (
+    ENTRY_TOO_LARGE,
+    MAX_CALL_BYTES,
+    MAX_ENTRIES_PER_CALL,
+    entry_size,
+    unsendable,
+)
 from schemas.envelope import EventData, EventDetail, Metadata
-from schemas.validation import EventValidationError, FieldError, field_errors, field_path, validate_data
+from schemas.validation import EventValidationError, FieldError, field_errors, validate_data
 
-# EventBridge PutEvents quotas: entries per call, and total entry size per call (which also bounds one entry).
-MAX_ENTRIES_PER_CALL = 10
-MAX_CALL_BYTES = 262_144
-# Error code of a result for an entry refused before sending because it alone exceeds MAX_CALL_BYTES.
-ENTRY_TOO_LARGE = "EntryTooLarge"
 # Error code of a result for an entry the bus answered nothing for (a malformed response).
 MISSING_RESULT = "MissingResultEntry"
-# How deep arrays and objects may nest in an event. Real events nest a few levels; pydantic cannot serialize past 255
-# and Python's JSON parser past about a thousand, so deeper input is refused by name instead of failing mid-publish.
-MAX_NESTING = 64
-
-# Transient error codes, whether a failed entry's ErrorCode or a whole call's error: worth another attempt.
-# - InternalFailure, ThrottlingException: the retryable entry codes of PutEventsResultEntry (API reference);
-# - InternalException, ServiceUnavailable*, RequestTimeout*: server-side or transport faults of a whole call;
-# - Throttling, ThrottledException, RequestThrottledException, TooManyRequestsException, RequestLimitExceeded: the
-#   throttling codes botocore's standard retry mode treats as transient.
-# Everything else (AccessDeniedException, InvalidArgument, MalformedDetail, NotAuthorizedForSourceException,
-# NotAuthorizedForDetailTypeException, ResourceNotFoundException, ...) fails at once: a retry cannot fix it.
-RETRYABLE_ERROR_CODES: frozenset[str] = frozenset(
-    {
-        "InternalFailure",
-        "InternalException",
-        "InternalError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-    }
-)
 
 _default_logger = Logger(service="producer")
-
-
-class EventBus(Protocol):
-    """Port: the PutEvents call of an event bus.
-
-    `put_events` takes PutEvents request entries and returns the PutEvents response shape:
-    `{"FailedEntryCount": int, "Entries": [{"EventId": str} | {"ErrorCode": str, "ErrorMessage": str}, ...]}`, one
-    result per entry in the order of `entries`. A call that fails as a whole raises `EventBusError`.
-    """
-
-    def put_events(self, entries: list[dict[str, Any]]) -> dict[str, Any]: ...
-
-
-class EventBusError(Exception):
-    """A PutEvents call failed as a whole. Adapters translate their SDK's errors into this type.
-
-    `code` is the service error code (or the transport error's name); `retryable` says whether the same call may
-    succeed later (throttling, a server or network fault).
-    """
-
-    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-        super().__init__(f"{code}: {message}")
 
 
 class RandomSource(Protocol):
@@ -149,24 +100,6 @@ class _Outcome:
 
     results: dict[int, PublishResult] = field(default_factory=dict)
     calls: int = 0
-
-
-def entry_size(entry: Mapping[str, Any]) -> int:
-    """Size of a PutEvents entry as EventBridge computes it ("Calculating PutEvents event entry size")."""
-    size = 14 if entry.get("Time") is not None else 0
-    size += len(entry["Source"].encode("utf-8"))
-    size += len(entry["DetailType"].encode("utf-8"))
-    if entry.get("Detail") is not None:
-        size += len(entry["Detail"].encode("utf-8"))
-    for resource in entry.get("Resources") or ():
-        if resource is not None:
-            size += len(resource.encode("utf-8"))
-    return size
-
-
-def is_retryable(code: str | None) -> bool:
-    """Whether an error code is transient (see RETRYABLE_ERROR_CODES)."""
-    return code in RETRYABLE_ERROR_CODES
 
 
 class EventPublisher:
@@ -374,41 +307,6 @@ class EventPublisher:
     def _too_large(self, item: _Prepared) -> PublishResult:
         message = f"entry is {item.size} bytes; the PutEvents limit is {MAX_CALL_BYTES} bytes"
         return self._failed(item, ENTRY_TOO_LARGE, message)
-
-
-def unsendable(value: Any, prefix: str = "") -> FieldError | None:
-    """The first place in `value` no event can carry, or None: arrays or objects nested deeper than MAX_NESTING, or
-    a string (or key) that is not valid Unicode (a lone surrogate, which JSON can carry as `\\ud800` but UTF-8
-    cannot encode). Iterative, so that the check itself never runs out of stack on the input it is there to refuse."""
-    stack: list[tuple[Any, tuple[int | str, ...]]] = [(value, ())]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, BaseModel):
-            current = dict(current)
-        if isinstance(current, str):
-            if not _encodable(current):
-                return FieldError("", field_path(path, prefix), "not valid Unicode: a lone surrogate")
-            continue
-        if not isinstance(current, (Mapping, list, tuple)):
-            continue
-        if len(path) >= MAX_NESTING:
-            return FieldError("", field_path(path, prefix), f"nests deeper than {MAX_NESTING} levels")
-        if isinstance(current, Mapping):
-            for key, child in current.items():
-                if isinstance(key, str) and not _encodable(key):
-                    return FieldError("", field_path(path, prefix), "a key is not valid Unicode: a lone surrogate")
-                stack.append((child, (*path, str(key))))
-        else:
-            stack.extend((child, (*path, index)) for index, child in enumerate(current))
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _refuse_unsendable(detail_type: str, value: Any, prefix: str) -> None:

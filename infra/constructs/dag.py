@@ -22,8 +22,8 @@ from constructs import Construct
 
 from asl.breaker_steps import TABLE_PLACEHOLDER
 from asl.dag import compile_spec, load
-from asl.dag.compile import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
 from asl.dag.deploy import breakers, deployed_definition
+from asl.dag.states import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import PROJECT_ROOT
 from infra.constructs.workflow import (

@@ -38,7 +38,7 @@ CONTROL_CODE: Final = (
     "orchestrator/__init__.py",
     "orchestrator/control",
     "asl/__init__.py",
-    "asl/graph.py",
+    "asl/graph",
     "asl/history.py",
     "asl/pause_points.py",
     "asl/rewrite.py",

@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench.common import Spread
-from bench.local_runtime import (
-    bare_moto_rounds,
-    local_rounds,
-    main,
-    measure_startup,
-    write_throughput_assembly,
-)
+from bench.local_runtime import main
+from bench.startup import measure_startup
+from bench.throughput import bare_moto_rounds, local_rounds, write_throughput_assembly
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
 

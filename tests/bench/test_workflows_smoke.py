@@ -12,17 +12,10 @@ from typing import Any
 
 import pytest
 
+from bench.costs import count_history
 from bench.imports import BASELINE_NAME, Imports, measure_imports
-from bench.workflows import (
-    Drive,
-    PathFigures,
-    Report,
-    count_history,
-    decide_approvals,
-    main,
-    measure_workflows,
-    render,
-)
+from bench.scenarios import Drive, decide_approvals
+from bench.workflows import PathFigures, Report, main, measure_workflows, render
 from orchestrator.demo import BusTap
 from orchestrator.local.cloud import LocalCloud
 from schemas.agents import ApprovalRequested

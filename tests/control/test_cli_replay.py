@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.control import plane
+from orchestrator.control import executions
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
@@ -52,7 +52,7 @@ def test_reading_many_executions_reports_its_progress_on_stderr(
     for n in (1, 2):
         cloud.put_event(TicketSubmitted.model_validate(ticket(f"t-progress-{n}")))
     cloud.wait_until_quiet()
-    monkeypatch.setattr(plane, "LIST_PROGRESS_EVERY", 1)  # every execution read, rather than every 25th
+    monkeypatch.setattr(executions, "LIST_PROGRESS_EVERY", 1)  # every execution read, rather than every 25th
 
     listed = orch("list", "--output", "json")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from functions.event_store.logic import correlation_of
 from orchestrator.cli import UsageError, parse_time
-from orchestrator.control.plane import correlation_of
 from orchestrator.control.render import duration, flatten, table
 from orchestrator.control.tasks import DISPATCH_RESOURCE, waiting_tasks
 

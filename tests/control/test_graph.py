@@ -1,4 +1,4 @@
-"""`orch graph`: the pictures of a state machine (asl/graph.py) and the command (drawing.py, the
+"""`orch graph`: the pictures of a state machine (asl/graph/) and the command (drawing.py, the
 `graph` command of orchestrator/cli.py). The Mermaid text is parsed back into nodes, boxes and edges, so the tests say
 what the picture shows, not how it is spelt; the SVG is parsed as XML."""
 

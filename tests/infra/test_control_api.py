@@ -15,6 +15,8 @@ from functions.control_api.openapi import document
 from infra.stacks.control import EXECUTION_ACTIONS, REPLAY_ACTIONS, ROUTES, VERSION_ACTIONS
 from tests.infra.helpers import only, resources
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def template(assembly_dir: Path) -> dict[str, Any]:
@@ -129,11 +131,15 @@ def test_the_control_asset_ships_only_what_the_function_runs(assembly_dir: Path,
     ]
     assert sorted(p.name for p in (asset / "asl").iterdir() if p.name != "__pycache__") == [
         "__init__.py",
-        "graph.py",
+        "graph",
         "history.py",
         "pause_points.py",
         "rewrite.py",
     ]
+    # The drawing package whole: the model, its layout and both renderers.
+    assert sorted(p.name for p in (asset / "asl" / "graph").glob("*.py")) == sorted(
+        p.name for p in (ROOT / "asl" / "graph").glob("*.py")
+    )
     assert not list(asset.rglob("stages.json"))
     environment = _control_function(template)["Properties"]["Environment"]["Variables"]
     assert json.loads(environment["STAGE_CONFIG"])["bus_name"] == "orchestrator-dev"

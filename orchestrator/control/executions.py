@@ -1,0 +1,167 @@
+"""The control plane's operations on executions: start, list, describe, history, terminate, redrive."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from orchestrator.control.connection import Execution
+from orchestrator.control.errors import Conflict, InvalidInput
+from orchestrator.control.pausing import PauseOperations, PauseRecord, held_before
+from orchestrator.control.tasks import waiting_tasks
+from orchestrator.control.timeline import TimelineEntry, current_states, timeline
+
+STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
+REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # what RedriveExecution restarts
+STOP_WAIT_SECONDS: Final = 10.0  # how long `terminate` waits to see the execution ended
+LIST_PROGRESS_EVERY: Final = 25  # `list_executions` reports progress every this many executions read
+
+
+@dataclass(frozen=True)
+class AgentTask:
+    """An agent task an execution waits for (its token stays inside the control plane)."""
+
+    task_id: str
+    agent: str
+
+
+@dataclass(frozen=True)
+class ExecutionDetail:
+    execution: Execution
+    input: Any
+    output: Any
+    error: str
+    cause: str
+    current_states: list[str]  # where a RUNNING execution is now (waiting for an approval, say)
+    waiting_tasks: list[AgentTask]  # agent tasks it waits for, to answer with `signal_task`
+    pause: PauseRecord | None = None  # its pause, while one is in force (state PAUSED)
+    held_before: str | None = None  # the pause point it is held before, once it got there
+
+
+@dataclass(frozen=True)
+class ExecutionList:
+    executions: list[Execution]
+    truncated: bool  # more matched than `limit`
+
+
+# On the pause operations because `describe` reports an execution's pause in force and the point it is held before.
+class ExecutionOperations(PauseOperations):
+    """Start executions, find and read them, stop and restart them."""
+
+    def start(self, workflow: str, execution_input: Mapping[str, Any], *, name: str | None = None) -> str:
+        """Starts `workflow` with `execution_input`; returns the execution's ARN."""
+        arguments: dict[str, Any] = {
+            "stateMachineArn": self._state_machine(workflow),
+            "input": json.dumps(execution_input),
+        }
+        if name:
+            arguments["name"] = name
+        with self._calls():
+            return str(self._client("stepfunctions").start_execution(**arguments)["executionArn"])
+
+    def list_executions(
+        self,
+        *,
+        workflow: str | None = None,
+        status: str | None = None,
+        correlation_id: str | None = None,
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        limit: int = 50,
+    ) -> ExecutionList:
+        """Executions newest first, of one workflow or all the app's, filtered by status, correlation id (read from
+        each execution's input) and start time; at most `limit`, following the service's pages as needed."""
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"unknown status {status!r}", f"use one of {', '.join(STATUSES)}", field="status")
+        machines = [self._state_machine(workflow)] if workflow else list(self.workflows().values())
+        found: list[Execution] = []
+        read = 0
+        with self._calls():
+            for machine in machines:
+                for summary in self._summaries(machine, status, since):
+                    if until is not None and summary["startDate"] > until:
+                        continue
+                    # One DescribeExecution each (the correlation id is in the input): many take a while on AWS.
+                    read += 1
+                    if read % LIST_PROGRESS_EVERY == 0:
+                        self.on_progress(f"read {read} executions, {len(found)} matching so far")
+                    execution = self._execution(self._describe(summary["executionArn"]))
+                    if correlation_id is None or execution.correlation_id == correlation_id:
+                        found.append(execution)
+        found.sort(key=lambda e: e.started, reverse=True)
+        return ExecutionList(found[:limit], len(found) > limit)
+
+    def describe(self, execution_arn: str) -> ExecutionDetail:
+        """An execution with its input, output, error, and the states it is in now when it runs."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            status = str(description["status"])
+            events = self._history(execution_arn) if status == "RUNNING" else []
+            where = current_states(events, status) if events else []
+            tasks = [AgentTask(t.task_id, t.agent) for t in waiting_tasks(events)]
+            execution = self._execution(description)
+            pause = self._pause_in_force(execution_arn) if status == "RUNNING" else None
+            points = self._pause_points(execution_arn) if pause else []
+        return ExecutionDetail(
+            execution=execution,
+            input=_json(description.get("input")),
+            output=_json(description.get("output")),
+            error=str(description.get("error", "")),
+            cause=str(description.get("cause", "")),
+            current_states=where,
+            waiting_tasks=tasks,
+            pause=pause,
+            held_before=held_before(where, points),
+        )
+
+    def history(self, execution_arn: str, *, with_io: bool = False) -> list[TimelineEntry]:
+        """The execution's timeline: each state visited, its outcome and duration (inputs and outputs on request)."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            events = self._history(execution_arn)
+        return timeline(events, str(description["status"]), description["startDate"], with_io=with_io)
+
+    def terminate(self, execution_arn: str, reason: str) -> Execution:
+        """Stops a running execution (StopExecution), recording `reason` as its cause."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            if description["status"] != "RUNNING":
+                raise Conflict(f"the execution is {description['status']}, not RUNNING", "nothing to terminate")
+            self._client("stepfunctions").stop_execution(
+                executionArn=execution_arn, error=TERMINATED_ERROR, cause=reason
+            )
+            # The stop is recorded at once on AWS; the local runtime ends the execution's thread first. Either way
+            # the answer is the execution as it ended, or as it was when the wait gave up.
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            if (description := self._describe(execution_arn))["status"] == "RUNNING":
+                self.on_progress(f"stop requested; waiting up to {STOP_WAIT_SECONDS:.0f} s for the execution to end")
+            while description["status"] == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                description = self._describe(execution_arn)
+            return self._execution(description)
+
+    def redrive(self, execution_arn: str) -> Execution:
+        """Restarts a FAILED, TIMED_OUT or ABORTED execution in place (RedriveExecution): same ARN, from the state
+        where it stopped, with the variables it had; the states that succeeded are not run again."""
+        with self._calls():
+            description = self._describe(execution_arn)
+            if description["status"] not in REDRIVABLE:
+                raise Conflict(
+                    f"the execution is {description['status']}", "only a failed, timed-out or aborted one is redriven"
+                )
+            self._client("stepfunctions").redrive_execution(executionArn=execution_arn)
+            return self._execution(self._describe(execution_arn))
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text

@@ -1,0 +1,45 @@
+"""The control plane's operations on a workflow's state machine rather than its executions: its published versions
+and aliases (definitions.py) and its picture (drawing.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from orchestrator.control import definitions
+from orchestrator.control.connection import Connection
+from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
+from orchestrator.control.drawing import draw
+
+
+class WorkflowOperations(Connection):
+    """List, publish and route a workflow's definitions; draw it."""
+
+    def list_definitions(self, workflow: str) -> Definitions:
+        """The workflow's state machine with its published versions and its aliases' routing."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.list_definitions(self._client("stepfunctions"), workflow, machine)
+
+    def publish(self, workflow: str, description: str = "") -> Version:
+        """Publishes the workflow's current definition as a new version."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.publish(self._client("stepfunctions"), machine, description)
+
+    def shift(self, workflow: str, to: int, weight: int, alias: str = DEFAULT_ALIAS) -> AliasChange:
+        """Routes `weight` % of `alias` to version `to`, the rest staying on its current version (a canary)."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.shift(self._client("stepfunctions"), machine, alias, to, weight)
+
+    def rollback(self, workflow: str, alias: str = DEFAULT_ALIAS) -> AliasChange:
+        """All of `alias` back on its stable version (the canary's first entry, or the version before the shift)."""
+        machine = self._state_machine(workflow)
+        with self._calls():
+            return definitions.rollback(self._client("stepfunctions"), machine, alias)
+
+    def graph(self, workflow: str, execution: str | None = None, fmt: Literal["mermaid", "svg"] = "mermaid") -> str:
+        """A workflow's state machine drawn as Mermaid text or SVG; with `execution`, each state coloured by what it
+        did there (orchestrator/control/drawing.py)."""
+        with self._calls():
+            return draw(self._client("stepfunctions"), workflow, execution, fmt)
