@@ -11,7 +11,6 @@ Times are frozen at `NOW` (epoch ms); the limits are 3 failures in 10 s, a 30 s 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas import breaker_rules as rules
 from schemas.stages import WorkflowBreaker
+from tests.integration.test_upstream_repros import ended
 from tests.unit.test_breaker import Downstream, DownstreamDown, RecordingListener
 
 TABLE, BUS, BREAKER = "CircuitBreakers", "breakers-test", "payments-gateway"
@@ -247,7 +247,7 @@ class Forms:
         self.given(case)
         table = TABLE if case.downstream == "succeeds" else "Unreachable"
         arn = self.sfn.start_execution(stateMachineArn=self.machine, input=json.dumps({"table": table}))["executionArn"]
-        execution = _ended(self.sfn, arn)
+        execution = ended(self.sfn, arn, timeout=30)
         assert execution["status"] == "SUCCEEDED", execution
         output = json.loads(execution["output"])
         history = self.sfn.get_execution_history(executionArn=arn)["events"]
@@ -291,17 +291,6 @@ _DEFINITION: dict[str, Any] = {
         "Done": {"Type": "Pass", "End": True},
     },
 }
-
-
-def _ended(sfn: Any, arn: str) -> dict[str, Any]:
-    """The execution once it ended (moto runs it on a thread of its own); it waits on nothing, so a few seconds."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.02)
-    raise AssertionError(f"{arn} still running")
 
 
 @pytest.fixture
