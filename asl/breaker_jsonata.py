@@ -1,5 +1,5 @@
 """The rows of schemas/breaker_rules.py in JSONata, for the workflow form of the breaker (asl/breaker_steps.py): their
-guards as conditions, their next items as DynamoDB items, their write conditions.
+guards as conditions, their next items as DynamoDB items (their write conditions are the rows' own `condition`).
 
 The expressions read the variables the breaker's states assign: `$breaker` (the item read, parsed as `PARSE_ITEM`
 does), `$breaker_now` (the time of that read), `$breaker_id` and `$breaker_version` (the version the write is guarded
