@@ -1,9 +1,11 @@
 """A circuit breaker around a call inside a workflow, with DynamoDB direct integrations: no glue Lambda.
 
-Same semantics and same item as the handlers' library (functions/breaker/__init__.py, read it first): one item per
-breaker in the CircuitBreakers table, every transition a conditional PutItem of the whole next item, guarded by the
-`version` and `state` that were read. Given the name of a state in a definition (`call`), `CircuitBreakerStep.wrap`
-rewrites the definition at synth time so that the call runs inside these states (names prefixed with the call's):
+The rules are the rows of schemas/breaker_rules.py, which the handlers' library (functions/breaker) follows too: one
+item per breaker in the CircuitBreakers table, every transition a conditional PutItem of the whole next item, guarded
+by the `version` and `state` that were read. The Route condition, the writes (their items and conditions) and the
+announcements are generated from those rows (their JSONata is asl/breaker_jsonata.py); this module lays them out as
+states. Given the name of a state in a definition (`call`), `CircuitBreakerStep.wrap` rewrites the definition at
+synth time so that the call runs inside these states (names prefixed with the call's):
 
     <call>ReadBreaker   GetItem (consistent) -> $breaker, $breaker_now (= $millis(), the local clock in tests)
     <call>Route         CLOSED -> call; OPEN past cool-down, or HALF_OPEN past the probe lease -> ClaimProbe;
@@ -35,23 +37,17 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from asl import breaker_jsonata as jsonata
 from asl.rewrite import branch_holding, redirect
+from schemas import breaker_rules as rules
+from schemas.breaker_rules import Transition, Trigger
+from schemas.breakers import BREAKERS_SOURCE, BreakerStateChanged
 from schemas.stages import WorkflowBreaker
 
 TABLE_PLACEHOLDER = "CircuitBreakersTableName"
+_TABLE = "${" + TABLE_PLACEHOLDER + "}"
 CONDITION_FAILED = "DynamoDB.ConditionalCheckFailedException"
 _END = "__end__"  # $breaker_next when the call ended its branch
-
-# A read item as the library's BreakerState: no item is CLOSED at version 0 with no failures.
-_PARSE_ITEM = """$exists($states.result.Item) ? {
-  'state': $states.result.Item.state.S,
-  'version': $number($states.result.Item.version.N),
-  'failures': [$states.result.Item.failures.L.$number(N)],
-  'opened_at': $exists($states.result.Item.opened_at) ? $number($states.result.Item.opened_at.N) : 0,
-  'probe_started_at': $exists($states.result.Item.probe_started_at)
-    ? $number($states.result.Item.probe_started_at.N) : 0
-} : {'state': 'CLOSED', 'version': 0, 'failures': [], 'opened_at': 0, 'probe_started_at': 0}"""
-
 
 # DynamoDB's transient errors as Step Functions names them (`DynamoDB.<exception>`): a throttled read or write is
 # tried again with backoff rather than failing the work it guards. Never ConditionalCheckFailed: that is a lost race.
@@ -77,6 +73,17 @@ def _jsonata(expression: str) -> str:
     return "{% " + " ".join(expression.split()) + " %}"
 
 
+_PASSTHROUGH = "{% $states.input %}"
+
+# The state that writes each trigger's rows (`<call><name>`).
+_WRITES: dict[Trigger, str] = {
+    "call": "ClaimProbe",
+    "probe_succeeded": "CloseBreaker",
+    "probe_failed": "ReopenBreaker",
+    "failure": "WriteFailure",
+}
+
+
 @dataclass(frozen=True)
 class CircuitBreakerStep:
     """Wraps the state `call` of a definition in a breaker named by `breaker_id` (a JSONata expression on the call's
@@ -88,7 +95,7 @@ class CircuitBreakerStep:
     breaker_id: str
     correlation_id: str  # JSONata: the business key the BreakerStateChanged events carry
     settings: WorkflowBreaker
-    source: str = "orchestrator.breakers"  # schemas/breakers.py
+    source: str = BREAKERS_SOURCE
 
     def wrap(self, definition: dict[str, Any]) -> dict[str, Any]:
         """A copy of `definition` with the call (in its top level or any Map / Parallel branch) wrapped."""
@@ -126,153 +133,26 @@ class CircuitBreakerStep:
         return f"{self.call}{part}"
 
     def _states(self, call: dict[str, Any]) -> dict[str, Any]:
+        """The breaker's states, in the order a reader follows them; the writes and their announcements are
+        generated from the rows of schemas/breaker_rules.py."""
         s = self.settings
+        claims, failures = rules.rows("call"), rules.rows("failure")
+        (closed,), (reopened,) = rules.rows("probe_succeeded"), rules.rows("probe_failed")
+        (claimed_state,) = {row.target for row in claims}
         # Each place the unwrapped call may go ($breaker_next) -> the state that goes there.
         exits = {target: self._name("Done") if target == _END else target for target in self._targets_of(call)}
-        table = "${" + TABLE_PLACEHOLDER + "}"
         # The version and state the next conditional write is guarded by (an Assign cannot read variables it sets).
         read_assign = {
-            "breaker": _jsonata(_PARSE_ITEM),
-            "breaker_version": "{% $exists($states.result.Item) ? $number($states.result.Item.version.N) : 0 %}",
-            "breaker_state": "{% $exists($states.result.Item) ? $states.result.Item.state.S : 'CLOSED' %}",
+            "breaker": _jsonata(jsonata.PARSE_ITEM),
+            "breaker_version": _jsonata(jsonata.READ_VERSION),
+            "breaker_state": _jsonata(jsonata.READ_STATE),
             "breaker_now": "{% $millis() %}",
         }
-        passthrough = "{% $states.input %}"
-
-        def get_item(
-            next_state: str, comment: str, assign: dict[str, str], breaker: str = "{% $breaker_id %}"
-        ) -> dict[str, Any]:
-            return {
-                "Type": "Task",
-                "Comment": comment,
-                "Resource": "arn:aws:states:::dynamodb:getItem",
-                "Arguments": {"TableName": table, "Key": {"breaker_id": {"S": breaker}}, "ConsistentRead": True},
-                "Retry": _TRANSIENT_RETRY,
-                "Assign": assign,
-                "Output": passthrough,
-                "Next": next_state,
-            }
-
-        def put_item(
-            comment: str, item: str, guarded: bool, next_state: str, on_lost: str, assign: dict[str, str] | None = None
-        ) -> dict[str, Any]:
-            # `guarded`: the item read must still be there unchanged. Otherwise (counting a failure, which may write
-            # the first item) the read may also have found no item, which must still be absent.
-            condition = "#version = :version AND #state = :state"
-            if not guarded:
-                condition = f"attribute_not_exists(breaker_id) OR ({condition})"
-            state: dict[str, Any] = {
-                "Type": "Task",
-                "Comment": comment,
-                "Resource": "arn:aws:states:::dynamodb:putItem",
-                "Arguments": {
-                    "TableName": table,
-                    "Item": _jsonata(item),
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#version": "version", "#state": "state"},
-                    "ExpressionAttributeValues": {
-                        ":version": {"N": "{% $string($breaker_version) %}"},
-                        ":state": {"S": "{% $breaker_state %}"},
-                    },
-                },
-                "Retry": _TRANSIENT_RETRY,
-                "Catch": [{"ErrorEquals": [CONDITION_FAILED], "Output": passthrough, "Next": on_lost}],
-                "Output": passthrough,
-                "Next": next_state,
-            }
-            # The version this write made, for its announcement (Assign reads the values from before the state).
-            state["Assign"] = {"breaker_written": "{% $breaker_version + 1 %}", **(assign or {})}
-            return state
-
-        def announced(transition: str, from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
-            """`<call>Announce<transition>` (the event), then `<call>Count<transition>` (the metric)."""
-            counter = self._name(f"Count{transition}")
-            return {
-                self._name(f"Announce{transition}"): announce(from_state, to_state, counter),
-                counter: count(from_state, to_state, next_state),
-            }
-
-        def count(from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
-            dimensions = {"breaker_id": "{% $breaker_id %}", "from_state": from_state, "to_state": to_state}
-            return {
-                "Type": "Task",
-                "Comment": "Direct CloudWatch integration: one BreakerTransitions data point, as the handlers' "
-                "MetricsListener writes (functions/breaker/listeners.py).",
-                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
-                "Arguments": {
-                    "Namespace": "${MetricsNamespace}",
-                    "MetricData": [
-                        {
-                            "MetricName": "BreakerTransitions",
-                            "Value": 1,
-                            "Unit": "Count",
-                            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
-                        }
-                    ],
-                },
-                "Retry": [
-                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "JitterStrategy": "FULL"}
-                ],
-                # As for the event: a metric that cannot be written changes nothing of the breaker or the work.
-                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": passthrough, "Next": next_state}],
-                "Output": passthrough,
-                "Next": next_state,
-            }
-
-        def announce(from_state: str, to_state: str, next_state: str) -> dict[str, Any]:
-            return {
-                "Type": "Task",
-                "Comment": f"Direct EventBridge integration: BreakerStateChanged {from_state} -> {to_state}.",
-                "Resource": "arn:aws:states:::events:putEvents",
-                "Arguments": {
-                    "Entries": [
-                        {
-                            "EventBusName": "${EventBusName}",
-                            "Source": self.source,
-                            "DetailType": "BreakerStateChanged",
-                            "Detail": {
-                                "metadata": {
-                                    "event_id": "{% $uuid() %}",
-                                    "correlation_id": "{% $breaker_correlation %}",
-                                    "idempotency_key": "{% $breaker_id & ':' & $string($breaker_written) %}",
-                                    "schema_version": 1,
-                                    "occurred_at": "{% $now() %}",
-                                    "producer": "workflow-breaker",
-                                },
-                                "data": {
-                                    "breaker_id": "{% $breaker_id %}",
-                                    "previous_state": from_state,
-                                    "state": to_state,
-                                    "version": "{% $breaker_written %}",
-                                    "changed_at": "{% $now() %}",
-                                },
-                            },
-                        }
-                    ]
-                },
-                "Retry": [
-                    {
-                        "ErrorEquals": ["EventBridge.FailedEntry"],
-                        "IntervalSeconds": 1,
-                        "MaxAttempts": 3,
-                        "BackoffRate": 2,
-                        "JitterStrategy": "FULL",
-                    }
-                ],
-                # A lost announcement must not undo the transition or fail the work: the table is the truth.
-                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": passthrough, "Next": next_state}],
-                "Output": passthrough,
-                "Next": next_state,
-            }
-
-        ms = 1000
-        whole = "'breaker_id': {'S': $breaker_id}, 'version': {'N': $string($breaker_version + 1)}"
-        now = "{'N': $string($breaker_now)}"
         resume = self._name("Resume")
         read = self._name("ReadBreaker")
         re_read = self._name("ReadForFailure")
         states: dict[str, Any] = {
-            read: get_item(
+            read: self._get_item(
                 self._name("Route"),
                 f"Circuit breaker around {self.call}: read its state (consistent).",
                 {
@@ -289,72 +169,65 @@ class CircuitBreakerStep:
                 "Comment": "CLOSED: call. OPEN past its cool-down, or HALF_OPEN past its probe's lease: claim the "
                 "probe. Otherwise the fallback, without calling.",
                 "Choices": [
-                    {"Condition": "{% $breaker.state = 'CLOSED' %}", "Next": self.call},
-                    {
-                        "Condition": _jsonata(
-                            f"($breaker.state = 'OPEN' and $breaker_now >= $breaker.opened_at + "
-                            f"{s.cooldown_seconds * ms}) or ($breaker.state = 'HALF_OPEN' and $breaker_now >= "
-                            f"$breaker.probe_started_at + {s.probe_timeout_seconds * ms})"
-                        ),
-                        "Next": self._name("ClaimProbe"),
-                    },
+                    {"Condition": _jsonata(jsonata.in_state(sorted(rules.PASSES))), "Next": self.call},
+                    {"Condition": _jsonata(jsonata.taken(claims, s)), "Next": self._name(_WRITES["call"])},
                 ],
                 "Default": self.fallback,
             },
-            self._name("ClaimProbe"): put_item(
+            **self._written(
+                claims,
                 "Claim the one probe: HALF_OPEN if the item is still the one read; else read again and decide.",
-                f"{{{whole}, 'state': {{'S': 'HALF_OPEN'}}, 'opened_at': {{'N': $string($breaker.opened_at)}}, "
-                f"'probe_started_at': {now}, 'updated_at': {now}}}",
-                True,
+                jsonata.READ_NOW,
                 self._name("Claimed"),
                 read,
                 # The probe's outcome is written against the claim: the item this write made.
                 {
                     "breaker_probe": "{% true %}",
                     "breaker_version": "{% $breaker_version + 1 %}",
-                    "breaker_state": "HALF_OPEN",
+                    "breaker_state": claimed_state,
                 },
             ),
             self._name("Claimed"): {
                 "Type": "Choice",
                 "Comment": "From OPEN the claim is a transition to announce; re-claiming a stale probe's lease "
                 "(HALF_OPEN again) is not, as in the library.",
-                "Choices": [{"Condition": "{% $breaker.state = 'OPEN' %}", "Next": self._name("AnnounceHalfOpen")}],
+                "Choices": [
+                    {"Condition": _jsonata(jsonata.in_state([row.source])), "Next": self._name(f"Announce{row.name}")}
+                    for row in claims
+                    if row.changes_state
+                ],
                 "Default": self.call,
             },
-            **announced("HalfOpen", "OPEN", "HALF_OPEN", self.call),
+            **self._announced(claims, self.call),
             self._name("Succeeded"): {
                 "Type": "Choice",
                 "Comment": "A probe's success closes the breaker; a success in CLOSED writes nothing.",
-                "Choices": [{"Condition": "{% $breaker_probe %}", "Next": self._name("CloseBreaker")}],
+                "Choices": [{"Condition": "{% $breaker_probe %}", "Next": self._name(_WRITES[closed.trigger])}],
                 "Default": resume,
             },
-            self._name("CloseBreaker"): put_item(
+            **self._written(
+                (closed,),
                 "The probe succeeded: CLOSED with no failures, if its claim still stands (else dropped).",
-                f"{{{whole}, 'state': {{'S': 'CLOSED'}}, 'failures': {{'L': []}}, "
-                f"'updated_at': {{'N': $string($millis())}}}}",
-                True,
-                self._name("AnnounceClosed"),
+                jsonata.WRITE_NOW,
+                self._after(closed, resume),
                 resume,
-                {},
             ),
-            **announced("Closed", "HALF_OPEN", "CLOSED", resume),
+            **self._announced((closed,), resume),
             self._name("Failed"): {
                 "Type": "Choice",
                 "Comment": "The call failed: the probe's failure reopens; in CLOSED the failure is counted.",
-                "Choices": [{"Condition": "{% $breaker_probe %}", "Next": self._name("ReopenBreaker")}],
+                "Choices": [{"Condition": "{% $breaker_probe %}", "Next": self._name(_WRITES[reopened.trigger])}],
                 "Default": re_read,
             },
-            self._name("ReopenBreaker"): put_item(
+            **self._written(
+                (reopened,),
                 "The probe failed: OPEN again from now, if its claim still stands (else dropped).",
-                f"{{{whole}, 'state': {{'S': 'OPEN'}}, 'opened_at': {{'N': $string($millis())}}, "
-                f"'updated_at': {{'N': $string($millis())}}}}",
-                True,
-                self._name("AnnounceReopened"),
+                jsonata.WRITE_NOW,
+                self._after(reopened, resume),
                 resume,
             ),
-            **announced("Reopened", "HALF_OPEN", "OPEN", resume),
-            re_read: get_item(
+            **self._announced((reopened,), resume),
+            re_read: self._get_item(
                 self._name("CountFailure"),
                 "Read the breaker again to count the failure against its current state.",
                 read_assign,
@@ -362,18 +235,18 @@ class CircuitBreakerStep:
             self._name("CountFailure"): {
                 "Type": "Choice",
                 "Comment": "Only a CLOSED breaker counts failures.",
-                "Choices": [{"Condition": "{% $breaker.state = 'CLOSED' %}", "Next": self._name("WriteFailure")}],
+                "Choices": [
+                    {
+                        "Condition": _jsonata(jsonata.in_state(list(dict.fromkeys(row.source for row in failures)))),
+                        "Next": self._name(_WRITES["failure"]),
+                    }
+                ],
                 "Default": resume,
             },
-            self._name("WriteFailure"): put_item(
+            **self._written(
+                failures,
                 f"The failures still inside {s.window_seconds} s, and this one; OPEN at {s.failure_threshold}.",
-                f"($recent := $append($filter($breaker.failures, function($f) {{ $breaker_now - $f < "
-                f"{s.window_seconds * ms} }}), [$breaker_now]); $count($recent) >= {s.failure_threshold} "
-                f"? {{{whole}, 'state': {{'S': 'OPEN'}}, 'opened_at': {now}, 'updated_at': {now}}} "
-                f": {{{whole}, 'state': {{'S': 'CLOSED'}}, "
-                f"'failures': {{'L': [$map($recent, function($at) {{ {{'N': $string($at)}} }})]}}, "
-                f"'updated_at': {now}}})",
-                False,
+                jsonata.READ_NOW,
                 self._name("Opened"),
                 re_read,
             ),
@@ -381,17 +254,13 @@ class CircuitBreakerStep:
                 "Type": "Choice",
                 "Comment": "Did this failure open the breaker?",
                 "Choices": [
-                    {
-                        "Condition": _jsonata(
-                            f"$count($filter($breaker.failures, function($f) {{ $breaker_now - $f < "
-                            f"{s.window_seconds * ms} }})) + 1 >= {s.failure_threshold}"
-                        ),
-                        "Next": self._name("AnnounceOpened"),
-                    }
+                    {"Condition": _jsonata(jsonata.reaches(row, s)), "Next": self._name(f"Announce{row.name}")}
+                    for row in failures
+                    if row.changes_state
                 ],
                 "Default": resume,
             },
-            **announced("Opened", "CLOSED", "OPEN", resume),
+            **self._announced(failures, resume),
             resume: {
                 "Type": "Choice",
                 "Comment": f"Back to where {self.call} was going.",
@@ -407,7 +276,144 @@ class CircuitBreakerStep:
             states[exits[_END]] = {"Type": "Pass", "Comment": f"{self.call} ended its branch.", "End": True}
         return states
 
+    def _after(self, row: Transition, otherwise: str) -> str:
+        """Where a won write of `row` goes: its announcement when it changes the state."""
+        return self._name(f"Announce{row.name}") if row.changes_state else otherwise
+
+    def _get_item(
+        self, next_state: str, comment: str, assign: dict[str, str], breaker: str = "{% $breaker_id %}"
+    ) -> dict[str, Any]:
+        return {
+            "Type": "Task",
+            "Comment": comment,
+            "Resource": "arn:aws:states:::dynamodb:getItem",
+            "Arguments": {"TableName": _TABLE, "Key": {rules.BREAKER_ID: {"S": breaker}}, "ConsistentRead": True},
+            "Retry": _TRANSIENT_RETRY,
+            "Assign": assign,
+            "Output": _PASSTHROUGH,
+            "Next": next_state,
+        }
+
+    def _written(
+        self,
+        rows: tuple[Transition, ...],
+        comment: str,
+        now: str,
+        next_state: str,
+        on_lost: str,
+        assign: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`<call><write>`: the conditional PutItem of one trigger's rows (their next item, their condition); a lost
+        condition goes to `on_lost`."""
+        (condition,) = {row.condition for row in rows}
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Comment": comment,
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Arguments": {
+                "TableName": _TABLE,
+                "Item": _jsonata(jsonata.next_item(rows, self.settings, now)),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": dict(rules.CONDITION_NAMES),
+                "ExpressionAttributeValues": {
+                    ":version": {"N": "{% $string($breaker_version) %}"},
+                    ":state": {"S": "{% $breaker_state %}"},
+                },
+            },
+            "Retry": _TRANSIENT_RETRY,
+            "Catch": [{"ErrorEquals": [CONDITION_FAILED], "Output": _PASSTHROUGH, "Next": on_lost}],
+            "Output": _PASSTHROUGH,
+            "Next": next_state,
+            # The version this write made, for its announcement (Assign reads the values from before the state).
+            "Assign": {"breaker_written": "{% $breaker_version + 1 %}", **(assign or {})},
+        }
+        return {self._name(_WRITES[rows[0].trigger]): state}
+
+    def _announced(self, rows: tuple[Transition, ...], next_state: str) -> dict[str, Any]:
+        """For each of `rows` that changes the state: `<call>Announce<name>` (the event), then `<call>Count<name>`
+        (the metric)."""
+        states: dict[str, Any] = {}
+        for row in rows:
+            if row.changes_state:
+                counter = self._name(f"Count{row.name}")
+                states[self._name(f"Announce{row.name}")] = _announce(self.source, row, counter)
+                states[counter] = _count(row, next_state)
+        return states
+
     def _targets_of(self, call: dict[str, Any]) -> list[str]:
         """Where the (unwrapped) call may go: its Next (or the end) and each catcher's Next."""
         first = _END if call.get("End") else call["Next"]
         return list(dict.fromkeys([first, *(catcher["Next"] for catcher in call.get("Catch", []))]))
+
+
+def _count(row: Transition, next_state: str) -> dict[str, Any]:
+    dimensions = {"breaker_id": "{% $breaker_id %}", "from_state": row.source, "to_state": row.target}
+    return {
+        "Type": "Task",
+        "Comment": f"Direct CloudWatch integration: one {rules.TRANSITIONS_METRIC} data point, as the handlers' "
+        "MetricsListener writes (functions/breaker/listeners.py).",
+        "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+        "Arguments": {
+            "Namespace": "${MetricsNamespace}",
+            "MetricData": [
+                {
+                    "MetricName": rules.TRANSITIONS_METRIC,
+                    "Value": 1,
+                    "Unit": "Count",
+                    "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+                }
+            ],
+        },
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "JitterStrategy": "FULL"}],
+        # As for the event: a metric that cannot be written changes nothing of the breaker or the work.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Output": _PASSTHROUGH, "Next": next_state}],
+        "Output": _PASSTHROUGH,
+        "Next": next_state,
+    }
+
+
+def _announce(source: str, row: Transition, next_state: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Comment": f"Direct EventBridge integration: {BreakerStateChanged.DETAIL_TYPE} {row.source} -> {row.target}.",
+        "Resource": "arn:aws:states:::events:putEvents",
+        "Arguments": {
+            "Entries": [
+                {
+                    "EventBusName": "${EventBusName}",
+                    "Source": source,
+                    "DetailType": BreakerStateChanged.DETAIL_TYPE,
+                    "Detail": {
+                        "metadata": {
+                            "event_id": "{% $uuid() %}",
+                            "correlation_id": "{% $breaker_correlation %}",
+                            "idempotency_key": "{% $breaker_id & ':' & $string($breaker_written) %}",
+                            "schema_version": 1,
+                            "occurred_at": "{% $now() %}",
+                            "producer": "workflow-breaker",
+                        },
+                        "data": {
+                            "breaker_id": "{% $breaker_id %}",
+                            "previous_state": row.source,
+                            "state": row.target,
+                            "version": "{% $breaker_written %}",
+                            "changed_at": "{% $now() %}",
+                        },
+                    },
+                }
+            ]
+        },
+        "Retry": [
+            {
+                "ErrorEquals": ["EventBridge.FailedEntry"],
+                "IntervalSeconds": 1,
+                "MaxAttempts": 3,
+                "BackoffRate": 2,
+                "JitterStrategy": "FULL",
+            }
+        ],
+        # A lost announcement must not undo the transition or fail the work: the table is the truth.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Output": _PASSTHROUGH, "Next": next_state}],
+        "Output": _PASSTHROUGH,
+        "Next": next_state,
+    }

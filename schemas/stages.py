@@ -59,9 +59,10 @@ class Consumers(_Strict):
 
 
 class WorkflowBreaker(_Strict):
-    """A circuit breaker around a call inside a workflow (asl/breaker_steps.py), with the semantics
-    of the handlers' library (functions/breaker): `failure_threshold` failures within `window_seconds` open it; after
-    `cooldown_seconds` one probe goes through; a probe silent for `probe_timeout_seconds` may be claimed again."""
+    """A circuit breaker around a call inside a workflow (asl/breaker_steps.py), with the rules of
+    schemas/breaker_rules.py, as the handlers' library (functions/breaker): `failure_threshold` failures within
+    `window_seconds` open it; after `cooldown_seconds` one probe goes through; a probe silent for
+    `probe_timeout_seconds` may be claimed again."""
 
     failure_threshold: int = Field(ge=1, le=1000)
     window_seconds: int = Field(ge=1, le=86_400)

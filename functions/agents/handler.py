@@ -17,7 +17,6 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,14 +28,13 @@ from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_name
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.idempotency import OncePerEvent, once_per_event
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested
 from schemas.envelope import EventDetail
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 
 LATENCY_METRIC = "AgentLatency"
 

@@ -1,9 +1,11 @@
-"""Circuit breaker for handlers calling a downstream: one semantics and one DynamoDB layout, shared with workflows.
+"""Circuit breaker for handlers calling a downstream: the rules of schemas/breaker_rules.py, shared with workflows.
 
 A handler wraps each downstream call in `CircuitBreaker.call` (functions/breaker/breaker.py). The breaker's state
-lives in the CircuitBreakers table (infra/stacks/state.py), one item per breaker, so every Lambda instance (and the
-workflow-side CDK construct, which must follow this text) sees and guards the same state. In a handler, wired at
-the edge (a cached factory), with the adapter of functions/breaker/dynamodb.py:
+lives in the CircuitBreakers table (infra/stacks/state.py), one item per breaker, so every Lambda instance and every
+workflow wrapped by asl/breaker_steps.py sees and guards the same state. The item, its write conditions and the
+transition table are schemas/breaker_rules.py; the pure functions of functions/breaker/state.py pick and apply its
+rows, and tests/integration/test_breaker_rules.py runs each row against this library and the workflow form. In a
+handler, wired at the edge (a cached factory), with the adapter of functions/breaker/dynamodb.py:
 
     breaker = CircuitBreaker("support-model", DynamoDBBreakerStore(table), load_settings(BreakerSettings),
                              listener=observed(publisher, logger))
@@ -14,7 +16,7 @@ Semantics
 - CLOSED: calls go through. A failure is recorded with its time; failures older than `window_seconds` no longer
   count (a sliding window). The failure that makes `failure_threshold` failures within the window OPENs the breaker.
   A success in CLOSED writes nothing and resets nothing: older failures age out of the window instead. So the happy
-  path costs one consistent read and no write, and the construct needs no write on its success branch either.
+  path costs one consistent read and no write, and the workflow form needs no write on its success branch either.
 - OPEN: no downstream call. The caller gets its fallback, or `BreakerOpen` when it gave none. Once
   `cooldown_seconds` have passed since `opened_at`, the first caller to claim the probe (a conditional write) moves
   the breaker to HALF_OPEN and makes the one downstream call; everyone else keeps getting the fallback.
@@ -28,40 +30,35 @@ Semantics
   calls the breaker refuses.
 - Errors of the store itself propagate: the breaker does not guess a state it cannot read.
 
-State layout (one item per breaker; times are integer epoch milliseconds)
--------------------------------------------------------------------------
-| attribute          | type    | meaning                                                                        |
-|--------------------|---------|--------------------------------------------------------------------------------|
-| `breaker_id`       | S       | partition key: which downstream this breaker guards                            |
-| `state`            | S       | `CLOSED`, `OPEN` or `HALF_OPEN`                                                |
-| `version`          | N       | 1 on the first write, +1 on every write; the guard of every conditional write |
-| `failures`         | L of N  | CLOSED only: times of the failures still inside the window, oldest first      |
-| `opened_at`        | N       | OPEN / HALF_OPEN: when the breaker last opened (the cool-down runs from it)    |
-| `probe_started_at` | N       | HALF_OPEN only: when the current probe was claimed (its lease runs from it)    |
-| `updated_at`       | N       | when the item was last written                                                 |
-
-No item means CLOSED with no failures (version 0). Every transition is a PutItem of the whole next item (so an
-attribute absent from the next state is removed) with one of two conditions:
-- from version 0 (no item yet): `attribute_not_exists(breaker_id)`;
-- otherwise: `#version = :version AND #state = :state`, the version and state that were read.
-
-| transition             | when                                                   | next item                          |
-|------------------------|--------------------------------------------------------|------------------------------------|
-| CLOSED -> CLOSED       | a failure, below `failure_threshold` in the window     | `failures` = those in window + now |
-| CLOSED -> OPEN         | a failure that makes `failure_threshold` in the window | `opened_at` = now                  |
-| OPEN -> HALF_OPEN      | a call at or after `opened_at + cooldown`              | `probe_started_at` = now           |
-| HALF_OPEN -> HALF_OPEN | a call at or after `probe_started_at + probe_timeout`  | `probe_started_at` = now           |
-| HALF_OPEN -> CLOSED    | the probe succeeded (its claimed version still stored) | `failures` = []                    |
-| HALF_OPEN -> OPEN      | the probe failed (its claimed version still stored)    | `opened_at` = now                  |
-
-(Both claims keep `opened_at`.)
-
-A failure "in the window" at time `now` is one with `now - failure < window`. A conditional write that fails is a
-lost race, never an error: the loser reads the item again and decides again from what it finds (a failure that
-finds the breaker no longer CLOSED is not counted; a probe outcome that finds its claim superseded is dropped).
-Only the winner of a write reports the state change to the `BreakerListener`, so each transition is reported once.
-`observed(publisher, logger)` (functions/breaker/listeners.py) reports it three ways: a log line, a
+A conditional write that fails is a lost race, never an error: the loser reads the item again and decides again from
+what it finds. Only the winner of a write reports the state change to the `BreakerListener`, so each transition is
+reported once. `observed(publisher, logger)` (functions/breaker/listeners.py) reports it three ways: a log line, a
 `BreakerTransitions` metric by breaker and from/to state, and a `BreakerStateChanged` event on the bus.
+
+Why not Powertools' circuit breaker
+-----------------------------------
+Powertools 3.37 ships `aws_lambda_powertools.utilities.circuit_breaker` (DynamoDB persistence, a half-open probe
+election). It is not used here, because its breaker cannot be the one the workflows read and write (read in its
+source, `circuit_breaker/base.py` and `persistence/{base,dynamodb}.py`):
+- It counts failures in memory, per execution environment (`_LOCAL_FAILURES`, module-level, *consecutive* failures
+  reset by any success), and writes the item only when that environment trips it. Our failures are a sliding window
+  in the item (`failures`), shared by every Lambda instance and by the workflow form, which has no memory between
+  executions: a workflow could neither count towards its threshold nor see the handlers' failures.
+- Its item is another layout: `failure_count`, `half_open_owner` (a per-thread owner id), `probe_lease_expiry`, an
+  `expiration` TTL, times in epoch seconds, key attribute `id` by default; ours has `version`, `failures`,
+  `probe_started_at`, `updated_at` in milliseconds. Its probe election is conditional on state and owner, but closing
+  and reopening are unconditional `update_item`s (`_update_record`), so a stale probe's outcome can overwrite a newer
+  state; every write of ours is guarded by the `version` read, which is also what the workflow form's ASL conditions
+  on. It has no version to guard on.
+- It reads eventually consistently (`ConsistentRead=False`) through a per-environment cache (`local_cache_max_age`,
+  5 s by default) and fails open (treats a failed read as CLOSED); ours reads consistently and lets a store error
+  propagate. It closes after `success_threshold` probe successes (3 by default) and takes its probe lease from
+  `recovery_timeout`; ours closes on one probe and has its own `probe_timeout_seconds`.
+- Its clock is `datetime.now()` inside the handler (`_now`, a staticmethod): the local runtime's clock, which tests
+  advance over cool-downs, could not drive it.
+Adopting it would mean two breakers with two states for one downstream; a layout adapter could not give it the
+shared window. The listeners, too, stay ours: its `on_transition` hook carries no version, which our
+`BreakerStateChanged` events are keyed by.
 """
 
 from __future__ import annotations
@@ -77,7 +74,8 @@ from functions.breaker.listeners import (
     StateChange,
     observed,
 )
-from functions.breaker.state import BreakerSettings, BreakerState, State
+from functions.breaker.state import BreakerSettings, BreakerState
+from schemas.breaker_rules import State
 
 __all__ = [
     "BreakerContended",

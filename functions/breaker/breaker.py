@@ -1,6 +1,6 @@
 """`CircuitBreaker`: guards a handler's downstream calls with the state kept behind the `BreakerStore` port.
 
-The rules and the item layout are in functions/breaker/__init__.py; the decisions themselves are the pure functions
+The rules and the item layout are in schemas/breaker_rules.py; the decisions themselves are the pure functions
 of functions/breaker/state.py. This module only reads, decides, writes conditionally and re-reads on a lost race.
 """
 
@@ -32,7 +32,7 @@ MAX_RACES = 50
 
 
 class BreakerStore(Protocol):
-    """Where breakers' states are kept; every write is conditional, as functions/breaker/__init__.py describes."""
+    """Where breakers' states are kept; every write is conditional, as schemas/breaker_rules.py describes."""
 
     def read(self, breaker_id: str) -> BreakerState:
         """The breaker's current item, strongly consistent; version 0 (CLOSED) when it has none."""
@@ -121,7 +121,7 @@ class CircuitBreaker:
             decision = decide(current, self._now(), self._settings)
             if decision != "probe":
                 return _Admission(decision, current)
-            claimed = probe_claimed(current, self._now())
+            claimed = probe_claimed(current, self._now(), self._settings)
             if self._replace(current, claimed):
                 return _Admission("probe", claimed)
         raise AssertionError("unreachable: _reads raises when exhausted")
@@ -129,7 +129,7 @@ class CircuitBreaker:
     def _finished(self, admission: _Admission, *, succeeded: bool) -> None:
         if admission.decision == "probe":
             # A lost write means the claim was superseded (the probe outlived its lease): the outcome is stale.
-            self._replace(admission.state, probe_finished(admission.state, succeeded, self._now()))
+            self._replace(admission.state, probe_finished(admission.state, succeeded, self._now(), self._settings))
         elif not succeeded:
             self._count_failure()
 

@@ -1,5 +1,5 @@
-"""The `BreakerStore` on the CircuitBreakers table (partition key `breaker_id`), with the layout and conditions of
-functions/breaker/__init__.py: a consistent GetItem to read, a conditional PutItem of the whole item to write."""
+"""The `BreakerStore` on the CircuitBreakers table, with the item and conditions of schemas/breaker_rules.py: a
+consistent GetItem to read, a conditional PutItem of the whole item to write."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.breaker.state import BreakerState
+from schemas import breaker_rules as rules
 
 
 class DynamoDBBreakerStore:
@@ -15,7 +16,7 @@ class DynamoDBBreakerStore:
         self._table = table  # a boto3 DynamoDB Table resource
 
     def read(self, breaker_id: str) -> BreakerState:
-        item = self._table.get_item(Key={"breaker_id": breaker_id}, ConsistentRead=True).get("Item")
+        item = self._table.get_item(Key={rules.BREAKER_ID: breaker_id}, ConsistentRead=True).get("Item")
         return BreakerState(breaker_id) if item is None else _state(item)
 
     def replace(self, current: BreakerState, new: BreakerState) -> bool:
@@ -29,27 +30,26 @@ class DynamoDBBreakerStore:
 
 
 def _condition(current: BreakerState) -> dict[str, Any]:
-    """The item must still be the one the decision was made on."""
+    """The item must still be the one the decision was made on (none, for version 0)."""
     if current.version == 0:
-        return {"ConditionExpression": "attribute_not_exists(breaker_id)"}
+        return {"ConditionExpression": rules.ABSENT}
     return {
-        "ConditionExpression": "#version = :version AND #state = :state",
-        # `state` is a DynamoDB reserved word, so both names go through placeholders.
-        "ExpressionAttributeNames": {"#version": "version", "#state": "state"},
+        "ConditionExpression": rules.UNCHANGED,
+        "ExpressionAttributeNames": rules.CONDITION_NAMES,
         "ExpressionAttributeValues": {":version": current.version, ":state": current.state},
     }
 
 
 def _item(state: BreakerState) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "breaker_id": state.breaker_id,
-        "state": state.state,
-        "version": state.version,
-        "updated_at": state.updated_at,
+        rules.BREAKER_ID: state.breaker_id,
+        rules.STATE: state.state,
+        rules.VERSION: state.version,
+        rules.UPDATED_AT: state.updated_at,
     }
     if state.state == "CLOSED":
-        item["failures"] = list(state.failures)
-    for name, value in (("opened_at", state.opened_at), ("probe_started_at", state.probe_started_at)):
+        item[rules.FAILURES] = list(state.failures)
+    for name, value in ((rules.OPENED_AT, state.opened_at), (rules.PROBE_STARTED_AT, state.probe_started_at)):
         if value is not None:
             item[name] = value
     return item
@@ -61,11 +61,11 @@ def _state(item: dict[str, Any]) -> BreakerState:
         return None if value is None else int(value)  # the resource gives Decimals
 
     return BreakerState(
-        breaker_id=str(item["breaker_id"]),
-        state=item["state"],
-        version=int(item["version"]),
-        failures=tuple(int(at) for at in item.get("failures", ())),
-        opened_at=number("opened_at"),
-        probe_started_at=number("probe_started_at"),
-        updated_at=number("updated_at"),
+        breaker_id=str(item[rules.BREAKER_ID]),
+        state=item[rules.STATE],
+        version=int(item[rules.VERSION]),
+        failures=tuple(int(at) for at in item.get(rules.FAILURES, ())),
+        opened_at=number(rules.OPENED_AT),
+        probe_started_at=number(rules.PROBE_STARTED_AT),
+        updated_at=number(rules.UPDATED_AT),
     )

@@ -15,11 +15,9 @@ from typing import Protocol
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from functions.breaker.state import State
 from functions.producer import EventPublisher, OutgoingEvent
+from schemas.breaker_rules import TRANSITIONS_METRIC, State
 from schemas.breakers import BreakerStateChanged
-
-TRANSITIONS_METRIC = "BreakerTransitions"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,13 +25,12 @@ from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.callback.logic import Resumption, resume
 from functions.idempotency import OncePerEvent, once_per_event
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 from schemas.agents import AgentTaskCompleted, AgentTaskFailed
 from schemas.envelope import EventDetail
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 
 
 class Settings(BaseModel):

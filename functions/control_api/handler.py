@@ -17,7 +17,6 @@ from http import HTTPStatus
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -27,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 from orchestrator.control import (
     Conflict,
@@ -40,8 +40,7 @@ from orchestrator.control import (
 from orchestrator.control.render import to_jsonable
 from schemas.stages import StageConfig
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 app = APIGatewayRestResolver(enable_validation=True)
 
 JSON = dict[str, Any]

@@ -14,7 +14,6 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,11 +25,10 @@ from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import CorrelationStore, Message, Subject, receive
 from functions.correlator.messages import BROADCAST, CORRELATED
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 
 _ACCEPTED = tuple(event_type for event_type, _ in CORRELATED.values())
 

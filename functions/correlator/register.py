@@ -16,7 +16,6 @@ from functools import cache
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -25,12 +24,12 @@ from functions.correlator.dynamodb import DynamoDBCorrelationStore
 from functions.correlator.logic import Subject, Waiter, register
 from functions.correlator.messages import BROADCAST, CORRELATED
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 from schemas.agents import TaskToken
 from schemas.envelope import Identifier
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 
 class Settings(BaseModel):

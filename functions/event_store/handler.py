@@ -14,7 +14,6 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,11 +23,10 @@ from functions.agents.consumer import process_batch
 from functions.event_store.dynamodb import DynamoDBEventStore, TaggedWorkflows
 from functions.event_store.logic import EventStore, Workflows, append
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 
 _METRICS = {"appended": "EventsStored", "duplicate": "EventDuplicatesIgnored", "not-this-stage": "EventsNotOfStage"}
 

@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,12 +21,11 @@ from pydantic import BaseModel, Field
 
 from functions.ingest.logic import ingest
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 app = APIGatewayRestResolver()
 
 

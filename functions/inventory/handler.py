@@ -13,7 +13,6 @@ from functools import cache
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -21,10 +20,10 @@ from functions.idempotency import OncePerEvent, once_per_request
 from functions.inventory.dynamodb import DynamoDBReservations
 from functions.inventory.logic import ReleaseRequest, Reservations, ReserveRequest, release, reserve
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 _REQUEST: TypeAdapter[ReserveRequest | ReleaseRequest] = TypeAdapter(
     Annotated[ReserveRequest | ReleaseRequest, Field(discriminator="action")]

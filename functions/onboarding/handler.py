@@ -9,7 +9,6 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -19,14 +18,14 @@ from functions.agents.logic import TaskOutcome
 from functions.agents.task_tokens import StepFunctionsTaskTokens, TaskTokens
 from functions.idempotency import OncePerEvent, once_per_event
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.onboarding.logic import perform
 from functions.producer import EventBridgeBus, EventPublisher
 from functions.settings import load_settings
 from schemas.agents import AgentTaskRequested
 from schemas.envelope import EventDetail
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 
 class Settings(BaseModel):

@@ -14,19 +14,18 @@ from functools import cache
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.payments.dynamodb import DynamoDBPayments
 from functions.payments.gateway import SandboxGateway
 from functions.payments.logic import ChargeRequest, PaymentGateway, Payments, RefundRequest, charge, refund
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 _REQUEST: TypeAdapter[ChargeRequest | RefundRequest] = TypeAdapter(
     Annotated[ChargeRequest | RefundRequest, Field(discriminator="action")]

@@ -6,19 +6,17 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from functions.log_context import correlated, delivered_correlation_id
+from functions.observability import observability
 from functions.schema_guard.logic import Quarantine, guard
 from functions.schema_guard.sqs_quarantine import SqsQuarantine
 from functions.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability()
 
 
 class Settings(BaseModel):

@@ -13,18 +13,17 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 from functions.shipping.dynamodb import DynamoDBShipments
 from functions.shipping.logic import ArrangeRequest, Shipments, arrange
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 
 class ShippingSettings(BaseModel):

@@ -6,16 +6,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.log_context import correlated
+from functions.observability import observability
 from functions.settings import load_settings
 from functions.synthesis.logic import SynthesisRequest, synthesize
 
-logger = Logger()
-tracer = Tracer()
+logger, tracer, _ = observability()  # no metrics of its own
 
 
 @cache

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from functions.observability import SERVICE_VARIABLE
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.clock import Clock
 from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, RuntimeStoppedError
@@ -113,6 +114,8 @@ def samples(tmp_path: Path, aws_credentials: None) -> Iterator[Local]:
         "Remaining": _function("remaining", FunctionName="remaining", Timeout=5),
         "Unserializable": _function("unserializable", FunctionName="unserializable"),
         "Misnamed": _function("missing", FunctionName="misnamed"),
+        "Alpha": _function("observed", FunctionName="alpha", Environment={"Variables": {SERVICE_VARIABLE: "alpha"}}),
+        "Beta": _function("observed", FunctionName="beta", Environment={"Variables": {SERVICE_VARIABLE: "beta"}}),
     }
     (tmp_path / "Samples.template.json").write_text(json.dumps({"Resources": resources}), encoding="utf-8")
     stack = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Samples.template.json"}}
@@ -198,6 +201,19 @@ def test_functions_sharing_a_handler_file_have_their_own_module_state_and_enviro
     samples.lambdas.uninstall()
     # ... and leaving the runtime puts the process's own environment back.
     assert "GREETING" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ, "environment restored"
+
+
+def test_functions_of_two_services_sharing_one_process_log_under_their_own_service(
+    samples: Local, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # functions/observability.py is imported once for the whole process; each function's tools are its service's.
+    # (Their Loggers are made here, on the first invocations, so they write to the stdout pytest captures now.)
+    answers = [samples.invoke(name, {})["Payload"]["service"] for name in ("alpha", "beta", "alpha")]
+
+    assert answers == ["alpha", "beta", "alpha"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    logged = [(line["service"], line["function"]) for line in lines if line.get("message") == "observed"]
+    assert logged == [("alpha", "alpha"), ("beta", "beta"), ("alpha", "alpha")]
 
 
 def test_a_handler_can_invoke_another_function_and_each_sees_only_its_own_environment(samples: Local) -> None:

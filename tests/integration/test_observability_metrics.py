@@ -14,9 +14,9 @@ from aws_lambda_powertools import Logger
 from functions.agents import handler as agents_handler
 from functions.breaker import BreakerSettings, CircuitBreaker, observed
 from functions.breaker.dynamodb import DynamoDBBreakerStore
-from functions.breaker.listeners import TRANSITIONS_METRIC
 from functions.producer import EventBridgeBus, EventPublisher
 from orchestrator.local.clock import Clock
+from schemas.breaker_rules import TRANSITIONS_METRIC
 from schemas.breakers import BreakerStateChanged
 from tests.builders import LambdaContext, agent_task_request, sqs_event
 from tests.integration.conftest import BusTap

@@ -9,9 +9,12 @@ from typing import Any
 
 import boto3
 
+from functions.observability import observability
 from tests.integration.local_lambda_samples.clock_hook import clock
 
 calls = 0  # module state: each function must get its own
+# As the project's handlers take them: at import, under the importing function's environment.
+logger = observability().logger
 
 
 @cache
@@ -60,3 +63,9 @@ def call_other(event: Any, context: Any) -> dict[str, Any]:
     response = boto3.client("lambda").invoke(FunctionName=event["target"], Payload=b"{}")
     inner = json.loads(response["Payload"].read())
     return {"inner": inner, "outer_env_after": os.environ.get("GREETING"), "name_after": context.function_name}
+
+
+def observed(event: Any, context: Any) -> dict[str, Any]:
+    """Logs one line with the module's Logger and says which service that Logger is of."""
+    logger.info("observed", function=context.function_name)
+    return {"service": logger.service}

@@ -1,0 +1,47 @@
+"""Each function's Logger, Tracer and Metrics, built once per service: a handler's module takes them with
+
+    logger, tracer, metrics = observability()
+
+Why a factory and not three module-level instances here: on AWS each function is a process of its own, but the local
+runtime runs many functions in one process. Each function gets its own instance of its handler module, while the
+`functions.*` modules the handlers import are imported once and shared (orchestrator/local/lambdas/handlers.py). A
+Logger built here at import would carry the `service` of whichever function imported this module first, on every
+other function's lines. `observability()` is called when the handler's module is imported, which the runtime does
+under that function's environment (its POWERTOOLS_SERVICE_NAME, set per function by
+infra/constructs/lambda_function.py), and returns the tools of that service.
+
+Cached per service (and metrics namespace), because that is Powertools' own unit of sharing: Loggers of one service
+share one `logging.Logger`, its handler and its formatter (so their keys) whichever instance holds them; Tracer is a
+borg; Metrics instances share one metric set per process. So two functions of one service (the correlator's two)
+share their tools as they shared them before, and functions of different services never do. Per-record keys (the
+correlation id) are context-local and so never shared between invocations either (functions/log_context.py).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import NamedTuple
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
+
+
+class Observability(NamedTuple):
+    logger: Logger
+    tracer: Tracer
+    metrics: Metrics
+
+
+def observability() -> Observability:
+    """The Logger, Tracer and Metrics of the function whose environment this runs in (call it at module level)."""
+    return _of(os.environ.get(SERVICE_VARIABLE) or None, os.environ.get(NAMESPACE_VARIABLE) or None)
+
+
+@cache
+def _of(service: str | None, namespace: str | None) -> Observability:
+    # None leaves each tool to its own default, as a bare Logger() / Tracer() / Metrics() would.
+    metrics = Metrics(service=service, namespace=namespace)
+    return Observability(Logger(service=service), Tracer(service=service), metrics)
