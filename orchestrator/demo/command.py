@@ -38,7 +38,12 @@ LOG_NAME: Final = "demo.log"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the demo with these arguments (the process's by default); returns its exit status."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        # Named, since run as a package the program would be called `__main__.py`.
+        prog="python -m orchestrator.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--stage", default="dev", help="stage to synthesize (default dev)")
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR, help="where to synthesize (default cdk.out)")
     parser.add_argument("--assembly", type=Path, help="run this already synthesized assembly; skips synthesis")
