@@ -28,7 +28,7 @@ never from one generator shared in call order: threads interleave differently fr
 would hand its numbers to other calls the next time. With the same seed the same calls fail, in any order.
 
 Zero cost when off: `LocalCloud` without `faults` installs no patch, and the runtime's hooks (orchestrator/local/
-lambdas.py, delivery.py, pollers.py) test one attribute for None. Patches of moto here (PutEvents, DynamoDB items) are
+lambdas/, delivery/, pollers/) test one attribute for None. Patches of moto here (PutEvents, DynamoDB items) are
 installed only for the rules that need them.
 """
 

@@ -6,8 +6,8 @@ creates each `AWS::Lambda::Function` in moto (so `list_functions` / `get_functio
 so boto3 `lambda.invoke`, the Step Functions `lambda:invoke` task (it calls boto3 inside moto) and moto's own
 internal callers of that seam (the S3 CreateBucket notification to rules in `moto/events/notifications.py`, Secrets
 Manager rotation) run the registered handler. Functions it does not know fall through to moto. The local runtime's
-other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery.py) and the SQS pollers
-(orchestrator/local/pollers.py), which detach moto's own SQS event-source mappings so that `send_message` no longer
+other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery/) and the SQS pollers
+(orchestrator/local/pollers/), which detach moto's own SQS event-source mappings so that `send_message` no longer
 invokes through the seam.
 
 How a handler runs, as Lambda would run it:
