@@ -82,17 +82,7 @@ def put(cloud: LocalCloud, sample: Sample) -> list[str]:
         return [_put_project_event(cloud, sample.event)]
     assert sample.raw_event is not None
     raw = sample.raw_event
-    entry = {
-        "EventBusName": cloud.bus_name,
-        "Source": raw.source,
-        "DetailType": raw.detail_type,
-        "Detail": json.dumps(raw.detail),
-    }
-    result = cloud.client("events").put_events(Entries=[entry])
-    (answer,) = result["Entries"]
-    if "EventId" not in answer:
-        raise LocalCloudError(f"{sample.name}: PutEvents refused the raw event: {answer}")
-    return [str(answer["EventId"])]
+    return [cloud.put_raw_event(raw.source, raw.detail_type, raw.detail)]
 
 
 def _put_project_event(cloud: LocalCloud, event: ProjectEvent) -> str:

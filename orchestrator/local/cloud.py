@@ -18,6 +18,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -181,6 +182,20 @@ class LocalCloud:
         if not result.sent:
             raise LocalCloudError(f"{data.DETAIL_TYPE} was not put: {result.error_code} {result.error_message}")
         return str(result.eventbridge_id)
+
+    def put_raw_event(self, source: str, detail_type: str, detail: Mapping[str, Any]) -> str:
+        """Puts one event on the orchestrator's bus as it is, with PutEvents (what a producer that bypasses the SDK
+        sends, or a recorded event with its envelope); returns its EventBridge id."""
+        entry = {
+            "EventBusName": self.bus_name,
+            "Source": source,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+        }
+        (answer,) = self.client("events").put_events(Entries=[entry])["Entries"]
+        if "EventId" not in answer:
+            raise LocalCloudError(f"PutEvents refused the {detail_type} event: {answer}")
+        return str(answer["EventId"])
 
     def client(self, service: str) -> Any:
         return self.runtime.client(service)

@@ -30,7 +30,7 @@ from orchestrator.local.delivery.targets import ASYNCHRONOUS_TARGETS, Job, SendT
 from orchestrator.local.lambda_port import LambdaPort
 from orchestrator.local.provision import Creator
 from orchestrator.local.runtime import Runtime
-from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ class DeliveryRecord:
     error: str | None = None
 
 
-class Delivery:
-    """Delivers what EventBridge rules match, to every kind of target the local runtime runs."""
+class Delivery(SeamAdapter):
+    """Delivers what EventBridge rules match, to every kind of target the local runtime runs. Once uninstalled,
+    deliveries already under way finish."""
 
     def __init__(self, runtime: Runtime, lambdas: LambdaPort, *, rng: random.Random | None = None) -> None:
         self._runtime = runtime
@@ -62,7 +63,6 @@ class Delivery:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._deliveries: list[DeliveryRecord] = []
-        self._seams: SeamSet | None = None
 
     @property
     def deliveries(self) -> list[DeliveryRecord]:
@@ -74,10 +74,8 @@ class Delivery:
         """Rules and targets are provisioned as they are; delivery needs no resource of its own."""
         return {}
 
-    def install(self) -> None:
-        """Route moto's rule delivery through this adapter (idempotent); one Delivery is installed at a time."""
-        if self._seams is not None:
-            return
+    def _seam_set(self) -> SeamSet:
+        """moto's rule delivery routed through this adapter; one Delivery is installed at a time."""
 
         def delivering(original: SendToTargets) -> SendToTargets:
             self._targets.moto_send = original
@@ -89,14 +87,7 @@ class Delivery:
 
         seam_set = SeamSet("Delivery", exclusive=True)
         seam_set.wrap(declared.EVENTS_DELIVERY, delivering)
-        seam_set.apply()
-        self._seams = seam_set
-
-    def uninstall(self) -> None:
-        """Restore moto's own delivery (idempotent). Deliveries already under way finish."""
-        if self._seams is not None:
-            self._seams.undo()
-            self._seams = None
+        return seam_set
 
     def _on_event(self, rule: Any, moto_event: Any, transform_input: bool) -> None:
         if rule.state == "DISABLED":

@@ -31,8 +31,9 @@ from orchestrator.local.pollers.mappings import (
 )
 from orchestrator.local.pollers.visibility import Received, VisibilityTimers
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
+from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
-from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 IDLE_SECONDS = 0.01  # real-time pause between polls of an empty queue: polling is not a wait on the clock
 
 
-class Pollers:
+class Pollers(SeamAdapter):
     """The SQS event source mappings of the local runtime and their poller threads."""
 
     def __init__(self, runtime: Runtime, lambdas: LambdaPort) -> None:
@@ -58,25 +59,16 @@ class Pollers:
         self._held: Counter[str] = Counter()
         self._windowed: Counter[str] = Counter()
         self._records: list[BatchRecord] = []
-        self._seams: SeamSet | None = None
 
     def creators(self) -> dict[str, Creator]:
         return {"AWS::Lambda::EventSourceMapping": self._create_from_template}
 
-    def install(self) -> None:
-        """Mappings any `Pollers` creates from now on are left off their queue in moto (idempotent)."""
-        if self._seams is not None:
-            return
+    def _seam_set(self) -> SeamSet:
+        """Mappings any `Pollers` creates from now on are left off their queue in moto; once uninstalled, mappings
+        already detached stay so."""
         seam_set = SeamSet("Pollers")
         seam_set.wrap(declared.SQS_MAPPINGS_POLLED, polled_here)
-        seam_set.apply()
-        self._seams = seam_set
-
-    def uninstall(self) -> None:
-        """Restores moto's mapping creation (idempotent); mappings already detached stay so."""
-        if self._seams is not None:
-            self._seams.undo()
-            self._seams = None
+        return seam_set
 
     @property
     def mappings(self) -> list[SqsMapping]:
@@ -100,15 +92,29 @@ class Pollers:
         scaling_config: dict[str, Any] | None = None,
     ) -> SqsMapping:
         """Creates the mapping in moto (detached from moto's own delivery) and polls it once started."""
-        mapping = create_in_moto(
-            self._runtime,
+        if batch_size > RECEIVE_LIMIT and batching_window < 1:
+            # Lambda refuses this too: a batch larger than one receive can only be gathered over a window.
+            raise UnsupportedMapping(f"BatchSize {batch_size} needs MaximumBatchingWindowInSeconds of at least 1")
+        arguments: dict[str, Any] = {
+            "EventSourceArn": queue_arn,
+            "FunctionName": function,
+            "BatchSize": batch_size,
+            "MaximumBatchingWindowInSeconds": int(batching_window),
+            "Enabled": enabled,
+        }
+        if report_batch_item_failures:
+            arguments["FunctionResponseTypes"] = [REPORT_BATCH_ITEM_FAILURES]
+        if scaling_config:
+            arguments["ScalingConfig"] = scaling_config
+        mapping = SqsMapping(
+            create_in_moto(self._runtime, arguments),
             queue_arn,
+            queue_url(self._runtime.client("sqs"), queue_arn),
             function,
-            batch_size=batch_size,
-            batching_window=batching_window,
-            report_batch_item_failures=report_batch_item_failures,
-            enabled=enabled,
-            scaling_config=scaling_config,
+            batch_size,
+            batching_window,
+            report_batch_item_failures,
+            enabled,
         )
         self._mappings.append(mapping)
         if self._started:

@@ -1,6 +1,6 @@
 """Where an SQS event source mapping lives: created in moto, then taken off its queue so only the pollers run it.
 
-`create_in_moto` creates the mapping in moto, so `list_event_source_mappings` and `get_event_source_mapping` answer
+`create_in_moto` creates a mapping in moto, so `list_event_source_mappings` and `get_event_source_mapping` answer
 with its UUID (the CloudFormation `Ref`). moto attaches a mapping to its queue by putting it in
 `Queue.lambda_event_source_mappings` (moto/awslambda/models.py:2138), the dict `Queue.add_message` walks to invoke the
 function on the sender's thread. `polled_here` wraps `LambdaBackend.create_event_source_mapping` (a seam declared in
@@ -19,7 +19,6 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 
 RECEIVE_LIMIT: Final = 10  # the most messages one ReceiveMessage call returns
@@ -58,52 +57,20 @@ def polled_here(original: CreateMapping) -> CreateMapping:
     return create_event_source_mapping
 
 
-def create_in_moto(
-    runtime: Runtime,
-    queue_arn: str,
-    function: str,
-    *,
-    batch_size: int = 10,
-    batching_window: float = 0.0,
-    report_batch_item_failures: bool = False,
-    enabled: bool = True,
-    scaling_config: dict[str, Any] | None = None,
-) -> SqsMapping:
-    """Creates the mapping in moto's Lambda backend, detached from moto's own delivery once the seam is applied."""
-    if batch_size > RECEIVE_LIMIT and batching_window < 1:
-        # Lambda refuses this too: a batch larger than one receive can only be gathered over a window.
-        raise UnsupportedMapping(f"BatchSize {batch_size} needs MaximumBatchingWindowInSeconds of at least 1")
-    arguments: dict[str, Any] = {
-        "EventSourceArn": queue_arn,
-        "FunctionName": function,
-        "BatchSize": batch_size,
-        "MaximumBatchingWindowInSeconds": int(batching_window),
-        "Enabled": enabled,
-    }
-    if report_batch_item_failures:
-        arguments["FunctionResponseTypes"] = [REPORT_BATCH_ITEM_FAILURES]
-    if scaling_config:
-        arguments["ScalingConfig"] = scaling_config
+def create_in_moto(runtime: Runtime, arguments: dict[str, Any]) -> str:
+    """Creates a mapping in moto's Lambda backend (CreateEventSourceMapping `arguments`), detached from moto's own
+    delivery once a `Pollers.install()` applied the seam; returns its UUID."""
     _creating.active = True  # moto creates it on this thread, through the seam a `Pollers.install()` applied
     try:
         created = runtime.client("lambda").create_event_source_mapping(**arguments)
     except ClientError as error:
         raise UnsupportedMapping(
-            f"cannot map {queue_arn} to {function}: {error}; the function must exist in moto's Lambda backend"
+            f"cannot map {arguments['EventSourceArn']} to {arguments['FunctionName']}: {error}; "
+            "the function must exist in moto's Lambda backend"
         ) from error
     finally:
         _creating.active = False
-    url = queue_url(runtime.client("sqs"), queue_arn)
-    return SqsMapping(
-        created["UUID"],
-        queue_arn,
-        url,
-        function,
-        batch_size,
-        batching_window,
-        report_batch_item_failures,
-        enabled,
-    )
+    return str(created["UUID"])
 
 
 def _detach_from_moto_queue(queue_arn: str, mapping_uuid: str) -> None:
