@@ -44,7 +44,7 @@ from bench.common import BenchError, environment, prepare_environment, progress,
 from bench.costs import EXECUTIONS, PRICE_PER_LAMBDA_REQUEST, PRICE_PER_TRANSITION, Cost, count_history
 from bench.imports import Imports, measure_imports, render_imports
 from bench.scenarios import Drive, Scenario, scenarios
-from orchestrator.demo import BusTap, _logs_to
+from orchestrator.demo import BusTap, handler_logs_to
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.lambdas import InvocationRecord
 
@@ -272,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workflows = None
         if not args.no_workflows:
             progress(f"workflows: {len(scenarios())} scenarios on the local runtime, from {assembly}")
-            with (args.logs or Path(os.devnull)).open("w", encoding="utf-8") as log, _logs_to(log):
+            with (args.logs or Path(os.devnull)).open("w", encoding="utf-8") as log, handler_logs_to(log):
                 workflows = measure_workflows(assembly)
         imports = None
         if args.import_runs:

@@ -15,36 +15,27 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 # Every DynamoDBBackend method that checks a condition or reads-then-writes an item, and the reads that copy items.
 WRITES: Final[tuple[str, ...]] = tuple(seam.attribute for seam in declared.DYNAMODB_ATOMIC_WRITES)
 
 
-class AtomicWrites:
+class AtomicWrites(SeamAdapter):
     """Applies the lock around moto's DynamoDB writes; `uninstall()` restores them (both idempotent)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()  # re-entrant: a transaction's writes may call the single-item ones
-        self._seams: SeamSet | None = None
 
     def creators(self) -> dict[str, Any]:
         return {}
 
-    def install(self) -> None:
-        if self._seams is not None:
-            return
+    def _seam_set(self) -> SeamSet:
         seam_set = SeamSet("AtomicWrites")
         for seam in declared.DYNAMODB_ATOMIC_WRITES:
             seam_set.wrap(seam, self._locked)
-        seam_set.apply()
-        self._seams = seam_set
-
-    def uninstall(self) -> None:
-        if self._seams is not None:
-            self._seams.undo()
-            self._seams = None
+        return seam_set
 
     def _locked(self, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)

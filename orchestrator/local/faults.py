@@ -28,7 +28,7 @@ never from one generator shared in call order: threads interleave differently fr
 would hand its numbers to other calls the next time. With the same seed the same calls fail, in any order.
 
 Zero cost when off: `LocalCloud` without `faults` installs no patch, and the runtime's hooks (orchestrator/local/
-lambdas.py, delivery.py, pollers.py) test one attribute for None. Patches of moto here (PutEvents, DynamoDB items) are
+lambdas/, delivery/, pollers/) test one attribute for None. Patches of moto here (PutEvents, DynamoDB items) are
 installed only for the rules that need them.
 """
 
@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 Kind = Literal[
@@ -179,7 +179,7 @@ class HandlerFault:
     phase: Phase
 
 
-class Faults:
+class Faults(SeamAdapter):
     """The faults of one run: rules, a seed, and the record of every fault injected."""
 
     def __init__(self, seed: int = 0, rules: Sequence[Rule] = ()) -> None:
@@ -189,7 +189,6 @@ class Faults:
         self._lock = threading.Lock()
         self._matching_calls: Counter[int] = Counter()  # per rule: calls that matched so far
         self._attempts: Counter[tuple[int, str]] = Counter()  # per rule and call key: attempts so far
-        self._seams: SeamSet | None = None
 
     def counts(self) -> Counter[Kind]:
         """How many faults of each kind struck."""
@@ -258,10 +257,8 @@ class Faults:
 
     # -- patches of moto ---------------------------------------------------------------------------------------
 
-    def install(self) -> None:
-        """Patches moto's PutEvents and DynamoDB item calls, for the rules that need them (idempotent)."""
-        if self._seams is not None:
-            return
+    def _seam_set(self) -> SeamSet:
+        """Patches of moto's PutEvents and DynamoDB item calls, for the rules that need them."""
         seam_set = SeamSet("Faults")
         kinds = {rule.kind for rule in self.rules}
         if "put_events_throttle" in kinds:
@@ -269,14 +266,7 @@ class Faults:
         if kinds & {"dynamodb_throttle", "ignore_conditions"}:
             for seam in declared.FAULT_DYNAMODB:
                 seam_set.wrap(seam, self._wrapping(functools.partial(self._dynamodb_call, seam.attribute)))
-        seam_set.apply()
-        self._seams = seam_set
-
-    def uninstall(self) -> None:
-        """Restores what `install` patched (idempotent)."""
-        if self._seams is not None:
-            self._seams.undo()
-            self._seams = None
+        return seam_set
 
     @staticmethod
     def _wrapping(replacement: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -9,7 +9,6 @@ moto's backends are process-wide: a replay needs a process with no other local r
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -29,20 +28,12 @@ def replay(recording: Recording, assembly: Path, stage: str = "dev") -> tuple[Re
     """The recording of the replayed run, and how it differs from `recording`."""
     with LocalCloud.from_assembly(assembly) as cloud:
         clock = cloud.runtime.clock
-        events = cloud.client("events")
         elapsed = 0.0
         for item in recording.inputs:
             if item.after_seconds > elapsed:
                 clock.advance(item.after_seconds - elapsed)
                 elapsed = item.after_seconds
-            entry = {
-                "EventBusName": cloud.bus_name,
-                "Source": item.source,
-                "DetailType": item.detail_type,
-                "Detail": json.dumps(item.detail),
-            }
-            if events.put_events(Entries=[entry]).get("FailedEntryCount"):
-                raise RuntimeError(f"the bus refused the recorded {item.detail_type}")
+            cloud.put_raw_event(item.source, item.detail_type, item.detail)  # LocalCloudError when the bus refuses it
             settle(cloud)
         settle(cloud, advance_clock=True)
         # Inside a running local cloud, clients made without an endpoint reach its moto.

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from orchestrator.local.clock import Clock
-from orchestrator.local.cloud import frame_waits
+from orchestrator.local.quiet import frame_waits
 
 
 @contextmanager

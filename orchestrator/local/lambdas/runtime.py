@@ -6,8 +6,8 @@ creates each `AWS::Lambda::Function` in moto (so `list_functions` / `get_functio
 so boto3 `lambda.invoke`, the Step Functions `lambda:invoke` task (it calls boto3 inside moto) and moto's own
 internal callers of that seam (the S3 CreateBucket notification to rules in `moto/events/notifications.py`, Secrets
 Manager rotation) run the registered handler. Functions it does not know fall through to moto. The local runtime's
-other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery.py) and the SQS pollers
-(orchestrator/local/pollers.py), which detach moto's own SQS event-source mappings so that `send_message` no longer
+other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/delivery/) and the SQS pollers
+(orchestrator/local/pollers/), which detach moto's own SQS event-source mappings so that `send_message` no longer
 invokes through the seam.
 
 How a handler runs, as Lambda would run it:
@@ -55,7 +55,7 @@ from orchestrator.local.lambdas.provisioning import create_function
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
 from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
-from orchestrator.local.seams import SeamSet
+from orchestrator.local.seams import SeamAdapter, SeamSet
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ _DLQ_MESSAGE_LIMIT: Final = 1024  # Lambda truncates the ErrorMessage attribute 
 _STATUS: Final = {"RequestResponse": 200, "Event": 202, "DryRun": 204}
 
 
-class LambdaRuntime:
+class LambdaRuntime(SeamAdapter):
     """Runs the assembly's Lambda functions in-process (see the module docstring for what that implies)."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -75,7 +75,6 @@ class LambdaRuntime:
         self._handlers = HandlerModules()
         self._environments = Environments(runtime)
         self._lock = threading.RLock()
-        self._seams: SeamSet | None = None
 
     # -- provisioning ----------------------------------------------------------------------------------------
 
@@ -225,22 +224,21 @@ class LambdaRuntime:
 
     # -- moto's invoke seam ----------------------------------------------------------------------------------
 
+    def _seam_set(self) -> SeamSet:
+        """moto's Lambda invoke routed to registered functions; others fall through to moto."""
+        seam_set = SeamSet("LambdaRuntime")
+        bind_invoke(seam_set, self)
+        return seam_set
+
     def install(self) -> None:
-        """Routes moto's Lambda invoke to registered functions (idempotent); others fall through to moto."""
+        """Routes moto's Lambda invoke to registered functions (idempotent)."""
         with self._lock:
-            if self._seams is not None:
-                return
-            seam_set = SeamSet("LambdaRuntime")
-            bind_invoke(seam_set, self)
-            seam_set.apply()
-            self._seams = seam_set
+            super().install()
 
     def uninstall(self) -> None:
         """Restores moto's invoke and forgets the loaded handler modules (idempotent)."""
         with self._lock:
-            if self._seams is not None:
-                self._seams.undo()
-                self._seams = None
+            super().uninstall()
             self._handlers.unload()
             self._environments.restore()
 

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -190,6 +191,30 @@ class SeamSet:
         for binding in reversed(self._bindings):
             if binding.applied:
                 _undo(binding)
+
+
+class SeamAdapter(ABC):
+    """An adapter whose changes to moto are one `SeamSet`, built by `_seam_set()`: `install` applies it and
+    `uninstall` undoes it, both idempotent."""
+
+    _installed: SeamSet | None = None
+
+    @abstractmethod
+    def _seam_set(self) -> SeamSet:
+        """The adapter's seams, bound to its code; applied by `install`."""
+
+    def install(self) -> None:
+        """Applies the adapter's seams (idempotent); on a failure nothing is changed and nothing is installed."""
+        if self._installed is None:
+            seam_set = self._seam_set()
+            seam_set.apply()
+            self._installed = seam_set
+
+    def uninstall(self) -> None:
+        """Restores what `install` changed (idempotent)."""
+        if self._installed is not None:
+            self._installed.undo()
+            self._installed = None
 
 
 def _apply(binding: _Binding) -> None:
