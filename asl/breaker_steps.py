@@ -27,8 +27,9 @@ call does not catch are not recorded (they end the execution or iteration anyway
 fallback state is the workflow's own (in its ASL file); it receives the call's input.
 
 The step creates no resources: `infra.constructs.workflow.grant_breaker_steps` lets the state machine read and write
-its breakers' items, and the definition gets the table's name as the `${CircuitBreakersTableName}` substitution and the stage's metrics namespace as
-`${MetricsNamespace}` (infra/constructs/workflow.py, which then also grants PutMetricData in that namespace only).
+its breakers' items, and the definition gets the table's name as the `${CircuitBreakersTableName}` substitution and
+the stage's metrics namespace as `${MetricsNamespace}` (infra/constructs/workflow.py, which then also grants
+PutMetricData in that namespace only).
 
 One module a little over 400 lines: the states above are one graph whose names and transitions refer to each other;
 split, each half would need the other's names.
