@@ -10,13 +10,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.envelope import Identifier, NonEmptyStr
 
 # The idempotency key of one call of the saga to a service: `<saga_key>:<step>`, the OrderPlaced envelope's key (at
 # most 256 characters) and the step. Never empty: Powertools would have no key to hash, and its error names no field.
 CallKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class SagaServiceSettings(BaseModel):
+    """A saga service function's settings: its own table and the Idempotency table (`load_settings` reads them)."""
+
+    table_name: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
 
 
 class SagaCall(BaseModel):

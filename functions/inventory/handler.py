@@ -14,13 +14,14 @@ from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.inventory.dynamodb import DynamoDBReservations
 from functions.inventory.logic import ReleaseRequest, Reservations, ReserveRequest, release, reserve
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.records import SagaServiceSettings
 from functions.settings import load_settings
 
 logger, tracer, _ = observability()  # no metrics of its own
@@ -28,11 +29,6 @@ logger, tracer, _ = observability()  # no metrics of its own
 _REQUEST: TypeAdapter[ReserveRequest | ReleaseRequest] = TypeAdapter(
     Annotated[ReserveRequest | ReleaseRequest, Field(discriminator="action")]
 )
-
-
-class InventorySettings(BaseModel):
-    table_name: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class Dependencies:
 
 @cache
 def dependencies() -> Dependencies:
-    settings = load_settings(InventorySettings)
+    settings = load_settings(SagaServiceSettings)
     return Dependencies(
         reservations=DynamoDBReservations(boto3.resource("dynamodb").Table(settings.table_name)),
         act_once=once_per_request(_act, settings.idempotency_table),

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
@@ -23,6 +23,7 @@ from functions.observability import observability
 from functions.payments.dynamodb import DynamoDBPayments
 from functions.payments.gateway import SandboxGateway
 from functions.payments.logic import ChargeRequest, PaymentGateway, Payments, RefundRequest, charge, refund
+from functions.records import SagaServiceSettings
 from functions.settings import load_settings
 
 logger, tracer, _ = observability()  # no metrics of its own
@@ -30,11 +31,6 @@ logger, tracer, _ = observability()  # no metrics of its own
 _REQUEST: TypeAdapter[ChargeRequest | RefundRequest] = TypeAdapter(
     Annotated[ChargeRequest | RefundRequest, Field(discriminator="action")]
 )
-
-
-class PaymentsSettings(BaseModel):
-    table_name: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class Dependencies:
 
 @cache
 def dependencies() -> Dependencies:
-    settings = load_settings(PaymentsSettings)
+    settings = load_settings(SagaServiceSettings)
     store = DynamoDBPayments(boto3.resource("dynamodb").Table(settings.table_name))
     # The sandbox gateway keeps its one-shot faults in the payments table (FaultLedger).
     return Dependencies(store, SandboxGateway(store), once_per_request(_act, settings.idempotency_table))

@@ -14,21 +14,16 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.records import SagaServiceSettings
 from functions.settings import load_settings
 from functions.shipping.dynamodb import DynamoDBShipments
 from functions.shipping.logic import ArrangeRequest, Shipments, arrange
 
 logger, tracer, _ = observability()  # no metrics of its own
-
-
-class ShippingSettings(BaseModel):
-    table_name: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ class Dependencies:
 
 @cache
 def dependencies() -> Dependencies:
-    settings = load_settings(ShippingSettings)
+    settings = load_settings(SagaServiceSettings)
     return Dependencies(
         shipments=DynamoDBShipments(boto3.resource("dynamodb").Table(settings.table_name)),
         arrange_once=once_per_request(_arrange, settings.idempotency_table),
