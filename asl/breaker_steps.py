@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl import breaker_jsonata as jsonata
+from asl.fields import DYNAMODB_TRANSIENT, retry
+from asl.fields import jsonata as as_jsonata
 from asl.rewrite import branch_holding, redirect
 from schemas import breaker_rules as rules
 from schemas.breaker_rules import Transition, Trigger
@@ -55,26 +57,7 @@ _END = "__end__"  # $breaker_next when the call ended its branch
 
 # DynamoDB's transient errors as Step Functions names them (`DynamoDB.<exception>`): a throttled read or write is
 # tried again with backoff rather than failing the work it guards. Never ConditionalCheckFailed: that is a lost race.
-_TRANSIENT_RETRY = [
-    {
-        "ErrorEquals": [
-            "DynamoDB.ProvisionedThroughputExceededException",
-            "DynamoDB.ThrottlingException",
-            "DynamoDB.RequestLimitExceeded",
-            "DynamoDB.InternalServerErrorException",
-            "DynamoDB.InternalServerError",
-        ],
-        "IntervalSeconds": 1,
-        "MaxAttempts": 4,
-        "BackoffRate": 2,
-        "MaxDelaySeconds": 10,
-        "JitterStrategy": "FULL",
-    }
-]
-
-
-def _jsonata(expression: str) -> str:
-    return "{% " + " ".join(expression.split()) + " %}"
+_TRANSIENT_RETRY = [retry(DYNAMODB_TRANSIENT, max_attempts=4, max_delay_seconds=10)]
 
 
 _PASSTHROUGH = "{% $states.input %}"
@@ -147,9 +130,9 @@ class CircuitBreakerStep:
         exits = {target: self._name("Done") if target == _END else target for target in self._targets_of(call)}
         # The version and state the next conditional write is guarded by (an Assign cannot read variables it sets).
         read_assign = {
-            "breaker": _jsonata(jsonata.PARSE_ITEM),
-            "breaker_version": _jsonata(jsonata.READ_VERSION),
-            "breaker_state": _jsonata(jsonata.READ_STATE),
+            "breaker": as_jsonata(jsonata.PARSE_ITEM),
+            "breaker_version": as_jsonata(jsonata.READ_VERSION),
+            "breaker_state": as_jsonata(jsonata.READ_STATE),
             "breaker_now": "{% $millis() %}",
         }
         resume = self._name("Resume")
@@ -160,21 +143,21 @@ class CircuitBreakerStep:
                 self._name("Route"),
                 f"Circuit breaker around {self.call}: read its state (consistent).",
                 {
-                    "breaker_id": _jsonata(self.breaker_id),
-                    "breaker_correlation": _jsonata(self.correlation_id),
+                    "breaker_id": as_jsonata(self.breaker_id),
+                    "breaker_correlation": as_jsonata(self.correlation_id),
                     "breaker_probe": "{% false %}",
                     **read_assign,
                 },
                 # Arguments are evaluated before the state's Assign: the first read names the breaker itself.
-                _jsonata(self.breaker_id),
+                as_jsonata(self.breaker_id),
             ),
             self._name("Route"): {
                 "Type": "Choice",
                 "Comment": "CLOSED: call. OPEN past its cool-down, or HALF_OPEN past its probe's lease: claim the "
                 "probe. Otherwise the fallback, without calling.",
                 "Choices": [
-                    {"Condition": _jsonata(jsonata.in_state(sorted(rules.PASSES))), "Next": self.call},
-                    {"Condition": _jsonata(jsonata.taken(claims, s)), "Next": self._name(_WRITES["call"])},
+                    {"Condition": as_jsonata(jsonata.in_state(sorted(rules.PASSES))), "Next": self.call},
+                    {"Condition": as_jsonata(jsonata.taken(claims, s)), "Next": self._name(_WRITES["call"])},
                 ],
                 "Default": self.fallback,
             },
@@ -196,7 +179,7 @@ class CircuitBreakerStep:
                 "Comment": "From OPEN the claim is a transition to announce; re-claiming a stale probe's lease "
                 "(HALF_OPEN again) is not, as in the library.",
                 "Choices": [
-                    {"Condition": _jsonata(jsonata.in_state([row.source])), "Next": self._name(f"Announce{row.name}")}
+                    {"Condition": as_jsonata(jsonata.in_state([row.source])), "Next": self._name(f"Announce{row.name}")}
                     for row in claims
                     if row.changes_state
                 ],
@@ -241,7 +224,7 @@ class CircuitBreakerStep:
                 "Comment": "Only a CLOSED breaker counts failures.",
                 "Choices": [
                     {
-                        "Condition": _jsonata(jsonata.in_state(list(dict.fromkeys(row.source for row in failures)))),
+                        "Condition": as_jsonata(jsonata.in_state(list(dict.fromkeys(row.source for row in failures)))),
                         "Next": self._name(_WRITES["failure"]),
                     }
                 ],
@@ -258,7 +241,7 @@ class CircuitBreakerStep:
                 "Type": "Choice",
                 "Comment": "Did this failure open the breaker?",
                 "Choices": [
-                    {"Condition": _jsonata(jsonata.reaches(row, s)), "Next": self._name(f"Announce{row.name}")}
+                    {"Condition": as_jsonata(jsonata.reaches(row, s)), "Next": self._name(f"Announce{row.name}")}
                     for row in failures
                     if row.changes_state
                 ],
@@ -316,7 +299,7 @@ class CircuitBreakerStep:
             "Resource": "arn:aws:states:::dynamodb:putItem",
             "Arguments": {
                 "TableName": _TABLE,
-                "Item": _jsonata(jsonata.next_item(rows, self.settings, now)),
+                "Item": as_jsonata(jsonata.next_item(rows, self.settings, now)),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": dict(rules.CONDITION_NAMES),
                 "ExpressionAttributeValues": {

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from asl.fields import DYNAMODB_TRANSIENT, LAMBDA_TRANSIENT, retry
 from asl.rewrite import branch_holding, redirect
 from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_SORT_KEY
 
@@ -44,33 +45,6 @@ SORT_KEY: Final = PAUSE_SORT_KEY
 RESUME_MESSAGE: Final = "ExecutionResumed"
 # The longest a Standard execution lives (one year): a held execution waits at most that long.
 LONGEST_HOLD_SECONDS: Final = 31_536_000
-
-_LAMBDA_TRANSIENT: Final = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-]
-_DYNAMODB_TRANSIENT: Final = [
-    "DynamoDB.ProvisionedThroughputExceededException",
-    "DynamoDB.ThrottlingException",
-    "DynamoDB.RequestLimitExceeded",
-    "DynamoDB.InternalServerErrorException",
-    "DynamoDB.InternalServerError",
-]
-
-
-def _retry(errors: list[str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "ErrorEquals": errors,
-            "IntervalSeconds": 1,
-            "MaxAttempts": 4,
-            "BackoffRate": 2,
-            "MaxDelaySeconds": 20,
-            "JitterStrategy": "FULL",
-        }
-    ]
 
 
 @dataclass(frozen=True)
@@ -118,7 +92,7 @@ class PausePoints:
                     },
                     "ConsistentRead": True,
                 },
-                "Retry": _retry(_DYNAMODB_TRANSIENT),
+                "Retry": [retry(DYNAMODB_TRANSIENT, max_attempts=4, max_delay_seconds=20)],
                 # Assigned here, not in the Choice: a Choice's Assign would read the same values anyway.
                 "Assign": {
                     variable: "{% {'paused': $exists($states.result.Item) and $states.result.Item.state.S = 'PAUSED',"
@@ -150,7 +124,7 @@ class PausePoints:
                         "timeout_seconds": LONGEST_HOLD_SECONDS,
                     },
                 },
-                "Retry": _retry([*_LAMBDA_TRANSIENT, "States.TaskFailed"]),
+                "Retry": [retry([*LAMBDA_TRANSIENT, "States.TaskFailed"], max_attempts=4, max_delay_seconds=20)],
                 "Output": passthrough,
                 "Next": check,
             },

@@ -58,10 +58,10 @@ from asl.dag.states import (
     agent_request,
     claim_prefix,
     error_name,
-    jsonata,
     mapped,
     task_retries,
 )
+from asl.fields import jsonata
 
 
 @dataclass(frozen=True)

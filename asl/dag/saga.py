@@ -14,10 +14,10 @@ from asl.dag.states import (
     TABLE,
     agent_request,
     error_name,
-    jsonata,
     mapped,
     task_retries,
 )
+from asl.fields import jsonata
 
 MARKER_TTL_SECONDS: Final = 30 * 86_400
 

@@ -7,19 +7,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from asl.dag.spec import DagSpec
-from asl.dag.states import BUS, LAMBDA_RETRY, PUT_RETRY, REGISTER, WORKFLOWS_SOURCE, event_metadata, jsonata
+from asl.dag.states import BUS, LAMBDA_RETRY, PUT_RETRY, REGISTER, WORKFLOWS_SOURCE, event_metadata
+from asl.fields import jsonata, retry
 
 SIGNAL: Final = "DagTaskFinished"  # schemas/dags.py
 MAX_ENTRIES: Final = 10  # PutEvents takes at most ten entries
 
-_REGISTER_RETRY: Final = {
-    "ErrorEquals": ["States.TaskFailed"],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 4,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
+_REGISTER_RETRY: Final = retry(["States.TaskFailed"], max_attempts=4, max_delay_seconds=20)
 
 
 def signal_key(task: str, dependent: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from asl.dag.spec import DagSpec, Retry, Task
+from asl.fields import DYNAMODB_TRANSIENT, LAMBDA_TRANSIENT, jsonata, retry
 
 WORKFLOWS_SOURCE: Final = "orchestrator.workflows"
 MARKER_PREFIX: Final = "dag#"  # the WorkflowControl partitions of the completion records
@@ -15,46 +16,9 @@ REGISTER: Final = "${CorrelatorRegisterFunctionArn}"
 BUS: Final = "${EventBusName}"
 CLAIMS: Final = "${IdempotencyTableName}"  # the start claims' table (the Idempotency table)
 
-LAMBDA_RETRY: Final = {
-    "ErrorEquals": [
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    ],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-PUT_RETRY: Final = {
-    "ErrorEquals": ["EventBridge.FailedEntry"],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-DYNAMODB_RETRY: Final = {
-    "ErrorEquals": [
-        "DynamoDB.ProvisionedThroughputExceededException",
-        "DynamoDB.ThrottlingException",
-        "DynamoDB.RequestLimitExceeded",
-        "DynamoDB.InternalServerError",
-        "DynamoDB.InternalServerErrorException",
-    ],
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
-    "MaxDelaySeconds": 10,
-    "JitterStrategy": "FULL",
-}
-
-
-def jsonata(expression: str) -> str:
-    """`expression` as a JSONata field value, its whitespace folded."""
-    return "{% " + " ".join(expression.split()) + " %}"
+LAMBDA_RETRY: Final = retry(LAMBDA_TRANSIENT, max_attempts=3, max_delay_seconds=20)
+PUT_RETRY: Final = retry(["EventBridge.FailedEntry"], max_attempts=3, max_delay_seconds=20)
+DYNAMODB_RETRY: Final = retry(DYNAMODB_TRANSIENT, max_attempts=3, max_delay_seconds=10)
 
 
 def claim_prefix(spec: DagSpec) -> str:
