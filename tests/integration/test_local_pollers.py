@@ -288,6 +288,32 @@ def test_a_function_error_keeps_every_message_of_the_batch(local: Local) -> None
     assert local.counts(url) == (0, 0)
 
 
+def test_a_failed_batch_comes_back_whole_on_one_timer(local: Local, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The messages of a batch become visible again together (one clock timer, under the receives' lock), so the
+    next receive gets the whole batch, never part of it while the rest is still hidden."""
+    url, arn = local.queue("orders")
+    local.pollers.create_mapping(arn, "worker", report_batch_item_failures=True)
+
+    def failing(event: dict[str, Any]) -> None:
+        raise ValueError("downstream unavailable")
+
+    local.lambdas.handlers["worker"] = failing
+    timers: list[float] = []
+    call_later = local.runtime.clock.call_later
+
+    def counted(delay: float, action: Any) -> Any:
+        timers.append(delay)
+        return call_later(delay, action)
+
+    monkeypatch.setattr(local.runtime.clock, "call_later", counted)
+    local.send(url, "a", "b", "c")
+
+    local.pollers.start()
+    local.batches(1)
+
+    assert len(timers) == 1, f"one timer for the batch of three, not {len(timers)}"
+
+
 def test_an_invoke_that_raises_keeps_the_messages_and_is_reported(local: Local) -> None:
     url, arn = local.queue("orders")
     pollers = Pollers(local.runtime, BrokenLambdas())

@@ -282,17 +282,13 @@ class Pollers(SeamAdapter):
         if self._runtime.faults is not None:  # injected: a processed message left undeleted is received again
             kept = self._runtime.faults.undeleted(mapping.queue_arn, [m["MessageId"] for m in done])
             done = [m for m in done if m["MessageId"] not in kept]
-            for received in batch:
-                if received.message["MessageId"] in kept:
-                    self._timers.hide_until(mapping.queue_url, received)
+            self._timers.hide_until(mapping.queue_url, [r for r in batch if r.message["MessageId"] in kept])
         for start in range(0, len(done), RECEIVE_LIMIT):
             chunk = done[start : start + RECEIVE_LIMIT]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
             for problem in sqs.delete_message_batch(QueueUrl=mapping.queue_url, Entries=entries).get("Failed", []):
                 logger.warning("local runtime: could not delete a processed message: %s", problem)
-        for received in batch:
-            if received.message["MessageId"] in failed:
-                self._timers.hide_until(mapping.queue_url, received)
+        self._timers.hide_until(mapping.queue_url, [r for r in batch if r.message["MessageId"] in failed])
         with self._lock:
             self._records.append(
                 BatchRecord(

@@ -13,8 +13,10 @@ maxReceiveCount times, as on AWS, and nothing needs adding here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,7 @@ class Received:
 
 
 class VisibilityTimers:
-    """The clock timers that make received, undeleted messages visible again; one per message id."""
+    """The clock timers that make received, undeleted messages visible again; one per batch and deadline."""
 
     def __init__(self, runtime: Runtime, lock: threading.RLock) -> None:
         self._runtime = runtime
@@ -43,24 +45,29 @@ class VisibilityTimers:
 
     def received_again(self, message_id: str) -> None:
         """The message was received again (moto's real-time visibility ran out before the clock timer fired): its
-        timer is for an old receipt. Call holding the lock, around the receive."""
+        timer is for an old receipt, and skips it. Call holding the lock, around the receive."""
         with self._lock:
-            scheduled = self._hidden.pop(message_id, None)
-            if scheduled is not None:
-                scheduled[1].cancel()
+            self._hidden.pop(message_id, None)
 
-    def hide_until(self, queue_url: str, received: Received) -> None:
-        """Makes the message visible again when the clock reaches its deadline (now, if it has passed)."""
-        message_id, receipt = received.message["MessageId"], received.message["ReceiptHandle"]
-        delay = received.visible_again_at - self._runtime.clock.now()
-        if delay <= 0:
-            self._make_visible(queue_url, message_id, receipt)
-            return
-        with self._lock:
-            timer = self._runtime.clock.call_later(
-                delay, lambda: self._on_visibility_timeout(queue_url, message_id, receipt)
-            )
-            self._hidden[message_id] = (receipt, timer)
+    def hide_until(self, queue_url: str, batch: Sequence[Received]) -> None:
+        """Makes the messages visible again when the clock reaches their deadline (now, if it has passed). Messages
+        received together share one timer, so they come back together: a receive never sees part of them."""
+        deadlines: dict[float, list[tuple[str, str]]] = {}
+        for received in batch:
+            message = received.message
+            deadlines.setdefault(received.visible_again_at, []).append((message["MessageId"], message["ReceiptHandle"]))
+        for deadline, messages in deadlines.items():
+            delay = deadline - self._runtime.clock.now()
+            with self._lock:
+                if delay <= 0:
+                    for message_id, receipt in messages:
+                        self._make_visible(queue_url, message_id, receipt)
+                    continue
+                timer = self._runtime.clock.call_later(
+                    delay, functools.partial(self._on_visibility_timeout, queue_url, messages)
+                )
+                for message_id, receipt in messages:
+                    self._hidden[message_id] = (receipt, timer)
 
     def cancel_all(self) -> None:
         """Cancels every timer (the pollers stop)."""
@@ -69,13 +76,14 @@ class VisibilityTimers:
                 timer.cancel()
             self._hidden.clear()
 
-    def _on_visibility_timeout(self, queue_url: str, message_id: str, receipt: str) -> None:
-        with self._lock:
-            scheduled = self._hidden.get(message_id)
-            if scheduled is None or scheduled[0] != receipt:
-                return  # received again (moto's real-time visibility ran out first), or the pollers stopped
-            del self._hidden[message_id]
-            self._make_visible(queue_url, message_id, receipt)
+    def _on_visibility_timeout(self, queue_url: str, messages: Sequence[tuple[str, str]]) -> None:
+        with self._lock:  # all at once: a receive (which holds the lock) sees the whole batch or none of it
+            for message_id, receipt in messages:
+                scheduled = self._hidden.get(message_id)
+                if scheduled is None or scheduled[0] != receipt:
+                    continue  # received again (moto's real-time visibility ran out first), or the pollers stopped
+                del self._hidden[message_id]
+                self._make_visible(queue_url, message_id, receipt)
 
     def _make_visible(self, queue_url: str, message_id: str, receipt: str) -> None:
         try:
