@@ -55,7 +55,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 synth: install
-	$(PY) app.py
+	STAGE=$(STAGE) $(PY) app.py
 
 schemas: install
 	$(PY) -m schemas.registry generate

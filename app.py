@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CDK entry point: `cdk synth|deploy -c stage=dev|prod`, or `python app.py` to write `cdk.out` directly."""
+"""CDK entry point: `cdk synth|deploy -c stage=dev|prod`, or `[STAGE=prod] python app.py` (what `make synth` runs) to
+write `cdk.out` directly."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 
 from infra.app import build_app
 
-# Run by the CDK CLI, CDK_OUTDIR says where to write; run directly, write cdk.out beside this file.
-app, _ = build_app(outdir=None if "CDK_OUTDIR" in os.environ else "cdk.out")
+# Run by the CDK CLI, CDK_OUTDIR says where to write; run directly, write cdk.out in the working folder. The stage:
+# STAGE when set, else the `stage` context, else dev.
+app, _ = build_app(stage=os.environ.get("STAGE") or None, outdir=None if "CDK_OUTDIR" in os.environ else "cdk.out")
 app.synth()
