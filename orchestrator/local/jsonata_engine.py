@@ -29,6 +29,11 @@ What is patched, in `moto.stepfunctions.parser.asl`:
 4. `$now()` and `$millis()` read the time source given to `install()` (the local runtime passes its clock), once per
    expression as JSONata specifies, so a workflow comparing times (a breaker's cool-down, a deadline) sees the clock
    jump when a test advances it.
+5. Each state expression is parsed once (`_compiled`, an LRU cache). moto writes the values of `$states` and of the
+   variables into the text it composes, so that text differs with every execution: `split_declarations` takes those
+   values out as bindings and leaves the state's own expression, the cache key. An evaluation binds them and its
+   time functions on a copy of its own, never on the shared compiled object, as executions evaluate concurrently on
+   moto's threads.
 
 `uninstall()` restores all of it. Install before starting executions and uninstall only after they finish: moto
 runs each execution on a background thread that reads the pointer on every evaluation.
@@ -36,10 +41,12 @@ runs each execution on a background thread that reads the pointer on every evalu
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -50,11 +57,15 @@ from typing import Any, Final
 
 import jsonata
 from jsonata.functions import Functions
+from jsonata.utils import Utils
 
 from orchestrator.local.seams import MotoSeamError, SeamSet, check_moto_version
 from orchestrator.local.seams import services as declared
 
 QUERY_EVALUATION_ERROR: Final[str] = "States.QueryEvaluationError"
+
+# How many distinct state expressions stay compiled (a definition holds a few dozen).
+COMPILED_CACHE_SIZE: Final[int] = 4096
 
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
@@ -118,11 +129,8 @@ def evaluate(expression: str, time_source: Callable[[], float] = time.time) -> A
     JSONataException on failure."""
     jsonata_exception = _load_moto_names().jsonata_exception
     try:
-        compiled = jsonata.Jsonata(expression)
-        for name, function in STEP_FUNCTIONS_FUNCTIONS.items():
-            compiled.register_lambda(name, function)
-        _bind_time(compiled, int(time_source() * 1000))
-        result = compiled.evaluate(None)
+        declarations, body = split_declarations(expression)
+        result = _evaluation(_compiled(body), int(time_source() * 1000), declarations).evaluate(None)
     # jsonata-python raises JException for JSONata errors but lets bare ValueError / TypeError escape from its
     # built-ins (`$number("abc")` is a ValueError), and all of them are query evaluation errors to Step Functions.
     except Exception as ex:
@@ -135,13 +143,91 @@ def evaluate(expression: str, time_source: Callable[[], float] = time.time) -> A
         raise jsonata_exception(QUERY_EVALUATION_ERROR, "The expression returned an unsupported result type.") from ex
 
 
-def _bind_time(compiled: Any, timestamp_ms: int) -> None:
-    """`$now()` and `$millis()` of one evaluation, both at `timestamp_ms` (see the module docstring, 4.)."""
-    compiled.register_lambda("millis", lambda: timestamp_ms)
-    compiled.register_lambda(
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _compiled(expression: str) -> jsonata.Jsonata:
+    """The expression parsed once, Step Functions' functions registered on its root frame; never evaluated itself
+    (see `_evaluation`), so that frame is not changed after this returns."""
+    compiled = jsonata.Jsonata(expression)
+    for name, function in STEP_FUNCTIONS_FUNCTIONS.items():
+        compiled.register_lambda(name, function)
+    return compiled
+
+
+def compiled_expressions() -> int:
+    """How many state expressions have been compiled since the cache was last cleared (for tests and benches)."""
+    return _compiled.cache_info().misses
+
+
+def clear_compiled() -> None:
+    """Forget every compiled expression."""
+    _compiled.cache_clear()
+
+
+def split_declarations(expression: str) -> tuple[dict[str, Any], str]:
+    """moto's composed expression `($states:={...};$var:=...;<state expression>)` as the declared values by name
+    (without `$`) and the expression left, `(<state expression>)`: the same text for every execution of a state, so
+    its compiled form is reused. A declaration whose value is not plain JSON stays in the expression."""
+    if expression.startswith(_TYPE_CHECK) and expression.endswith(")"):
+        # moto checks a field's type by evaluating `$type(<composed expression>)` (jsonata/validations.py).
+        checked, body = split_declarations(expression[len(_TYPE_CHECK) : -1])
+        return checked, f"{_TYPE_CHECK}{body})"
+    if not expression.startswith("(") or not expression.endswith(")"):
+        return {}, expression
+    declarations: dict[str, Any] = {}
+    position = 1
+    while (declared := _DECLARATION.match(expression, position)) is not None:
+        try:
+            value, end = _JSON.raw_decode(expression, declared.end())
+        except ValueError:
+            break
+        if not expression.startswith(";", end):
+            break
+        declarations[declared["name"]] = _jsonata_nulls(value)
+        position = end + 1
+    return declarations, f"({expression[position:]}" if position > 1 else expression
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no JSONata literal")
+
+
+_TYPE_CHECK: Final[str] = "$type("
+# moto writes each declaration as `$name:=<JSON>;` with no spaces (`encode_jsonata_variable_declarations`).
+_DECLARATION: Final = re.compile(r"\$(?P<name>[A-Za-z0-9_]+):=")
+_JSON: Final = json.JSONDecoder(parse_constant=_refuse_constant)  # NaN and Infinity are no JSONata literals
+
+
+def _jsonata_nulls(value: Any) -> Any:
+    """A JSON value as jsonata-python evaluates the same literal: `null` is its NULL_VALUE, not None (undefined)."""
+    if value is None:
+        return Utils.NULL_VALUE
+    if isinstance(value, dict):
+        return {key: _jsonata_nulls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonata_nulls(item) for item in value]
+    return value
+
+
+def _evaluation(compiled: jsonata.Jsonata, timestamp_ms: int, declarations: dict[str, Any]) -> jsonata.Jsonata:
+    """A shallow copy of `compiled` for one evaluation (the parsed AST shared, read only), with a frame of its own
+    over the compiled one holding moto's declarations and `$now()` and `$millis()` at `timestamp_ms` (see the module
+    docstring, 4.).
+
+    jsonata-python keeps an evaluation's state on the instance (`environment`, `input`, the `$` binding) and
+    evaluates on `Jsonata.CURRENT.jsonata`, a per-thread instance its constructor sets: evaluating the cached object
+    from several threads would mix their frames, so each evaluation gets its copy and makes it the thread's current
+    instance, as compiling it afresh did."""
+    evaluation = copy.copy(compiled)
+    evaluation.environment = evaluation.create_frame(compiled.environment)
+    for name, value in declarations.items():
+        evaluation.assign(name, value)
+    evaluation.register_lambda("millis", lambda: timestamp_ms)
+    evaluation.register_lambda(
         "now",
         lambda picture=None, timezone=None: Functions.datetime_from_millis(timestamp_ms, picture, timezone),
     )
+    jsonata.Jsonata.CURRENT.jsonata = evaluation
+    return evaluation
 
 
 def install(time_source: Callable[[], float] = time.time) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -346,3 +347,62 @@ def test_now_and_millis_read_the_time_source_given_to_install(aws_credentials: N
 
     assert output == [86_400_250, "1970-01-02T00:00:00.250Z", 86_400_250]
     assert real_millis > 1_700_000_000_000  # real time again once uninstalled
+
+
+def composed(expression: str, **declared: Any) -> str:
+    """An expression as moto composes it: each value declared as `$name:=<JSON>;` ahead of the state's expression."""
+    declarations = "".join(f"${name}:={json.dumps(value, separators=(',', ':'))};" for name, value in declared.items())
+    return f"({declarations}{expression})"
+
+
+def test_a_state_expression_is_compiled_once_whatever_the_data_moto_declares_in_it() -> None:
+    jsonata_engine.clear_compiled()
+    expression = "$states.input.qty * $price"
+
+    first = jsonata_engine.evaluate(composed(expression, states={"input": {"qty": 2}}, price=3))
+    second = jsonata_engine.evaluate(composed(expression, states={"input": {"qty": 5}}, price=7))
+    checked = jsonata_engine.evaluate(f"$type({composed(expression, states={'input': {'qty': 1}}, price=1)})")
+
+    assert (first, second, checked) == (6, 35, "number")
+    assert jsonata_engine.compiled_expressions() == 2, "the expression, and once more inside moto's $type() check"
+
+
+def test_declared_values_evaluate_as_the_literals_moto_wrote() -> None:
+    expression = composed(
+        "[$exists($v.gone), $v.gone = null, $count($v.list), $v.list[1].n, $type($v.text)]",
+        v={"gone": None, "list": [{"n": 1}, {"n": 2}], "text": "a\\u00e9"},
+    )
+
+    assert jsonata_engine.evaluate(expression) == [True, True, 2, 2, "string"]
+
+
+def test_a_declaration_that_is_not_plain_json_stays_in_the_expression() -> None:
+    # moto writes a string as `"value"` without escaping it: a quote inside is not JSON any more.
+    declarations, body = jsonata_engine.split_declarations('($a:=1;$b:="x"y";$a)')
+
+    assert declarations == {"a": 1}
+    assert body == '($b:="x"y";$a)'
+
+
+def test_concurrent_evaluations_of_one_expression_see_their_own_clock_and_data() -> None:
+    jsonata_engine.clear_compiled()
+    expression = "{'who': $states.input.who, 'times': [1..20].($millis())}"
+    start = threading.Barrier(2)
+    seen: dict[str, list[Any]] = {"a": [], "b": []}
+
+    def evaluate_as(who: str, seconds: float) -> None:
+        start.wait()
+        for _ in range(200):
+            seen[who].append(
+                jsonata_engine.evaluate(composed(expression, states={"input": {"who": who}}), lambda: seconds)
+            )
+
+    threads = [threading.Thread(target=evaluate_as, args=args) for args in (("a", 1.0), ("b", 2.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(result == {"who": "a", "times": [1000] * 20} for result in seen["a"])
+    assert all(result == {"who": "b", "times": [2000] * 20} for result in seen["b"])
+    assert jsonata_engine.compiled_expressions() == 1

@@ -7,6 +7,7 @@ a test expects it however slowly a loaded machine runs the test."""
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import threading
 import time
@@ -913,3 +914,58 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
     other = StepFunctionsAdapter(Runtime())
     other.install()  # the failed install left nothing installed that would refuse another adapter
     other.uninstall()
+
+
+# Each definition parsed once -----------------------------------------------------------------------------------
+
+
+def failed_attempts(local: Local, execution_arn: str, count: int) -> bool:
+    return local.history_types(execution_arn).count("TaskFailed") == count
+
+
+def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_retries(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    missing_url = f"https://sqs.us-east-1.amazonaws.com/{LOCAL_ACCOUNT}/missing"
+    machine = local.machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Arguments": {"QueueUrl": missing_url, "MessageBody": "{% $states.input.who %}"},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.input %}", "Next": "Greet"}],
+                    "End": True,
+                },
+                "Greet": {"Type": "Pass", "Output": {"greeting": "{% 'hello ' & $states.input.who %}"}, "End": True},
+            },
+        }
+    )
+    parses: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parses.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))  # after CreateStateMachine's own
+
+    runs = [local.start(machine, {"who": who}, name=who) for who in ("ann", "bob")]
+    for interval in (1, 2):  # both executions wait for their retry side by side, 1 s then (BackoffRate 2) 2 s
+        eventually(functools.partial(failed_attempts, local, runs[1], interval), "bob's failed attempt")
+        local.waiting_for(interval)
+        local.runtime.clock.advance(seconds=interval)
+    outcomes = [local.finished(run) for run in runs]
+
+    assert len(parses) == 1, "the second execution reused the first one's program"
+    assert [(o["status"], json.loads(o["output"])) for o in outcomes] == [
+        ("SUCCEEDED", {"greeting": "hello ann"}),
+        ("SUCCEEDED", {"greeting": "hello bob"}),
+    ]
+    for run in runs:
+        assert local.history_types(run).count("TaskScheduled") == 3, "each execution made its own three attempts"

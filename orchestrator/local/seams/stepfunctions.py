@@ -219,6 +219,13 @@ EXECUTIONS_WITH_AN_ENV = _seam(
     "they fail with AttributeError while another execution is starting", ("self", "execution_status"),
 )  # fmt: skip
 
+# -- throughput: work moto repeats for every execution, done once ---------------------------------------------------
+PARSE_ONCE = _seam(
+    f"{_P}.backend.execution_worker.ExecutionWorker", "_get_evaluation_entrypoint", "replace",
+    "each state machine definition is parsed once and its program reused by every execution (parsing.py)",
+    "every execution parses its definition with ANTLR again", ("self",), ("_evaluation_details",),
+)  # fmt: skip
+
 SEAMS: Final[tuple[Seam, ...]] = (
     CLOCK_WAIT_STATE,
     CLOCK_TASK_TIMEOUT,
@@ -254,4 +261,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     EARLY_HEARTBEAT_REMEMBERED,
     EARLY_OUTCOME_HEARD,
     EXECUTIONS_WITH_AN_ENV,
+    PARSE_ONCE,
 )
