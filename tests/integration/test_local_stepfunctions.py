@@ -919,8 +919,13 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
 # Each definition parsed once -----------------------------------------------------------------------------------
 
 
-def failed_attempts(local: Local, execution_arn: str, count: int) -> bool:
-    return local.history_types(execution_arn).count("TaskFailed") == count
+def retried(local: Local, execution_arns: list[str], attempts: int) -> bool:
+    """Whether each execution made `attempts` attempts; if not, moves the clock past any retry interval waited on
+    (an execution may start its wait just after an advance: the next poll moves the clock again)."""
+    if all(local.history_types(arn).count("TaskScheduled") >= attempts for arn in execution_arns):
+        return True
+    local.runtime.clock.advance(seconds=2)
+    return False
 
 
 def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_retries(
@@ -956,10 +961,7 @@ def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_
     monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))  # after CreateStateMachine's own
 
     runs = [local.start(machine, {"who": who}, name=who) for who in ("ann", "bob")]
-    for interval in (1, 2):  # both executions wait for their retry side by side, 1 s then (BackoffRate 2) 2 s
-        eventually(functools.partial(failed_attempts, local, runs[1], interval), "bob's failed attempt")
-        local.waiting_for(interval)
-        local.runtime.clock.advance(seconds=interval)
+    eventually(functools.partial(retried, local, runs, 3), "three attempts of each execution")
     outcomes = [local.finished(run) for run in runs]
 
     assert len(parses) == 1, "the second execution reused the first one's program"
@@ -969,3 +971,47 @@ def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_
     ]
     for run in runs:
         assert local.history_types(run).count("TaskScheduled") == 3, "each execution made its own three attempts"
+
+
+# Service-integration clients shared ----------------------------------------------------------------------------
+
+
+def test_service_tasks_of_every_execution_share_one_client_per_service(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox_url, _ = local.queue("inbox")
+    send = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage"}
+    machine = local.machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "First",
+            "States": {
+                "First": {
+                    **send,
+                    "Arguments": {"QueueUrl": inbox_url, "MessageBody": "{% $states.input.who & ' 1' %}"},
+                    "Output": "{% $states.input %}",
+                    "Next": "Second",
+                },
+                "Second": {
+                    **send,
+                    "Arguments": {"QueueUrl": inbox_url, "MessageBody": "{% $states.input.who & ' 2' %}"},
+                    "End": True,
+                },
+            },
+        }
+    )
+    built: list[str] = []
+    client = boto3.client
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("aws_access_key_id") == "ak":  # the fixed keys moto's tasks sign with
+            built.append(kwargs["service_name"])
+        return client(*args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", counted)
+
+    runs = [local.start(machine, {"who": who}, name=who) for who in ("ann", "bob")]
+
+    assert [local.finished(run)["status"] for run in runs] == ["SUCCEEDED", "SUCCEEDED"]
+    assert sorted(local.next_body(inbox_url) for _ in range(4)) == ["ann 1", "ann 2", "bob 1", "bob 2"]
+    assert built == ["sqs"], "four sendMessage tasks of two executions, one client"

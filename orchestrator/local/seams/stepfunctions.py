@@ -225,6 +225,25 @@ PARSE_ONCE = _seam(
     "each state machine definition is parsed once and its program reused by every execution (parsing.py)",
     "every execution parses its definition with ANTLR again", ("self",), ("_evaluation_details",),
 )  # fmt: skip
+SHARED_SERVICE_CLIENTS = tuple(
+    _seam(
+        f"{_A}.component.state.exec.{module}",
+        "boto_client_for",
+        "replace",
+        "tasks share one boto3 client per service, region and endpoint (clients.py)",
+        "every service task builds a new boto3 client",
+        ("region", "service", "state_credentials"),
+    )  # fmt: skip
+    for module in (
+        "state_map.result_writer.resource_eval.resource_eval_s3",
+        "state_map.item_reader.eval.resource_eval_s3",
+        "state_task.lambda_eval_utils",
+        *(
+            f"state_task.service.state_task_service_{service}"
+            for service in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs", "unsupported")
+        ),
+    )
+)
 
 SEAMS: Final[tuple[Seam, ...]] = (
     CLOCK_WAIT_STATE,
@@ -262,4 +281,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     EARLY_OUTCOME_HEARD,
     EXECUTIONS_WITH_AN_ENV,
     PARSE_ONCE,
+    *SHARED_SERVICE_CLIENTS,
 )

@@ -25,6 +25,7 @@ from orchestrator.local.redrive import REDRIVABLE, ExecutionNotRedrivable, redri
 from orchestrator.local.runtime import Runtime
 from orchestrator.local.seams import MotoSeamError, SeamSet, check_moto_version
 from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
@@ -76,6 +77,7 @@ class StepFunctionsAdapter:
             bind_clock(seam_set, self.runtime.clock, self._program_started)
             bind_fixes(seam_set)
             bind_parse_once(seam_set)
+            bind_shared_clients(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams, self._threads = seam_set, threads
