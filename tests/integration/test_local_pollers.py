@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from orchestrator.assembly import CloudAssembly
 from orchestrator.local.pollers import BatchRecord, Pollers, UnsupportedMapping, batch_failures
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from tests.polling import eventually
 
 VISIBILITY = 30
 Handler = Callable[[dict[str, Any]], Any]
@@ -93,12 +93,8 @@ class Local:
         return self.pollers.records
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    eventually(condition, what, cap_seconds=5.0, step=0.005)
 
 
 def create_function(name: str) -> None:

@@ -11,7 +11,7 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,20 +28,10 @@ from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
 from orchestrator.local.seams import MotoSeamError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
+from tests.polling import eventually
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 DAY = 24 * 3600
-
-
-def eventually(condition: Callable[[], Any], what: str, cap_seconds: float = 10.0) -> Any:
-    """Polls `condition` in short real-time steps until it is truthy; fails after a generous cap."""
-    deadline = time.monotonic() + cap_seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass

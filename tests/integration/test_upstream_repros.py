@@ -5,8 +5,7 @@ the seam that works around it (orchestrator/local/seams) and its write-up can go
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.local.seams import applied_seams
+from tests.polling import ended, eventually
 
 # Executions run only when moto is asked to (the local runtime's MOTO_CONFIG, without the runtime).
 CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
@@ -25,16 +25,6 @@ def plain_moto(aws_credentials: None) -> Iterator[None]:
     assert applied_seams() == [], "these repros run on moto as shipped"
     with mock_aws(config=CONFIG):
         yield
-
-
-def ended(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        execution: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if execution["status"] != "RUNNING":
-            return execution
-        time.sleep(0.05)
-    raise AssertionError(f"{execution_arn} still RUNNING after {timeout} s")
 
 
 def token_machine(sfn: Any, sqs: Any, **task_fields: Any) -> tuple[str, str]:
@@ -54,16 +44,6 @@ def token_machine(sfn: Any, sqs: Any, **task_fields: Any) -> tuple[str, str]:
     }
     arn = sfn.create_state_machine(name="ask", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
     return arn, queue_url
-
-
-def eventually(read: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("nothing came")
 
 
 def test_moto_names_an_unnamed_execution_none_and_the_next_one_collides(plain_moto: None) -> None:
@@ -86,7 +66,7 @@ def test_moto_send_task_failure_drops_the_cause(plain_moto: None) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     arn, queue_url = token_machine(sfn, sqs)
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="fails")["executionArn"]
-    message = eventually(lambda: sqs.receive_message(QueueUrl=queue_url).get("Messages"))[0]
+    message = eventually(lambda: sqs.receive_message(QueueUrl=queue_url).get("Messages"), "the task token message")[0]
 
     sfn.send_task_failure(taskToken=json.loads(message["Body"])["token"], error="OutOfStock", cause="sku a")
 
