@@ -39,6 +39,10 @@ from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_SORT_KEY
 TABLE_PLACEHOLDER: Final = "WorkflowControlTableName"
 REGISTER_PLACEHOLDER: Final = "CorrelatorRegisterFunctionArn"
 # The control records' partition key: `pause#<execution ARN>` (orchestrator/control/pausing.py writes them).
+# The states a pause point adds before <state>: <state>PauseCheck, <state>Paused, <state>Hold.
+CHECK_SUFFIX: Final = "PauseCheck"  # reads the record before <state>
+PAUSED_SUFFIX: Final = "Paused"  # the Choice on what it read
+HOLD_SUFFIX: Final = "Hold"  # where a paused execution waits
 PARTITION_PREFIX: Final = PAUSE_PARTITION_PREFIX
 SORT_KEY: Final = PAUSE_SORT_KEY
 # The message a held execution waits for (schemas/control.py ExecutionResumed, correlated by pause id).
@@ -70,13 +74,13 @@ class PausePoints:
             clashes = sorted(set(added) & set(states))
             if clashes:
                 raise ValueError(f"the pause check's states would replace states of the definition: {clashes}")
-            redirect(branch, point, f"{point}PauseCheck")
+            redirect(branch, point, f"{point}{CHECK_SUFFIX}")
             states.update(added)
         return wrapped
 
     @staticmethod
     def _states(point: str) -> dict[str, Any]:
-        check, paused, hold = f"{point}PauseCheck", f"{point}Paused", f"{point}Hold"
+        check, paused, hold = f"{point}{CHECK_SUFFIX}", f"{point}{PAUSED_SUFFIX}", f"{point}{HOLD_SUFFIX}"
         variable = "pause_" + re.sub(r"[^A-Za-z0-9_]", "_", point)
         passthrough = "{% $states.input %}"
         return {
@@ -147,4 +151,21 @@ def _in_map(definition: dict[str, Any], state_name: str, *, inside: bool = False
 def is_pause_check(state_name: str) -> bool:
     """A state a pause point adds that only looks at the control record (`<state>PauseCheck`, `<state>Paused`);
     a `<state>Hold` is not one: an execution that enters it was held. Lets a path be read without the checks."""
-    return state_name.endswith(("PauseCheck", "Paused"))
+    return state_name.endswith((CHECK_SUFFIX, PAUSED_SUFFIX))
+
+
+def pause_points_of(definition: dict[str, Any]) -> list[str]:
+    """The states of a wrapped definition before which an execution can be held (none: the workflow cannot be
+    paused), at the top level or inside Parallel branches (a DAG's tasks)."""
+    found = []
+    for name, state in definition.get("States", {}).items():
+        if name.endswith(CHECK_SUFFIX):
+            found.append(name.removesuffix(CHECK_SUFFIX))
+        for branch in state.get("Branches", []):
+            found += pause_points_of(branch)
+    return found
+
+
+def held_before(current_states: list[str], points: list[str]) -> str | None:
+    """The pause point an execution is held before, if it is in one of their Hold states now."""
+    return next((point for point in points if f"{point}{HOLD_SUFFIX}" in current_states), None)

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from asl.pause_points import held_before
 from orchestrator.control.connection import Execution
 from orchestrator.control.errors import Conflict, InvalidInput
-from orchestrator.control.pausing import PauseOperations, PauseRecord, held_before
+from orchestrator.control.pausing import PauseOperations, PauseRecord
 from orchestrator.control.tasks import waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
 

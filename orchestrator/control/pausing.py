@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
+from asl.pause_points import pause_points_of
 from functions.event_store.logic import correlation_of
 from orchestrator.control.errors import Conflict
 from orchestrator.control.events import EventOperations
@@ -36,8 +37,6 @@ from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_SORT_KEY, WORKFLOW_CONT
 # tests/control/test_pause_resume.py ties the two).
 PARTITION_PREFIX: Final = PAUSE_PARTITION_PREFIX
 SORT_KEY: Final = PAUSE_SORT_KEY
-CHECK_SUFFIX: Final = "PauseCheck"  # <state>PauseCheck reads the record before <state>
-HOLD_SUFFIX: Final = "Hold"  # <state>Hold is where a paused execution waits
 RECORD_TTL: Final = datetime.timedelta(days=365)
 
 PauseState = Literal["PAUSED", "RESUMED"]
@@ -205,24 +204,7 @@ class PauseOperations(EventOperations):
 
     def _pause_points(self, execution_arn: str) -> list[str]:
         machine = self._client("stepfunctions").describe_state_machine_for_execution(executionArn=execution_arn)
-        return pause_points(json.loads(machine["definition"]))
-
-
-def pause_points(definition: dict[str, Any]) -> list[str]:
-    """The states of a definition before which an execution can be held (none: the workflow cannot be paused), at
-    the top level or inside Parallel branches (a DAG's tasks)."""
-    found = []
-    for name, state in definition.get("States", {}).items():
-        if name.endswith(CHECK_SUFFIX):
-            found.append(name.removesuffix(CHECK_SUFFIX))
-        for branch in state.get("Branches", []):
-            found += pause_points(branch)
-    return found
-
-
-def held_before(current_states: list[str], points: list[str]) -> str | None:
-    """The pause point an execution is held before, if it is in one of their Hold states now."""
-    return next((point for point in points if f"{point}{HOLD_SUFFIX}" in current_states), None)
+        return pause_points_of(json.loads(machine["definition"]))
 
 
 def _key(execution_arn: str) -> dict[str, str]:

@@ -263,20 +263,21 @@ def test_over_http_a_paused_saga_holds_and_completes_once_resumed(
     assert call("POST", execution_path(arn, "/pause"), {}).status == 409
 
 
-def test_the_control_plane_and_the_generated_states_agree_on_the_record_and_the_names() -> None:
-    assert (pausing.PARTITION_PREFIX, pausing.SORT_KEY) == (generated.PARTITION_PREFIX, generated.SORT_KEY)
+def test_the_pause_points_of_a_wrapped_definition_are_read_back_and_where_it_is_held() -> None:
     states = generated.PausePoints(("Step",)).wrap({"StartAt": "Step", "States": {"Step": {"Type": "Succeed"}}})
-    assert pausing.pause_points(states) == ["Step"]
-    assert {f"Step{pausing.CHECK_SUFFIX}", f"Step{pausing.HOLD_SUFFIX}"} <= set(states["States"])
-    assert states["StartAt"] == f"Step{pausing.CHECK_SUFFIX}"
+    assert generated.pause_points_of(states) == ["Step"]
+    assert {f"Step{generated.CHECK_SUFFIX}", f"Step{generated.HOLD_SUFFIX}"} <= set(states["States"])
+    assert states["StartAt"] == f"Step{generated.CHECK_SUFFIX}"
+    assert generated.held_before([f"Step{generated.HOLD_SUFFIX}"], ["Step"]) == "Step"
+    assert generated.held_before([f"Step{generated.CHECK_SUFFIX}"], ["Step"]) is None
 
 
 def test_pause_points_inside_parallel_branches_are_found_and_inside_a_map_refused() -> None:
     branch = {"StartAt": "Inner", "States": {"Inner": {"Type": "Succeed"}}}
     parallel = {"StartAt": "Fork", "States": {"Fork": {"Type": "Parallel", "Branches": [branch], "End": True}}}
     wrapped = generated.PausePoints(("Inner",)).wrap(parallel)
-    assert pausing.pause_points(wrapped) == ["Inner"]
-    assert wrapped["States"]["Fork"]["Branches"][0]["StartAt"] == f"Inner{pausing.CHECK_SUFFIX}"
+    assert generated.pause_points_of(wrapped) == ["Inner"]
+    assert wrapped["States"]["Fork"]["Branches"][0]["StartAt"] == f"Inner{generated.CHECK_SUFFIX}"
     in_map = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": branch, "End": True}}}
     with pytest.raises(ValueError, match="'Inner' is inside a Map: pause before the Map instead"):
         generated.PausePoints(("Inner",)).wrap(in_map)
