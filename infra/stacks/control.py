@@ -38,6 +38,7 @@ CONTROL_CODE: Final = (
     "orchestrator/__init__.py",
     "orchestrator/control",
     "asl/__init__.py",
+    "asl/fields.py",
     "asl/graph",
     "asl/history.py",
     "asl/pause_points.py",

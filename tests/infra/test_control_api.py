@@ -131,6 +131,7 @@ def test_the_control_asset_ships_only_what_the_function_runs(assembly_dir: Path,
     ]
     assert sorted(p.name for p in (asset / "asl").iterdir() if p.name != "__pycache__") == [
         "__init__.py",
+        "fields.py",
         "graph",
         "history.py",
         "pause_points.py",
