@@ -1,19 +1,21 @@
 """Work in flight in the local runtime, counted, so the runtime can tell when the system is quiet.
 
 Every asynchronous piece of work the adapters start (an EventBridge delivery, a Lambda invoked with
-InvocationType Event, a poller's batch) runs through `Activity.submit` or inside `Activity.busy()`. A failure in
-such work is recorded, logged and surfaced by `LocalCloud.wait_until_quiet`, never swallowed.
+InvocationType Event, a poller's batch) runs through `Activity.submit` or inside `Activity.busy()`, which enter it
+in the runtime's ledger (ledger.py). A failure in such work is recorded, logged and surfaced by
+`LocalCloud.wait_until_quiet`, never swallowed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from orchestrator.local.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +29,11 @@ class Failure:
 
 
 class Activity:
-    def __init__(self) -> None:
+    def __init__(self, ledger: Ledger | None = None) -> None:
+        self.ledger = ledger or Ledger()
         self._cond = threading.Condition()
         self._in_flight = 0
         self._finished = 0
-        self._threads: Counter[int] = Counter()  # the threads doing that work
         self.failures: list[Failure] = []
         # Set when the runtime stops: no new work starts, and long waits (retry backoffs) should end early.
         self.stopping = threading.Event()
@@ -42,18 +44,8 @@ class Activity:
 
     @property
     def finished(self) -> int:
-        """How many pieces of work have ended so far: part of the progress fingerprint."""
+        """How many pieces of work have ended so far."""
         return self._finished
-
-    def threads(self) -> set[int]:
-        """The threads doing work in flight now (so the runtime can tell working from waiting on the clock)."""
-        with self._cond:
-            return set(self._threads)
-
-    def unstarted(self) -> int:
-        """Work submitted whose thread has not begun yet."""
-        with self._cond:
-            return self._in_flight - sum(self._threads.values())
 
     @contextmanager
     def busy(self, work: str, *, errors_are_failures: bool = True) -> Iterator[None]:
@@ -61,7 +53,8 @@ class Activity:
         unless the caller uses exceptions as outcomes (moto's interpreter raises a failed task's error)."""
         self._begin()
         try:
-            yield
+            with self.ledger.work(work):
+                yield
         except BaseException as error:
             if errors_are_failures:
                 self.record(work, error)
@@ -77,18 +70,23 @@ class Activity:
                 logger.warning("local runtime stopping: %s not started", work)
                 return False
             self._in_flight += 1  # counted from now: a submitted piece of work is in flight before it starts
+        self.ledger.expect(work)
 
         def run() -> None:
-            with self._cond:
-                self._threads[threading.get_ident()] += 1
             try:
-                function(*args, **kwargs)
+                with self.ledger.work(work, expected=True):
+                    function(*args, **kwargs)
             except BaseException as error:  # noqa: BLE001 - recorded and surfaced by wait_until_quiet
                 self.record(work, error)
             finally:
                 self._end()
 
-        threading.Thread(target=run, name=f"local-{work}", daemon=True).start()
+        try:
+            threading.Thread(target=run, name=f"local-{work}", daemon=True).start()
+        except BaseException:
+            self.ledger.abandon(work)
+            self._end()
+            raise
         return True
 
     def stop(self, timeout: float) -> bool:
@@ -106,15 +104,11 @@ class Activity:
     def _begin(self) -> None:
         with self._cond:
             self._in_flight += 1
-            self._threads[threading.get_ident()] += 1
 
     def _end(self) -> None:
         with self._cond:
             self._in_flight -= 1
             self._finished += 1
-            self._threads[threading.get_ident()] -= 1
-            if self._threads[threading.get_ident()] <= 0:
-                del self._threads[threading.get_ident()]
             self._cond.notify_all()
 
     def record(self, work: str, error: BaseException) -> None:

@@ -5,7 +5,8 @@ intervals, EventBridge target retries, SQS visibility timeouts of the pollers) w
 `advance(hours=24)` makes a 24-hour approval timeout fire at once, while short waits still pass in real time.
 
 Waits are polled in short real-time slices rather than signalled: the events that end them belong to moto and
-cannot be told about the clock.
+cannot be told about the clock. Each wait is entered in the runtime's ledger with its name and deadline, so quiet
+detection knows what a thread waits for without looking at it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from orchestrator.local.ledger import Ledger
 
 POLL_SECONDS = 0.005
 
@@ -34,13 +37,13 @@ class _Timer:
 class Clock:
     """Virtual time: `time.time()` plus every `advance` so far. Thread-safe."""
 
-    def __init__(self, now: Callable[[], float] | None = None) -> None:
+    def __init__(self, now: Callable[[], float] | None = None, ledger: Ledger | None = None) -> None:
         import time
 
         self._real = now or time.time
         self._offset = 0.0
         self._lock = threading.Lock()
-        self._sleepers: dict[int, tuple[float, int]] = {}  # waiter id -> (deadline, thread id)
+        self.ledger = ledger or Ledger()  # where every wait is entered
         self._timers: list[_Timer] = []
         self._ids = itertools.count()
         # Where a failing timer's error goes when `fire_due_timers` is given no handler (the runtime records it).
@@ -67,22 +70,24 @@ class Clock:
             self._offset += total
         self.fire_due_timers()
 
-    def wait(self, event: threading.Event | None, timeout: float | None) -> bool:
+    def wait(self, event: threading.Event | None, timeout: float | None, what: str = "a wait on the clock") -> bool:
         """`event.wait(timeout)` with the timeout measured on this clock: True when the event was set, False when
-        the timeout passed first. No event: a sleep. No timeout: wait for the event only."""
-        if timeout is None:
+        the timeout passed first. No event: a sleep. No timeout: wait for the event only. `what` names the wait
+        in the ledger."""
+        deadline = None if timeout is None else self.now() + max(timeout, 0.0)
+        if deadline is None:
             assert event is not None, "a wait needs an event or a timeout"
-            while not event.wait(POLL_SECONDS * 20):
-                pass
-            return True
-        deadline = self.now() + max(timeout, 0.0)
-        waiter = next(self._ids)
-        with self._lock:
-            self._sleepers[waiter] = (deadline, threading.get_ident())
-        try:
+
+        def over(now: float) -> bool:
+            return (event is not None and event.is_set()) or (deadline is not None and now >= deadline)
+
+        with self.ledger.waiting(what, over, deadline):
             while True:
                 if event is not None and event.is_set():
                     return True
+                if deadline is None:
+                    event.wait(POLL_SECONDS * 20)  # type: ignore[union-attr]  # nothing on the clock can end it
+                    continue
                 remaining = deadline - self.now()
                 if remaining <= 0:
                     return event is not None and event.is_set()
@@ -90,17 +95,9 @@ class Clock:
                     threading.Event().wait(min(remaining, POLL_SECONDS))
                 else:
                     event.wait(min(remaining, POLL_SECONDS))
-        finally:
-            with self._lock:
-                del self._sleepers[waiter]
 
-    def sleeping_threads(self) -> set[int]:
-        """Threads now waiting for a deadline on this clock: they move again only when time passes."""
-        with self._lock:
-            return {thread for _, thread in self._sleepers.values()}
-
-    def sleep(self, seconds: float) -> None:
-        self.wait(None, seconds)
+    def sleep(self, seconds: float, what: str = "a sleep on the clock") -> None:
+        self.wait(None, seconds, what)
 
     def call_later(self, delay: float, action: Callable[[], None]) -> _Timer:
         """Runs `action` once `delay` seconds have passed on this clock, from `fire_due_timers` (called by
@@ -136,10 +133,16 @@ class Clock:
 
     def next_deadline(self) -> float | None:
         """The earliest moment a wait or timer is due, or None when nothing waits on the clock."""
+        deadlines = self.ledger.deadlines()
         with self._lock:
-            deadlines = [deadline for deadline, _ in self._sleepers.values()]
             deadlines += [t.deadline for t in self._timers if not t.cancelled]
         return min(deadlines, default=None)
+
+    def due_timers(self) -> int:
+        """Timers whose deadline has passed and that have not fired yet: work about to happen."""
+        now = self.now()
+        with self._lock:
+            return sum(1 for t in self._timers if not t.cancelled and t.deadline <= now)
 
     def advance_to_next_deadline(self) -> bool:
         """Jumps to the earliest deadline (if it is in the future); False when nothing waits on the clock."""

@@ -68,7 +68,7 @@ class LocalCloud:
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
         self.endpoint_url: str | None = None
-        self._quiet = QuietDetector(self.runtime, self.lambdas, self.pollers, self.stepfunctions)
+        self._quiet = QuietDetector(self.runtime, self.pollers)
         self._mock: Any = None
         self._server = LocalServer()
         self._ticking = threading.Event()
@@ -150,9 +150,13 @@ class LocalCloud:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
         self._ticking.set()
 
+        clock, ledger = self.runtime.clock, self.runtime.ledger
+
         def tick() -> None:
             while self._ticking.is_set():
-                self.runtime.clock.fire_due_timers()
+                if clock.due_timers():
+                    with ledger.work("the clock's due timers"):  # from before it takes the first one off
+                        clock.fire_due_timers()
                 time.sleep(TICK_SECONDS)
 
         self._ticker = threading.Thread(target=tick, name="local-clock-ticker", daemon=True)

@@ -10,6 +10,7 @@ import boto3
 
 from orchestrator.local.activity import Activity
 from orchestrator.local.clock import Clock
+from orchestrator.local.ledger import Ledger
 
 if TYPE_CHECKING:
     from orchestrator.local.faults import Faults
@@ -24,7 +25,7 @@ MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": 
 @dataclass
 class Runtime:
     clock: Clock = field(default_factory=Clock)
-    activity: Activity = field(default_factory=Activity)
+    activity: Activity = None  # type: ignore[assignment]  # made on the clock's ledger unless given
     account: str = LOCAL_ACCOUNT
     region: str = LOCAL_REGION
     session: Any = None
@@ -33,8 +34,14 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.activity = self.activity or Activity(self.clock.ledger)
         # A retry or redelivery timer that fails is a defect of the runtime: recorded, surfaced, never lost.
         self.clock.on_timer_error = lambda error: self.activity.record("clock timer", error)
+
+    @property
+    def ledger(self) -> Ledger:
+        """Who works and what each waits for (quiet detection reads it); the clock enters its waits there."""
+        return self.clock.ledger
 
     def client(self, service: str) -> Any:
         """A boto3 client of the current moto backend (creating clients is not thread-safe; using them is)."""

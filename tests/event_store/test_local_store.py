@@ -16,7 +16,6 @@ import pytest
 from orchestrator.control import ControlPlane
 from orchestrator.control.event_store import ProcessHistory
 from orchestrator.local.cloud import LocalCloud
-from orchestrator.replay.runner import settle
 from schemas.agents import ApprovalDecided
 from schemas.orders import PaymentCharged
 from schemas.support import TicketSubmitted
@@ -52,13 +51,13 @@ def ticket_run(cloud: LocalCloud) -> Ticket:
     assert clock.offset == 0, "this module's cloud had its clock advanced before the ticket ran"
     before = clock.utcnow()
     submitted = put_on_clock(cloud, TicketSubmitted.model_validate(ticket(TICKET)), TICKET)
-    settle(cloud)
+    cloud.wait_until_quiet()
     assert len(cloud.wait_until_quiet().waiting_executions) == 1, "the pipeline waits for the reply's approval"
     clock.advance(seconds=WAIT.total_seconds())
     waiting = clock.utcnow() - WAIT / 2
     decision = ApprovalDecided(approval_id=TICKET, decision="approved", decided_by="lead@example.com")
     decided = put_on_clock(cloud, decision, TICKET)
-    settle(cloud)
+    cloud.wait_until_quiet()
     assert cloud.wait_until_quiet().waiting_executions == []
     return Ticket(before, waiting, clock.utcnow(), submitted, decided)
 
@@ -87,7 +86,7 @@ def test_an_event_delivered_twice_is_stored_once(cloud: LocalCloud) -> None:
         "Detail": json.dumps(detail),
     }
     first, second = (cloud.client("events").put_events(Entries=[entry])["Entries"][0]["EventId"] for _ in range(2))
-    settle(cloud)
+    cloud.wait_until_quiet()
 
     queue = cloud.physical_id("AWS::SQS::Queue", "EventStoreAppenderQueue").rsplit("/", 1)[-1]  # from its URL
     delivered = {d.event_id for d in cloud.delivery.deliveries if queue in d.target_arn and d.outcome == "delivered"}

@@ -407,7 +407,7 @@ def test_stopping_the_runtime_ends_a_delivery_waiting_to_retry_without_another_a
     clock, activity = cloud.runtime.clock, cloud.runtime.activity
     cloud.put()
     give_up_at = time.monotonic() + WAIT
-    while not clock.sleeping_threads():  # the retry thread waits out its backoff, which the frozen clock never ends
+    while not clock.ledger.deadlines():  # the retry thread waits out its backoff, which the frozen clock never ends
         assert time.monotonic() < give_up_at, "no delivery waits to retry"
         time.sleep(0.01)
 

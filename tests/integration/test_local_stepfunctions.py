@@ -909,6 +909,49 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
 # Each definition parsed once -----------------------------------------------------------------------------------
 
 
+def test_a_program_parsed_once_has_every_heap_key_settled_before_it_is_shared() -> None:
+    """A retrier's attempt counter lives in each execution's heap under its component's heap key, which moto picks
+    lazily: one left unsettled is picked by two executions at once, and one of them loses its count (and retries
+    again). Every component reachable from the program, found by the garbage collector's references rather than by the
+    walk under test, has its key."""
+    import gc
+
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from orchestrator.local.stepfunctions.parsing import _settle_heap_keys
+
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.who"},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+    program = AmazonStateLanguageParser.parse(json.dumps(definition))[0]
+    _settle_heap_keys(program, Component, EvalComponent)
+
+    reachable, seen, pending = [], set(), [program]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen or isinstance(item, type):
+            continue
+        seen.add(id(item))
+        if isinstance(item, EvalComponent):
+            reachable.append(item)
+        pending.extend(gc.get_referents(item))
+    unsettled = [type(c).__name__ for c in reachable if vars(c).get("_EvalComponent__heap_key") is None]
+    assert len(reachable) > 10 and unsettled == []
+
+
 def retried(local: Local, execution_arns: list[str], attempts: int) -> bool:
     """Whether each execution made `attempts` attempts; if not, moves the clock past any retry interval waited on
     (an execution may start its wait just after an advance: the next poll moves the clock again)."""

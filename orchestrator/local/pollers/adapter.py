@@ -54,10 +54,9 @@ class Pollers(SeamAdapter):
         # Receives and un-hiding timers share this lock.
         self._lock = threading.RLock()
         self._timers = VisibilityTimers(runtime, self._lock)
-        # Per mapping: messages received and not yet settled, and of those the ones waiting out a batching window
-        # (parked on the clock). Received messages are invisible in the queue, so this is how they count as work.
+        # Per mapping: messages received and not yet settled. Received messages are invisible in the queue: this is
+        # how a poller's wait knows it is over (`_gather`).
         self._held: Counter[str] = Counter()
-        self._windowed: Counter[str] = Counter()
         self._records: list[BatchRecord] = []
 
     def creators(self) -> dict[str, Creator]:
@@ -149,11 +148,6 @@ class Pollers(SeamAdapter):
         """Messages a poller can receive now (the rest wait on a visibility timeout or a delay)."""
         return self._count("ApproximateNumberOfMessages")
 
-    def working_messages(self) -> int:
-        """Messages received by a poller and being processed now (not those waiting out a batching window)."""
-        with self._lock:
-            return sum(self._held.values()) - sum(self._windowed.values())
-
     def _count(self, *names: str) -> int:
         sqs = self._runtime.client("sqs")
         total = 0
@@ -195,28 +189,34 @@ class Pollers(SeamAdapter):
         thread.start()
 
     def _poll(self, mapping: SqsMapping) -> None:
-        while not self._stop.is_set():
-            try:
-                batch = self._gather(mapping)
-            except Exception as error:  # noqa: BLE001 - surfaced through the activity's failures
-                # A queue that cannot be read stays broken: say so once and stop, rather than fail every poll.
-                logger.error("local runtime: poller of %s stopped: %r", mapping.queue_arn, error, exc_info=error)
-                self._runtime.activity.record(f"sqs poller {mapping.queue_arn}", error)
-                return
-            if not batch:
-                self._stop.wait(IDLE_SECONDS)
-                continue
-            # An invoke that raised was recorded by `busy`, and its messages kept for redelivery: poll on.
-            try:
-                with contextlib.suppress(Exception):
-                    self._process(mapping, batch)
-            finally:
-                with self._lock:
-                    self._held[mapping.uuid] -= len(batch)
+        with self._runtime.ledger.work(f"sqs poller of {mapping.queue_arn}"):
+            while not self._stop.is_set():
+                try:
+                    batch = self._gather(mapping)
+                except Exception as error:  # noqa: BLE001 - surfaced through the activity's failures
+                    # A queue that cannot be read stays broken: say so once and stop, rather than fail every poll.
+                    logger.error("local runtime: poller of %s stopped: %r", mapping.queue_arn, error, exc_info=error)
+                    self._runtime.activity.record(f"sqs poller {mapping.queue_arn}", error)
+                    return
+                if not batch:
+                    continue
+                # An invoke that raised was recorded by `busy`, and its messages kept for redelivery: poll on.
+                try:
+                    with contextlib.suppress(Exception):
+                        self._process(mapping, batch)
+                finally:
+                    with self._lock:
+                        self._held[mapping.uuid] -= len(batch)
 
     def _gather(self, mapping: SqsMapping) -> list[Received]:
-        """A batch as Lambda gathers it: what one receive gives, or up to BatchSize within the batching window."""
-        batch = self._receive(mapping, mapping.batch_size)
+        """A batch as Lambda gathers it: what one receive gives, or up to BatchSize within the batching window.
+        Polling an empty queue is one wait in the ledger, over once a receive got something (the receive counts
+        it held, under the lock, as it takes it out of sight), so idle polls change nothing there."""
+        with self._runtime.ledger.waiting(f"messages on {mapping.queue_arn}", lambda _: self._holds(mapping, 1)):
+            batch = self._receive(mapping, mapping.batch_size)
+            while not batch and not self._stop.is_set():
+                self._stop.wait(IDLE_SECONDS)
+                batch = self._receive(mapping, mapping.batch_size)
         if not batch or mapping.batching_window <= 0:
             return batch
         clock = self._runtime.clock
@@ -224,19 +224,25 @@ class Pollers(SeamAdapter):
         window_over = threading.Event()
         # A timer rather than a bare deadline, so the clock's `next_deadline` knows the window is waiting.
         timer = clock.call_later(mapping.batching_window, window_over.set)
+
+        def over(_: float) -> bool:
+            return window_over.is_set() or self._stop.is_set() or self._holds(mapping, mapping.batch_size)
+
         try:
-            while len(batch) < mapping.batch_size and clock.now() < deadline and not self._stop.is_set():
-                with self._lock:
-                    self._windowed[mapping.uuid] = len(batch)
-                more = self._receive(mapping, mapping.batch_size - len(batch))
-                batch += more
-                if not more:
-                    window_over.wait(IDLE_SECONDS)
+            with self._runtime.ledger.waiting(f"the batching window of {mapping.queue_arn}", over):
+                while len(batch) < mapping.batch_size and clock.now() < deadline and not self._stop.is_set():
+                    more = self._receive(mapping, mapping.batch_size - len(batch))
+                    batch += more
+                    if not more:
+                        window_over.wait(IDLE_SECONDS)
         finally:
             timer.cancel()
-            with self._lock:
-                self._windowed[mapping.uuid] = 0
         return batch
+
+    def _holds(self, mapping: SqsMapping, count: int) -> bool:
+        """The poller of `mapping` has received at least `count` messages not yet settled."""
+        with self._lock:
+            return self._held[mapping.uuid] >= count
 
     def _receive(self, mapping: SqsMapping, wanted: int) -> list[Received]:
         sqs = self._runtime.client("sqs")

@@ -9,8 +9,6 @@ from orchestrator.local.seams._mechanism import Kind, Seam
 _P: Final = "moto.stepfunctions.parser"
 _A: Final = f"{_P}.asl"
 _ADAPTER: Final = "stepfunctions"
-_SERVICE: Final = f"{_A}.component.state.exec.state_task.service"
-_SERVICE_CALL: Final = ("self", "env", "resource_runtime_part", "normalised_parameters")
 
 
 def _seam(
@@ -100,6 +98,35 @@ CLOCK_MAP_RUN_STOP = _seam(
     "a Map Run's stopDate reads the clock", "Map Run dates are real time", ("self", "status"),
 )  # fmt: skip
 
+# -- the interpreter's threads and waits in the ledger (quiet detection) -------------------------------------------
+INTERPRETER_THREADS = tuple(
+    _seam(
+        module,
+        "TMP_THREADS",
+        "replace",
+        "each thread the interpreter starts is entered in the ledger as a worker until it ends (threads.py)",
+        "moto keeps every thread it ever started on one list, never pruned",
+    )  # fmt: skip
+    for module in (
+        f"{_P}.backend.execution_worker",
+        f"{_A}.component.state.exec.execute_state",
+        f"{_A}.component.state.exec.state_parallel.branch_worker",
+        f"{_A}.component.state.exec.state_map.iteration.inline_iteration_component",
+        f"{_A}.component.state.exec.state_task.service.state_task_service_callback",
+        f"{_A}.component.test_state.program.test_state_program",
+    )
+)
+PARALLEL_BRANCHES_WAIT = _seam(
+    f"{_A}.component.state.exec.state_parallel.branches_decl", "threading", "replace",
+    "a Parallel state's wait for its branches is a named wait on the clock (the Event made in BranchWorkerPool)",
+    "(none: the runtime's quiet detection)",
+)  # fmt: skip
+MAP_ITERATIONS_WAIT = _seam(
+    f"{_A}.component.state.exec.state_map.iteration.job", "threading", "replace",
+    "a Map state's wait for its iterations is a named wait on the clock (the Event made in JobPool)",
+    "(none: the runtime's quiet detection)",
+)  # fmt: skip
+
 # -- the execution lifecycle: status-change events, uninstall, redrive ----------------------------------------------
 LIFECYCLE_STARTED = _seam(
     f"{_P}.backend.execution.Execution", "start", "wrap",
@@ -121,34 +148,6 @@ LIFECYCLE_UNNAMED_EXECUTION = _seam(
     "EventBridge targets start executions unnamed; each gets a UUID as on AWS",
     'an unnamed execution is named "None", and the next unnamed start collides with it',
     ("self", "state_machine_arn", "name", "execution_input", "trace_header"),
-)  # fmt: skip
-LIFECYCLE_TASKS_COUNT_AS_WORK = tuple(
-    _seam(
-        f"{_SERVICE}.{module}.{name}",
-        "_eval_service_task",
-        "wrap",
-        "a task's service call counts as work in flight, so wait_until_quiet never takes a slow call for stillness",
-        "(none: the runtime's quiet detection)",
-        (*_SERVICE_CALL, credentials),
-    )  # fmt: skip
-    for module, name, credentials in (
-        ("state_task_service_api_gateway", "StateTaskServiceApiGateway", "task_credentials"),
-        ("state_task_service_aws_sdk", "StateTaskServiceAwsSdk", "state_credentials"),
-        ("state_task_service_batch", "StateTaskServiceBatch", "state_credentials"),
-        ("state_task_service_dynamodb", "StateTaskServiceDynamoDB", "state_credentials"),
-        ("state_task_service_ecs", "StateTaskServiceEcs", "state_credentials"),
-        ("state_task_service_events", "StateTaskServiceEvents", "state_credentials"),
-        ("state_task_service_glue", "StateTaskServiceGlue", "state_credentials"),
-        ("state_task_service_lambda", "StateTaskServiceLambda", "state_credentials"),
-        ("state_task_service_sfn", "StateTaskServiceSfn", "state_credentials"),
-        ("state_task_service_sns", "StateTaskServiceSns", "state_credentials"),
-        ("state_task_service_sqs", "StateTaskServiceSqs", "state_credentials"),
-        ("state_task_service_unsupported", "StateTaskServiceUnsupported", "state_credentials"),
-    )
-)
-LIFECYCLE_LAMBDA_TASK_COUNTS_AS_WORK = _seam(
-    f"{_A}.component.state.exec.state_task.state_task_lambda.StateTaskLambda", "_eval_execution", "wrap",
-    "a legacy Lambda task's call counts as work in flight", "(none: the runtime's quiet detection)", ("self", "env"),
 )  # fmt: skip
 REDRIVE_BACKEND = _seam(
     f"{_P}.models.StepFunctionsParserBackend", "redrive_execution", "add",
@@ -261,12 +260,13 @@ SEAMS: Final[tuple[Seam, ...]] = (
     CLOCK_TIMESTAMP_WAIT,
     CLOCK_MAP_RUN_START,
     CLOCK_MAP_RUN_STOP,
+    *INTERPRETER_THREADS,
+    PARALLEL_BRANCHES_WAIT,
+    MAP_ITERATIONS_WAIT,
     LIFECYCLE_STARTED,
     LIFECYCLE_ENDED,
     LIFECYCLE_UNNAMED_EXECUTION,
     LIFECYCLE_REFUSE_WHEN_CLOSING,
-    *LIFECYCLE_TASKS_COUNT_AS_WORK,
-    LIFECYCLE_LAMBDA_TASK_COUNTS_AS_WORK,
     REDRIVE_BACKEND,
     REDRIVE_RESPONSE,
     STOP_RELEASES_CALLBACKS,

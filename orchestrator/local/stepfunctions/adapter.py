@@ -19,17 +19,17 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 
 from asl.history import StateVisit, visits_from_history
-from orchestrator.local import seams
 from orchestrator.local.provision import Provisioned, Provisioner
 from orchestrator.local.redrive import REDRIVABLE, ExecutionNotRedrivable, redrive_point, redrive_worker
 from orchestrator.local.runtime import Runtime
-from orchestrator.local.seams import MotoSeamError, SeamSet, check_moto_version
+from orchestrator.local.seams import SeamSet, check_moto_version
 from orchestrator.local.seams import stepfunctions as declared
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
+from orchestrator.local.stepfunctions.threads import InterpreterThreads
 from orchestrator.local.stepfunctions.timing import bind_clock
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ class StepFunctionsAdapter:
         self._closing = False
         self._events = StatusEvents(runtime)
         self._seams: SeamSet | None = None
-        self._threads: list[threading.Thread] = []  # moto's list of the interpreter's threads
-        self._threads_from = 0  # where the threads started since `install()` begin in it
+        self._threads = InterpreterThreads(runtime.ledger)  # the interpreter's threads, in the ledger
 
     def creators(self) -> dict[str, Callable[[Provisioner, str, dict[str, Any]], Provisioned]]:
         return {STATE_MACHINE_TYPE: create_state_machine}
@@ -71,22 +70,23 @@ class StepFunctionsAdapter:
                 return
             seam_set = SeamSet("StepFunctionsAdapter", exclusive=True)
             check_moto_version("orchestrator.local.stepfunctions")
-            threads = _interpreter_threads()
+            self._threads = InterpreterThreads(self.runtime.ledger)
+            for seam in declared.INTERPRETER_THREADS:
+                seam_set.replace(seam, self._threads.list_for(seam.target))
             self._bind_lifecycle(seam_set)
             # After the lifecycle: the clock's start date is set before the RUNNING event reads it.
-            bind_clock(seam_set, self.runtime.clock, self._program_started)
+            bind_clock(seam_set, self.runtime.clock, self._program_started, self._threads)
             bind_fixes(seam_set)
             bind_parse_once(seam_set)
             bind_shared_clients(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
-            self._seams, self._threads = seam_set, threads
+            self._seams = seam_set
             self._closing = False
-            self._threads_from = len(self._threads)
 
     def interpreter_threads(self) -> list[threading.Thread]:
         """The interpreter's threads started since `install()` and still alive (workers, Map iterations...)."""
-        return [thread for thread in self._threads[self._threads_from :] if thread.is_alive()]
+        return self._threads.alive()
 
     def uninstall(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
         """Refuse new executions, stop the ones still running (quietly), wait for every thread of the interpreter
@@ -156,7 +156,6 @@ class StepFunctionsAdapter:
         seam_set.wrap(declared.LIFECYCLE_ENDED, terminating)
         seam_set.wrap(declared.LIFECYCLE_UNNAMED_EXECUTION, named_by_default)
         seam_set.wrap(declared.LIFECYCLE_REFUSE_WHEN_CLOSING, refusing_once_closing)
-        self._bind_tasks_count_as_work(seam_set)
 
     def _bind_redrive(self, seam_set: SeamSet) -> None:
         """RedriveExecution, which moto lacks (orchestrator/local/redrive.py)."""
@@ -197,22 +196,6 @@ class StepFunctionsAdapter:
                 self._starting -= 1
                 self._running_lock.notify_all()
         return execution
-
-    def _bind_tasks_count_as_work(self, seam_set: SeamSet) -> None:
-        """While a task calls its service (a Lambda, EventBridge, DynamoDB...), the execution is work in flight, so
-        `LocalCloud.wait_until_quiet` never takes a slow call (a client being built, a cold start) for stillness.
-        Only the call is counted: a `.waitForTaskToken` task waits for its token after it, as parked work."""
-        activity = self.runtime.activity
-
-        def counted(original: Callable[..., Any]) -> Callable[..., Any]:
-            def call(*args: Any, **kwargs: Any) -> Any:
-                with activity.busy("step functions task", errors_are_failures=False):
-                    return original(*args, **kwargs)
-
-            return call
-
-        for seam in (*declared.LIFECYCLE_TASKS_COUNT_AS_WORK, declared.LIFECYCLE_LAMBDA_TASK_COUNTS_AS_WORK):
-            seam_set.wrap(seam, counted)
 
     def _started(self, execution: Any) -> None:
         with self._running_lock:  # a start is either refused, or waited for by `uninstall()`
@@ -259,22 +242,14 @@ class StepFunctionsAdapter:
             # program starts (`_program_started`).
             if worker is not None and worker.env is not None:
                 worker.env.set_stop(stop_date=self.runtime.clock.utcnow(), cause=_STOPPED_CAUSE, error=None)
-        return _join(self._threads, self._threads_from, deadline)
+        return _join(self._threads, deadline)
 
 
-def _interpreter_threads() -> list[threading.Thread]:
-    """moto's list of every thread its interpreter starts (workers, Map iterations, task evaluations)."""
-    threads = seams.read("moto.stepfunctions.parser.utils.TMP_THREADS")
-    if not isinstance(threads, list):
-        raise MotoSeamError("moto.stepfunctions.parser.utils.TMP_THREADS, the interpreter's threads, is not a list")
-    return threads
-
-
-def _join(threads: list[threading.Thread], first: int, deadline: float) -> list[threading.Thread]:
-    """Waits until `deadline` (time.monotonic) for `threads[first:]` to end, including those the ending ones start
-    meanwhile; returns the ones still running then."""
+def _join(threads: InterpreterThreads, deadline: float) -> list[threading.Thread]:
+    """Waits until `deadline` (time.monotonic) for the interpreter's threads to end, including those the ending
+    ones start meanwhile; returns the ones still running then."""
     while True:
-        alive = [t for t in threads[first:] if t.is_alive() and t is not threading.current_thread()]
+        alive = [t for t in threads.alive() if t is not threading.current_thread()]
         if not alive or time.monotonic() >= deadline:
             return alive
         for thread in alive:

@@ -28,12 +28,13 @@ _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 def bind_parse_once(seam_set: SeamSet) -> None:
     """Binds the memoized parse into `seam_set`: a cache of its own, dropped with the seams."""
     parser = seams.read(f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser")
+    component = seams.read(f"{_ASL}.component.component.Component")
     eval_component = seams.read(f"{_ASL}.component.eval_component.EvalComponent")
 
     @functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
     def parsed(definition: str) -> Any:
         program = parser.parse(definition)[0]
-        _settle_heap_keys(program, eval_component)
+        _settle_heap_keys(program, component, eval_component)
         return program
 
     def evaluation_entrypoint(worker: Any) -> Any:
@@ -42,8 +43,9 @@ def bind_parse_once(seam_set: SeamSet) -> None:
     seam_set.replace(declared.PARSE_ONCE, evaluation_entrypoint)
 
 
-def _settle_heap_keys(program: Any, eval_component: type[Any]) -> None:
-    """Sets the heap key of every component of `program` (moto picks one lazily, on first use)."""
+def _settle_heap_keys(program: Any, component: type[Any], eval_component: type[Any]) -> None:
+    """Sets the heap key of every component of `program` (moto picks one lazily, on first use). The walk goes
+    through every `Component`: some that hold evaluated ones (the `States` of a program) are not evaluated."""
     seen: set[int] = set()
     pending: list[Any] = [program]
     while pending:
@@ -51,8 +53,9 @@ def _settle_heap_keys(program: Any, eval_component: type[Any]) -> None:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, eval_component):
-            _ = item.heap_key
+        if isinstance(item, component):
+            if isinstance(item, eval_component):
+                _ = item.heap_key
             pending.extend(vars(item).values())
         elif isinstance(item, list | tuple | set | frozenset):
             pending.extend(item)

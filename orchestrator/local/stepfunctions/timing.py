@@ -15,6 +15,7 @@ where the time is read in the middle of a long method of moto's (`execute_state.
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -24,25 +25,29 @@ from orchestrator.local import seams
 from orchestrator.local.clock import Clock
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.stepfunctions.threads import InterpreterThreads
 
 _A: Final[str] = "moto.stepfunctions.parser.asl"
 
 
-def bind_clock(seam_set: SeamSet, clock: Clock, program_started: Callable[[Any], None]) -> None:
-    """Binds the clock seams of `seams.stepfunctions` into `seam_set`; `program_started(env)` is called as each
-    program starts running (it can be stopped from then on)."""
+def bind_clock(
+    seam_set: SeamSet, clock: Clock, program_started: Callable[[Any], None], threads: InterpreterThreads
+) -> None:
+    """Binds the clock seams of `seams.stepfunctions` into `seam_set`, each wait named in the ledger;
+    `program_started(env)` is called as each program starts running (it can be stopped from then on); `threads`
+    enters the program's thread in the ledger."""
     # moto's stand-in for "no TimeoutSeconds" is waited as no time-out at all, so that a task without one never
     # shows up as a clock deadline three years ahead.
     no_timeout = seams.read(f"{_A}.component.common.timeouts.timeout.TimeoutSeconds").DEFAULT_TIMEOUT_SECONDS
 
-    def clock_wait(event: threading.Event, timeout: float | None) -> bool:
-        return clock.wait(event, None if timeout is None or timeout >= no_timeout else timeout)
+    def clock_wait(event: threading.Event, timeout: float | None, what: str) -> bool:
+        return clock.wait(event, None if timeout is None or timeout >= no_timeout else timeout, what)
 
     def wait_interval(_wait_function: Any, env: Any, wait_seconds: int) -> None:
-        clock.wait(_UntilProgramEnds(env), max(wait_seconds, 0))
+        clock.wait(_UntilProgramEnds(env), max(wait_seconds, 0), "a Wait state")
 
     def callback_wait(endpoint: Any, timeout: float | None = None) -> Any:
-        clock_wait(endpoint._notify_event, timeout)
+        clock_wait(endpoint._notify_event, timeout, "a task token")
         return endpoint._outcome
 
     def heartbeat_clear_and_wait(endpoint: Any) -> bool:
@@ -50,20 +55,23 @@ def bind_clock(seam_set: SeamSet, clock: Clock, program_started: Callable[[Any],
             if endpoint._next_heartbeat_event.is_set():
                 endpoint._next_heartbeat_event.clear()
                 return True
-        return clock_wait(endpoint._next_heartbeat_event, endpoint._heartbeat_seconds)
+        return clock_wait(endpoint._next_heartbeat_event, endpoint._heartbeat_seconds, "a task heartbeat")
 
     def activity_start_wait(endpoint: Any, timeout_seconds: float) -> Any:
-        clock_wait(endpoint._next_activity_task_start_event, timeout_seconds)
+        clock_wait(endpoint._next_activity_task_start_event, timeout_seconds, "an activity worker")
         return endpoint._outcome
 
     seam_set.replace(declared.CLOCK_WAIT_STATE, wait_interval)
     # Task TimeoutSeconds: ExecutionState._evaluate_with_timeout waits on a `threading.Event()` it creates.
-    seam_set.replace(declared.CLOCK_TASK_TIMEOUT, _Overlay(threading, Event=_clock_event_class(clock, no_timeout)))
+    event = functools.partial(_clock_event_class, clock, no_timeout)
+    seam_set.replace(declared.CLOCK_TASK_TIMEOUT, _Overlay(threading, Event=event("its task, or its TimeoutSeconds")))
+    seam_set.replace(declared.PARALLEL_BRANCHES_WAIT, _Overlay(threading, Event=event("its Parallel branches")))
+    seam_set.replace(declared.MAP_ITERATIONS_WAIT, _Overlay(threading, Event=event("its Map iterations")))
     seam_set.replace(declared.CLOCK_CALLBACK_WAIT, callback_wait)
     seam_set.replace(declared.CLOCK_HEARTBEAT_WAIT, heartbeat_clear_and_wait)
     seam_set.replace(declared.CLOCK_ACTIVITY_START_WAIT, activity_start_wait)
     _bind_retry_interval(seam_set, clock)
-    seam_set.replace(declared.CLOCK_PROGRAM_TIMEOUT, _program_eval(clock, program_started))
+    seam_set.replace(declared.CLOCK_PROGRAM_TIMEOUT, _program_eval(clock, program_started, threads))
     _bind_timestamps(seam_set, clock)
 
 
@@ -129,9 +137,9 @@ class _Overlay:
         return getattr(self._base, name)
 
 
-def _clock_event_class(clock: Clock, no_timeout: float) -> type:
+def _clock_event_class(clock: Clock, no_timeout: float, what: str) -> type:
     class ClockEvent:
-        """`threading.Event` whose `wait` timeout runs on the clock."""
+        """`threading.Event` whose `wait` is a wait on the clock named `what`."""
 
         def __init__(self) -> None:
             self._event = threading.Event()
@@ -146,7 +154,7 @@ def _clock_event_class(clock: Clock, no_timeout: float) -> type:
             self._event.clear()
 
         def wait(self, timeout: float | None = None) -> bool:
-            return clock.wait(self._event, None if timeout is None or timeout >= no_timeout else timeout)
+            return clock.wait(self._event, None if timeout is None or timeout >= no_timeout else timeout, what)
 
     return ClockEvent
 
@@ -193,17 +201,20 @@ def _bind_retry_interval(seam_set: SeamSet, clock: Clock) -> None:
         env = getattr(retrying, "env", None)
         if env is not None and not env.is_running():
             return  # stopped meanwhile: moto skipped working the interval out, `seconds` may be any stack value
-        clock.wait(_UntilProgramEnds(env) if env is not None else None, seconds)
+        clock.wait(_UntilProgramEnds(env) if env is not None else None, seconds, "a Retry interval")
 
     seam_set.wrap(declared.CLOCK_RETRY_ENV, remembering_env)
     seam_set.replace(declared.CLOCK_RETRY_SLEEP, _Overlay(time, sleep=sleep))
 
 
-def _program_eval(clock: Clock, started: Callable[[Any], None]) -> Callable[[Any, Any], None]:
+def _program_eval(
+    clock: Clock, started: Callable[[Any], None], threads: InterpreterThreads
+) -> Callable[[Any, Any], None]:
     """`Program.eval` with the state machine's TimeoutSeconds on the clock (moto joins the worker thread with it),
     calling `started(env)` once the program runs (it can be stopped from then on)."""
-    program_class = seams.read(f"{_A}.component.program.program.Program")
-    interpreter_threads = seams.read(f"{_A}.component.program.program.TMP_THREADS")
+    program_module = f"{_A}.component.program.program"
+    program_class = seams.read(f"{program_module}.Program")
+    interpreter_threads = threads.list_for(program_module)
 
     def eval_program(program: Any, env: Any) -> None:
         timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
@@ -225,7 +236,7 @@ def _program_eval(clock: Clock, started: Callable[[Any], None]) -> Callable[[Any
         worker = threading.Thread(target=run, daemon=True)
         interpreter_threads.append(worker)
         worker.start()
-        if not clock.wait(finished, timeout):
+        if not clock.wait(finished, timeout, "its program, or its TimeoutSeconds"):
             env.set_timed_out()
 
     return eval_program

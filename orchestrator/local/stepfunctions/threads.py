@@ -1,0 +1,78 @@
+"""The threads of moto's Step Functions interpreter, each entered in the runtime's ledger for as long as it runs.
+
+moto starts a thread for an execution, its program, each task (to time it out), each Parallel branch and each Map
+iteration, and puts every one on its module-global list `TMP_THREADS` just before starting it. Each module's name for
+that list is a seam (`seams.stepfunctions.INTERPRETER_THREADS`): an `InterpreterThreads` stands in for it, expects the
+thread's work in the ledger as it is appended (so there is no moment between the parent's call and the thread's start
+when nothing shows the work) and runs it as a worker. Where such a thread blocks (a Wait state, a retry interval, a
+task token, a heartbeat, its task's time-out, its Parallel branches, its Map iterations) it waits on the clock, which
+enters the wait in the ledger with its name (`timing.py`).
+
+One wait is not on the clock: a `.sync` integration polls its job every 0.5 s of real time (no workflow of the app
+uses one). Its thread then counts as working, so a run with one never looks quiet while the job runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Final
+
+from orchestrator.local.ledger import Ledger
+
+# What each module's threads do, named in the ledger (and in a NotQuietError).
+KINDS: Final[dict[str, str]] = {
+    "moto.stepfunctions.parser.backend.execution_worker": "an execution",
+    "moto.stepfunctions.parser.asl.component.program.program": "a program",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state": "a task",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker": "a Parallel branch",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component": (
+        "a Map iteration"
+    ),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback": (
+        "a task token wait of a .sync task"
+    ),
+    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program": "a TestState call",
+}
+
+
+class InterpreterThreads:
+    """Every interpreter thread started since the adapter was installed, the live ones kept for `uninstall()`."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def list_for(self, module: str) -> _ThreadList:
+        """The stand-in for `module.TMP_THREADS`."""
+        return _ThreadList(self, f"step functions: {KINDS[module]}")
+
+    def alive(self) -> list[threading.Thread]:
+        with self._lock:
+            return [thread for thread in self._threads if thread.is_alive()]
+
+    def add(self, thread: threading.Thread, what: str) -> None:
+        """Enters `thread` (not started yet) in the ledger: its work is expected now, and done when it ends."""
+        run = thread.run
+
+        def run_as_worker() -> None:
+            with self._ledger.work(what, expected=True):
+                run()
+
+        thread.run = run_as_worker  # type: ignore[method-assign]  # Thread._bootstrap_inner calls self.run()
+        self._ledger.expect(what)
+        with self._lock:
+            # Only the live ones and those not started yet are kept: moto's own list is never pruned.
+            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
+            self._threads.append(thread)
+
+
+class _ThreadList:
+    """What moto's code does with `TMP_THREADS`: `append(thread)` before `thread.start()`."""
+
+    def __init__(self, threads: InterpreterThreads, what: str) -> None:
+        self._threads = threads
+        self._what = what
+
+    def append(self, thread: threading.Thread) -> None:
+        self._threads.add(thread, self._what)
