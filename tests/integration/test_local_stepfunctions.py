@@ -11,6 +11,7 @@ import functools
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import boto3
 import moto
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from asl.history import StateVisit, visits_from_history
@@ -909,6 +911,17 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
 # Each definition parsed once -----------------------------------------------------------------------------------
 
 
+def test_an_invalid_definition_is_refused_at_creation_as_moto_refuses_it_and_is_not_cached(local: Local) -> None:
+    """CreateStateMachine validates through the parse cache: refused with AWS's error code (moto's own answer has
+    an empty one) and moto's message, and a failed parse is not kept (the next attempt fails again)."""
+    broken = {"StartAt": "Only", "States": {"Only": {"Type": "NoSuchType", "End": True}}}
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            local.machine({**broken, "Comment": "invalid"})
+        assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+        assert "NoSuchType" in refused.value.response["Error"]["Message"]
+
+
 def test_a_program_parsed_once_has_every_heap_key_settled_before_it_is_shared() -> None:
     """A retrier's attempt counter lives in each execution's heap under its component's heap key, which moto picks
     lazily: one left unsettled is picked by two executions at once, and one of them loses its count (and retries
@@ -966,9 +979,18 @@ def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_
 ) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+    parses: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parses.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
     missing_url = f"https://sqs.us-east-1.amazonaws.com/{LOCAL_ACCOUNT}/missing"
     machine = local.machine(
         {
+            "Comment": f"unique to this test: {uuid.uuid4()}",  # the parse cache is the process's
             "QueryLanguage": "JSONata",
             "StartAt": "Send",
             "States": {
@@ -984,20 +1006,12 @@ def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_
             },
         }
     )
-    parses: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counted(definition: str) -> Any:
-        parses.append(definition)
-        return parse(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))  # after CreateStateMachine's own
 
     runs = [local.start(machine, {"who": who}, name=who) for who in ("ann", "bob")]
     eventually(functools.partial(retried, local, runs, 3), "three attempts of each execution")
     outcomes = [local.finished(run) for run in runs]
 
-    assert len(parses) == 1, "the second execution reused the first one's program"
+    assert len(parses) == 1, "CreateStateMachine parsed it; both executions reused that program"
     assert [(o["status"], json.loads(o["output"])) for o in outcomes] == [
         ("SUCCEEDED", {"greeting": "hello ann"}),
         ("SUCCEEDED", {"greeting": "hello bob"}),

@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import json
 import logging
 import threading
 import uuid
 from typing import Any, Final
+
+import botocore.loaders
 
 from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
 from orchestrator.local.lambdas.invoke_seam import bind_invoke
@@ -56,8 +59,13 @@ from orchestrator.local.provision import Creator, Provisioned, Provisioner
 from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 from orchestrator.local.seams import SeamAdapter, SeamSet
+from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
+
+# One botocore loader per data path for the whole process (seam BOTOCORE_SHARED_LOADER): a loader caches the service
+# models it parsed, and every local cloud's handlers build their clients from new sessions. Models are read-only data.
+_shared_loader = functools.cache(botocore.loaders.create_loader)
 
 ASYNC_RETRY_DELAYS: Final = (60.0, 120.0)  # Lambda retries a failed asynchronous invocation twice, 1 then 2 min later
 _DLQ_MESSAGE_LIMIT: Final = 1024  # Lambda truncates the ErrorMessage attribute of a dead-letter message to 1 KB
@@ -228,6 +236,7 @@ class LambdaRuntime(SeamAdapter):
         """moto's Lambda invoke routed to registered functions; others fall through to moto."""
         seam_set = SeamSet("LambdaRuntime")
         bind_invoke(seam_set, self)
+        seam_set.replace(declared.BOTOCORE_SHARED_LOADER, _shared_loader)
         return seam_set
 
     def install(self) -> None:

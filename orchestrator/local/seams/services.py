@@ -51,6 +51,14 @@ LAMBDA_INVOKE = tuple(
     for target in ("moto.awslambda.models.LambdaBackend", "moto.awslambda_simple.models.LambdaSimpleBackend")
 )
 
+BOTOCORE_SHARED_LOADER = Seam(
+    "botocore.session", "create_loader", "replace",
+    "every botocore session of the process shares one loader per data path, so a handler's cold start in each new "
+    "local cloud reads no service model twice (lambdas/runtime.py)",
+    "(botocore, not moto: each new session scans the data directories and parses each model again)",
+    ("search_path_string",), "lambdas",
+)  # fmt: skip
+
 # -- SQS event-source mappings -------------------------------------------------------------------------------------
 SQS_MAPPINGS_POLLED = Seam(
     "moto.awslambda.models.LambdaBackend", "create_event_source_mapping", "wrap",
@@ -143,6 +151,7 @@ JSONATA_FUNCTION_STANDINS = tuple(
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
+    BOTOCORE_SHARED_LOADER,
     SQS_MAPPINGS_POLLED,
     EVENTS_DELIVERY,
     *DYNAMODB_ATOMIC_WRITES,

@@ -224,6 +224,13 @@ PARSE_ONCE = _seam(
     "each state machine definition is parsed once and its program reused by every execution (parsing.py)",
     "every execution parses its definition with ANTLR again", ("self",), ("_evaluation_details",),
 )  # fmt: skip
+VALIDATE_FROM_PARSE_CACHE = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "_validate_definition", "replace",
+    "CreateStateMachine validates the definition by parsing it into the process's parse cache (parsing.py)",
+    "a definition is parsed to be validated, the result thrown away, and parsed again by its first execution; "
+    "an invalid one is refused with an empty error code rather than InvalidDefinition",
+    ("definition",),
+)  # fmt: skip
 SHARED_SERVICE_CLIENTS = tuple(
     _seam(
         f"{_A}.component.state.exec.{module}",
@@ -281,5 +288,6 @@ SEAMS: Final[tuple[Seam, ...]] = (
     EARLY_OUTCOME_HEARD,
     EXECUTIONS_WITH_AN_ENV,
     PARSE_ONCE,
+    VALIDATE_FROM_PARSE_CACHE,
     *SHARED_SERVICE_CLIENTS,
 )

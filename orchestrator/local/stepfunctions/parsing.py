@@ -1,6 +1,8 @@
-"""Each state machine definition parsed once: moto 5.2.5 parses the definition with ANTLR for every execution
-(`ExecutionWorker._get_evaluation_entrypoint`), about 160 ms of CPU for the order saga, though the program it builds
-does not depend on the execution.
+"""Each state machine definition parsed once per process: moto 5.2.5 parses the definition with ANTLR when the state
+machine is created (`_validate_definition`, which keeps nothing) and again for every execution
+(`ExecutionWorker._get_evaluation_entrypoint`), about 160 ms of CPU for the order saga each time, though the program
+it builds depends on neither. One cache, kept for the process, serves both: a test session that starts a local cloud
+per test parses each of the app's definitions once in all.
 
 Reusing one parsed program across executions is safe because moto's components keep no execution state: every
 attribute is set when the program is built (`from_state_props`), and what changes while it runs lives in the
@@ -15,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
+from moto.core.exceptions import JsonRESTError
+
 from orchestrator.local import seams
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
@@ -25,22 +29,46 @@ PARSED_CACHE_SIZE: Final[int] = 256
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
 
-def bind_parse_once(seam_set: SeamSet) -> None:
-    """Binds the memoized parse into `seam_set`: a cache of its own, dropped with the seams."""
-    parser = seams.read(f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser")
-    component = seams.read(f"{_ASL}.component.component.Component")
-    eval_component = seams.read(f"{_ASL}.component.eval_component.EvalComponent")
+@functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
+def parsed(definition: str) -> Any:
+    """The program of `definition`, parsed on first use, its heap keys settled (an invalid one raises, uncached)."""
+    program = seams.read(f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser").parse(definition)[0]
+    _settle_heap_keys(
+        program,
+        seams.read(f"{_ASL}.component.component.Component"),
+        seams.read(f"{_ASL}.component.eval_component.EvalComponent"),
+    )
+    return program
 
-    @functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
-    def parsed(definition: str) -> Any:
-        program = parser.parse(definition)[0]
-        _settle_heap_keys(program, component, eval_component)
-        return program
+
+def bind_parse_once(seam_set: SeamSet) -> None:
+    """Binds the process's parse cache into `seam_set`, for executions and for CreateStateMachine's validation."""
+    parser_exception = seams.read(f"{_ASL}.parse.asl_parser.ASLParserException")
 
     def evaluation_entrypoint(worker: Any) -> Any:
         return parsed(worker._evaluation_details.state_machine_details.definition)
 
+    def validate_definition(definition: str) -> None:
+        # moto's messages (models.StepFunctionsParserBackend._validate_definition), under AWS's error code: moto's
+        # InvalidDefinition reaches the caller with an empty code (x-amzn-errortype UnknownError).
+        try:
+            parsed(definition)
+        except parser_exception as error:
+            raise InvalidDefinitionError(repr(error)) from None
+        except Exception as error:  # noqa: BLE001 - moto maps every other error the same way
+            raise InvalidDefinitionError(
+                f"Error={error.__class__.__name__} Args={list(error.args)} in definition '{definition}'."
+            ) from None
+
     seam_set.replace(declared.PARSE_ONCE, evaluation_entrypoint)
+    seam_set.replace(declared.VALIDATE_FROM_PARSE_CACHE, staticmethod(validate_definition))
+
+
+class InvalidDefinitionError(JsonRESTError):
+    """CreateStateMachine's answer to a definition that does not parse, as AWS names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDefinition", message)
 
 
 def _settle_heap_keys(program: Any, component: type[Any], eval_component: type[Any]) -> None:
