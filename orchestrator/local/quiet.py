@@ -78,6 +78,9 @@ class QuietDetector:
         """One consistent look: the epoch it was taken at, what is busy, and what the waiting threads wait for."""
         clock, ledger = self._runtime.clock, self._runtime.ledger
         before = ledger.epoch
+        glance = ledger.read(clock.now())
+        if glance.busy:  # busy already: spare the queues' scan (the look is repeated on every change)
+            return before, glance.busy, []
         now = clock.now()
         busy = [f"{count} clock timer(s) due"] if (count := clock.due_timers()) else []
         if visible := self._pollers.visible_messages():

@@ -2,11 +2,12 @@
 
 moto 5.2.5 runs a mapping inside `send_message` itself (`Queue.add_message`, moto/sqs/models.py:577): on the sender's
 thread it receives up to BatchSize messages and invokes the function once per message with fixed attributes, no
-batching window and no partial batch response, and a failure makes the messages visible again at once. Here a
-poller receives up to BatchSize messages (10 a call, WaitTimeSeconds 0, a short real-time sleep when the queue is
-empty) and, with a MaximumBatchingWindowInSeconds, keeps gathering until the batch is full or the window has passed
-on the runtime clock; then it invokes the function once with the SQS event Lambda builds (`batches`). Success
-deletes the batch; what the function's answer keeps becomes visible again on the clock (`visibility`).
+batching window and no partial batch response, and a failure makes the messages visible again at once. Here a poller
+receives up to BatchSize messages (10 a call, WaitTimeSeconds 0; on an empty queue it sleeps until a message arrives,
+which `Queue.add_message` tells it, so idle queues cost nothing) and, with a MaximumBatchingWindowInSeconds, keeps
+gathering until the batch is full or the window has passed on the runtime clock; then it invokes the function once
+with the SQS event Lambda builds (`batches`). Success deletes the batch; what the function's answer keeps becomes
+visible again on the clock (`visibility`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from orchestrator.local.lambda_port import LambdaPort
@@ -38,7 +40,10 @@ from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
 
-IDLE_SECONDS = 0.01  # real-time pause between polls of an empty queue: polling is not a wait on the clock
+# A poller waiting on an empty queue is woken by a message's arrival (seam SQS_ARRIVALS), by its batching window's
+# end and by the visibility timers; it also looks again after this much real time, for what moto alone makes
+# visible in real time (a DelaySeconds message, a visibility timeout the runtime did not set).
+IDLE_SECONDS = 0.5
 
 
 class Pollers(SeamAdapter):
@@ -53,11 +58,12 @@ class Pollers(SeamAdapter):
         self._started = False
         # Receives and un-hiding timers share this lock.
         self._lock = threading.RLock()
-        self._timers = VisibilityTimers(runtime, self._lock)
+        self._timers = VisibilityTimers(runtime, self._lock, lambda url: self._wake(url.rsplit("/", 1)[-1]))
         # Per mapping: messages received and not yet settled. Received messages are invisible in the queue: this is
         # how a poller's wait knows it is over (`_gather`).
         self._held: Counter[str] = Counter()
         self._records: list[BatchRecord] = []
+        self._wakers: dict[str, list[threading.Event]] = {}  # queue name -> the wake-up event of each of its pollers
 
     def creators(self) -> dict[str, Creator]:
         return {"AWS::Lambda::EventSourceMapping": self._create_from_template}
@@ -67,7 +73,20 @@ class Pollers(SeamAdapter):
         already detached stay so."""
         seam_set = SeamSet("Pollers")
         seam_set.wrap(declared.SQS_MAPPINGS_POLLED, polled_here)
+        seam_set.wrap(declared.SQS_ARRIVALS, self._waking_on_arrival)
         return seam_set
+
+    def _waking_on_arrival(self, original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def add_message(queue: Any, message: Any) -> None:
+            original(queue, message)
+            self._wake(queue.name)
+
+        return add_message
+
+    def _wake(self, queue_name: str) -> None:
+        """Wakes the pollers of the queue: a message may be there to receive."""
+        for event in self._wakers.get(queue_name, []):
+            event.set()
 
     @property
     def mappings(self) -> list[SqsMapping]:
@@ -132,9 +151,13 @@ class Pollers(SeamAdapter):
     def stop(self) -> None:
         """Stops the pollers after their current batch and cancels their timers (call before leaving moto)."""
         self._stop.set()
+        for events in self._wakers.values():
+            for event in events:
+                event.set()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        self._wakers.clear()
         self._started = False
         self._timers.cancel_all()
 
@@ -184,15 +207,19 @@ class Pollers(SeamAdapter):
     def _start_poller(self, mapping: SqsMapping) -> None:
         if not mapping.enabled:
             return
-        thread = threading.Thread(target=self._poll, args=(mapping,), name=f"sqs-poller-{mapping.uuid}", daemon=True)
+        wake = threading.Event()
+        self._wakers.setdefault(mapping.queue_url.rsplit("/", 1)[-1], []).append(wake)
+        thread = threading.Thread(
+            target=self._poll, args=(mapping, wake), name=f"sqs-poller-{mapping.uuid}", daemon=True
+        )
         self._threads.append(thread)
         thread.start()
 
-    def _poll(self, mapping: SqsMapping) -> None:
+    def _poll(self, mapping: SqsMapping, wake: threading.Event) -> None:
         with self._runtime.ledger.work(f"sqs poller of {mapping.queue_arn}"):
             while not self._stop.is_set():
                 try:
-                    batch = self._gather(mapping)
+                    batch = self._gather(mapping, wake)
                 except Exception as error:  # noqa: BLE001 - surfaced through the activity's failures
                     # A queue that cannot be read stays broken: say so once and stop, rather than fail every poll.
                     logger.error("local runtime: poller of %s stopped: %r", mapping.queue_arn, error, exc_info=error)
@@ -208,22 +235,34 @@ class Pollers(SeamAdapter):
                     with self._lock:
                         self._held[mapping.uuid] -= len(batch)
 
-    def _gather(self, mapping: SqsMapping) -> list[Received]:
+    def _gather(self, mapping: SqsMapping, wake: threading.Event) -> list[Received]:
         """A batch as Lambda gathers it: what one receive gives, or up to BatchSize within the batching window.
-        Polling an empty queue is one wait in the ledger, over once a receive got something (the receive counts
-        it held, under the lock, as it takes it out of sight), so idle polls change nothing there."""
-        with self._runtime.ledger.waiting(f"messages on {mapping.queue_arn}", lambda _: self._holds(mapping, 1)):
-            batch = self._receive(mapping, mapping.batch_size)
-            while not batch and not self._stop.is_set():
-                self._stop.wait(IDLE_SECONDS)
+        Waiting on an empty queue is one wait in the ledger, over once woken (`wake`: a message arrived, the
+        pollers stop) or once a receive got something (the receive counts what it holds, under the lock, as it
+        takes it out of sight): idle polls change nothing there."""
+
+        def woken_or_holding(_: float) -> bool:
+            return wake.is_set() or self._holds(mapping, 1)
+
+        with self._runtime.ledger.waiting(f"messages on {mapping.queue_arn}", woken_or_holding):
+            while True:
+                wake.clear()  # before the receive: a message arriving after it sets it again
                 batch = self._receive(mapping, mapping.batch_size)
+                if batch or self._stop.is_set():
+                    break
+                wake.wait(IDLE_SECONDS)
         if not batch or mapping.batching_window <= 0:
             return batch
         clock = self._runtime.clock
         deadline = clock.now() + mapping.batching_window
         window_over = threading.Event()
+
+        def end_window() -> None:
+            window_over.set()
+            wake.set()
+
         # A timer rather than a bare deadline, so the clock's `next_deadline` knows the window is waiting.
-        timer = clock.call_later(mapping.batching_window, window_over.set)
+        timer = clock.call_later(mapping.batching_window, end_window)
 
         def over(_: float) -> bool:
             return window_over.is_set() or self._stop.is_set() or self._holds(mapping, mapping.batch_size)
@@ -231,10 +270,11 @@ class Pollers(SeamAdapter):
         try:
             with self._runtime.ledger.waiting(f"the batching window of {mapping.queue_arn}", over):
                 while len(batch) < mapping.batch_size and clock.now() < deadline and not self._stop.is_set():
+                    wake.clear()
                     more = self._receive(mapping, mapping.batch_size - len(batch))
                     batch += more
                     if not more:
-                        window_over.wait(IDLE_SECONDS)
+                        wake.wait(IDLE_SECONDS)
         finally:
             timer.cancel()
         return batch

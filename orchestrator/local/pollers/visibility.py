@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +38,9 @@ class Received:
 class VisibilityTimers:
     """The clock timers that make received, undeleted messages visible again; one per batch and deadline."""
 
-    def __init__(self, runtime: Runtime, lock: threading.RLock) -> None:
+    def __init__(self, runtime: Runtime, lock: threading.RLock, made_visible: Callable[[str], None]) -> None:
         self._runtime = runtime
+        self._made_visible = made_visible  # told the queue's URL once messages are visible again (wakes its pollers)
         self._lock = lock  # the one receives hold, so a receipt is checked against the latest receive
         self._hidden: dict[str, tuple[str, Any]] = {}  # message id -> (receipt, clock timer)
 
@@ -92,3 +93,5 @@ class VisibilityTimers:
             )
         except ClientError as error:  # deleted or purged meanwhile: nothing left to redeliver
             logger.debug("local runtime: message %s not made visible again: %s", message_id, error)
+            return
+        self._made_visible(queue_url)

@@ -67,6 +67,12 @@ SQS_MAPPINGS_POLLED = Seam(
     ("self", "spec"), "pollers",
 )  # fmt: skip
 
+SQS_ARRIVALS = Seam(
+    "moto.sqs.models.Queue", "add_message", "wrap",
+    "a message's arrival wakes the pollers of its queue, which otherwise sleep (no polling of empty queues)",
+    "(none: the pollers')", ("self", "message"), "pollers",
+)  # fmt: skip
+
 # -- EventBridge ---------------------------------------------------------------------------------------------------
 EVENTS_DELIVERY = Seam(
     "moto.events.models.Rule", "send_to_targets", "wrap",
@@ -153,6 +159,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
     BOTOCORE_SHARED_LOADER,
     SQS_MAPPINGS_POLLED,
+    SQS_ARRIVALS,
     EVENTS_DELIVERY,
     *DYNAMODB_ATOMIC_WRITES,
     JSONATA_EVALUATOR,
