@@ -176,9 +176,10 @@ def test_a_failed_probe_opens_the_breaker_again(cloud: LocalCloud) -> None:
 
 
 class ReadersGate:
-    """Holds reads of the billing breaker in moto in groups: each of the first `groups` groups of `size` reads waits
-    until its group is complete, so that many executions decide on the same item and race for the next write
-    (without it, one write usually lands before the others read, and the race is never run)."""
+    """Holds reads of the billing breaker in moto in groups: each of the first `groups` groups of `size` reads is
+    answered only once its group is complete, so that many executions decide on the same item and race for the next
+    write (without it, one write usually lands before the others read, and the race is never run). Each read is
+    made before it waits: a read made after the gate opens could come after a faster execution's write."""
 
     def __init__(self, table: str, size: int, groups: int = 1) -> None:
         self.table, self.size, self.limit = table, size, size * groups
@@ -187,6 +188,7 @@ class ReadersGate:
 
     def wrap(self, get_item: Any) -> Any:
         def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            item = get_item(backend, table_name, keys, *args, **kwargs)
             if table_name == self.table and keys.get("breaker_id", {}).get("S") == "agent:billing":
                 with self.condition:
                     if self.arrived < self.limit:
@@ -195,7 +197,7 @@ class ReadersGate:
                         self.condition.notify_all()
                         # Long enough for the slowest execution of a loaded machine; only a deadlock would reach it.
                         self.condition.wait_for(lambda: self.arrived >= complete, timeout=120)
-            return get_item(backend, table_name, keys, *args, **kwargs)
+            return item
 
         return gated
 
