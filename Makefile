@@ -27,9 +27,11 @@ demo: install
 test: install lint typecheck docs-check
 	$(PY) -m pytest -n 2 --dist loadfile
 
-# The inner loop: everything but the suites that run the whole app end to end on the local runtime (workflows,
-# control plane, replay, event store, reliability, benchmarks), which `make test` adds.
-FAST_TESTS := tests/unit tests/architecture tests/docs tests/integration tests/dag tests/fuzz tests/security tests/infra
+# The inner loop (under a minute on 2 cores): unit tests, the layers, the docs, and each local adapter and handler
+# alone on moto. `make test` adds the synthesized templates' checks (infra, security: cfn-lint, cdk-nag), the
+# handler fuzzing, and the suites that run the whole app end to end on the local runtime (workflows, control plane,
+# replay, event store, reliability, benchmarks).
+FAST_TESTS := tests/unit tests/architecture tests/docs tests/integration tests/dag
 test-fast: install
 	$(PY) -m pytest -n 2 --dist loadfile $(FAST_TESTS)
 
