@@ -73,11 +73,13 @@ deploy: install
 	$(BIN)/npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) --require-approval never
 
 # Start-up and workflows per second of the local runtime beside bare moto, then per-workflow transitions, Lambda
-# invocations and cost, and the handlers' cold import times (bench/README.md); e.g. BENCH_ARGS=--json for the first,
-# WORKFLOW_BENCH_ARGS="--import-runs 9 --json" for the second.
+# invocations and cost, and the handlers' cold import times, then the real app's sagas at 10, 50 and 200 at once and
+# the quiet latency (bench/README.md); e.g. BENCH_ARGS=--json for the first, WORKFLOW_BENCH_ARGS="--import-runs 9
+# --json" for the second, REAL_APP_BENCH_ARGS="--sizes 10 50" for the third.
 bench: install
 	$(PY) -m bench.local_runtime $(BENCH_ARGS)
 	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
+	$(PY) -m bench.real_app $(REAL_APP_BENCH_ARGS)
 
 # Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
 # (docs/reliability-and-security.md). The full run (about 36 minutes on 2 shared cores); a quicker look:

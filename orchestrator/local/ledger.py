@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,10 +58,16 @@ class Ledger:
         self._expected: Counter[str] = Counter()  # work submitted whose thread has not started yet
         self._waits: dict[int, Wait] = {}
         self._ids = itertools.count()
+        self._last_change = time.monotonic()
 
     @property
     def epoch(self) -> int:
         return self._epoch
+
+    @property
+    def last_change(self) -> float:
+        """When (time.monotonic) the ledger last changed: once still, the moment the system became so."""
+        return self._last_change
 
     def expect(self, what: str) -> None:
         """Work was handed to a thread not yet running: busy from now, until that thread calls `work(what, ...)`
@@ -144,4 +151,5 @@ class Ledger:
 
     def _bump(self) -> None:
         self._epoch += 1
+        self._last_change = time.monotonic()
         self._changed.notify_all()

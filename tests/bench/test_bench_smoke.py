@@ -75,3 +75,17 @@ def test_the_command_prints_a_table_with_both_sides_and_the_ratio(capsys: pytest
     rows = [line for line in out.splitlines() if line.rstrip().endswith(" ms")]
     assert [row.split(":")[0].strip() for row in rows] == ["local runtime", "bare moto"]
     assert "local / bare moto: " in out
+
+
+def test_the_real_app_bench_counts_every_saga_and_reports_each_size(
+    assembly_dir: Path, quiet_publisher: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.real_app import main as real_app_main
+
+    assert real_app_main(["--assembly", str(assembly_dir), "--sizes", "2", "3", "--quiet-samples", "2", "--json"]) == 0
+
+    figures = json.loads(capsys.readouterr().out)
+    assert [size["sagas"] for size in figures["sizes"]] == [2, 3]
+    assert all(size["seconds"] > 0 and size["quiet_after_seconds"] >= 0 for size in figures["sizes"])
+    assert figures["growth"][1] == 1.5
+    assert figures["transitions"] >= 3 * 2, "at least the three steps and their checks"

@@ -69,8 +69,10 @@ SQS_MAPPINGS_POLLED = Seam(
 
 SQS_ARRIVALS = Seam(
     "moto.sqs.models.Queue", "add_message", "wrap",
-    "a message's arrival wakes the pollers of its queue, which otherwise sleep (no polling of empty queues)",
-    "(none: the pollers')", ("self", "message"), "pollers",
+    "a message's arrival wakes the pollers of its queue, which otherwise sleep (no polling of empty queues); quiet "
+    "detection reads the queue's message counts from moto directly", "(none: the pollers')", ("self", "message"),
+    "pollers", ("approximate_number_of_messages", "approximate_number_of_messages_not_visible",
+    "approximate_number_of_messages_delayed"),
 )  # fmt: skip
 
 # -- EventBridge ---------------------------------------------------------------------------------------------------

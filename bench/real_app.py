@@ -1,0 +1,150 @@
+"""The real app's throughput on the local runtime: order sagas at rising concurrency, and how soon the runtime knows
+it is done.
+
+    python -m bench.real_app [--assembly cdk.out] [--sizes 10 50 200] [--quiet-samples 20] [--json]
+
+One `LocalCloud` of the synthesized app (its real rules, state machines and handlers, no faults). After a one-order
+warm-up (the handlers' cold starts), for each size N: N plain orders put on the bus at once, then
+`wait_until_quiet()`. A size's time runs from just before the first put to the stop date of its last execution, so
+the figure is the work's, not the waiting loop's; every execution must have SUCCEEDED (else `BenchError`).
+
+- **sagas/s** at each size, and the time at the largest size over the time at the middle one beside the size ratio
+  (near-linear: the cost of a saga does not grow with how many run beside it).
+- **quiet latency**: how long after the system came to rest (the runtime's ledger's last change: the last piece of
+  work ended, the last worker entered its wait) `wait_until_quiet()` returned, median over the sizes; and how long
+  one call takes on a system already still (median of `--quiet-samples` calls).
+- **transitions per step**: the warm-up saga's state transitions as Step Functions bills them (bench/costs.py) over
+  its three steps (reserve, charge, ship).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import BenchError, environment, order, prepare_environment, progress, synthesized
+from bench.costs import count_history
+from orchestrator.local.cloud import LocalCloud
+
+SAGA_STEPS = 3  # reserve inventory, charge payment, arrange shipping
+TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Size:
+    sagas: int
+    seconds: float  # from just before the first put to the last execution's stop date
+    quiet_after_seconds: float  # from the system's coming to rest to wait_until_quiet's return
+
+    @property
+    def per_second(self) -> float:
+        return self.sagas / self.seconds
+
+
+@dataclass(frozen=True)
+class Report:
+    sizes: list[Size]
+    still_call_seconds: float  # one wait_until_quiet() on a system already still (median)
+    transitions: int  # of one happy-path saga
+    environment: dict[str, Any]
+
+    @property
+    def growth(self) -> tuple[float, float] | None:
+        """(time at the largest size / time at the middle one, the sizes' ratio); None with fewer than 2 sizes."""
+        if len(self.sizes) < 2:
+            return None
+        middle, largest = self.sizes[-2], self.sizes[-1]
+        return largest.seconds / middle.seconds, largest.sagas / middle.sagas
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sizes": [{**asdict(size), "per_second": size.per_second} for size in self.sizes],
+            "growth": self.growth,
+            "quiet_after_seconds_median": statistics.median(s.quiet_after_seconds for s in self.sizes),
+            "still_call_seconds": self.still_call_seconds,
+            "transitions": self.transitions,
+            "transitions_per_step": self.transitions / SAGA_STEPS,
+            "environment": self.environment,
+        }
+
+
+def measure(assembly: Path, sizes: Sequence[int], quiet_samples: int) -> Report:
+    with LocalCloud.from_assembly(assembly) as cloud:
+        machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+        (warm,), _ = _run(cloud, machine, ["bench-warm-up"])
+        transitions = count_history(cloud.history(warm["executionArn"])).state_transitions
+        measured = []
+        for size in sizes:
+            progress(f"{size} sagas at once")
+            started = time.time()
+            ended, latency = _run(cloud, machine, [f"bench-{size}-{n}" for n in range(size)])
+            last_stop = max(e["stopDate"] for e in ended).timestamp()
+            measured.append(Size(size, last_stop - started, latency))
+        still = []
+        for _ in range(quiet_samples):
+            began = time.perf_counter()
+            cloud.wait_until_quiet()
+            still.append(time.perf_counter() - began)
+    return Report(measured, statistics.median(still), transitions, environment())
+
+
+def _run(cloud: LocalCloud, machine: str, order_ids: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """Puts one order per id, waits until still; returns their executions (each must have SUCCEEDED) and how long
+    after the system came to rest the wait returned."""
+    since = datetime.datetime.now(datetime.UTC)
+    for order_id in order_ids:
+        cloud.put_event(order(order_id), correlation_id=order_id)
+    cloud.wait_until_quiet(timeout=TIMEOUT_SECONDS)
+    latency = time.monotonic() - cloud.runtime.ledger.last_change
+    ended = [e for e in cloud.executions(machine) if e["startDate"] >= since]
+    failed = [e["executionArn"] for e in ended if e["status"] != "SUCCEEDED"]
+    if len(ended) != len(order_ids) or failed:
+        raise BenchError(f"{len(order_ids)} orders put, {len(ended)} executions, not SUCCEEDED: {failed}")
+    return ended, latency
+
+
+def render(report: Report) -> str:
+    lines = ["Order sagas on the real app (local runtime, no faults)", "", "  sagas  seconds  sagas/s  quiet after"]
+    for size in report.sizes:
+        lines.append(
+            f"  {size.sagas:>5}  {size.seconds:7.2f}  {size.per_second:7.1f}  {size.quiet_after_seconds * 1000:8.1f} ms"
+        )
+    if report.growth is not None:
+        grown, ratio = report.growth
+        lines.append(f"  time at the largest size: {grown:.2f}x the middle one's, for {ratio:.0f}x the sagas")
+    lines += [
+        f"  wait_until_quiet() on a still system: {report.still_call_seconds * 1000:.2f} ms (median)",
+        f"  one saga: {report.transitions} state transitions, {report.transitions / SAGA_STEPS:.1f} per step",
+        f"  measured on {report.environment}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.real_app", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assembly", type=Path, help="a synthesized cdk.out (default: synthesize into a temp dir)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200], help="sagas at once, in turn")
+    parser.add_argument("--quiet-samples", type=int, default=20, help="wait_until_quiet() calls timed when still")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    args = parser.parse_args(argv)
+    if any(size < 1 for size in args.sizes) or args.quiet_samples < 1:
+        parser.error("--sizes and --quiet-samples must be at least 1")
+    prepare_environment()
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        assembly = args.assembly or synthesized("dev", Path(scratch) / "cdk.out")
+        report = measure(assembly, args.sizes, args.quiet_samples)
+    print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
