@@ -20,8 +20,10 @@ the figure is the work's, not the waiting loop's; every execution must have SUCC
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -141,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     prepare_environment()
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         assembly = args.assembly or synthesized("dev", Path(scratch) / "cdk.out")
-        report = measure(assembly, args.sizes, args.quiet_samples)
+        # The handlers' log lines and metrics go to stdout, bound when each is first imported: during the run.
+        with Path(os.devnull).open("w") as quiet, contextlib.redirect_stdout(quiet):
+            report = measure(assembly, args.sizes, args.quiet_samples)
     print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
     return 0
 
