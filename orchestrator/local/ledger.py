@@ -46,7 +46,7 @@ class Reading:
 
     epoch: int
     busy: list[str]  # why the system is not quiet: expected work, and workers not in a wait (or in one that is over)
-    waits: list[Wait]  # the waits of workers, over or not
+    waits: list[tuple[str, Wait]]  # the waits of workers, over or not, each with what its worker works on
 
 
 class Ledger:
@@ -103,6 +103,12 @@ class Ledger:
                     self._names.pop(ident, None)
                 self._bump()
 
+    def relabel(self, what: str) -> None:
+        """Names anew what the calling thread works on (once it knows more: the execution a thread runs)."""
+        with self._changed:
+            if threading.get_ident() in self._names:
+                self._names[threading.get_ident()] = what
+
     @contextmanager
     def waiting(self, what: str, over: Over, deadline: float | None = None) -> Iterator[None]:
         """The calling thread blocks on `what` until the block ends; `over(now)` tells whether it is about to
@@ -132,7 +138,7 @@ class Ledger:
                 busy.append(f"{what}: working")
             elif wait.over(now):
                 busy.append(f"{what}: {wait.what} is over, about to move on")
-        return Reading(epoch, busy, [wait for wait in waits if wait.thread in workers])
+        return Reading(epoch, busy, [(workers[wait.thread], wait) for wait in waits if wait.thread in workers])
 
     def deadlines(self) -> list[float]:
         """The deadlines of every wait (a worker's or not)."""

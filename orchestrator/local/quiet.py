@@ -90,8 +90,9 @@ class QuietDetector:
         if reading.epoch != before:
             busy.append("the ledger changed while it was read")
         waits = [
-            wait.what if wait.deadline is None else f"{wait.what} ({wait.deadline - now:.3f} s left)"
-            for wait in reading.waits
+            f"{worker} waits for {wait.what}"
+            + ("" if wait.deadline is None else f" ({wait.deadline - now:.3f} s left)")
+            for worker, wait in reading.waits
         ]
         return before, busy, waits
 

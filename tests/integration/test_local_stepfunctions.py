@@ -911,6 +911,46 @@ def test_install_names_a_missing_seam_and_leaves_moto_as_it_was(monkeypatch: pyt
 # Each definition parsed once -----------------------------------------------------------------------------------
 
 
+def test_each_wait_in_the_ledger_names_its_execution_and_what_it_waits_for(local: Local) -> None:
+    """What `wait_until_quiet` reports in `Stillness.waits`: per execution, the wait it is in, read off the ledger."""
+    queue_url, _ = local.queue("asks")
+    machine = local.machine(
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+                        {
+                            "StartAt": "Ask",
+                            "States": {
+                                "Ask": {
+                                    "Type": "Task",
+                                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                                    "Parameters": {"QueueUrl": queue_url, "MessageBody.$": "$$.Task.Token"},
+                                    "End": True,
+                                }
+                            },
+                        },
+                    ],
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution_arn = local.start(machine, name="labelled")
+
+    def waits() -> list[tuple[str, str]]:
+        reading = local.runtime.ledger.read(local.runtime.clock.now())
+        return sorted((wait.what, worker) for worker, wait in reading.waits if not reading.busy)
+
+    kinds = {"a Wait state", "a task token", "its Parallel branches", "its program, or its TimeoutSeconds"}
+    found = eventually(lambda: kinds <= {what for what, _ in waits()} and waits(), "the execution's waits")
+    assert {what for what, _ in found} - kinds == {"its task, or its TimeoutSeconds"}, "and nothing else"
+    assert all(execution_arn in worker for _, worker in found), found
+
+
 def test_an_invalid_definition_is_refused_at_creation_as_moto_refuses_it_and_is_not_cached(local: Local) -> None:
     """CreateStateMachine validates through the parse cache: refused with AWS's error code (moto's own answer has
     an empty one) and moto's message, and a failed parse is not kept (the next attempt fails again)."""

@@ -59,7 +59,7 @@ def test_a_worker_in_a_clock_wait_is_still_and_is_busy_again_as_soon_as_the_wait
             threading.Event().wait(0.001)
         reading = ledger.read(time())
         assert reading.busy == []
-        assert [(w.what, w.deadline) for w in reading.waits] == [("a task token", 1_060.0)]
+        assert [(worker, w.what, w.deadline) for worker, w in reading.waits] == [("a task", "a task token", 1_060.0)]
         token.set()
         assert ledger.read(time()).busy != [], "over, whether or not the thread has woken yet"
     finally:

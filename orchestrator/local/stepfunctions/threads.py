@@ -42,6 +42,14 @@ class InterpreterThreads:
         self._ledger = ledger
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # The execution each interpreter thread works for: set where the program starts (`belongs_to`), inherited
+        # by every thread started from there, so a wait in the ledger says which execution waits.
+        self._execution = threading.local()
+
+    def belongs_to(self, execution_arn: str) -> None:
+        """The calling thread (an execution's, starting its program) and the threads it starts work for it."""
+        self._execution.arn = execution_arn
+        self._ledger.relabel(f"step functions: execution {execution_arn}")
 
     def list_for(self, module: str) -> _ThreadList:
         """The stand-in for `module.TMP_THREADS`."""
@@ -54,9 +62,13 @@ class InterpreterThreads:
     def add(self, thread: threading.Thread, what: str) -> None:
         """Enters `thread` (not started yet) in the ledger: its work is expected now, and done when it ends."""
         run = thread.run
+        execution = getattr(self._execution, "arn", None)
+        label = what if execution is None else f"{what} of execution {execution}"
 
         def run_as_worker() -> None:
+            self._execution.arn = execution
             with self._ledger.work(what, expected=True):
+                self._ledger.relabel(label)
                 run()
 
         thread.run = run_as_worker  # type: ignore[method-assign]  # Thread._bootstrap_inner calls self.run()

@@ -219,6 +219,7 @@ def _program_eval(
     def eval_program(program: Any, env: Any) -> None:
         timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
         env.next_state_name = program.start_at.start_at_name
+        threads.belongs_to(env.states.context_object.context_object_data["Execution"]["Id"])
         started(env)
         if not env.is_running():
             # Stopped as it started: moto's `eval` would skip the program's body, and with it the ExecutionAborted
