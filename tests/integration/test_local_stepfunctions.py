@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -960,6 +961,41 @@ def test_an_invalid_definition_is_refused_at_creation_as_moto_refuses_it_and_is_
             local.machine({**broken, "Comment": "invalid"})
         assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
         assert "NoSuchType" in refused.value.response["Error"]["Message"]
+
+
+def test_a_parsed_program_is_kept_on_disk_for_the_next_process_but_not_from_a_file_others_may_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first local cloud loads the app's programs rather than parse them again; a kept file that another
+    user could have written is not unpickled (parsed again instead)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from orchestrator.local.stepfunctions import parsing
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parses: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(text: str) -> Any:
+        parses.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    definition = json.dumps(
+        {"Comment": str(uuid.uuid4()), "StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    )
+
+    first = parsing.parsed(definition)
+    parsing.parsed.cache_clear()  # as a new process starts with none
+    second = parsing.parsed(definition)
+
+    assert len(parses) == 1 and type(second) is type(first)
+    assert second.start_at.start_at_name == "A"
+    (kept,) = (tmp_path / "event-orchestrator" / "asl").iterdir()
+    kept.chmod(0o664)
+    parsing.parsed.cache_clear()
+    parsing.parsed(definition)
+    assert len(parses) == 2, "a group-writable file is not trusted"
 
 
 def test_a_program_parsed_once_has_every_heap_key_settled_before_it_is_shared() -> None:

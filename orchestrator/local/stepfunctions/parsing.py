@@ -2,7 +2,9 @@
 machine is created (`_validate_definition`, which keeps nothing) and again for every execution
 (`ExecutionWorker._get_evaluation_entrypoint`), about 160 ms of CPU for the order saga each time, though the program
 it builds depends on neither. One cache, kept for the process, serves both: a test session that starts a local cloud
-per test parses each of the app's definitions once in all.
+per test parses each of the app's definitions once in all. The programs are also kept on disk between processes
+(the user's cache folder, keyed by definition, moto and Python versions), so a process's first local cloud does not
+parse the app's definitions again (about 0.8 s of a cold start).
 
 Reusing one parsed program across executions is safe because moto's components keep no execution state: every
 attribute is set when the program is built (`from_state_props`), and what changes while it runs lives in the
@@ -15,8 +17,16 @@ in the heap under it), is set before the program is shared, so two executions ne
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any, Final
 
+import moto
 from moto.core.exceptions import JsonRESTError
 
 from orchestrator.local import seams
@@ -31,14 +41,56 @@ _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
 @functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
 def parsed(definition: str) -> Any:
-    """The program of `definition`, parsed on first use, its heap keys settled (an invalid one raises, uncached)."""
-    program = seams.read(f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser").parse(definition)[0]
-    _settle_heap_keys(
-        program,
-        seams.read(f"{_ASL}.component.component.Component"),
-        seams.read(f"{_ASL}.component.eval_component.EvalComponent"),
-    )
+    """The program of `definition`, parsed on first use, its heap keys settled (an invalid one raises, uncached);
+    from the disk cache when an earlier process parsed it."""
+    stored = _stored_path(definition)
+    program = _load(stored)
+    if program is None:
+        program = seams.read(f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser").parse(definition)[0]
+        _settle_heap_keys(
+            program,
+            seams.read(f"{_ASL}.component.component.Component"),
+            seams.read(f"{_ASL}.component.eval_component.EvalComponent"),
+        )
+        _store(stored, program)
     return program
+
+
+def _stored_path(definition: str) -> Path | None:
+    """Where the parsed program of `definition` is kept between processes (None: not kept). Keyed by the definition,
+    moto's version and Python's (a program is moto's objects, pickled); `ORCH_ASL_CACHE=off` turns it off."""
+    if os.environ.get("ORCH_ASL_CACHE", "").lower() == "off":
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(f"{moto.__version__}|{sys.version}|{definition}".encode()).hexdigest()
+    return base / "event-orchestrator" / "asl" / f"{key}.pickle"
+
+
+def _load(stored: Path | None) -> Any:
+    """The program kept at `stored`, only from a file this user owns that no one else may write (it is unpickled);
+    None when there is none, or it cannot be read."""
+    if stored is None:
+        return None
+    try:
+        status = stored.stat()
+        if status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        return pickle.loads(stored.read_bytes())  # noqa: S301 - this user's own file, written by `_store`
+    except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError):
+        return None
+
+
+def _store(stored: Path | None, program: Any) -> None:
+    """Keeps the program at `stored` (written whole, then renamed: concurrent test workers share the folder)."""
+    if stored is None:
+        return
+    try:
+        stored.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=stored.parent, delete=False) as partial:
+            partial.write(pickle.dumps(program))
+        Path(partial.name).replace(stored)
+    except (OSError, pickle.PicklingError, RecursionError):
+        return  # a cache: not keeping the program only costs a parse in the next process
 
 
 def bind_parse_once(seam_set: SeamSet) -> None:
