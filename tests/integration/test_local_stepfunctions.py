@@ -963,24 +963,30 @@ def test_an_invalid_definition_is_refused_at_creation_as_moto_refuses_it_and_is_
         assert "NoSuchType" in refused.value.response["Error"]["Message"]
 
 
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every definition moto's ASL parser is given from now on (until the test ends)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parses: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parses.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    return parses
+
+
 def test_a_parsed_program_is_kept_on_disk_for_the_next_process_but_not_from_a_file_others_may_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process's first local cloud loads the app's programs rather than parse them again; a kept file that another
     user could have written is not unpickled (parsed again instead)."""
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
     from orchestrator.local.stepfunctions import parsing
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    parses: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counted(text: str) -> Any:
-        parses.append(text)
-        return parse(text)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    parses = counted_parses(monkeypatch)
     definition = json.dumps(
         {"Comment": str(uuid.uuid4()), "StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
     )
@@ -1053,16 +1059,7 @@ def retried(local: Local, execution_arns: list[str], attempts: int) -> bool:
 def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_retries(
     local: Local, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    parses: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counted(definition: str) -> Any:
-        parses.append(definition)
-        return parse(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    parses = counted_parses(monkeypatch)
     missing_url = f"https://sqs.us-east-1.amazonaws.com/{LOCAL_ACCOUNT}/missing"
     machine = local.machine(
         {
