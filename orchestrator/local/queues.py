@@ -17,3 +17,8 @@ def queue_url(sqs: Any, queue_arn: str) -> str:
     if service != "sqs":
         raise ValueError(f"not an SQS queue ARN: {queue_arn}")
     return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
+
+def queue_name(url: str) -> str:
+    """The name of the queue at `url` (its last path segment): how moto keys its queues, and the pollers theirs."""
+    return url.rsplit("/", 1)[-1]

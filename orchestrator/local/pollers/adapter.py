@@ -33,7 +33,7 @@ from orchestrator.local.pollers.mappings import (
 )
 from orchestrator.local.pollers.visibility import Received, VisibilityTimers
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
-from orchestrator.local.queues import queue_url
+from orchestrator.local.queues import queue_name, queue_url
 from orchestrator.local.runtime import Runtime
 from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
@@ -66,7 +66,7 @@ class Pollers(SeamAdapter):
         self._started = False
         # Receives and un-hiding timers share this lock.
         self._lock = threading.RLock()
-        self._timers = VisibilityTimers(runtime, self._lock, lambda url: self._wake(url.rsplit("/", 1)[-1]))
+        self._timers = VisibilityTimers(runtime, self._lock, lambda url: self._wake(queue_name(url)))
         # Per mapping: messages received and not yet settled. Received messages are invisible in the queue: this is
         # how a poller's wait knows it is over (`_gather`).
         self._held: Counter[str] = Counter()
@@ -91,9 +91,9 @@ class Pollers(SeamAdapter):
 
         return add_message
 
-    def _wake(self, queue_name: str) -> None:
-        """Wakes the pollers of the queue: a message may be there to receive."""
-        for event in self._wakers.get(queue_name, []):
+    def _wake(self, name: str) -> None:
+        """Wakes the pollers of the queue named `name`: a message may be there to receive."""
+        for event in self._wakers.get(name, []):
             event.set()
 
     @property
@@ -159,9 +159,8 @@ class Pollers(SeamAdapter):
     def stop(self) -> None:
         """Stops the pollers after their current batch and cancels their timers (call before leaving moto)."""
         self._stop.set()
-        for events in self._wakers.values():
-            for event in events:
-                event.set()
+        for name in list(self._wakers):
+            self._wake(name)
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
@@ -187,7 +186,7 @@ class Pollers(SeamAdapter):
 
         backend = sqs_backends[self._runtime.account][self._runtime.region]
         total = 0
-        for name in {m.queue_url.rsplit("/", 1)[-1] for m in self._mappings if m.enabled}:
+        for name in {queue_name(m.queue_url) for m in self._mappings if m.enabled}:
             queue = backend.queues.get(name)
             if queue is not None:
                 total += sum(int(getattr(queue, _QUEUE_COUNTS[attribute])) for attribute in names)
@@ -222,7 +221,7 @@ class Pollers(SeamAdapter):
         if not mapping.enabled:
             return
         wake = threading.Event()
-        self._wakers.setdefault(mapping.queue_url.rsplit("/", 1)[-1], []).append(wake)
+        self._wakers.setdefault(queue_name(mapping.queue_url), []).append(wake)
         thread = threading.Thread(
             target=self._poll, args=(mapping, wake), name=f"sqs-poller-{mapping.uuid}", daemon=True
         )

@@ -99,6 +99,18 @@ CLOCK_MAP_RUN_STOP = _seam(
 )  # fmt: skip
 
 # -- the interpreter's threads and waits in the ledger (quiet detection) -------------------------------------------
+# What the threads each module starts do, as the ledger names them; the program's thread is the runtime's own
+# (`CLOCK_PROGRAM_TIMEOUT` replaces `Program.eval`), the others moto's, each module's `TMP_THREADS` a seam.
+PROGRAM_MODULE: Final = f"{_A}.component.program.program"
+INTERPRETER_THREAD_KINDS: Final[dict[str, str]] = {
+    PROGRAM_MODULE: "a program",
+    f"{_P}.backend.execution_worker": "an execution",
+    f"{_A}.component.state.exec.execute_state": "a task",
+    f"{_A}.component.state.exec.state_parallel.branch_worker": "a Parallel branch",
+    f"{_A}.component.state.exec.state_map.iteration.inline_iteration_component": "a Map iteration",
+    f"{_A}.component.state.exec.state_task.service.state_task_service_callback": "a task token wait of a .sync task",
+    f"{_A}.component.test_state.program.test_state_program": "a TestState call",
+}
 INTERPRETER_THREADS = tuple(
     _seam(
         module,
@@ -107,14 +119,8 @@ INTERPRETER_THREADS = tuple(
         "each thread the interpreter starts is entered in the ledger as a worker until it ends (threads.py)",
         "moto keeps every thread it ever started on one list, never pruned",
     )  # fmt: skip
-    for module in (
-        f"{_P}.backend.execution_worker",
-        f"{_A}.component.state.exec.execute_state",
-        f"{_A}.component.state.exec.state_parallel.branch_worker",
-        f"{_A}.component.state.exec.state_map.iteration.inline_iteration_component",
-        f"{_A}.component.state.exec.state_task.service.state_task_service_callback",
-        f"{_A}.component.test_state.program.test_state_program",
-    )
+    for module in INTERPRETER_THREAD_KINDS
+    if module != PROGRAM_MODULE
 )
 PARALLEL_BRANCHES_WAIT = _seam(
     f"{_A}.component.state.exec.state_parallel.branches_decl", "threading", "replace",

@@ -15,24 +15,9 @@ uses one). Its thread then counts as working, so a run with one never looks quie
 from __future__ import annotations
 
 import threading
-from typing import Final
 
 from orchestrator.local.ledger import Ledger
-
-# What each module's threads do, named in the ledger (and in a NotQuietError).
-KINDS: Final[dict[str, str]] = {
-    "moto.stepfunctions.parser.backend.execution_worker": "an execution",
-    "moto.stepfunctions.parser.asl.component.program.program": "a program",
-    "moto.stepfunctions.parser.asl.component.state.exec.execute_state": "a task",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker": "a Parallel branch",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component": (
-        "a Map iteration"
-    ),
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback": (
-        "a task token wait of a .sync task"
-    ),
-    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program": "a TestState call",
-}
+from orchestrator.local.seams import stepfunctions as declared
 
 
 class InterpreterThreads:
@@ -53,7 +38,7 @@ class InterpreterThreads:
 
     def list_for(self, module: str) -> _ThreadList:
         """The stand-in for `module.TMP_THREADS`."""
-        return _ThreadList(self, f"step functions: {KINDS[module]}")
+        return _ThreadList(self, f"step functions: {declared.INTERPRETER_THREAD_KINDS[module]}")
 
     def alive(self) -> list[threading.Thread]:
         with self._lock:

@@ -63,7 +63,7 @@ def bind_clock(
 
     seam_set.replace(declared.CLOCK_WAIT_STATE, wait_interval)
     # Task TimeoutSeconds: ExecutionState._evaluate_with_timeout waits on a `threading.Event()` it creates.
-    event = functools.partial(_clock_event_class, clock, no_timeout)
+    event = functools.partial(_clock_event_class, clock_wait)
     seam_set.replace(declared.CLOCK_TASK_TIMEOUT, _Overlay(threading, Event=event("its task, or its TimeoutSeconds")))
     seam_set.replace(declared.PARALLEL_BRANCHES_WAIT, _Overlay(threading, Event=event("its Parallel branches")))
     seam_set.replace(declared.MAP_ITERATIONS_WAIT, _Overlay(threading, Event=event("its Map iterations")))
@@ -137,7 +137,7 @@ class _Overlay:
         return getattr(self._base, name)
 
 
-def _clock_event_class(clock: Clock, no_timeout: float, what: str) -> type:
+def _clock_event_class(clock_wait: Callable[[threading.Event, float | None, str], bool], what: str) -> type:
     class ClockEvent:
         """`threading.Event` whose `wait` is a wait on the clock named `what`."""
 
@@ -154,7 +154,7 @@ def _clock_event_class(clock: Clock, no_timeout: float, what: str) -> type:
             self._event.clear()
 
         def wait(self, timeout: float | None = None) -> bool:
-            return clock.wait(self._event, None if timeout is None or timeout >= no_timeout else timeout, what)
+            return clock_wait(self._event, timeout, what)
 
     return ClockEvent
 
@@ -212,9 +212,8 @@ def _program_eval(
 ) -> Callable[[Any, Any], None]:
     """`Program.eval` with the state machine's TimeoutSeconds on the clock (moto joins the worker thread with it),
     calling `started(env)` once the program runs (it can be stopped from then on)."""
-    program_module = f"{_A}.component.program.program"
-    program_class = seams.read(f"{program_module}.Program")
-    interpreter_threads = threads.list_for(program_module)
+    program_class = seams.read(f"{declared.PROGRAM_MODULE}.Program")
+    interpreter_threads = threads.list_for(declared.PROGRAM_MODULE)
 
     def eval_program(program: Any, env: Any) -> None:
         timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
