@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from orchestrator.local.clock import Clock
 from orchestrator.local.ledger import Ledger
@@ -20,20 +21,34 @@ def test_work_is_busy_from_when_it_is_expected_until_its_thread_ends() -> None:
     ledger = Ledger()
     ledger.expect("delivery")
     assert ledger.read(0.0).busy == ["delivery (expected, not started)"]
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def deliver() -> None:
         with ledger.work("delivery", expected=True):
+            started.set()
             release.wait()
 
     thread = threading.Thread(target=deliver)
     thread.start()
+    started.wait()
     try:
-        assert ledger.read(0.0).busy in (["delivery (expected, not started)"], ["delivery: working"])
+        assert ledger.read(0.0).busy == ["delivery: working"], "no longer expected: at work"
     finally:
         release.set()
         thread.join()
     assert ledger.read(0.0).busy == []
+
+
+def test_the_runtime_reads_no_other_threads_frames() -> None:
+    """Issue acceptance: quiet detection knows what is in flight from the ledger, never from other threads' stacks."""
+    package = Path(__file__).parents[2] / "orchestrator" / "local"
+    readers = [
+        f"{path.relative_to(package)}: {name}"
+        for path in sorted(package.rglob("*.py"))
+        for name in ("_current_frames", "f_locals", "settrace", "setprofile")
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert readers == []
 
 
 def test_a_worker_in_a_clock_wait_is_still_and_is_busy_again_as_soon_as_the_wait_is_over() -> None:
