@@ -1,8 +1,5 @@
-"""Event contracts: pydantic models are the source of truth for every event on the bus."""
+"""Event contracts: pydantic models are the source of truth for every event on the bus.
 
-from __future__ import annotations
-
-from schemas.catalog import EVENT_TYPES, UnknownEventTypeError, event_type_for
-from schemas.envelope import EventData, EventDetail, Metadata
-
-__all__ = ["EVENT_TYPES", "EventData", "EventDetail", "Metadata", "UnknownEventTypeError", "event_type_for"]
+Import from the modules (`schemas.catalog`, `schemas.envelope`, ...): the package itself imports nothing, so a
+handler that needs one module (the table keys, the breaker rules) does not build every event model at its cold start.
+"""

@@ -18,7 +18,7 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, patt
 class Metadata(BaseModel):
     """What every event says about itself, so that a process can be traced and deduplicated end to end."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     event_id: Identifier = Field(description="Unique id of this event.")
     correlation_id: Identifier = Field(description="The business process this event belongs to.")
@@ -32,7 +32,7 @@ class Metadata(BaseModel):
 class EventData(BaseModel):
     """Base of every event's `data`. Subclasses set the three class constants."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     DETAIL_TYPE: ClassVar[str]
     SOURCE: ClassVar[str]
@@ -46,7 +46,7 @@ DataT = TypeVar("DataT", bound=EventData)
 class EventDetail(BaseModel, Generic[DataT]):
     """The `detail` of an event on the bus."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     metadata: Metadata
     data: DataT

@@ -24,7 +24,7 @@ ORDERS_SOURCE = "shop.orders"
 
 
 class OrderItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sku: Identifier
     quantity: int = Field(ge=1, le=10_000)
