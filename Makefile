@@ -75,16 +75,19 @@ deploy: install
 # Start-up and workflows per second of the local runtime beside bare moto, then per-workflow transitions, Lambda
 # invocations and cost, and the handlers' cold import times, then the real app's sagas at 10, 50 and 200 at once and
 # the quiet latency (bench/README.md); e.g. BENCH_ARGS=--json for the first, WORKFLOW_BENCH_ARGS="--import-runs 9
-# --json" for the second, REAL_APP_BENCH_ARGS="--sizes 10 50" for the third.
+# --json" for the second, REAL_APP_BENCH_ARGS="--sizes 10 50" for the third; then a reduced soak (REDUCED_SOAK_ARGS).
 bench: install
 	$(PY) -m bench.local_runtime $(BENCH_ARGS)
 	$(PY) -m bench.workflows $(WORKFLOW_BENCH_ARGS)
 	$(PY) -m bench.real_app $(REAL_APP_BENCH_ARGS)
+	$(PY) -m bench.soak $(REDUCED_SOAK_ARGS)
 
 # Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
 # (docs/reliability-and-security.md). The full run (about 36 minutes on 2 shared cores); a quicker look:
 # SOAK_ARGS="--orders 500 --pipelines 50 --seed 7".
 SOAK_ARGS ?= --orders 2000 --pipelines 200 --seed 7
+# The reduced soak `make bench` runs last, for its workflows per second with faults on.
+REDUCED_SOAK_ARGS ?= --orders 300 --pipelines 30 --seed 7
 soak: install
 	$(PY) -m bench.soak $(SOAK_ARGS)
 

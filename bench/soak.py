@@ -194,11 +194,14 @@ def run(settings: SoakSettings, assembly: Path, *extra: Rule) -> Report:
     started = time.monotonic()
     with LocalCloud.from_assembly(assembly, faults=faults) as cloud:
         tap = OutcomeTap(cloud)
+        driving = time.monotonic()
         drive(cloud, inputs, settings.wave)
+        driven = time.monotonic() - driving
         facts = Facts.read(cloud, tap)
     report = account(inputs, facts)
     report.faults = {str(kind): n for kind, n in faults.counts().items()}
     report.seconds = time.monotonic() - started
+    report.workflows, report.driven_seconds = len(inputs.orders) + len(inputs.tickets), driven
     return report
 
 

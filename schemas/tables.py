@@ -28,6 +28,14 @@ CONTROL_TTL: Final = "expires_at"
 # A pause record: `pause#<execution ARN>` / `pause` (written by the control plane, read by the pause checks).
 PAUSE_PARTITION_PREFIX: Final = "pause#"
 PAUSE_SORT_KEY: Final = "pause"
+PAUSED_STATE: Final = "PAUSED"  # the record's `state` while the execution is to hold (else RESUMED)
+# A Lambda task at a pause point checks the record itself (functions/pause_check.py), so the workflow spends no
+# state transition on it (asl/pause_points.py): the definition passes the execution's ARN in this field of the
+# payload, and the function fails with this error, before doing anything, while the execution is paused.
+PAUSE_CHECK_FIELD: Final = "pause_check_execution"
+PAUSE_IN_FORCE_ERROR: Final = "PauseInForce"
+# The variable naming the WorkflowControl table to such a function (set with its grant, infra/constructs/workflow.py).
+PAUSE_TABLE_VARIABLE: Final = "WORKFLOW_CONTROL_TABLE"
 # The correlator's items: `msg#<message name>#<correlation key>` / `waiter#<digest>` or `message#<digest>`.
 MESSAGE_PARTITION_PREFIX: Final = "msg#"
 WAITER_SORT_PREFIX: Final = "waiter#"

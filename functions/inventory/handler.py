@@ -21,6 +21,7 @@ from functions.inventory.dynamodb import DynamoDBReservations
 from functions.inventory.logic import ReleaseRequest, Reservations, ReserveRequest, release, reserve
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.pause_check import pause_checked
 from functions.records import SagaServiceSettings
 from functions.settings import load_settings
 
@@ -57,6 +58,9 @@ def _act(*, request: ReserveRequest | ReleaseRequest, reservations: Reservations
 
 
 @logger.inject_lambda_context
+# A pause point of its workflow (no state transition spent on the check). Outside the tracer, which would log a
+# held execution's PauseInForce as an exception of the handler.
+@pause_checked
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.

@@ -20,6 +20,7 @@ from pydantic import Field, TypeAdapter
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.pause_check import pause_checked
 from functions.payments.dynamodb import DynamoDBPayments
 from functions.payments.gateway import SandboxGateway
 from functions.payments.logic import ChargeRequest, PaymentGateway, Payments, RefundRequest, charge, refund
@@ -59,6 +60,9 @@ def _act(*, request: ChargeRequest | RefundRequest, payments: Payments, gateway:
 
 
 @logger.inject_lambda_context
+# A pause point of its workflow (no state transition spent on the check). Outside the tracer, which would log a
+# held execution's PauseInForce as an exception of the handler.
+@pause_checked
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.

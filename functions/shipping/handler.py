@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.idempotency import OncePerEvent, once_per_request
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.pause_check import pause_checked
 from functions.records import SagaServiceSettings
 from functions.settings import load_settings
 from functions.shipping.dynamodb import DynamoDBShipments
@@ -48,6 +49,9 @@ def _arrange(*, request: ArrangeRequest, shipments: Shipments) -> dict[str, Any]
 
 
 @logger.inject_lambda_context
+# A pause point of its workflow (no state transition spent on the check). Outside the tracer, which would log a
+# held execution's PauseInForce as an exception of the handler.
+@pause_checked
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A malformed request fails here, before any idempotency record is written for it.

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
 from functions.log_context import correlated
 from functions.observability import observability
+from functions.pause_check import pause_checked
 from functions.settings import load_settings
 from functions.synthesis.logic import SynthesisRequest, synthesize
 
@@ -23,6 +24,9 @@ def reasoner() -> Reasoner:
 
 
 @logger.inject_lambda_context
+# A pause point of its workflow (no state transition spent on the check). Outside the tracer, which would log a
+# held execution's PauseInForce as an exception of the handler.
+@pause_checked
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SynthesisRequest.model_validate(event)

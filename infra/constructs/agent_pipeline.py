@@ -28,7 +28,6 @@ from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.workflow import (
     allow_start_claims,
     grant_breaker_steps,
-    grant_pause_checks,
     start_rule,
     workflow_state_machine,
 )
@@ -127,8 +126,8 @@ class AgentPipeline(Construct):
                 CONTROL_TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
             },
             transform=lambda definition: PAUSE_POINTS.wrap(self.dispatch_breaker.wrap(definition)),
+            pause_records=self._workflow_control_table,
         )
-        grant_pause_checks(state_machine, self._workflow_control_table)
         grant_breaker_steps(state_machine, self._breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
         allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine

@@ -29,7 +29,6 @@ from infra.constructs.lambda_function import PROJECT_ROOT
 from infra.constructs.workflow import (
     allow_start_claims,
     grant_breaker_steps,
-    grant_pause_checks,
     start_rule,
     workflow_state_machine,
 )
@@ -81,9 +80,9 @@ class DagWorkflow(Construct):
                 _placeholder(TABLE): workflow_control_table.table_name,
                 **({TABLE_PLACEHOLDER: breakers_table.table_name} if steps else {}),
             },
+            pause_records=workflow_control_table,
         )
         allow_start_claims(self.state_machine, idempotency_table, claim_prefix(self.spec))
-        grant_pause_checks(self.state_machine, workflow_control_table)
         if steps:
             grant_breaker_steps(self.state_machine, breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
         if self.spec.is_saga:

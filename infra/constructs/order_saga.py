@@ -44,7 +44,7 @@ from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
-from infra.constructs.workflow import allow_start_claims, grant_pause_checks, start_rule, workflow_state_machine
+from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 from schemas.stages import StageConfig
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
@@ -194,8 +194,8 @@ class OrderSaga(Construct):
                 TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
             },
             transform=PAUSE_POINTS.wrap,
+            pause_records=self._workflow_control_table,
         )
-        grant_pause_checks(state_machine, self._workflow_control_table)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

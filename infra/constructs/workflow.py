@@ -34,11 +34,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from asl.pause_points import functions_checking
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import log_group
 from infra.constructs.rule_targets import reliable_target_options
 from schemas.stages import StageConfig
-from schemas.tables import PAUSE_PARTITION_PREFIX
+from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_TABLE_VARIABLE
 
 # The tag naming a workflow's state machine (orchestrator/control/discovery.py `WORKFLOW_TAG`; a test ties them).
 WORKFLOW_TAG = "workflow"
@@ -68,6 +69,7 @@ def workflow_state_machine(
     substitutions: Mapping[str, str] | None = None,
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     definition: dict[str, Any] | None = None,
+    pause_records: dynamodb.ITable | None = None,
 ) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
@@ -77,7 +79,9 @@ def workflow_state_machine(
     is written (a circuit breaker wrapping a state, asl/breaker_steps.py). A definition built in code
     (compiled from a DAG spec, infra/constructs/dag.py) is given as `definition` instead of `definition_file`.
     The state machine is tagged `workflow=<workflow>`: the name the control plane knows it by
-    (orchestrator/control/discovery.py).
+    (orchestrator/control/discovery.py). A definition with pause points (asl/pause_points.py) names the table of
+    the pause records, `pause_records`: the state machine, and each of `functions` that checks for a pause itself,
+    may read them (`grant_pause_checks`).
     """
     if definition is not None:
         text = json.dumps(definition, indent=2)
@@ -107,6 +111,12 @@ def workflow_state_machine(
         tracing_enabled=True,
     )
     Tags.of(state_machine).add(WORKFLOW_TAG, workflow)
+    if pause_records is not None:
+        checking = [_placeholder(name) for name in functions_checking(json.loads(text))]
+        unknown = sorted(set(checking) - set(functions))
+        if unknown:
+            raise ValueError(f"pause points call functions the workflow was not given: {unknown}")
+        grant_pause_checks(pause_records, state_machine, [functions[name] for name in checking])
     if functions:  # a workflow of direct integrations only calls no function
         # The unqualified ARNs only, as the definition calls them: no version or alias wildcard.
         state_machine.add_to_role_policy(
@@ -200,16 +210,34 @@ def execution_alarms(
     return alarms
 
 
-def grant_pause_checks(state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
-    """The state machine's pause checks (asl/pause_points.py) may read the pause records, nothing else of the table
-    (the correlator's items)."""
+def _placeholder(function_name: str) -> str:
+    """`TriageFunctionArn` of a definition's `"${TriageFunctionArn}"`."""
+    if not (function_name.startswith("${") and function_name.endswith("}")):
+        raise ValueError(f"a pause point calls {function_name!r}, not a function of the workflow's placeholders")
+    return function_name[2:-1]
+
+
+def grant_pause_checks(
+    table: dynamodb.ITable, state_machine: sfn.StateMachine, functions: Sequence[lambda_.IFunction]
+) -> None:
+    """The state machine's pause checks (asl/pause_points.py: a ConditionCheck, and a GetItem once paused) may read
+    the pause records, nothing else of the table (the correlator's items); so may `functions`, the Lambda tasks
+    that check for a pause themselves (functions/pause_check.py), which get the table's name in their environment."""
+    pause_records = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PARTITION_PREFIX}*"]}}
     state_machine.add_to_role_policy(
         iam.PolicyStatement(
-            actions=["dynamodb:GetItem"],
+            actions=["dynamodb:ConditionCheckItem", "dynamodb:GetItem"],
             resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PARTITION_PREFIX}*"]}},
+            conditions=pause_records,
         )
     )
+    for function in functions:
+        if not isinstance(function, lambda_.Function):
+            raise TypeError(f"{function.node.path}: a pause check's function needs its environment set here")
+        function.add_environment(PAUSE_TABLE_VARIABLE, table.table_name)
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table.table_arn], conditions=pause_records)
+        )
 
 
 def grant_breaker_steps(state_machine: sfn.StateMachine, table: dynamodb.ITable, key_prefix: str) -> None:

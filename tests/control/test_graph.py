@@ -460,7 +460,11 @@ def test_the_pipeline_shows_the_breaker_inside_the_specialists_map(definitions: 
     assert chart.edge("DispatchRoute", "BreakerOpen") == [("Default", False)]
     assert ("States.Timeout, States.HeartbeatTimeout", True) in chart.edge("Dispatch", "DispatchFailed")
     assert chart.edge("Triage", "SpecialistsPauseCheck") == [("", False)]  # the pause point before the Map
-    assert chart.edge("SpecialistsPaused", "Specialists") == [("Default", False)]
+    assert chart.edge("SpecialistsPauseCheck", "Specialists") == [("", False)]
+    assert ("DynamoDb.TransactionCanceledException", True) in chart.edge(
+        "SpecialistsPauseCheck", "SpecialistsPauseRead"
+    )
+    assert ("PauseInForce", True) in chart.edge("Triage", "TriagePauseRead"), "Triage checks for a pause itself"
     assert chart.edge("AwaitApproval", "Escalate") == [("States.Timeout", True)]
 
 

@@ -50,7 +50,7 @@ def test_a_ticket_is_listed_described_approved_and_its_history_shown(cloud: Loca
     assert done["output"]["resolution"] == "answered"
     events = call("GET", execution_path(arn, "/history")).json()["events"]
     top = [e["state"] for e in events if e["depth"] == 0]
-    assert top[:4] == ["Begin", "TriagePauseCheck", "TriagePaused", "Triage"] and top[-1] == "Resolved"
+    assert top[:3] == ["Begin", "Triage", "SpecialistsPauseCheck"] and top[-1] == "Resolved"
     assert {e["outcome"] for e in events} == {"succeeded"}
     assert all(e["input"] is None for e in events)
     with_io = call("GET", execution_path(arn, "/history"), query={"with_io": "true"}).json()["events"]

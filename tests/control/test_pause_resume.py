@@ -2,9 +2,9 @@
 with the real app (asl/pause_points.py, orchestrator/control/pausing.py): the saga is paused while it
 runs, holds at its next pause point however long the clock runs, and completes once resumed.
 
-An execution runs through its first steps in well under a second, faster than a test can pause it; so moto's
-GetItem of the first pause check is held (`FirstCheckGate`) until the test has paused or resumed: the pause then
-lands while the saga is running, before its first pause point, deterministically.
+An execution runs through its first steps in well under a second, faster than a test can pause it; so the
+execution is held in moto (`FirstCheckGate`) before its first pause point until the test has paused or resumed:
+the pause then lands while it is running, before that point, deterministically.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 import asl.pause_points as generated
+from functions.pause_check import PauseInForce
+from infra.constructs.order_saga import CLAIM_PREFIX as SAGA_CLAIM_PREFIX
 from orchestrator.control import pausing
 from orchestrator.local.cloud import LocalCloud
+from schemas.tables import PAUSE_CHECK_FIELD, PAUSE_IN_FORCE_ERROR
 from tests.builders import sample_data
 from tests.control.conftest import Orch
 from tests.control_api_client import ControlApi, execution_path
@@ -30,8 +33,10 @@ GATE_TIMEOUT = 120.0  # long enough for a loaded machine; only a deadlock reache
 
 
 class FirstCheckGate:
-    """Holds the first read of a pause record in moto (the saga's first pause check) until `release`; with `every`,
-    every read until then (branches checking side by side)."""
+    """Holds an execution in moto, in its interpreter's thread, until `release`: the saga right after its start
+    claim (so before its first pause point, a Lambda task that checks for itself: a Lambda held at its check would
+    hold every other function, the control API's too, as the local runtime runs one handler at a time); or, with
+    `every`, a DAG at each of its pause check states (branches side by side)."""
 
     def __init__(self, *, every: bool = False) -> None:
         self.every = every
@@ -39,19 +44,34 @@ class FirstCheckGate:
         self.released = threading.Event()
         self.execution_arn = ""
 
-    def wrap(self, get_item: Any) -> Any:
-        def gated(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-            key = keys.get("pk", {}).get("S", "")
-            if key.startswith(pausing.PARTITION_PREFIX) and not self.released.is_set():
-                if not self.reached.is_set():
-                    self.execution_arn = key.removeprefix(pausing.PARTITION_PREFIX)
-                    self.reached.set()
-                elif not self.every:
-                    return get_item(backend, table_name, keys, *args, **kwargs)
-                self.released.wait(GATE_TIMEOUT)
-            return get_item(backend, table_name, keys, *args, **kwargs)
+    def _hold(self, execution_arn: str) -> None:
+        if self.released.is_set():
+            return
+        if not self.reached.is_set():
+            self.execution_arn = execution_arn
+            self.reached.set()
+        elif not self.every:
+            return
+        self.released.wait(GATE_TIMEOUT)
 
-        return gated
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        put_item, transact = DynamoDBBackend.put_item, DynamoDBBackend.transact_write_items
+
+        def after_saga_claim(backend: Any, table_name: str, item: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            written = put_item(backend, table_name, item, *args, **kwargs)
+            if not self.every and item.get("id", {}).get("S", "").startswith(SAGA_CLAIM_PREFIX):
+                self._hold(item["execution_arn"]["S"])
+            return written
+
+        def at_pause_checks(backend: Any, items: list[dict[str, Any]]) -> Any:
+            for item in items:
+                key = item.get("ConditionCheck", {}).get("Key", {}).get("pk", {}).get("S", "")
+                if self.every and key.startswith(pausing.PARTITION_PREFIX):
+                    self._hold(key.removeprefix(pausing.PARTITION_PREFIX))
+            return transact(backend, items)
+
+        monkeypatch.setattr(DynamoDBBackend, "put_item", after_saga_claim)
+        monkeypatch.setattr(DynamoDBBackend, "transact_write_items", at_pause_checks)
 
     def release(self) -> None:
         self.released.set()
@@ -60,16 +80,16 @@ class FirstCheckGate:
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirstCheckGate]:
     held = FirstCheckGate()
-    monkeypatch.setattr(DynamoDBBackend, "get_item", held.wrap(DynamoDBBackend.get_item))
+    held.install(monkeypatch)
     yield held
     held.release()  # a failed test must not leave the saga's thread waiting
 
 
 def place_order(orch: Orch, gate: FirstCheckGate, order_id: str) -> str:
-    """An order on the bus; returns its saga's execution, held at its first pause check (RUNNING)."""
+    """An order on the bus; returns its saga's execution, held before its first pause point (RUNNING)."""
     data = {**sample_data("OrderPlaced"), "order_id": order_id}
     assert orch("put-event", "OrderPlaced", "--data", json.dumps(data), "--correlation-id", order_id).code == 0
-    assert gate.reached.wait(GATE_TIMEOUT), "the saga reached its first pause check"
+    assert gate.reached.wait(GATE_TIMEOUT), "the saga claimed its order"
     return gate.execution_arn
 
 
@@ -102,9 +122,11 @@ def test_a_paused_saga_holds_before_its_next_step_and_completes_once_resumed(
     (paused_line,) = [line for line in held.out.splitlines() if line.startswith("paused ")]
     assert "held before ReserveInventory; by ops@example.com" in paused_line
     assert "pause reason    carrier outage" in held.out.splitlines()
+    # The step checked for a pause itself (its Lambda task), failed PauseInForce having done nothing, and held.
     assert entered(cloud, arn) == [
         "Begin",
-        "ReserveInventoryPauseCheck",
+        "ReserveInventory",
+        "ReserveInventoryPauseRead",
         "ReserveInventoryPaused",
         "ReserveInventoryHold",
     ]
@@ -117,13 +139,8 @@ def test_a_paused_saga_holds_before_its_next_step_and_completes_once_resumed(
     done = orch("describe", arn, "--output", "json").json()
     assert done["execution"]["status"] == "SUCCEEDED" and done["pause"] is None
     path = entered(cloud, arn)
-    # After the hold the record is read again (RESUMED), then the step runs.
-    assert path[3:7] == [
-        "ReserveInventoryHold",
-        "ReserveInventoryPauseCheck",
-        "ReserveInventoryPaused",
-        "ReserveInventory",
-    ]
+    # After the hold the step runs again, and checks again (RESUMED): on without another state.
+    assert path[4:7] == ["ReserveInventoryHold", "ReserveInventory", "ChargePayment"]
     assert path[-1] == "Completed" and len(reservations(cloud, "o-pause-cli")) == 1
 
 
@@ -182,7 +199,7 @@ def test_what_cannot_be_paused_or_resumed_says_why_with_the_failure_exit_code(
 def every_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirstCheckGate]:
     """Holds every read of a pause record until `release` (the first one's execution is remembered)."""
     held = FirstCheckGate(every=True)
-    monkeypatch.setattr(DynamoDBBackend, "get_item", held.wrap(DynamoDBBackend.get_item))
+    held.install(monkeypatch)
     yield held
     held.release()
 
@@ -263,8 +280,14 @@ def test_over_http_a_paused_saga_holds_and_completes_once_resumed(
     assert call("POST", execution_path(arn, "/pause"), {}).status == 409
 
 
+def jsonata(definition: dict[str, Any]) -> dict[str, Any]:
+    return {"QueryLanguage": "JSONata", **definition}
+
+
 def test_the_pause_points_of_a_wrapped_definition_are_read_back_and_where_it_is_held() -> None:
-    states = generated.PausePoints(("Step",)).wrap({"StartAt": "Step", "States": {"Step": {"Type": "Succeed"}}})
+    states = generated.PausePoints(("Step",)).wrap(
+        jsonata({"StartAt": "Step", "States": {"Step": {"Type": "Succeed"}}})
+    )
     assert generated.pause_points_of(states) == ["Step"]
     assert {f"Step{generated.CHECK_SUFFIX}", f"Step{generated.HOLD_SUFFIX}"} <= set(states["States"])
     assert states["StartAt"] == f"Step{generated.CHECK_SUFFIX}"
@@ -274,10 +297,53 @@ def test_the_pause_points_of_a_wrapped_definition_are_read_back_and_where_it_is_
 
 def test_pause_points_inside_parallel_branches_are_found_and_inside_a_map_refused() -> None:
     branch = {"StartAt": "Inner", "States": {"Inner": {"Type": "Succeed"}}}
-    parallel = {"StartAt": "Fork", "States": {"Fork": {"Type": "Parallel", "Branches": [branch], "End": True}}}
+    parallel = jsonata({"StartAt": "Fork", "States": {"Fork": {"Type": "Parallel", "Branches": [branch], "End": True}}})
     wrapped = generated.PausePoints(("Inner",)).wrap(parallel)
     assert generated.pause_points_of(wrapped) == ["Inner"]
     assert wrapped["States"]["Fork"]["Branches"][0]["StartAt"] == f"Inner{generated.CHECK_SUFFIX}"
-    in_map = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": branch, "End": True}}}
+    in_map = jsonata({"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": branch, "End": True}}})
     with pytest.raises(ValueError, match="'Inner' is inside a Map: pause before the Map instead"):
         generated.PausePoints(("Inner",)).wrap(in_map)
+
+
+def test_a_lambda_task_at_a_pause_point_checks_itself_and_adds_no_state_to_the_path() -> None:
+    """The rewrite passes the execution's ARN to the function and catches its PauseInForce first of all (a
+    retrier of States.ALL must not repeat it); the path to the step is unchanged."""
+    step = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "${StepFunctionArn}", "Payload": {"order": "{% $states.input.order %}"}},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 3}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Undo"}],
+        "End": True,
+    }
+    definition = jsonata({"StartAt": "Step", "States": {"Step": step, "Undo": {"Type": "Fail"}}})
+    wrapped = generated.PausePoints(("Step",)).wrap(definition)
+
+    assert wrapped["StartAt"] == "Step" and f"Step{generated.CHECK_SUFFIX}" not in wrapped["States"]
+    checked = wrapped["States"]["Step"]
+    assert checked["Arguments"]["Payload"] == {
+        "order": "{% $states.input.order %}",
+        PAUSE_CHECK_FIELD: "{% $states.context.Execution.Id %}",
+    }
+    assert checked["Retry"][0] == {"ErrorEquals": [PAUSE_IN_FORCE_ERROR], "MaxAttempts": 0}
+    assert checked["Catch"][0]["ErrorEquals"] == [PAUSE_IN_FORCE_ERROR]
+    assert checked["Catch"][0]["Next"] == f"Step{generated.READ_SUFFIX}"
+    assert wrapped["States"][f"Step{generated.HOLD_SUFFIX}"]["Next"] == "Step", "resumed: the task checks again"
+    assert generated.pause_points_of(wrapped) == ["Step"]
+    assert generated.functions_checking(wrapped) == ["${StepFunctionArn}"]
+    assert generated.functions_checking(generated.PausePoints(()).wrap(definition)) == []
+
+
+def test_pause_points_are_refused_in_jsonpath() -> None:
+    definition = {"StartAt": "Step", "States": {"Step": {"Type": "Succeed"}}}
+    with pytest.raises(ValueError, match="QueryLanguage must be JSONata"):
+        generated.PausePoints(("Step",)).wrap(definition)
+    mixed = jsonata({"StartAt": "Step", "States": {"Step": {"Type": "Succeed", "QueryLanguage": "JSONPath"}}})
+    with pytest.raises(ValueError, match="'Step' is a JSONPath state"):
+        generated.PausePoints(("Step",)).wrap(mixed)
+
+
+def test_the_pause_check_error_is_the_name_of_the_functions_exception() -> None:
+    """Lambda reports the exception's class name as the error: the definitions catch exactly that."""
+    assert PauseInForce.__name__ == PAUSE_IN_FORCE_ERROR

@@ -113,7 +113,9 @@ def test_the_definition_is_the_asl_file_with_the_stages_retries_and_every_placeh
         ("ChargePayment", "PaymentGatewayTimeout"),
         ("ArrangeShipping", "ShippingUnavailable"),
     ):
-        (retry,) = states[step]["Retry"]
+        # First, the pause check's error, never retried (asl/pause_points.py; tests/infra/test_pause_points.py).
+        paused, retry = states[step]["Retry"]
+        assert paused == {"ErrorEquals": ["PauseInForce"], "MaxAttempts": 0}
         assert error in retry["ErrorEquals"] and "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
         assert "IdempotencyAlreadyInProgressError" in retry["ErrorEquals"], "the same call, still running elsewhere"
         assert "States.ALL" not in retry["ErrorEquals"], "business failures are not retried"
@@ -137,7 +139,11 @@ def test_business_failures_compensate_what_was_done_in_reverse_order(workflows: 
     states = json.loads(_saga(workflows)[1]["DefinitionString"])["States"]
 
     def routes(step: str) -> dict[str, str]:
-        return {error: c["Next"] for c in states[step]["Catch"] for error in c["ErrorEquals"]}
+        caught = {error: c["Next"] for c in states[step]["Catch"] for error in c["ErrorEquals"]}
+        # Caught first of all: a pause in force, into the step's hold (tests/infra/test_pause_points.py).
+        assert states[step]["Catch"][0]["ErrorEquals"] == ["PauseInForce"]
+        assert caught.pop("PauseInForce") == f"{step}PauseRead"
+        return caught
 
     assert routes("ReserveInventory") == {"OutOfStock": "Cancel", "States.ALL": "ReleaseInventory"}
     assert routes("ChargePayment") == {"PaymentDeclined": "ReleaseInventory", "States.ALL": "RefundPayment"}
@@ -164,12 +170,12 @@ def test_the_saga_may_invoke_its_three_services_put_events_on_the_bus_and_claim_
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
     (claim,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
 
-    # dynamodb:GetItem: the pause records (tests/infra/test_pause_points.py).
+    # ConditionCheckItem and GetItem: the pause records (tests/infra/test_pause_points.py).
     assert set(by_action) == {
         '"lambda:InvokeFunction"',
         '"events:PutEvents"',
         '"dynamodb:PutItem"',
-        '"dynamodb:GetItem"',
+        '["dynamodb:ConditionCheckItem", "dynamodb:GetItem"]',
     }
     assert claim["Resource"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
     assert claim["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}}
@@ -224,7 +230,7 @@ def test_the_first_state_claims_the_order_and_a_redelivered_order_ends_at_once_i
     assert "expiration" not in begin["Arguments"]["Item"], "a claim lasts as long as the services' records"
     assert (caught["ErrorEquals"], caught["Next"]) == (["DynamoDB.ConditionalCheckFailedException"], "Duplicate")
     assert states["Duplicate"]["Type"] == "Succeed"
-    assert begin["Next"] == "ReserveInventoryPauseCheck"  # the pause point before the first step
+    assert begin["Next"] == "ReserveInventory"  # a pause point that checks for a pause itself
 
 
 def test_every_service_call_carries_its_own_idempotency_key_and_the_sagas(workflows: dict[str, Any]) -> None:

@@ -213,7 +213,9 @@ def test_an_agents_failure_or_silence_is_caught_and_transient_lambda_errors_are_
     assert [c["Next"] for c in dispatch["Catch"]] == ["DispatchFailed", "DispatchFailed"]
     assert [c["Assign"]["breaker_next"] for c in dispatch["Catch"]] == ["AgentTimedOut", "AgentFailed"]
     for name in ("Triage", "Synthesis"):
-        (retry,) = states[name]["Retry"]
+        # First, the pause check's error, never retried (asl/pause_points.py); then the transient errors.
+        paused, retry = states[name]["Retry"]
+        assert paused == {"ErrorEquals": ["PauseInForce"], "MaxAttempts": 0}
         assert "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
         assert "Lambda.ServiceException" in retry["ErrorEquals"]
         assert retry["JitterStrategy"] == "FULL"
@@ -244,7 +246,7 @@ def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its
     (claims,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["agent-pipeline#*"]}}
     by_action.pop('"dynamodb:PutItem"')
-    by_action.pop('"dynamodb:GetItem"')  # the pause records (tests/infra/test_pause_points.py)
+    by_action.pop('["dynamodb:ConditionCheckItem", "dynamodb:GetItem"]')  # the pause records (test_pause_points.py)
     assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),

@@ -104,7 +104,7 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
         endpoint, tmp_path, "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"]
     )
     entered = [e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e]
-    assert entered[:4] == ["Begin", "TriagePauseCheck", "TriagePaused", "Triage"] and entered[-1] == "Resolved"
+    assert entered[:3] == ["Begin", "Triage", "SpecialistsPauseCheck"] and entered[-1] == "Resolved"
     assert entered.count("Dispatch") == 2
 
     tables = aws(endpoint, tmp_path, "dynamodb", "list-tables")["TableNames"]
