@@ -84,6 +84,7 @@ class ExecutionEnd:
     status: str
     last_state: str
     output: Any
+    error: str = ""  # a failed execution's error and cause, as DescribeExecution gives them
 
 
 class OutcomeTap:
@@ -151,7 +152,11 @@ def _execution_ends(cloud: LocalCloud, sfn: Any, machine: str) -> dict[str, list
             if "stateEnteredEventDetails" in e
         ]
         output = json.loads(execution["output"]) if execution.get("output") else None
-        ends[key].append(ExecutionEnd(key, execution["status"], entered[-1] if entered else "", output))
+        error = ""
+        if execution["status"] == "FAILED":
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            error = f"{described.get('error', '')}: {described.get('cause', '')}"[:500]
+        ends[key].append(ExecutionEnd(key, execution["status"], entered[-1] if entered else "", output, error))
     return ends
 
 
@@ -306,7 +311,8 @@ def _named_end(name: str, end: ExecutionEnd, outcomes: dict[str, str], problems:
     """The outcome the execution's last state stands for; a problem when it is not a terminal one."""
     if end.last_state in outcomes:
         return outcomes[end.last_state]
-    problems.append(f"{name}: its execution ended {end.status} in {end.last_state!r}")
+    failure = f" ({end.error})" if end.error else ""
+    problems.append(f"{name}: its execution ended {end.status} in {end.last_state!r}{failure}")
     return "stuck" if end.status == "RUNNING" else f"failed ({end.last_state})"
 
 

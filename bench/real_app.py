@@ -15,6 +15,8 @@ the figure is the work's, not the waiting loop's; every execution must have SUCC
   one call takes on a system already still (median of `--quiet-samples` calls).
 - **transitions per step**: the warm-up saga's state transitions as Step Functions bills them (bench/costs.py) over
   its three steps (reserve, charge, ship).
+- **IAM enforcement's cost** (orchestrator/local/iam): start-up and sagas/s at `--iam-size` with enforcement on and
+  off, local clouds started in turn (on, off, on, off...: `--iam-rounds` each), medians and their ratio.
 """
 
 from __future__ import annotations
@@ -53,11 +55,23 @@ class Size:
 
 
 @dataclass(frozen=True)
+class IamCost:
+    """Medians over the rounds, enforcement on and off."""
+
+    sagas: int
+    start_on: float
+    start_off: float
+    per_second_on: float
+    per_second_off: float
+
+
+@dataclass(frozen=True)
 class Report:
     sizes: list[Size]
     still_call_seconds: float  # one wait_until_quiet() on a system already still (median)
     transitions: int  # of one happy-path saga
     environment: dict[str, Any]
+    iam: IamCost | None = None
 
     @property
     def growth(self) -> tuple[float, float] | None:
@@ -75,6 +89,7 @@ class Report:
             "still_call_seconds": self.still_call_seconds,
             "transitions": self.transitions,
             "transitions_per_step": self.transitions / SAGA_STEPS,
+            "iam": asdict(self.iam) if self.iam else None,
             "environment": self.environment,
         }
 
@@ -97,6 +112,25 @@ def measure(assembly: Path, sizes: Sequence[int], quiet_samples: int) -> Report:
             cloud.wait_until_quiet()
             still.append(time.perf_counter() - began)
     return Report(measured, statistics.median(still), transitions, environment())
+
+
+def measure_iam_cost(assembly: Path, sagas: int, rounds: int) -> IamCost:
+    """Start-up and sagas/s with IAM enforced and not, local clouds started in turn (see the module docstring)."""
+    samples: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    for n in range(rounds):
+        for iam in (True, False):
+            progress(f"IAM {'on' if iam else 'off'}: round {n + 1} of {rounds}, {sagas} sagas")
+            began = time.perf_counter()
+            with LocalCloud.from_assembly(assembly, iam=iam) as cloud:
+                samples[iam][0].append(time.perf_counter() - began)
+                machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+                _run(cloud, machine, [f"iam-warm-up-{iam}-{n}"])
+                started = time.time()
+                ended, _ = _run(cloud, machine, [f"iam-{iam}-{n}-{i}" for i in range(sagas)])
+                samples[iam][1].append(sagas / (max(e["stopDate"] for e in ended).timestamp() - started))
+    on, off = samples[True], samples[False]
+    median = statistics.median
+    return IamCost(sagas, median(on[0]), median(off[0]), median(on[1]), median(off[1]))
 
 
 def _run(cloud: LocalCloud, machine: str, order_ids: list[str]) -> tuple[list[dict[str, Any]], float]:
@@ -126,8 +160,15 @@ def render(report: Report) -> str:
     lines += [
         f"  wait_until_quiet() on a still system: {report.still_call_seconds * 1000:.2f} ms (median)",
         f"  one saga: {report.transitions} state transitions, {report.transitions / SAGA_STEPS:.1f} per step",
-        f"  measured on {report.environment}",
     ]
+    if report.iam is not None:
+        cost = report.iam
+        lines.append(
+            f"  IAM enforced vs not: start-up {cost.start_on:.2f} s vs {cost.start_off:.2f} s "
+            f"({cost.start_on / cost.start_off:.2f}x); {cost.sagas} sagas {cost.per_second_on:.1f}/s vs "
+            f"{cost.per_second_off:.1f}/s ({cost.per_second_off / cost.per_second_on:.2f}x the time)"
+        )
+    lines.append(f"  measured on {report.environment}")
     return "\n".join(lines)
 
 
@@ -136,16 +177,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--assembly", type=Path, help="a synthesized cdk.out (default: synthesize into a temp dir)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200], help="sagas at once, in turn")
     parser.add_argument("--quiet-samples", type=int, default=20, help="wait_until_quiet() calls timed when still")
+    parser.add_argument("--iam-size", type=int, default=50, help="sagas at once for IAM's cost (default 50)")
+    parser.add_argument("--iam-rounds", type=int, default=2, help="local clouds started per side (0 skips it)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
-    if any(size < 1 for size in args.sizes) or args.quiet_samples < 1:
-        parser.error("--sizes and --quiet-samples must be at least 1")
+    if any(size < 1 for size in args.sizes) or args.quiet_samples < 1 or args.iam_size < 1 or args.iam_rounds < 0:
+        parser.error("--sizes, --quiet-samples and --iam-size must be at least 1, --iam-rounds at least 0")
     prepare_environment()
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         assembly = args.assembly or synthesized("dev", Path(scratch) / "cdk.out")
         # The handlers' log lines and metrics go to stdout, bound when each is first imported: during the run.
         with Path(os.devnull).open("w") as quiet, contextlib.redirect_stdout(quiet):
             report = measure(assembly, args.sizes, args.quiet_samples)
+            if args.iam_rounds:
+                iam = measure_iam_cost(assembly, args.iam_size, args.iam_rounds)
+                report = Report(report.sizes, report.still_call_seconds, report.transitions, report.environment, iam)
     print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
     return 0
 

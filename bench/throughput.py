@@ -103,11 +103,43 @@ def write_throughput_assembly(directory: Path) -> Path:
             },
             "Metadata": {"aws:asset:path": ASSET},
         },
+        # The workflow's role may invoke the handler and nothing else, as a CDK app's would (IAM is enforced).
+        "WorkflowRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "InvokeHandler",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "lambda:InvokeFunction",
+                                    "Resource": {"Fn::GetAtt": ["Handler", "Arn"]},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
         STATE_MACHINE_ID: {
             "Type": "AWS::StepFunctions::StateMachine",
             "Properties": {
                 "DefinitionString": workflow_definition("${HandlerArn}"),
                 "DefinitionSubstitutions": {"HandlerArn": {"Fn::GetAtt": ["Handler", "Arn"]}},
+                "RoleArn": {"Fn::GetAtt": ["WorkflowRole", "Arn"]},
             },
         },
         "OrderPlacedRule": {

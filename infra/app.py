@@ -59,7 +59,12 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         f"{config.prefix}-Control",
         config=config,
         bus=event_plane.bus,
-        state_machines=[workflows.agent_pipeline.state_machine, workflows.order_saga.state_machine],
+        # Every workflow of the stage: the control plane finds them by their tags, and may read only these.
+        state_machines=[
+            workflows.agent_pipeline.state_machine,
+            workflows.order_saga.state_machine,
+            *(dag.state_machine for dag in workflows.dags.values()),
+        ],
         breakers_table=state.circuit_breakers,
         workflow_control_table=state.workflow_control,
         event_store_table=state.event_store,

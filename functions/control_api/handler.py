@@ -32,6 +32,7 @@ from orchestrator.control import (
     Conflict,
     ControlError,
     ControlPlane,
+    Forbidden,
     InvalidInput,
     NoCredentials,
     NotFound,
@@ -78,6 +79,7 @@ def _error(description: str) -> dict[str, Any]:
 # The statuses any route may answer besides its own (the OpenAPI document lists them from here).
 ERRORS: dict[int, Any] = {
     400: _error("Invalid input: the body, a query parameter or a value the control plane refused; names the field"),
+    403: _error("The API's own role may not do it: the execution or state machine is not of its stage's workflows"),
     404: _error("No such execution, workflow, breaker table or agent task"),
     409: _error("The execution is not running, or the breaker changed while it was written"),
     502: _error("AWS answered with an error the control plane has no kind for"),
@@ -332,6 +334,7 @@ def replay(request: Annotated[ReplayRequest, Body()]) -> Response[str]:
 _STATUS: dict[type[ControlError], HTTPStatus] = {
     InvalidInput: HTTPStatus.BAD_REQUEST,
     NotFound: HTTPStatus.NOT_FOUND,
+    Forbidden: HTTPStatus.FORBIDDEN,  # the API's own role may not do it: a state machine not of its stage
     Conflict: HTTPStatus.CONFLICT,
     Unreachable: HTTPStatus.SERVICE_UNAVAILABLE,
     NoCredentials: HTTPStatus.SERVICE_UNAVAILABLE,

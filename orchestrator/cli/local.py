@@ -25,6 +25,12 @@ def register(registry: Registry) -> None:
     up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+    up.add_argument(
+        "--iam",
+        choices=("on", "off"),
+        default="on",
+        help="evaluate every call a function or state machine makes against its role's policies (default on)",
+    )
     seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")
     seams.add_argument("--output", choices=("table", "json"), default=argparse.SUPPRESS, help="table (default) or json")
 
@@ -33,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "seams":
         write(sys.stdout, render_json(seam_table()) if args.output == "json" else "\n".join(seam_lines()))
         return EXIT_OK
-    return up(args.assembly, args.port, args.stage, synth=args.synth)
+    return up(args.assembly, args.port, args.stage, synth=args.synth, iam=args.iam == "on")
 
 
-def up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
+def up(assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True) -> int:
     """Serves the app until SIGINT or SIGTERM."""
     if synth or not (assembly / "manifest.json").exists():
         print(f"synthesizing stage {stage} into {assembly} ...", flush=True)
@@ -45,7 +51,7 @@ def up(assembly: Path, port: int, stage: str, *, synth: bool = False) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        cloud = LocalCloud.from_assembly(assembly, port=port)
+        cloud = LocalCloud.from_assembly(assembly, port=port, iam=iam)
         cloud.start()
     except PortInUseError as error:
         print(f"orch: {error.strerror}; pick another port with --port", file=sys.stderr)

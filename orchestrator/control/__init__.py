@@ -12,6 +12,7 @@ from orchestrator.control.connection import LOCAL_ENDPOINT, Execution
 from orchestrator.control.errors import (
     Conflict,
     ControlError,
+    Forbidden,
     InvalidInput,
     NoCredentials,
     NotFound,
@@ -31,6 +32,7 @@ __all__ = [
     "Execution",
     "ExecutionDetail",
     "ExecutionList",
+    "Forbidden",
     "InvalidInput",
     "NoCredentials",
     "NotFound",

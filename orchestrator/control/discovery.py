@@ -16,12 +16,18 @@ So discovery lists state machines (and their tags) and tables, paginated, once p
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
+
+from botocore.exceptions import ClientError
 
 from schemas.stages import StageConfig
 
 WORKFLOW_TAG: Final = "workflow"  # infra/constructs/workflow.py `WORKFLOW_TAG`
 STAGE_TAG: Final = "stage"
+
+
+logger = logging.getLogger(__name__)
 
 
 class Discovery:
@@ -33,6 +39,9 @@ class Discovery:
         self._config = config
         self._machines: dict[str, str] | None = None
         self._tables: list[str] | None = None
+        # State machines of the account whose tags the caller may not read: not the stage's as far as it can tell
+        # (another stage's, or another app's), so skipped, and named here and in a warning rather than failing.
+        self.unreadable: list[str] = []
 
     def state_machines(self) -> dict[str, str]:
         """Workflow name -> state machine ARN, for the workflows deployed in this stage."""
@@ -41,13 +50,24 @@ class Discovery:
             pages = self._sfn.get_paginator("list_state_machines").paginate()
             for machine in (m for page in pages for m in page["stateMachines"]):
                 tags = self._tags(machine["stateMachineArn"])
+                if tags is None:
+                    continue
                 if tags.get(STAGE_TAG) == self._config.stage and WORKFLOW_TAG in tags:
                     found[tags[WORKFLOW_TAG]] = machine["stateMachineArn"]
             self._machines = found
         return self._machines
 
-    def _tags(self, arn: str) -> dict[str, str]:
-        tags = self._sfn.list_tags_for_resource(resourceArn=arn).get("tags", [])
+    def _tags(self, arn: str) -> dict[str, str] | None:
+        """The state machine's tags; None when the caller may not read them, or it was deleted meanwhile."""
+        try:
+            tags = self._sfn.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code not in ("AccessDeniedException", "ResourceNotFound"):
+                raise
+            self.unreadable.append(arn)
+            logger.warning("skipped state machine %s: its tags cannot be read (%s)", arn, code)
+            return None
         return {str(t.get("key")): str(t.get("value")) for t in tags}
 
     def workflow_of(self, state_machine_arn: str) -> str:

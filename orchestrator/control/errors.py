@@ -27,6 +27,8 @@ from botocore.exceptions import (
 NOT_FOUND_CODES: Final[frozenset[str]] = frozenset(
     {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ResourceNotFoundException", "ResourceNotFound"}
 )
+# Error codes that mean the caller's IAM policies do not allow the call (each service words it its own way).
+FORBIDDEN_CODES: Final[frozenset[str]] = frozenset({"AccessDeniedException", "AccessDenied", "AuthorizationError"})
 # Error codes that mean the request itself was malformed: the caller's input, not the system, is at fault.
 INVALID_INPUT_CODES: Final[frozenset[str]] = frozenset(
     {"InvalidArn", "InvalidExecutionInput", "InvalidName", "ValidationException", "InvalidToken"}
@@ -56,6 +58,10 @@ class InvalidInput(ControlError):  # noqa: N818 - a kind of outcome, like NotFou
 
 class NotFound(ControlError):  # noqa: N818
     """What the operation names does not exist (an execution, a workflow, a breaker, a table)."""
+
+
+class Forbidden(ControlError):  # noqa: N818
+    """The caller's IAM policies do not allow the call (the message names the action and resource)."""
 
 
 class Unreachable(ControlError):  # noqa: N818
@@ -95,4 +101,6 @@ def aws_errors(endpoint_url: str | None) -> Iterator[None]:
             raise NotFound(f"{code}: {text}", "check the name or ARN (`orch list` shows executions)") from None
         if code in INVALID_INPUT_CODES:
             raise InvalidInput(f"{code}: {text}", "check the value given") from None
+        if code in FORBIDDEN_CODES:
+            raise Forbidden(f"{code}: {text}", "the caller's IAM policy does not allow it") from None
         raise ControlError(f"{code}: {text}") from None

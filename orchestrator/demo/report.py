@@ -220,7 +220,8 @@ def notice_lines(notice: Notice) -> list[str]:
         ("not supported locally, not created", notice.unsupported),
         ("created, but not run locally", notice.not_run),
     )
-    lines = ["", "Local runtime notice (resources of the assembly it does not run):"]
+    lines = ["", notice.iam] if notice.iam else [""]
+    lines.append("Local runtime notice (resources of the assembly it does not run):")
     for title, counts in groups:
         if counts:
             lines += packed(f"{title}:", [f"{n} {kind.removeprefix('AWS::')}" for kind, n in counts.most_common()])

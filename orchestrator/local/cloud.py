@@ -36,6 +36,7 @@ from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
+from orchestrator.local.iam.enforcement import IamEnforcement
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -55,7 +56,9 @@ TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are f
 
 
 class LocalCloud:
-    def __init__(self, assembly: CloudAssembly, *, port: int | None = None, faults: Faults | None = None) -> None:
+    def __init__(
+        self, assembly: CloudAssembly, *, port: int | None = None, faults: Faults | None = None, iam: bool = True
+    ) -> None:
         self.assembly = assembly
         self.port = port
         self.faults = faults
@@ -64,6 +67,9 @@ class LocalCloud:
         self.delivery = Delivery(self.runtime, self.lambdas)
         self.pollers = Pollers(self.runtime, self.lambdas)
         self.stepfunctions = StepFunctionsAdapter(self.runtime)
+        # The template's roles are provisioned either way; their policies are enforced only with `iam`.
+        self.iam = IamEnforcement(self.runtime.account, self.stepfunctions.execution_of_current_thread)
+        self.iam_enforced = iam
         self.dynamodb = AtomicWrites()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
@@ -76,11 +82,17 @@ class LocalCloud:
 
     @classmethod
     def from_assembly(
-        cls, directory: str | Path = "cdk.out", *, port: int | None = None, faults: Faults | None = None
+        cls,
+        directory: str | Path = "cdk.out",
+        *,
+        port: int | None = None,
+        faults: Faults | None = None,
+        iam: bool = True,
     ) -> LocalCloud:
         """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode;
-        `faults` injects failures (orchestrator/local/faults.py)."""
-        return cls(CloudAssembly(Path(directory)), port=port, faults=faults)
+        `faults` injects failures (orchestrator/local/faults.py); `iam=False` runs without enforcing the
+        template's policies (orchestrator/local/iam)."""
+        return cls(CloudAssembly(Path(directory)), port=port, faults=faults, iam=iam)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -112,10 +124,16 @@ class LocalCloud:
             self.runtime.session,
             self.runtime.account,
             self.runtime.region,
-            creators={**self.lambdas.creators(), **self.pollers.creators(), **self.stepfunctions.creators()},
+            creators={
+                **self.lambdas.creators(),
+                **self.pollers.creators(),
+                **self.stepfunctions.creators(),
+                **self.iam.creators(),
+            },
         )
         provisioner.provision(self.assembly)
         self.notice, self.resources = provisioner.notice, provisioner.resources
+        self.notice.iam = self.iam.summary() if self.iam_enforced else "IAM not enforced (iam off)"
         self._start_ticker()
         self.pollers.start()
         if self.port is not None:
@@ -144,7 +162,8 @@ class LocalCloud:
     def _patches(self) -> list[Any]:
         """The adapters that apply seams on moto (orchestrator/local/seams); injected faults last, over the others."""
         faults = [] if self.faults is None else [self.faults]
-        return [self.dynamodb, self.lambdas, self.delivery, self.pollers, self.stepfunctions, *faults]
+        iam = [self.iam] if self.iam_enforced else []
+        return [self.dynamodb, self.lambdas, self.delivery, self.pollers, self.stepfunctions, *iam, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""

@@ -2,9 +2,10 @@
 
 moto's own CloudFormation is not used: in moto 5.2.5 it fails on a rule whose `EventBusName` is a `Ref` to an
 `AWS::Events::EventBus`. Instead each stack's resources are created in dependency order with intrinsics resolved
-by `orchestrator.local.intrinsics`. Types that change no behaviour locally (IAM, KMS, resource policies) are
-skipped; types the local runtime cannot run yet are not created. Both kinds are listed in one start-up notice and
-get placeholder ids and ARNs, so resources that refer to them still provision. Nothing is dropped silently.
+by `orchestrator.local.intrinsics`. IAM roles and policies are provisioned by orchestrator/local/iam (enforced
+there). Types that change no behaviour locally (KMS, resource policies) are skipped; types the local runtime cannot
+run yet are not created. Both kinds are listed in one start-up notice and get placeholder ids and ARNs, so
+resources that refer to them still provision. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from orchestrator.local.intrinsics import Scope, evaluate_condition, references,
 
 # Types whose behaviour the local runtime does not need: access control, encryption at rest, CDK bookkeeping.
 SKIPPED_TYPES = {
-    "AWS::IAM::Role": "IAM is not enforced locally",
-    "AWS::IAM::Policy": "IAM is not enforced locally",
+    # A LocalCloud provisions these with its IAM adapter (orchestrator/local/iam); a bare Provisioner skips them.
+    "AWS::IAM::Role": "roles are the IAM adapter's (orchestrator/local/iam)",
+    "AWS::IAM::Policy": "policies are the IAM adapter's (orchestrator/local/iam)",
     "AWS::KMS::Key": "data is not encrypted at rest locally",
     "AWS::SQS::QueuePolicy": "resource policies are not enforced locally",
     "AWS::SNS::TopicPolicy": "resource policies are not enforced locally",
@@ -50,9 +52,11 @@ class Notice:
     skipped: Counter[str] = field(default_factory=Counter)
     unsupported: Counter[str] = field(default_factory=Counter)
     not_run: Counter[str] = field(default_factory=Counter)  # created on moto, but their code does not run locally
+    iam: str = ""  # whether IAM is enforced, and what was loaded
 
     def lines(self) -> list[str]:
-        out = [f"skipped {n} x {t}: {SKIPPED_TYPES[t]}" for t, n in sorted(self.skipped.items())]
+        out = [self.iam] if self.iam else []
+        out += [f"skipped {n} x {t}: {SKIPPED_TYPES[t]}" for t, n in sorted(self.skipped.items())]
         out += [f"not supported locally, not created: {n} x {t}" for t, n in sorted(self.unsupported.items())]
         out += [f"created, but not run locally: {n} x {t}" for t, n in sorted(self.not_run.items())]
         return out

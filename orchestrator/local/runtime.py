@@ -10,6 +10,7 @@ import boto3
 
 from orchestrator.local.activity import Activity
 from orchestrator.local.clock import Clock
+from orchestrator.local.iam.enforcement import service_client
 from orchestrator.local.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -48,5 +49,7 @@ class Runtime:
         with self._lock:
             if service not in self._clients:
                 session = self.session or boto3.Session()
-                self._clients[service] = session.client(service, region_name=self.region)
+                # The runtime's own work (delivery, pollers, status events) is the services' doing: never evaluated
+                # as a principal's call (orchestrator/local/iam/enforcement.py).
+                self._clients[service] = service_client(session.client(service, region_name=self.region))
             return self._clients[service]

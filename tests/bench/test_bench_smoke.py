@@ -45,7 +45,7 @@ def test_startup_is_measured_against_bare_moto_on_the_same_assembly(tmp_path: Pa
     startup = measure_startup(assembly, runs=2)
 
     assert startup.runs == 2
-    assert startup.resources == 4  # bus, function, state machine, rule
+    assert startup.resources == 5  # bus, function, the workflow's role, state machine, rule
     assert all(_consistent(s) for s in (startup.local_cloud, startup.bare_moto, startup.empty_moto))
     assert startup.first_local_cloud > 0
     assert startup.ratio == pytest.approx(startup.local_cloud.median / startup.bare_moto.median)
@@ -82,10 +82,13 @@ def test_the_real_app_bench_counts_every_saga_and_reports_each_size(
 ) -> None:
     from bench.real_app import main as real_app_main
 
-    assert real_app_main(["--assembly", str(assembly_dir), "--sizes", "2", "3", "--quiet-samples", "2", "--json"]) == 0
+    arguments = ["--sizes", "2", "3", "--quiet-samples", "2", "--iam-size", "2", "--iam-rounds", "1", "--json"]
+    assert real_app_main(["--assembly", str(assembly_dir), *arguments]) == 0
 
     figures = json.loads(capsys.readouterr().out)
     assert [size["sagas"] for size in figures["sizes"]] == [2, 3]
     assert all(size["seconds"] > 0 and size["quiet_after_seconds"] >= 0 for size in figures["sizes"])
     assert figures["growth"][1] == 1.5
-    assert figures["transitions"] >= 3 * 2, "at least the three steps and their checks"
+    assert figures["transitions"] >= 3 + 4, "the three steps, and the claim, the event, the metric, the end"
+    iam = figures["iam"]
+    assert iam["sagas"] == 2 and min(iam["start_on"], iam["start_off"], iam["per_second_on"], iam["per_second_off"]) > 0

@@ -176,7 +176,8 @@ def test_the_committed_openapi_document_is_what_the_code_generates() -> None:
 
 
 def test_an_unknown_execution_is_404_with_one_line(cloud: LocalCloud, call: ControlApi) -> None:
-    arn = "arn:aws:states:us-east-1:123456789012:execution:Orchestrator-dev-Workflows-OrderSaga:nope"
+    saga = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+    arn = f"{saga.replace(':stateMachine:', ':execution:')}:nope"
 
     for method, path, body in (
         ("GET", execution_path(arn), None),
@@ -187,6 +188,20 @@ def test_an_unknown_execution_is_404_with_one_line(cloud: LocalCloud, call: Cont
         assert reply.status == 404, path
         (message,) = reply.json().values()
         assert "ExecutionDoesNotExist" in message and "\n" not in message
+
+
+def test_an_execution_of_a_state_machine_not_of_the_stage_is_403_naming_the_denied_action(
+    cloud: LocalCloud, call: ControlApi
+) -> None:
+    """IAM enforced: the API's role reads the executions of its stage's workflows only. AWS evaluates the policy
+    before looking the execution up, so a state machine outside the grant is denied, existing or not."""
+    arn = "arn:aws:states:us-east-1:123456789012:execution:someone-elses-machine:run-1"
+
+    reply = call("GET", execution_path(arn), None)
+
+    assert reply.status == 403
+    (message,) = reply.json().values()
+    assert "is not authorized to perform: states:DescribeExecution on resource: " + arn in message
 
 
 def test_invalid_input_is_400_naming_the_field(cloud: LocalCloud, call: ControlApi) -> None:

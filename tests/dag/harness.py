@@ -16,17 +16,21 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from asl.dag import DagSpec, parse
 from asl.dag.deploy import deployed_definition
+from asl.dag.spec import load as load_spec
+from asl.dag.states import claim_prefix
 from orchestrator.local.cloud import LocalCloud
 from schemas.stages import load_stage
 from tests.workflows.conftest import Tap
 
 PREFIX = "dagtest-"
+ONBOARDING_SPEC = Path(__file__).resolve().parents[2] / "state_machines" / "customer_onboarding.dag.yaml"
 SETTLE_ROUNDS = 50
 UNDO = f"{PREFIX}undo-"
 
@@ -69,9 +73,16 @@ def deploy(cloud: LocalCloud, dag: DagSpec) -> str:
     text = json.dumps(deployed_definition(dag, config.agent_pipeline.specialist_breaker))
     for name, value in values.items():
         text = text.replace("${" + name + "}", value)
-    role = sfn.describe_state_machine(stateMachineArn=_onboarding_arn(cloud))["roleArn"]
     name = f"dagtest-{dag.name}-{uuid.uuid4().hex[:8]}"  # one cloud may hold several runs of a spec
-    created = sfn.create_state_machine(name=name, definition=text, roleArn=role)
+    # Its role: the shipped DAG's, its start claims under its own prefix, as infra/constructs/dag.py grants them.
+    shipped = sfn.describe_state_machine(stateMachineArn=_onboarding_arn(cloud))["roleArn"]
+    shipped_claims = claim_prefix(load_spec(ONBOARDING_SPEC))
+    role = cloud.iam.principals.add_role_like(
+        shipped, name, lambda text: text.replace(shipped_claims, claim_prefix(dag))
+    )
+    created = sfn.create_state_machine(name=name, definition=text, roleArn=role.arn)
+    # The functions serving the shipped DAG (the correlator, the callback) may answer this one's tasks too.
+    cloud.iam.principals.grant_alike(_onboarding_arn(cloud), str(created["stateMachineArn"]))
     return str(created["stateMachineArn"])
 
 

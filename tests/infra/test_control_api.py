@@ -68,12 +68,14 @@ def test_the_role_is_scoped_to_the_apps_resources(template: dict[str, Any]) -> N
     (executions,) = [s for s in found if "states:StopExecution" in actions(s)]
     assert sorted(actions(executions)) == sorted(EXECUTION_ACTIONS)
     resolved = json.dumps(executions["Resource"])
-    assert resolved.count(":execution:") == 2 and "AgentPipelineStateMachine" in resolved and "OrderSaga" in resolved
+    # Every workflow of the stage, the DAGs too (its discovery lists them all: a machine it may not read is skipped).
+    assert resolved.count(":execution:") == 3
+    assert all(name in resolved for name in ("AgentPipelineStateMachine", "OrderSaga", "DagCustomerOnboarding"))
     starts = [s for s in found if "states:StartExecution" in actions(s)]
     assert {json.dumps(s["Resource"]) for s in starts} == {
         json.dumps(s["Resource"]) for s in found if "states:ListExecutions" in actions(s)
     }
-    assert len(starts) == 2 and all("Fn::ImportValue" in s["Resource"] for s in starts)
+    assert len(starts) == 3 and all("Fn::ImportValue" in s["Resource"] for s in starts)
     tables = [s for s in found if any(a.startswith("dynamodb:") and a != "dynamodb:ListTables" for a in actions(s))]
     # The event store's Query grant is tests/event_store's; the other two: the breakers, and the pause records.
     table, pauses = sorted((s for s in tables if "dynamodb:Query" not in actions(s)), key=lambda s: "Condition" in s)
@@ -85,7 +87,7 @@ def test_the_role_is_scoped_to_the_apps_resources(template: dict[str, Any]) -> N
     assert pauses["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["pause#*"]}}
     (versions,) = [s for s in found if "states:UpdateStateMachineAlias" in actions(s)]
     assert sorted(actions(versions)) == sorted(VERSION_ACTIONS)
-    assert json.dumps(versions["Resource"]).count(':*"') == 2, "each state machine's versions and aliases, no more"
+    assert json.dumps(versions["Resource"]).count(':*"') == 3, "each state machine's versions and aliases, no more"
     (replay,) = [s for s in found if "events:StartReplay" in actions(s)]
     assert sorted(actions(replay)) == sorted(REPLAY_ACTIONS)
     assert [r["Fn::Join"][1][-1] for r in replay["Resource"]] == [":archive/*", ":replay/*"]

@@ -67,7 +67,7 @@ def test_cross_stack_exports_resolve_in_the_importing_stack(provisioner: Provisi
 
 def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisioner, assembly_dir: Path) -> None:
     lines = provisioner.notice.lines()
-    assert "skipped 22 x AWS::IAM::Role: IAM is not enforced locally" in lines
+    assert "skipped 22 x AWS::IAM::Role: roles are the IAM adapter's (orchestrator/local/iam)" in lines
     assert "skipped 7 x AWS::KMS::Key: data is not encrypted at rest locally" in lines  # 2 alerts, bus, 4 logs
     assert "not supported locally, not created: 14 x AWS::Lambda::Function" in lines
     assert f"not supported locally, not created: {len(EVENT_TYPES)} x AWS::EventSchemas::Schema" in lines

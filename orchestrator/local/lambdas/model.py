@@ -26,6 +26,7 @@ class LocalFunction:
     runtime: str = "python3.13"
     dead_letter_arn: str | None = None  # DeadLetterConfig.TargetArn: an SQS queue or SNS topic
     log_group: str = ""  # LoggingConfig.LogGroup, else /aws/lambda/<name>
+    role: str = ""  # the execution role's ARN: the principal its calls are made as
 
     def __post_init__(self) -> None:
         self.log_group = self.log_group or f"/aws/lambda/{self.name}"

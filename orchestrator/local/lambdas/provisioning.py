@@ -52,6 +52,7 @@ def create_function(
             runtime=runtime_name,
             dead_letter_arn=props.get("DeadLetterConfig", {}).get("TargetArn"),
             log_group=str(props.get("LoggingConfig", {}).get("LogGroup", "")),
+            role=str(props.get("Role", "")),
         )
     )
     return Provisioned(name, {"Arn": arn})
@@ -75,7 +76,8 @@ def _code_dir(p: Provisioner, props: Mapping[str, Any]) -> Path:
 
 
 def _execution_role(p: Provisioner) -> str:
-    """One role all local functions run as (IAM is not enforced locally, but moto checks the role exists)."""
+    """The role moto is told each function has (moto checks it exists in its IAM). Not what a handler acts as: the
+    local runtime evaluates the function's own role from the template (orchestrator/local/iam)."""
     iam = p.client("iam")
     try:
         return str(iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"])

@@ -40,6 +40,7 @@ from typing import Any, Final
 
 import botocore.loaders
 
+from orchestrator.local.iam.enforcement import acting_as
 from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
 from orchestrator.local.lambdas.invoke_seam import bind_invoke
 from orchestrator.local.lambdas.model import (
@@ -147,7 +148,8 @@ class LambdaRuntime(SeamAdapter):
     ) -> tuple[bytes, str | None]:
         """Runs the handler and records the run: its response payload and its error type (None: it succeeded)."""
         clock = self.runtime.clock
-        with self._environments.applied(function):
+        # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too.
+        with self._environments.applied(function), acting_as(function.role, function.name):
             started = clock.now()
             try:
                 handler = self._handlers.handler(function)

@@ -51,6 +51,14 @@ LAMBDA_INVOKE = tuple(
     for target in ("moto.awslambda.models.LambdaBackend", "moto.awslambda_simple.models.LambdaSimpleBackend")
 )
 
+BOTOCORE_API_CALL = Seam(
+    "botocore.client.BaseClient", "_make_api_call", "wrap",
+    "every AWS call a principal makes (a handler as its function's role, a state machine's integration as its "
+    "role) is evaluated against its policies before it is sent (iam/enforcement.py)",
+    "(botocore, not moto: moto does not evaluate IAM unless asked, and then mostly on resource '*')",
+    ("self", "operation_name", "api_params"), "iam",
+)  # fmt: skip
+
 BOTOCORE_SHARED_LOADER = Seam(
     "botocore.session", "create_loader", "replace",
     "every botocore session of the process shares one loader per data path, so a handler's cold start in each new "

@@ -84,6 +84,11 @@ class StepFunctionsAdapter:
             self._seams = seam_set
             self._closing = False
 
+    def execution_of_current_thread(self) -> str | None:
+        """The execution the calling thread works for, if it is one of the interpreter's (its integrations' calls
+        are the state machine role's: orchestrator/local/iam)."""
+        return self._threads.execution_of_current_thread()
+
     def interpreter_threads(self) -> list[threading.Thread]:
         """The interpreter's threads started since `install()` and still alive (workers, Map iterations...)."""
         return self._threads.alive()

@@ -64,7 +64,8 @@ def create_state_machine(p: Provisioner, logical_id: str, props: dict[str, Any])
     definition = state_machine_definition(logical_id, props)
     role = props.get("RoleArn")
     if not isinstance(role, str) or not _IAM_ROLE_ARN.fullmatch(role):
-        # IAM is not enforced locally and a skipped role's placeholder ARN is not in IAM's format, which moto checks.
+        # A role not provisioned (a bare Provisioner skips roles) has a placeholder ARN not in IAM's format, which
+        # moto checks. A LocalCloud's roles have real ARNs (orchestrator/local/iam).
         role = f"arn:aws:iam::{p.account}:role/{name}-local"
     arguments: dict[str, Any] = {
         "name": name,

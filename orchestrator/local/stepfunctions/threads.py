@@ -36,6 +36,10 @@ class InterpreterThreads:
         self._execution.arn = execution_arn
         self._ledger.relabel(f"step functions: execution {execution_arn}")
 
+    def execution_of_current_thread(self) -> str | None:
+        """The execution the calling thread works for (None: not one of the interpreter's threads)."""
+        return getattr(self._execution, "arn", None)
+
     def list_for(self, module: str) -> _ThreadList:
         """The stand-in for `module.TMP_THREADS`."""
         return _ThreadList(self, f"step functions: {declared.INTERPRETER_THREAD_KINDS[module]}")

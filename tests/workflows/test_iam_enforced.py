@@ -1,0 +1,171 @@
+"""IAM enforced on the local runtime (orchestrator/local/iam): the shipped app runs with every grant it has, and a
+grant removed or narrowed in the synthesized template fails the run as AWS would fail it, with the service's
+AccessDenied error naming the principal, the action and the resource, and the workflow going through its Catch.
+
+Each test edits one policy of a copy of the synthesized Workflows template, then puts one order on the bus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.local.cloud import LocalCloud
+from schemas.orders import OrderPlaced
+from tests.builders import sample_data
+
+WORKFLOWS = "Orchestrator-dev-Workflows.template.json"
+Statement = dict[str, Any]
+
+
+def _policy(template: dict[str, Any], prefix: str) -> list[Statement]:
+    """The statements of the one `AWS::IAM::Policy` whose logical id starts with `prefix`."""
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Policy" and k.startswith(prefix)
+    ]
+    statements: list[Statement] = policy
+    return statements
+
+
+def _actions(statement: Statement) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+@pytest.fixture
+def edited(assembly_dir: Path, tmp_path: Path, aws_credentials: None) -> Iterator[Callable[..., LocalCloud]]:
+    """Starts a local cloud of the assembly with the Workflows template changed by `edit` (stopped at the end)."""
+    clouds: list[LocalCloud] = []
+
+    def start(edit: Callable[[dict[str, Any]], None]) -> LocalCloud:
+        copy = tmp_path / "cdk.out"
+        shutil.copytree(assembly_dir, copy)
+        template = json.loads((copy / WORKFLOWS).read_text(encoding="utf-8"))
+        edit(template)
+        (copy / WORKFLOWS).write_text(json.dumps(template), encoding="utf-8")
+        cloud = LocalCloud.from_assembly(copy)
+        clouds.append(cloud)
+        cloud.start()
+        return cloud
+
+    yield start
+    for cloud in clouds:
+        cloud.stop()
+
+
+def _order(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
+    """Puts an order, runs the system still (the clock through every retry); its saga execution, described."""
+    order = OrderPlaced.model_validate({**sample_data("OrderPlaced"), "order_id": order_id})
+    cloud.put_event(order, correlation_id=order_id)
+    cloud.wait_until_quiet(advance_clock=True)
+    (execution,) = cloud.executions(cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga"))
+    described: dict[str, Any] = cloud.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    return described
+
+
+def _failures(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+    events = cloud.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    return [e["taskFailedEventDetails"] for e in events if "taskFailedEventDetails" in e]
+
+
+def _path(cloud: LocalCloud, execution_arn: str) -> list[str]:
+    return [visit.name for visit in cloud.stepfunctions.history_path(execution_arn)]
+
+
+def test_the_shipped_app_runs_a_saga_with_every_call_evaluated(edited: Callable[..., LocalCloud]) -> None:
+    cloud = edited(lambda template: None)
+    execution = _order(cloud, "o-iam-ok")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.iam.log.allowed, "calls were evaluated"
+    assert cloud.iam.log.denied == []
+    assert cloud.notice.iam.startswith("IAM enforced: ")
+
+
+def test_an_identity_statement_narrowed_denies_the_task_and_the_saga_compensates(
+    edited: Callable[..., LocalCloud],
+) -> None:
+    """The saga's role may no longer invoke the payments function: ChargePayment's lambda:invoke is denied, the
+    error caught by its States.ALL catcher, and the saga undoes the reservation (its refund is denied as well, and
+    escalated)."""
+    payments: list[str] = []
+
+    def narrow(template: dict[str, Any]) -> None:
+        (invoke,) = [
+            s for s in _policy(template, "OrderSagaStateMachineRole") if _actions(s) == ["lambda:InvokeFunction"]
+        ]
+        kept = [r for r in invoke["Resource"] if "OrderSagaPayments" not in json.dumps(r)]
+        payments.extend(json.dumps(r) for r in invoke["Resource"] if r not in kept)
+        invoke["Resource"] = kept
+
+    cloud = edited(narrow)
+    execution = _order(cloud, "o-iam-invoke")
+
+    assert payments, "the payments function's grant was removed"
+    path = _path(cloud, execution["executionArn"])
+    assert path[:4] == ["Begin", "ReserveInventory", "ChargePayment", "RefundPayment"]
+    assert "ReleaseInventory" in path, "the reservation was undone"
+    failure = _failures(cloud, execution["executionArn"])[0]
+    assert failure["error"] == "Lambda.AccessDeniedException"
+    assert "assumed-role/Orchestrator-dev-Workflows-OrderSagaStateMachineRole" in failure["cause"]
+    assert "is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:" in failure["cause"]
+
+
+def test_a_leading_keys_condition_narrowed_denies_the_claim_and_the_saga_fails_at_its_start(
+    edited: Callable[..., LocalCloud],
+) -> None:
+    """The saga's role may put start claims under another prefix only: its first state's PutItem is denied."""
+
+    def narrow(template: dict[str, Any]) -> None:
+        (claims,) = [
+            s
+            for s in _policy(template, "OrderSagaStateMachineRole")
+            if s.get("Condition") and _actions(s) == ["dynamodb:PutItem"]
+        ]
+        claims["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["someone-else#*"]
+
+    cloud = edited(narrow)
+    execution = _order(cloud, "o-iam-claim")
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "DynamoDB.AccessDeniedException"
+    assert "is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:" in execution["cause"]
+    assert _path(cloud, execution["executionArn"]) == ["Begin"], "nothing of the order was done"
+
+
+def test_a_detail_type_condition_denies_the_events_the_role_may_not_put(edited: Callable[..., LocalCloud]) -> None:
+    """The saga's role may put OrderCancelled only: its PublishCompleted is denied (the order itself completed)."""
+
+    def narrow(template: dict[str, Any]) -> None:
+        (put,) = [s for s in _policy(template, "OrderSagaStateMachineRole") if _actions(s) == ["events:PutEvents"]]
+        put["Condition"] = {"StringEquals": {"events:detail-type": ["OrderCancelled"]}}
+
+    cloud = edited(narrow)
+    execution = _order(cloud, "o-iam-publish")
+
+    assert execution["status"] == "FAILED"
+    assert _path(cloud, execution["executionArn"])[-1] == "PublishCompleted"
+    assert "is not authorized to perform: events:PutEvents on resource: arn:aws:events:" in execution["cause"]
+
+
+def test_an_explicit_deny_wins_over_the_allow_and_the_service_says_so(edited: Callable[..., LocalCloud]) -> None:
+    """A Deny on the inventory function's writes: the handler's own PutItem fails with AccessDeniedException naming
+    the explicit deny, and the saga cancels the order (nothing was reserved)."""
+
+    def deny(template: dict[str, Any]) -> None:
+        statements = _policy(template, "OrderSagaInventoryServiceFunctionServiceRole")
+        statements.append({"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"})
+
+    cloud = edited(deny)
+    execution = _order(cloud, "o-iam-deny")
+
+    denied = cloud.iam.log.denied
+    assert denied and all(d[1] == "dynamodb:PutItem" and d[3] == "explicitly denied" for d in denied)
+    assert execution["status"] != "RUNNING"
+    assert "ChargePayment" not in _path(cloud, execution["executionArn"]), "no payment without a reservation"
