@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.iam.report import AccessReport
 
 ORDER_OUTCOME_EVENTS = ("OrderCompleted", "OrderCancelled", "OrderCompensationEscalated")
 TICKET_OUTCOME_EVENTS = {
@@ -202,6 +203,7 @@ class Report:
     seconds: float = 0.0  # the whole run: start-up, driving, reading the facts, accounting
     workflows: int = 0  # the inputs that start a workflow (orders and tickets)
     driven_seconds: float = 0.0  # from the first input put to the last wave run still (faults on)
+    access: AccessReport | None = None  # the run's IAM access report (orchestrator/local/iam/report.py)
 
     @property
     def workflows_per_second(self) -> float:
@@ -228,7 +230,8 @@ class Report:
             f"{self.workflows} workflows run in {self.driven_seconds:.1f} s: {self.workflows_per_second:.1f} per s "
             f"(faults on; the whole run with start-up and accounting {self.seconds:.0f} s)"
         )
-        return "\n".join([*lines, "", f"{verdict} in {self.seconds:.0f} s", pace, *shown, *more])
+        access = [self.access.summary()] if self.access is not None else []
+        return "\n".join([*lines, "", f"{verdict} in {self.seconds:.0f} s", pace, *access, *shown, *more])
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -198,10 +198,12 @@ def run(settings: SoakSettings, assembly: Path, *extra: Rule) -> Report:
         drive(cloud, inputs, settings.wave)
         driven = time.monotonic() - driving
         facts = Facts.read(cloud, tap)
+        access = cloud.access_report()
     report = account(inputs, facts)
     report.faults = {str(kind): n for kind, n in faults.counts().items()}
     report.seconds = time.monotonic() - started
     report.workflows, report.driven_seconds = len(inputs.orders) + len(inputs.tickets), driven
+    report.access = access
     return report
 
 
@@ -216,6 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--wave", type=int, default=defaults.wave, help="orders put before the system is run still")
     parser.add_argument("--assembly", type=Path, help="a synthesized cdk.out (default: synthesize into a temp dir)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--access-report",
+        type=Path,
+        default=Path("soak-access-report.json"),
+        help="where the run's IAM access report is written (default soak-access-report.json)",
+    )
     args = parser.parse_args(argv)
     settings = SoakSettings(args.orders, args.pipelines, args.seed, args.fault_rate, args.duplicate_rate, args.wave)
     prepare_environment()
@@ -225,6 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Path(os.devnull).open("w") as quiet, contextlib.redirect_stdout(quiet):
             report = run(settings, assembly)
     print(json.dumps(report.as_json(), indent=2) if args.json else report.table())
+    if report.access is not None:
+        args.access_report.write_text(json.dumps(report.access.as_json(), indent=1) + "\n", encoding="utf-8")
+        print(
+            f"{report.access.summary()}: written to {args.access_report}", file=sys.stderr if args.json else sys.stdout
+        )
     return 0 if report.ok else 1
 
 

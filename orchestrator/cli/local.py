@@ -1,18 +1,24 @@
 """`orch local up`: the synthesized app served in-process on moto, as one endpoint on localhost; `orch local seams`:
-every change the local runtime makes to moto, and why."""
+every change the local runtime makes to moto, and why; `orch local access-report`: what each role of the running
+app used, was denied, and never used (orchestrator/local/iam/report.py)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from orchestrator.assembly import synthesize
 from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, render_json, write
-from orchestrator.local.cloud import LocalCloud, PortInUseError
+from orchestrator.local.cloud import ACCESS_REPORT_PAGE, LocalCloud, PortInUseError
+from orchestrator.local.iam.report import AccessReport
 from orchestrator.local.seams import MotoSeamError, seam_lines, seam_table
+from orchestrator.local.server import OWN_PREFIX, SERVER_HOST
 
 DEFAULT_PORT = 4566  # the port AWS tooling conventionally uses for a local endpoint
 
@@ -31,6 +37,13 @@ def register(registry: Registry) -> None:
         default="on",
         help="evaluate every call a function or state machine makes against its role's policies (default on)",
     )
+    report = commands.add_parser(
+        "access-report", help="per role of the running app: calls allowed, calls denied, statements never used"
+    )
+    report.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"`orch local up`'s port (default {DEFAULT_PORT})"
+    )
+    report.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
     seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")
     seams.add_argument("--output", choices=("table", "json"), default=argparse.SUPPRESS, help="table (default) or json")
 
@@ -39,7 +52,24 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "seams":
         write(sys.stdout, render_json(seam_table()) if args.output == "json" else "\n".join(seam_lines()))
         return EXIT_OK
+    if args.command == "access-report":
+        return print_access_report(args.port, args.output)
     return up(args.assembly, args.port, args.stage, synth=args.synth, iam=args.iam == "on")
+
+
+def print_access_report(port: int, output: str) -> int:
+    """The running local runtime's access report (server mode's own page), as a table or JSON."""
+    url = f"http://{SERVER_HOST}:{port}{OWN_PREFIX}{ACCESS_REPORT_PAGE}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback, a URL built here
+            report = json.loads(answer.read())
+    except (urllib.error.URLError, OSError) as error:
+        print(
+            f"orch: no local runtime answers on port {port} ({error}); start it with `orch local up`", file=sys.stderr
+        )
+        return EXIT_FAILURE
+    write(sys.stdout, render_json(report) if output == "json" else "\n".join(AccessReport.from_json(report).lines()))
+    return EXIT_OK
 
 
 def up(assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True) -> int:

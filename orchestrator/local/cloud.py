@@ -37,6 +37,7 @@ from orchestrator.local.delivery import Delivery
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
+from orchestrator.local.iam.report import AccessReport, access_report
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -52,6 +53,7 @@ __all__ = ["LocalCloud", "LocalCloudError", "NotQuietError", "PortInUseError", "
 logger = logging.getLogger(__name__)
 
 STOP_SECONDS = 10.0  # how long `stop` lets work in flight finish
+ACCESS_REPORT_PAGE = "access-report"  # server mode: GET <endpoint>/_orch/access-report
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
 
 
@@ -76,7 +78,7 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self._quiet = QuietDetector(self.runtime, self.pollers)
         self._mock: Any = None
-        self._server = LocalServer()
+        self._server = LocalServer({ACCESS_REPORT_PAGE: lambda: self.access_report().as_json()})
         self._ticking = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -180,6 +182,10 @@ class LocalCloud:
 
         self._ticker = threading.Thread(target=tick, name="local-clock-ticker", daemon=True)
         self._ticker.start()
+
+    def access_report(self) -> AccessReport:
+        """Per role, what it was allowed, what it was denied and which statements nothing used, so far."""
+        return access_report(self.iam.principals, self.iam.log)
 
     # -- putting events --------------------------------------------------------------------------------------
 

@@ -36,7 +36,11 @@ def test_with_the_sagas_claims_broken_the_accounting_fails(assembly_dir: Path, a
     assert not report.ok
     assert any("soak-order-00000: 2 executions did its work" in p for p in report.problems), report.problems
     assert any("2 OrderCompleted event(s), expected 1" in p for p in report.problems), report.problems
-    assert report.table().splitlines()[-len(report.problems) - 2].startswith("FAILED")
+    table = report.table().splitlines()
+    verdict = next(i for i, line in enumerate(table) if line.startswith("FAILED"))
+    assert table[-len(report.problems) :] == [f"  - {p}" for p in report.problems] and verdict < len(table) - len(
+        report.problems
+    )
 
 
 def order_facts(payments: list[dict[str, object]]) -> Facts:

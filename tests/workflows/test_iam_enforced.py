@@ -69,6 +69,13 @@ def _order(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
     return described
 
 
+def _saga_role(cloud: LocalCloud) -> str:
+    """The name of the saga state machine's role."""
+    machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+    described = cloud.client("stepfunctions").describe_state_machine(stateMachineArn=machine)
+    return str(described["roleArn"]).rsplit("/", 1)[-1]
+
+
 def _failures(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
     events = cloud.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
     return [e["taskFailedEventDetails"] for e in events if "taskFailedEventDetails" in e]
@@ -86,6 +93,16 @@ def test_the_shipped_app_runs_a_saga_with_every_call_evaluated(edited: Callable[
     assert cloud.iam.log.allowed, "calls were evaluated"
     assert cloud.iam.log.denied == []
     assert cloud.notice.iam.startswith("IAM enforced: ")
+    report = cloud.access_report()
+    assert report.denied_calls == 0
+    (saga,) = [
+        p for p in report.principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaStateMachineRole")
+    ]
+    used = {action for action, _, _ in saga.allowed}
+    assert {"dynamodb:PutItem", "lambda:InvokeFunction", "events:PutEvents", "cloudwatch:PutMetricData"} <= used
+    # Its logs and X-Ray statements serve the service's own calls; nothing of its own went unused in a happy saga
+    # but the pause checks' read of a paused record (no pause) and the Step Functions log delivery.
+    assert all(line.startswith("role/") for line in saga.unused + saga.service_side)
 
 
 def test_an_identity_statement_narrowed_denies_the_task_and_the_saga_compensates(
@@ -132,6 +149,8 @@ def test_a_leading_keys_condition_narrowed_denies_the_claim_and_the_saga_fails_a
 
     cloud = edited(narrow)
     execution = _order(cloud, "o-iam-claim")
+    (saga,) = [p for p in cloud.access_report().principals if p.role == _saga_role(cloud)]
+    assert [(action, why) for action, _, why, _ in saga.denied] == [("dynamodb:PutItem", "implicitly denied")]
 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "DynamoDB.AccessDeniedException"

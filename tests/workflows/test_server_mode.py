@@ -112,6 +112,25 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
     # The approval, delivered and kept (matched) so that a redelivery of it is known.
     assert aws(endpoint, tmp_path, "dynamodb", "scan", "--table-name", control)["Count"] == 1
 
+    # IAM was enforced on every call of the run: nothing denied; the pipeline's role used its grants.
+    port = endpoint.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [str(ORCH), "local", "access-report", "--port", port, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=cli_environment(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["denied_calls"] == 0
+    role = aws(
+        endpoint, tmp_path, "stepfunctions", "describe-state-machine", "--state-machine-arn", machine["stateMachineArn"]
+    )
+    (pipeline,) = [p for p in report["principals"] if p["role"] == role["roleArn"].rsplit("/", 1)[-1]]
+    assert {a["action"] for a in pipeline["allowed"]} >= {"lambda:InvokeFunction", "events:PutEvents"}
+
 
 def wait_for_execution(endpoint: str, tmp_path: Path, machine_arn: str) -> dict[str, Any]:
     """Polls list-executions until the one execution has ended (a CLI user has no `wait_until_quiet`)."""

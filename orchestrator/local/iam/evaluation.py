@@ -3,17 +3,16 @@
 The local runtime evaluates every AWS API call a Lambda handler or a state machine makes against the role policies
 the CDK synthesized, so that a grant missing from the template fails locally as it would on AWS. This module is the
 evaluation only: parsing policy documents (`parse_policy`) and deciding one request (`evaluate`), following the IAM
-User Guide's "Policy evaluation logic" and its "IAM JSON policy elements" reference. It knows nothing of the rest of
-the project and uses the standard library only.
+User Guide's "Policy evaluation logic" and its "IAM JSON policy elements" reference. Two modules of this package are
+its parts: conditions.py (the Condition element's operators) and patterns.py (wildcards and policy variables). The
+three know nothing of the rest of the project and use the standard library only.
 
 Implemented:
 - Effect, Action / NotAction, Resource / NotResource, Principal / NotPrincipal (resource-based policies), Condition,
   Sid, Version (policy variables only with "2012-10-17"; a document without Version is "2008-10-17", as on AWS).
-- Action matching case-insensitive, Resource matching case-sensitive, both with the `*` and `?` wildcards.
-- Every condition operator (String, Numeric, Date, Bool, Binary, IpAddress, Arn, Null), each with the `IfExists`
-  suffix and the `ForAllValues:` / `ForAnyValue:` set qualifiers, with AWS's rules for keys absent from the request.
-- Policy variables (`${aws:username}`, defaults `${key, 'default'}`, and `${*}`, `${?}`, `${$}`) in Resource,
-  NotResource and in String, Bool and Arn condition values (the operators AWS lists as supporting them).
+- Action matching case-insensitive, Resource matching case-sensitive, both with the `*` and `?` wildcards, and
+  policy variables in Resource and NotResource (patterns.py).
+- Every condition operator, with AWS's rules for keys absent from the request (conditions.py).
 - The decision for identity policies plus an optional resource-based policy: an explicit Deny anywhere wins; in one
   account an Allow in either grants; across accounts both must allow.
 
@@ -33,23 +32,29 @@ statement applies to every resource. Of the condition operators it knows StringE
 one as met; identity-policy conditions get no request values, so they always pass; and when a condition does fail
 (role trust checks), the statement yields a deny whatever its Effect: an Allow with an unmet condition becomes an
 explicit deny instead of not applying.
+
+One module, though past 400 lines: the Statement it defines, the parser that builds it and validates it on
+construction, and the evaluation and principal matching that read it are one model of a policy; its self-contained
+parts, the condition operators and the patterns, live in their own modules.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import ipaddress
 import json
-import operator
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from orchestrator.local.iam.conditions import (
+    ConditionError,
+    Conditions,
+    ConditionValues,
+    check_conditions,
+    conditions_hold,
+)
+from orchestrator.local.iam.patterns import Context, Variables, action_matches, resource_matches
 
 __all__ = [
     "Decision",
@@ -71,13 +76,7 @@ _STATEMENT_ELEMENTS: Final = frozenset(
 )
 _PRINCIPAL_TYPES: Final = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 
-# Condition values as the policy gives them and as the request context gives them.
-ConditionValues = tuple[str, ...]
-Conditions = Mapping[str, Mapping[str, ConditionValues]]
 PrincipalMap = Mapping[str, tuple[str, ...]]
-# The request context with its keys lower-cased (keys compare case-insensitively); None where variables are off.
-_Context = Mapping[str, tuple[str, ...]]
-_Variables = _Context | None
 
 
 class PolicyError(ValueError):
@@ -327,12 +326,10 @@ def _check_statement(statement: Statement) -> None:
         raise PolicyError("Principal: a statement has Principal or NotPrincipal, not both")
     if statement.version not in _VERSIONS:
         raise PolicyError(f"Version: must be {' or '.join(_VERSIONS)}, got {statement.version!r}")
-    for name, keys in statement.conditions.items():
-        condition = _operator(name)
-        for key, values in keys.items():
-            for value in values:
-                if not condition.valid(value):
-                    raise PolicyError(f"Condition.{name}.{key}: {value!r} is not a valid {condition.kind} value")
+    try:
+        check_conditions(statement.conditions)
+    except ConditionError as error:
+        raise PolicyError(str(error)) from None
 
 
 def _frozen_conditions(conditions: Conditions) -> tuple[tuple[str, tuple[tuple[str, ConditionValues], ...]], ...]:
@@ -375,19 +372,19 @@ def evaluate(
     return Evaluation(decision, allowed_by, denied_by)
 
 
-def _identity_statement_applies(statement: Statement, request: Request, context: _Context) -> bool:
+def _identity_statement_applies(statement: Statement, request: Request, context: Context) -> bool:
     """An identity statement is about its own principal: a Principal element in it is ignored. Without Resource or
     NotResource it applies to nothing (IAM requires one of them in identity policies)."""
     variables = _variables(statement, context)
     return (
         _action_applies(statement, request.action)
         and _resource_applies(statement, request.resource, variables, implied=False)
-        and _conditions_hold(statement.conditions, context, variables)
+        and conditions_hold(statement.conditions, context, variables)
     )
 
 
 def _resource_statement_applies(
-    statement: Statement, request: Request, context: _Context, chain: tuple[_Identity, ...]
+    statement: Statement, request: Request, context: Context, chain: tuple[_Identity, ...]
 ) -> bool:
     """A resource-based policy statement applies to the principals its Principal names (or its NotPrincipal does
     not); without either it applies to no one. Without Resource or NotResource it is about its own resource."""
@@ -396,11 +393,11 @@ def _resource_statement_applies(
         _principal_applies(statement, chain)
         and _action_applies(statement, request.action)
         and _resource_applies(statement, request.resource, variables, implied=True)
-        and _conditions_hold(statement.conditions, context, variables)
+        and conditions_hold(statement.conditions, context, variables)
     )
 
 
-def _variables(statement: Statement, context: _Context) -> _Variables:
+def _variables(statement: Statement, context: Context) -> Variables:
     """Policy variables are substituted from the request context in "2012-10-17" documents only ("Version")."""
     return context if statement.version == POLICY_VERSION else None
 
@@ -418,105 +415,17 @@ def _normalized_context(context: Mapping[str, str | Sequence[str]]) -> dict[str,
 def _action_applies(statement: Statement, action: str) -> bool:
     """Action: any pattern matches (case-insensitive). NotAction: none does."""
     if statement.actions:
-        return any(_action_matches(pattern, action) for pattern in statement.actions)
-    return not any(_action_matches(pattern, action) for pattern in statement.not_actions)
+        return any(action_matches(pattern, action) for pattern in statement.actions)
+    return not any(action_matches(pattern, action) for pattern in statement.not_actions)
 
 
-def _action_matches(pattern: str, action: str) -> bool:
-    return pattern == "*" or _compiled(((True, pattern),), ignore_case=True).fullmatch(action) is not None
-
-
-def _resource_applies(statement: Statement, resource: str, variables: _Variables, *, implied: bool) -> bool:
+def _resource_applies(statement: Statement, resource: str, variables: Variables, *, implied: bool) -> bool:
     """Resource: any pattern matches. NotResource: none does. Neither: `implied` (resource-based policies)."""
     if statement.resources:
-        return any(_resource_matches(pattern, resource, variables) for pattern in statement.resources)
+        return any(resource_matches(pattern, resource, variables) for pattern in statement.resources)
     if statement.not_resources:
-        return not any(_resource_matches(pattern, resource, variables) for pattern in statement.not_resources)
+        return not any(resource_matches(pattern, resource, variables) for pattern in statement.not_resources)
     return implied
-
-
-def _resource_matches(pattern: str, resource: str, variables: _Variables) -> bool:
-    """Case-sensitive, `*` and `?` anywhere in the ARN (they may span colons in Resource). The request resource "*"
-    (an action without resource-level permissions) is matched by the statement Resource "*" only."""
-    if pattern == "*":
-        return True
-    if resource == "*":
-        return False
-    segments = _expand(pattern, variables)
-    return segments is not None and _compiled(segments, ignore_case=False).fullmatch(resource) is not None
-
-
-# -- Wildcard patterns and policy variables ----------------------------------------------------------------------
-
-# A pattern after variable substitution: (wildcards apply, text) runs. Policy text keeps its wildcards; a variable's
-# value and the escapes ${*}, ${?}, ${$} are literal text.
-_Segments = tuple[tuple[bool, str], ...]
-_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
-_VARIABLE_BODY: Final = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
-_WILDCARDS: Final = re.compile(r"([*?])")
-
-
-class _Piece(NamedTuple):
-    kind: str  # "text" (policy text), "literal" (an escape), "variable" (text is the key)
-    text: str
-    default: str | None = None
-
-
-@lru_cache(maxsize=4096)
-def _template(text: str) -> tuple[_Piece, ...]:
-    """`text` split into policy text, escapes and variables (`${key}`, `${key, 'default'}`)."""
-    pieces: list[_Piece] = []
-    position = 0
-    for match in _VARIABLE.finditer(text):
-        if match.start() > position:
-            pieces.append(_Piece("text", text[position : match.start()]))
-        body = match.group(1)
-        variable = _VARIABLE_BODY.fullmatch(body)
-        if body in ("*", "?", "$"):
-            pieces.append(_Piece("literal", body))
-        elif variable is not None:
-            pieces.append(_Piece("variable", variable.group(1), variable.group(2)))
-        else:  # not a variable (e.g. "${}"): kept as the policy wrote it
-            pieces.append(_Piece("text", match.group(0)))
-        position = match.end()
-    if position < len(text):
-        pieces.append(_Piece("text", text[position:]))
-    return tuple(pieces)
-
-
-def _expand(text: str, variables: _Variables) -> _Segments | None:
-    """`text` with its policy variables substituted; None when a variable has no value (and no default): the
-    pattern then matches nothing. A multivalued key is no variable (AWS), so it takes the default too."""
-    if variables is None or "${" not in text:
-        return ((True, text),)
-    segments: list[tuple[bool, str]] = []
-    for piece in _template(text):
-        if piece.kind == "variable":
-            values = variables.get(piece.text.lower(), ())
-            value = values[0] if len(values) == 1 else piece.default
-            if value is None:
-                return None
-            segments.append((False, value))
-        else:
-            segments.append((piece.kind == "text", piece.text))
-    return tuple(segments)
-
-
-def _literal(segments: _Segments) -> str:
-    return "".join(text for _, text in segments)
-
-
-@lru_cache(maxsize=8192)
-def _compiled(segments: _Segments, *, ignore_case: bool) -> re.Pattern[str]:
-    """The anchored-by-fullmatch regex of a wildcard pattern: `*` any run, `?` one character, all else escaped."""
-    parts: list[str] = []
-    for wildcards, text in segments:
-        if not wildcards:
-            parts.append(re.escape(text))
-            continue
-        for token in _WILDCARDS.split(text):
-            parts.append(".*" if token == "*" else "." if token == "?" else re.escape(token))
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 # -- Principal and NotPrincipal ----------------------------------------------------------------------------------
@@ -600,244 +509,3 @@ def _principal_applies(statement: Statement, chain: tuple[_Identity, ...]) -> bo
     if statement.not_principals is not None:
         return not all(_names(statement.not_principals, identity) for identity in chain)
     return False
-
-
-# -- Conditions --------------------------------------------------------------------------------------------------
-
-# (policy value, request value, variables) -> whether they match, for the positive form of an operator.
-_Test = Callable[[str, str, _Variables], bool]
-
-
-@dataclass(frozen=True)
-class _Operator:
-    kind: str  # String, Numeric, Date, Bool, Binary, IpAddress, Arn, Null: what its values are
-    test: _Test
-    negated: bool  # StringNotEquals and the like: true when the request value matches none of the policy values
-    qualifier: str = ""  # "", "ForAllValues" or "ForAnyValue"
-    if_exists: bool = False
-
-    def valid(self, value: str) -> bool:
-        """Whether a policy value can be compared at all (variables, where supported, are checked when used)."""
-        if self.kind in ("String", "Arn") or (self.kind == "Bool" and "${" in value):
-            return True
-        return _VALIDATORS[self.kind](value)
-
-
-def _conditions_hold(conditions: Conditions, context: _Context, variables: _Variables) -> bool:
-    """Every operator holds, and within one every key holds (AND); for one key any policy value may match (OR)."""
-    return all(
-        _condition_holds(_operator(name), context.get(key.lower()), values, variables)
-        for name, keys in conditions.items()
-        for key, values in keys.items()
-    )
-
-
-def _condition_holds(
-    condition: _Operator, request_values: tuple[str, ...] | None, policy_values: ConditionValues, variables: _Variables
-) -> bool:
-    if condition.kind == "Null":  # "true": the key must be absent (or an empty multivalued key); "false": present
-        return any((value.lower() == "true") == (not request_values) for value in policy_values)
-    if not request_values:
-        # AWS: an absent key fails a condition, except that ...IfExists and ForAllValues hold, and a negated
-        # operator (StringNotLike, ArnNotLike, ...) holds, as the key does not match.
-        if condition.if_exists or condition.qualifier == "ForAllValues":
-            return True
-        return condition.negated and condition.qualifier != "ForAnyValue"
-
-    def satisfied(value: str) -> bool:
-        return any(condition.test(p, value, variables) for p in policy_values) != condition.negated
-
-    if condition.qualifier == "ForAllValues":
-        return all(satisfied(value) for value in request_values)
-    if condition.qualifier == "ForAnyValue":
-        return any(satisfied(value) for value in request_values)
-    # No qualifier on a multivalued request value (our choice; AWS asks for a qualifier there): a positive operator
-    # holds when any request value matches (as ForAnyValue), a negated one when none does (the positive one's
-    # negation). Single-valued keys, the usual case, are the same either way.
-    if condition.negated:
-        return all(satisfied(value) for value in request_values)
-    return any(satisfied(value) for value in request_values)
-
-
-@lru_cache(maxsize=512)
-def _operator(name: str) -> _Operator:
-    """The operator a condition names: `[ForAllValues:|ForAnyValue:]<Operator>[IfExists]`; PolicyError otherwise.
-    Names are matched case-insensitively (a lenient reading: the runtime must not reject a policy AWS accepts)."""
-    base, qualifier = name, ""
-    for prefix in ("ForAllValues:", "ForAnyValue:"):
-        if base.lower().startswith(prefix.lower()):
-            base, qualifier = base[len(prefix) :], prefix[:-1]
-    if_exists = base.lower().endswith("ifexists")
-    if if_exists:
-        base = base[: -len("IfExists")]
-    if base.lower() == "null" and not if_exists:
-        return _Operator("Null", _never, False, qualifier)
-    found = _OPERATORS.get(base.lower())
-    if found is None:
-        raise PolicyError(f"Condition: unknown condition operator {name!r}")
-    kind, test, negated = found
-    return _Operator(kind, test, negated, qualifier, if_exists)
-
-
-def _never(policy: str, value: str, variables: _Variables) -> bool:
-    return False
-
-
-def _string_equals(policy: str, value: str, variables: _Variables) -> bool:
-    segments = _expand(policy, variables)
-    return segments is not None and _literal(segments) == value
-
-
-def _string_equals_ignore_case(policy: str, value: str, variables: _Variables) -> bool:
-    segments = _expand(policy, variables)
-    return segments is not None and _literal(segments).casefold() == value.casefold()
-
-
-def _string_like(policy: str, value: str, variables: _Variables) -> bool:
-    segments = _expand(policy, variables)
-    return segments is not None and _compiled(segments, ignore_case=False).fullmatch(value) is not None
-
-
-def _bool(policy: str, value: str, variables: _Variables) -> bool:
-    segments = _expand(policy, variables)
-    return segments is not None and _literal(segments).lower() == value.lower()
-
-
-def _arn_like(policy: str, value: str, variables: _Variables) -> bool:
-    """ArnEquals and ArnLike alike (AWS documents them together): each of the six colon-separated parts matched on
-    its own, case-sensitively, with `*` and `?`; the last part keeps any further colons. Fewer parts: no match."""
-    segments = _expand(policy, variables)
-    value_parts = value.split(":", 5)
-    if segments is None or len(value_parts) < 6:
-        return False
-    policy_parts = _arn_pattern_parts(segments)
-    return policy_parts is not None and all(
-        _compiled(part, ignore_case=False).fullmatch(text) is not None
-        for part, text in zip(policy_parts, value_parts, strict=True)
-    )
-
-
-@lru_cache(maxsize=1024)
-def _arn_pattern_parts(segments: _Segments) -> tuple[_Segments, ...] | None:
-    """The segments split at the first five colons (the ARN's parts after substitution), or None if fewer."""
-    parts: list[_Segments] = []
-    current: list[tuple[bool, str]] = []
-    for wildcards, text in segments:
-        pieces = text.split(":", 5 - len(parts)) if len(parts) < 5 else [text]
-        for i, piece in enumerate(pieces):
-            if i > 0:
-                parts.append(tuple(current))
-                current = []
-            current.append((wildcards, piece))
-    parts.append(tuple(current))
-    return tuple(parts) if len(parts) == 6 else None
-
-
-_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-@lru_cache(maxsize=1024)
-def _number(text: str) -> Decimal | None:
-    return Decimal(text) if _NUMBER.fullmatch(text.strip()) else None
-
-
-@lru_cache(maxsize=1024)
-def _date(text: str) -> datetime | None:
-    """ISO 8601 (a date, or a date and time; UTC unless it says otherwise) or seconds since the epoch."""
-    try:
-        if _NUMBER.fullmatch(text.strip()):
-            return datetime.fromtimestamp(float(text), tz=UTC)
-        moment = datetime.fromisoformat(text.strip())
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _numeric(compare: Callable[[Decimal, Decimal], bool]) -> _Test:
-    def test(policy: str, value: str, variables: _Variables) -> bool:
-        expected, actual = _number(policy), _number(value)
-        return expected is not None and actual is not None and compare(actual, expected)
-
-    return test
-
-
-def _dated(compare: Callable[[datetime, datetime], bool]) -> _Test:
-    def test(policy: str, value: str, variables: _Variables) -> bool:
-        expected, actual = _date(policy), _date(value)
-        return expected is not None and actual is not None and compare(actual, expected)
-
-    return test
-
-
-def _decoded(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _binary_equals(policy: str, value: str, variables: _Variables) -> bool:
-    expected = _decoded(policy)
-    return expected is not None and expected == _decoded(value)
-
-
-@lru_cache(maxsize=1024)
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        return None
-
-
-def _ip_address(policy: str, value: str, variables: _Variables) -> bool:
-    """The request's address lies in the policy's CIDR block (an IPv4 address never lies in an IPv6 block)."""
-    network = _network(policy)
-    try:
-        address = ipaddress.ip_address(value.strip())
-    except ValueError:
-        return False
-    return network is not None and address in network
-
-
-def _operators() -> dict[str, tuple[str, _Test, bool]]:
-    """Every operator by its lower-cased name: (kind, the positive form's test, negated)."""
-    table: dict[str, tuple[str, _Test, bool]] = {
-        "StringEquals": ("String", _string_equals, False),
-        "StringNotEquals": ("String", _string_equals, True),
-        "StringEqualsIgnoreCase": ("String", _string_equals_ignore_case, False),
-        "StringNotEqualsIgnoreCase": ("String", _string_equals_ignore_case, True),
-        "StringLike": ("String", _string_like, False),
-        "StringNotLike": ("String", _string_like, True),
-        "Bool": ("Bool", _bool, False),
-        "BinaryEquals": ("Binary", _binary_equals, False),
-        "IpAddress": ("IpAddress", _ip_address, False),
-        "NotIpAddress": ("IpAddress", _ip_address, True),
-        "ArnEquals": ("Arn", _arn_like, False),
-        "ArnLike": ("Arn", _arn_like, False),
-        "ArnNotEquals": ("Arn", _arn_like, True),
-        "ArnNotLike": ("Arn", _arn_like, True),
-    }
-    comparisons: dict[str, Callable[[Any, Any], bool]] = {
-        "Equals": operator.eq,
-        "LessThan": operator.lt,
-        "LessThanEquals": operator.le,
-        "GreaterThan": operator.gt,
-        "GreaterThanEquals": operator.ge,
-    }
-    for suffix, compare in comparisons.items():
-        table[f"Numeric{suffix}"] = ("Numeric", _numeric(compare), False)
-        table[f"Date{suffix}"] = ("Date", _dated(compare), False)
-    table["NumericNotEquals"] = ("Numeric", _numeric(operator.eq), True)
-    table["DateNotEquals"] = ("Date", _dated(operator.eq), True)
-    return {name.lower(): entry for name, entry in table.items()}
-
-
-_OPERATORS: Final = _operators()
-_VALIDATORS: Final[dict[str, Callable[[str], bool]]] = {
-    "Numeric": lambda value: _number(value) is not None,
-    "Date": lambda value: _date(value) is not None,
-    "Bool": lambda value: value.lower() in ("true", "false"),
-    "Binary": lambda value: _decoded(value) is not None,
-    "IpAddress": lambda value: _network(value) is not None,
-    "Null": lambda value: value.lower() in ("true", "false"),
-}

@@ -1,0 +1,125 @@
+"""The access report of a local run: per principal (role), every (action, resource) it used and was allowed, every
+call denied, and every statement of its policies nothing used: the evidence for least privilege, as IAM Access
+Analyzer's unused-access findings give it on AWS.
+
+A statement is *used* when it allowed (or denied) an evaluated call of the run. Some statements serve calls the
+local runtime cannot observe, made by the service on the principal's behalf rather than by its code: Lambda writing
+its logs (`logs:*` of AWSLambdaBasicExecutionRole), the X-Ray SDK or service sending traces (`xray:*`), Step Functions
+delivering its execution logs (`logs:*Delivery*`, `logs:*ResourcePolic*`, `logs:DescribeLogGroups`). Those are
+listed apart, as *served by the service*, not as unused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from orchestrator.local.iam.evaluation import Statement
+from orchestrator.local.iam.principals import Principals
+
+# Action prefixes of the calls the services make for a principal, out of the local runtime's sight.
+SERVICE_SIDE_ACTIONS: Final = ("logs:", "xray:")
+
+
+@dataclass
+class PrincipalAccess:
+    role: str  # the role's name
+    allowed: list[tuple[str, str, int]] = field(default_factory=list)  # (action, resource, calls)
+    denied: list[tuple[str, str, str, int]] = field(default_factory=list)  # (action, resource, why, calls)
+    unused: list[str] = field(default_factory=list)  # statements nothing used, described
+    service_side: list[str] = field(default_factory=list)  # statements for the service's own calls
+
+
+@dataclass
+class AccessReport:
+    principals: list[PrincipalAccess]
+
+    @property
+    def denied_calls(self) -> int:
+        return sum(n for p in self.principals for *_, n in p.denied)
+
+    @property
+    def unused_statements(self) -> int:
+        return sum(len(p.unused) for p in self.principals)
+
+    def summary(self) -> str:
+        return (
+            f"access report: {len(self.principals)} principals, {self.denied_calls} calls denied, "
+            f"{self.unused_statements} statements unused"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "denied_calls": self.denied_calls,
+            "unused_statements": self.unused_statements,
+            "principals": [
+                {
+                    "role": p.role,
+                    "allowed": [{"action": a, "resource": r, "calls": n} for a, r, n in p.allowed],
+                    "denied": [{"action": a, "resource": r, "why": w, "calls": n} for a, r, w, n in p.denied],
+                    "unused": p.unused,
+                    "served_by_the_service": p.service_side,
+                }
+                for p in self.principals
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> AccessReport:
+        """The report `as_json` gave (server mode's page)."""
+        return cls(
+            [
+                PrincipalAccess(
+                    p["role"],
+                    [(a["action"], a["resource"], a["calls"]) for a in p["allowed"]],
+                    [(d["action"], d["resource"], d["why"], d["calls"]) for d in p["denied"]],
+                    list(p["unused"]),
+                    list(p["served_by_the_service"]),
+                )
+                for p in document["principals"]
+            ]
+        )
+
+    def lines(self) -> list[str]:
+        out = [self.summary()]
+        for p in self.principals:
+            out.append(f"{p.role}")
+            out += [f"  allowed  {a} on {r} ({n})" for a, r, n in p.allowed]
+            out += [f"  DENIED   {a} on {r}: {w} ({n})" for a, r, w, n in p.denied]
+            out += [f"  unused   {s}" for s in p.unused]
+            out += [f"  service  {s}" for s in p.service_side]
+        return out
+
+
+def access_report(principals: Principals, log: Any) -> AccessReport:
+    """The report of the run whose calls `log` (enforcement.AccessLog) recorded, over the roles of `principals`."""
+    allowed: Mapping[tuple[str, str, str], int] = log.allowed
+    denied_counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for entry in log.denied:
+        denied_counts[entry] += 1
+    report = []
+    for arn, role in sorted(principals.roles.items(), key=lambda item: item[1].name):
+        access = PrincipalAccess(role.name)
+        access.allowed = sorted((a, r, n) for (who, a, r), n in allowed.items() if who == arn)
+        access.denied = sorted((a, r, w, n) for (who, a, r, w), n in denied_counts.items() if who == arn)
+        for statement in role.statements:
+            if (statement.source, statement.index) in log.used:
+                continue
+            described = describe(statement)
+            if statement.actions and all(a.startswith(SERVICE_SIDE_ACTIONS) for a in statement.actions):
+                access.service_side.append(described)
+            else:
+                access.unused.append(described)
+        report.append(access)
+    return AccessReport(report)
+
+
+def describe(statement: Statement) -> str:
+    """One line: where the statement is, its effect, actions and resources (conditions named by their keys)."""
+    actions = ", ".join(statement.actions) or "NotAction " + ", ".join(statement.not_actions)
+    resources = ", ".join(statement.resources) or "NotResource " + ", ".join(statement.not_resources)
+    keys = sorted({key for operator in statement.conditions.values() for key in operator})
+    condition = f" if {', '.join(keys)}" if keys else ""
+    return f"{statement.source} #{statement.index}: {statement.effect} {actions} on {resources}{condition}"
