@@ -4,6 +4,7 @@ order the benchmarks place."""
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import statistics
@@ -46,8 +47,10 @@ def prepare_environment() -> None:
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    # The publisher behind put_event logs one INFO line per put to stdout, where the report goes.
+    # The publisher behind put_event logs one INFO line per put to stdout, where the report goes. Its logger is made
+    # when functions.producer is first imported, before this runs (LocalCloud imports it): its level is set here too.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    logging.getLogger("producer").setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
 
 
 def synthesized(stage: str, outdir: Path) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -178,3 +179,25 @@ def _removal(config: StageConfig) -> RemovalPolicy:
 def log_retention(days: int) -> logs.RetentionDays:
     """The shortest CloudWatch Logs retention that keeps logs at least `days` days."""
     return next((r for d, r in sorted(_RETENTIONS.items()) if d >= days), logs.RetentionDays.TEN_YEARS)
+
+
+def grant_idempotency_records(function: lambda_.Function, table: dynamodb.ITable, actions: Sequence[str]) -> None:
+    """`function` may call `actions` on its own Powertools idempotency records in `table`, nobody else's: their keys
+    start with the function's name (`<function name>.<handler>#<hash>`, Powertools' DynamoDB persistence layer), so
+    the grant is conditioned on `dynamodb:LeadingKeys`. A policy of its own, not the role's default one: the
+    function depends on its role's default policy, and this one names the function."""
+    assert function.role is not None  # a Function made by PythonFunction always has its role
+    iam.Policy(
+        function,
+        "IdempotencyRecords",
+        roles=[function.role],
+        statements=[
+            iam.PolicyStatement(
+                actions=list(actions),
+                resources=[table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [Fn.join("", [function.function_name, ".*"])]}
+                },
+            )
+        ],
+    )

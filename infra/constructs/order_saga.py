@@ -42,7 +42,7 @@ from constructs import Construct
 from asl.pause_points import REGISTER_PLACEHOLDER, TABLE_PLACEHOLDER, PausePoints
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.correlator import Correlator
-from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
+from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction, grant_idempotency_records
 from infra.constructs.rule_targets import reliable_target_options
 from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
 from schemas.stages import StageConfig
@@ -128,7 +128,7 @@ class SagaService(Construct):
             environment={"TABLE_NAME": self.table.table_name, "IDEMPOTENCY_TABLE": idempotency_table.table_name},
         ).function
         self.table.grant(self.function, *TABLE_ACTIONS)
-        idempotency_table.grant(self.function, *idempotency_actions)
+        grant_idempotency_records(self.function, idempotency_table, idempotency_actions)
 
 
 class OrderSaga(Construct):

@@ -24,6 +24,7 @@ from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.dag import DagWorkflow, spec_files
+from infra.constructs.lambda_function import grant_idempotency_records
 from infra.constructs.order_saga import OrderSaga
 from schemas.stages import StageConfig
 from schemas.tables import ONBOARDING_AGENT_PREFIX
@@ -78,7 +79,7 @@ class WorkflowsStack(Stack):
             description="Callback: resumes the workflow task waiting on an agent's outcome",
             environment={"IDEMPOTENCY_TABLE": idempotency_table.table_name},
         )
-        idempotency_table.grant(self.callbacks.function, *IDEMPOTENCY_ACTIONS)
+        grant_idempotency_records(self.callbacks.function, idempotency_table, IDEMPOTENCY_ACTIONS)
         self.correlator = Correlator(
             self, "Correlator", config=config, bus=bus, alerts=self.alerts, table=workflow_control_table
         )
@@ -149,7 +150,7 @@ class WorkflowsStack(Stack):
             },
         )
         bus.grant_put_events_to(consumer.function)
-        idempotency_table.grant(consumer.function, *IDEMPOTENCY_ACTIONS)
+        grant_idempotency_records(consumer.function, idempotency_table, IDEMPOTENCY_ACTIONS)
         return consumer
 
     def _dags(

@@ -103,6 +103,11 @@ def test_the_shipped_app_runs_a_saga_with_every_call_evaluated(edited: Callable[
     # Its logs and X-Ray statements serve the service's own calls; nothing of its own went unused in a happy saga
     # but the pause checks' read of a paused record (no pause) and the Step Functions log delivery.
     assert all(line.startswith("role/") for line in saga.unused + saga.service_side)
+    # A service's idempotency records: its own keys only (LeadingKeys `<function name>.*`), and they were used.
+    (inventory,) = [p for p in report.principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaInventory")]
+    assert any(
+        a == "dynamodb:PutItem" and "table/Orchestrator-dev-State-Idempotency" in r for a, r, _ in inventory.allowed
+    )
 
 
 def test_an_identity_statement_narrowed_denies_the_task_and_the_saga_compensates(
