@@ -92,12 +92,7 @@ class OutcomeTap:
     """A rule of the soak's own copying every outcome event on the bus into a queue nobody polls, read at the end."""
 
     def __init__(self, cloud: LocalCloud) -> None:
-        sqs, events = cloud.client("sqs"), cloud.client("events")
-        self.url = sqs.create_queue(QueueName=_TAP)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        pattern = {"detail-type": [*ORDER_OUTCOME_EVENTS, *TICKET_OUTCOME_EVENTS]}
-        events.put_rule(Name=_TAP, EventBusName=cloud.bus_name, EventPattern=json.dumps(pattern))
-        events.put_targets(Rule=_TAP, EventBusName=cloud.bus_name, Targets=[{"Id": "tap", "Arn": arn}])
+        self.url = cloud.tap(_TAP, {"detail-type": [*ORDER_OUTCOME_EVENTS, *TICKET_OUTCOME_EVENTS]})
 
 
 @dataclass

@@ -87,6 +87,19 @@ def workflow_definition(function_arn: str) -> str:
     )
 
 
+def _role(service: str, action: str, resource: Any) -> dict[str, Any]:
+    """A role `service` assumes, allowed `action` on `resource` and nothing else."""
+    trust = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    allow = {"Effect": "Allow", "Action": action, "Resource": resource}
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+            "Policies": [{"PolicyName": "Allow", "PolicyDocument": {"Version": "2012-10-17", "Statement": [allow]}}],
+        },
+    }
+
+
 def write_throughput_assembly(directory: Path) -> Path:
     """A cloud assembly of one stack: bus -> rule (OrderPlaced) -> state machine -> Lambda; returns `directory`."""
     (directory / ASSET).mkdir(parents=True, exist_ok=True)
@@ -104,36 +117,9 @@ def write_throughput_assembly(directory: Path) -> Path:
             "Metadata": {"aws:asset:path": ASSET},
         },
         # The workflow's role may invoke the handler and nothing else, as a CDK app's would (IAM is enforced).
-        "WorkflowRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "states.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                "Policies": [
-                    {
-                        "PolicyName": "InvokeHandler",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "lambda:InvokeFunction",
-                                    "Resource": {"Fn::GetAtt": ["Handler", "Arn"]},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            },
-        },
+        "WorkflowRole": _role("states.amazonaws.com", "lambda:InvokeFunction", {"Fn::GetAtt": ["Handler", "Arn"]}),
+        # The rule's role for its target: EventBridge assumes it to start executions (a CDK SfnStateMachine target's).
+        "RuleRole": _role("events.amazonaws.com", "states:StartExecution", {"Fn::GetAtt": [STATE_MACHINE_ID, "Arn"]}),
         STATE_MACHINE_ID: {
             "Type": "AWS::StepFunctions::StateMachine",
             "Properties": {
@@ -147,7 +133,9 @@ def write_throughput_assembly(directory: Path) -> Path:
             "Properties": {
                 "EventBusName": {"Ref": "Bus"},
                 "EventPattern": {"source": [OrderPlaced.SOURCE], "detail-type": [OrderPlaced.DETAIL_TYPE]},
-                "Targets": [{"Arn": {"Ref": STATE_MACHINE_ID}, "Id": "workflow"}],
+                "Targets": [
+                    {"Arn": {"Ref": STATE_MACHINE_ID}, "Id": "workflow", "RoleArn": {"Fn::GetAtt": ["RuleRole", "Arn"]}}
+                ],
             },
         },
     }

@@ -25,13 +25,8 @@ class BusTap:
     demo created and reads, the way a user watches a bus."""
 
     def __init__(self, cloud: LocalCloud) -> None:
-        sqs, events = cloud.client("sqs"), cloud.client("events")
-        self.url = sqs.create_queue(QueueName=TAP_NAME)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        pattern = {"source": [{"prefix": ""}]}  # every event, whatever its source
-        events.put_rule(Name=TAP_NAME, EventBusName=cloud.bus_name, EventPattern=json.dumps(pattern))
-        events.put_targets(Rule=TAP_NAME, EventBusName=cloud.bus_name, Targets=[{"Id": TAP_NAME, "Arn": arn}])
-        self._sqs = sqs
+        self.url = cloud.tap(TAP_NAME, {"source": [{"prefix": ""}]})  # every event, whatever its source
+        self._sqs = cloud.client("sqs")
 
     def drain(self) -> list[dict[str, Any]]:
         """Every event tapped since the last drain, in arrival order."""

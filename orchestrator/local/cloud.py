@@ -38,6 +38,7 @@ from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
 from orchestrator.local.iam.report import AccessReport, access_report
+from orchestrator.local.iam.resource_policies import allow_rule_to_send
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
@@ -72,6 +73,7 @@ class LocalCloud:
         # The template's roles are provisioned either way; their policies are enforced only with `iam`.
         self.iam = IamEnforcement(self.runtime.account, self.stepfunctions.execution_of_current_thread)
         self.iam_enforced = iam
+        self.runtime.access = self.iam if iam else None
         self.dynamodb = AtomicWrites()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
@@ -182,6 +184,18 @@ class LocalCloud:
 
         self._ticker = threading.Thread(target=tick, name="local-clock-ticker", daemon=True)
         self._ticker.start()
+
+    def tap(self, name: str, pattern: Mapping[str, Any], bus: str | None = None) -> str:
+        """A queue receiving every event of `bus` (the orchestrator's) matching `pattern`, through a rule of that
+        name, with the queue policy EventBridge needs to send to it (as a CDK SqsQueue target gives); its URL."""
+        sqs, events = self.client("sqs"), self.client("events")
+        bus = bus or self.bus_name
+        url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))["RuleArn"]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+        allow_rule_to_send(sqs, url, arn, rule)
+        return url
 
     def access_report(self) -> AccessReport:
         """Per role, what it was allowed, what it was denied and which statements nothing used, so far."""

@@ -31,6 +31,9 @@ class Runtime:
     region: str = LOCAL_REGION
     session: Any = None
     faults: Faults | None = None  # injected faults (orchestrator/local/faults.py); None: none, and no cost
+    # IAM enforced (orchestrator/local/iam/enforcement.py `IamEnforcement`): the services' own deliveries ask it
+    # whether a resource policy or a target's role allows them. None: not enforced.
+    access: Any = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -45,7 +45,7 @@ def test_startup_is_measured_against_bare_moto_on_the_same_assembly(tmp_path: Pa
     startup = measure_startup(assembly, runs=2)
 
     assert startup.runs == 2
-    assert startup.resources == 5  # bus, function, the workflow's role, state machine, rule
+    assert startup.resources == 6  # bus, function, the workflow's and the rule's roles, state machine, rule
     assert all(_consistent(s) for s in (startup.local_cloud, startup.bare_moto, startup.empty_moto))
     assert startup.first_local_cloud > 0
     assert startup.ratio == pytest.approx(startup.local_cloud.median / startup.bare_moto.median)

@@ -271,6 +271,7 @@ def test_every_route_answers_for_every_workflow_with_iam_enforced(cloud: LocalCl
     enforced on the local runtime: a grant missing here answers 403 or 502, as on AWS). Routes acting on a running
     execution are driven on a pipeline waiting for its approval; the signal routes are the tests above."""
     assert cloud.iam_enforced
+    denied_before = len(cloud.iam.log.denied)  # the cloud is the module's: other tests' denials are there too
     for workflow, (detail_type, source) in STARTS.items():
         correlation = f"routes-{workflow}"  # the events the execution emits carry it (the event store keeps them)
         event = delivered_event(detail_type, source, sample_data(detail_type), correlation_id=correlation)
@@ -308,4 +309,4 @@ def test_every_route_answers_for_every_workflow_with_iam_enforced(cloud: LocalCl
     ):
         reply = call(method, path, body)
         assert 200 <= reply.status < 300, (method, path, reply.status, reply.body)
-    assert cloud.iam.log.denied == [], "nothing the API did was denied"
+    assert cloud.iam.log.denied[denied_before:] == [], "nothing the API did was denied"

@@ -26,12 +26,8 @@ class Tap:
     """A rule of the test's own on a bus, copying every matching event to an SQS queue the test reads."""
 
     def __init__(self, cloud: LocalCloud, bus: str, pattern: dict[str, Any], name: str) -> None:
-        sqs, events = cloud.client("sqs"), cloud.client("events")
-        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
-        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
-        self._sqs = sqs
+        self.url = cloud.tap(name, pattern, bus)
+        self._sqs = cloud.client("sqs")
         self.seen: list[dict[str, Any]] = []
 
     def events(self) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from schemas.orders import OrderPlaced
 from tests.builders import sample_data
 
 WORKFLOWS = "Orchestrator-dev-Workflows.template.json"
+EVENT_PLANE = "Orchestrator-dev-EventPlane.template.json"
 Statement = dict[str, Any]
 
 
@@ -43,12 +44,12 @@ def edited(assembly_dir: Path, tmp_path: Path, aws_credentials: None) -> Iterato
     """Starts a local cloud of the assembly with the Workflows template changed by `edit` (stopped at the end)."""
     clouds: list[LocalCloud] = []
 
-    def start(edit: Callable[[dict[str, Any]], None]) -> LocalCloud:
+    def start(edit: Callable[[dict[str, Any]], None], template_file: str = WORKFLOWS) -> LocalCloud:
         copy = tmp_path / "cdk.out"
         shutil.copytree(assembly_dir, copy)
-        template = json.loads((copy / WORKFLOWS).read_text(encoding="utf-8"))
+        template = json.loads((copy / template_file).read_text(encoding="utf-8"))
         edit(template)
-        (copy / WORKFLOWS).write_text(json.dumps(template), encoding="utf-8")
+        (copy / template_file).write_text(json.dumps(template), encoding="utf-8")
         cloud = LocalCloud.from_assembly(copy)
         clouds.append(cloud)
         cloud.start()
@@ -193,3 +194,33 @@ def test_an_explicit_deny_wins_over_the_allow_and_the_service_says_so(edited: Ca
     assert denied and all(d[1] == "dynamodb:PutItem" and d[3] == "explicitly denied" for d in denied)
     assert execution["status"] != "RUNNING"
     assert "ChargePayment" not in _path(cloud, execution["executionArn"]), "no payment without a reservation"
+
+
+def test_a_resource_policy_removed_stops_eventbridge_delivering_and_the_event_is_dead_lettered(
+    edited: Callable[..., LocalCloud],
+) -> None:
+    """The schema guard's Lambda permission (EventBridge may invoke it for its rule) removed: every delivery to it
+    fails NO_PERMISSIONS, is not retried, and lands in the rule target's dead-letter queue, as on AWS; the other
+    rules' targets still get the event (the saga runs)."""
+
+    def remove_permission(template: dict[str, Any]) -> None:
+        (permission,) = [
+            k
+            for k, r in template["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Permission" and k.startswith("SchemaGuard")
+        ]
+        del template["Resources"][permission]
+
+    cloud = edited(remove_permission, EVENT_PLANE)
+    execution = _order(cloud, "o-iam-permission")
+
+    assert execution["status"] == "SUCCEEDED"
+    url = cloud.physical_id("AWS::SQS::Queue", "SchemaGuardGuardDeadLetters")  # a queue's Ref is its URL
+    sqs = cloud.client("sqs")
+    letters = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
+    assert letters, "the events the guard did not get are dead letters"
+    for letter in letters:
+        attributes = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
+        assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
+        assert attributes["RETRY_ATTEMPTS"] == "0", "a missing permission is not retried"
+        assert "events.amazonaws.com is not authorized to perform: lambda:InvokeFunction" in attributes["ERROR_MESSAGE"]

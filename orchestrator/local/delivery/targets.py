@@ -36,6 +36,9 @@ ASYNCHRONOUS_TARGETS: Final[frozenset[TargetKind]] = frozenset({"state-machine"}
 SendToTargets = Callable[..., None]
 
 
+EVENTS_PRINCIPAL: Final = "events.amazonaws.com"  # who EventBridge delivers as, to a resource policy
+
+
 def target_kind(arn: str) -> TargetKind:
     """What a target ARN names, as far as delivery cares."""
     parts = arn.split(":", 5)
@@ -96,6 +99,7 @@ class Targets:
     def send(self, job: Job) -> None:
         """One attempt at delivering the job's event to its target."""
         kind = target_kind(job.target_arn)
+        self._permitted(job, kind)
         if kind == "state-machine":
             self._runtime.client("stepfunctions").start_execution(
                 stateMachineArn=job.target_arn, input=self._input(job)
@@ -113,6 +117,23 @@ class Targets:
                 self.moto_send(_OneTargetRule(job.rule, job.target), job.moto_event, job.transform_input)
             except NotImplementedError as error:
                 raise NotImplementedError(f"the local runtime cannot deliver to {job.target_arn}") from error
+
+    def _permitted(self, job: Job, kind: TargetKind) -> None:
+        """With IAM enforced, what AWS checks before EventBridge delivers: the target's role for a state machine
+        (EventBridge assumes it), the resource's policy for a queue or a function (EventBridge acts as its service
+        principal, for the rule). Raises the service's AccessDenied: a NO_PERMISSIONS failure, not retried."""
+        access = self._runtime.access
+        if access is None:
+            return
+        if kind == "state-machine":
+            client = self._runtime.client("stepfunctions")
+            access.permit_role(job.target.get("RoleArn"), "states:StartExecution", job.target_arn, client)
+        elif kind == "queue":
+            client = self._runtime.client("sqs")
+            access.permit_delivery(EVENTS_PRINCIPAL, "sqs:SendMessage", job.target_arn, job.rule.arn, client)
+        elif kind == "function":
+            client = self._runtime.client("lambda")
+            access.permit_delivery(EVENTS_PRINCIPAL, "lambda:InvokeFunction", job.target_arn, job.rule.arn, client)
 
     def send_message(self, queue_arn: str, body: str, **extra: Any) -> None:
         """SendMessage to a queue named by its ARN (a queue target, or a dead-letter queue)."""

@@ -35,6 +35,12 @@ from typing import Any, Final
 from orchestrator.local.iam.evaluation import Decision, Request, evaluate
 from orchestrator.local.iam.principals import Principals, Role
 from orchestrator.local.iam.requests import IAM_PREFIXES, Authorization, Call, authorizations
+from orchestrator.local.iam.resource_policies import (
+    create_permission,
+    create_queue_policy,
+    function_policy,
+    queue_policy,
+)
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import services as declared
 
@@ -117,7 +123,40 @@ class IamEnforcement:
         self._machine_roles: dict[str, str] = {}
 
     def creators(self) -> dict[str, Any]:
-        return self.principals.creators()
+        return {
+            **self.principals.creators(),
+            "AWS::SQS::QueuePolicy": create_queue_policy,
+            "AWS::Lambda::Permission": create_permission,
+        }
+
+    # -- the services' own deliveries (orchestrator/local/delivery) ------------------------------------------------
+
+    def permit_role(self, role_arn: str | None, action: str, resource: str, client: Any) -> None:
+        """A service acting with a role it was given (a rule target's RoleArn): raises AccessDenied, as the service
+        would get it, unless the role may do `action` on `resource`. No role: nothing allows it."""
+        service, operation = action.split(":", 1)
+        if not role_arn:
+            message = f"the target names no role (RoleArn) for EventBridge to assume: it may not {action} {resource}"
+            response = {"Error": {"Code": "AccessDeniedException", "Message": message}, "ResponseMetadata": {}}
+            raise client.exceptions.from_code("AccessDeniedException")(response, operation)
+        self._check(client, Acting(role_arn, "events"), service, operation, [Authorization(action, resource)])
+
+    def permit_delivery(self, service: str, action: str, resource: str, source_arn: str, client: Any) -> None:
+        """A service principal (`events.amazonaws.com`) delivering for `source_arn` (the rule): raises AccessDenied
+        unless the resource's policy allows it (queue policy, Lambda permission)."""
+        policy = (queue_policy if action.startswith("sqs:") else function_policy)(client, resource)
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": self.account}
+        evaluation = evaluate(Request(service, action, resource, context), (), policy)
+        self.log.record(service, Authorization(action, resource, context), evaluation)
+        if not evaluation.allowed:
+            code, status = DENIED_ERRORS.get(action.split(":")[0], DEFAULT_DENIED_ERROR)
+            message = f"{service} is not authorized to perform: {action} on resource: {resource} (for {source_arn}) "
+            message += "because no resource-based policy allows it"
+            response = {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+            }
+            raise client.exceptions.from_code(code)(response, action.split(":", 1)[1])
 
     def summary(self) -> str:
         roles = len(self.principals.roles)
@@ -168,9 +207,13 @@ class IamEnforcement:
         model = client.meta.service_model
         service = IAM_PREFIXES.get(model.service_name, model.service_name)
         call = Call(service, operation, params, client.meta.region_name, self.account)
+        requests = authorizations(call, _Lookups(self.account, client.meta.region_name))
+        self._check(client, acting, service, operation, requests)
+
+    def _check(self, client: Any, acting: Acting, service: str, operation: str, requests: list[Authorization]) -> None:
         role = self.principals.role(acting.role_arn)
         principal = acting.arn(self.account)
-        for authorization in authorizations(call, _Lookups(self.account, client.meta.region_name)):
+        for authorization in requests:
             evaluation = evaluate(
                 Request(principal, authorization.action, authorization.resource, authorization.context),
                 role.statements if role is not None else (),

@@ -1,0 +1,75 @@
+"""Resource policies: the template's queue policies and Lambda permissions, put on the resources in moto as
+CloudFormation puts them (SetQueueAttributes `Policy`, AddPermission), and read back, live, when a service delivers
+to the resource: EventBridge sending to a queue or invoking a function is allowed only by the resource's policy
+(the service acts as `events.amazonaws.com`, with `aws:SourceArn` the rule's ARN and `aws:SourceAccount`).
+
+Read from moto at each delivery rather than from the template: a queue made at run time (a test's tap) has the
+policy its maker gave it, and none if it was given none, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orchestrator.local.iam.evaluation import Statement, parse_policy
+from orchestrator.local.provision import Provisioned, Provisioner
+
+
+def create_queue_policy(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
+    """Creator of `AWS::SQS::QueuePolicy`: the document on each of its queues (given by URL)."""
+    document = json.dumps(props["PolicyDocument"])
+    sqs = p.client("sqs")
+    for url in props.get("Queues", []):
+        sqs.set_queue_attributes(QueueUrl=str(url), Attributes={"Policy": document})
+    return Provisioned(logical_id, {"Id": logical_id})
+
+
+def create_permission(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
+    """Creator of `AWS::Lambda::Permission`: a statement of the function's resource policy (AddPermission)."""
+    arguments = {
+        "FunctionName": str(props["FunctionName"]),
+        "StatementId": logical_id,
+        "Action": str(props["Action"]),
+        "Principal": str(props["Principal"]),
+    }
+    for optional in ("SourceArn", "SourceAccount"):
+        if optional in props:
+            arguments[optional] = str(props[optional])
+    p.client("lambda").add_permission(**arguments)
+    return Provisioned(logical_id, {"Id": logical_id})
+
+
+def queue_policy(sqs: Any, queue_arn: str) -> list[Statement]:
+    """The statements of the queue's policy now (none: no policy, or no such queue). `sqs`: a client of the
+    runtime's own (its calls are not a principal's)."""
+    name = queue_arn.rsplit(":", 1)[-1]
+    try:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
+    except sqs.exceptions.QueueDoesNotExist:
+        return []
+    return parse_policy(policy, source=f"queue policy of {queue_arn}") if policy else []
+
+
+def function_policy(lambdas: Any, function_arn: str) -> list[Statement]:
+    """The statements of the function's resource policy now (none: no permission, or no such function)."""
+    try:
+        policy = lambdas.get_policy(FunctionName=function_arn)["Policy"]
+    except lambdas.exceptions.ResourceNotFoundException:
+        return []
+    return parse_policy(policy, source=f"resource policy of {function_arn}")
+
+
+def allow_rule_to_send(sqs: Any, queue_url: str, queue_arn: str, rule_arn: str) -> None:
+    """Gives a queue made at run time (a tap a test or a bench reads events from) the policy a CDK `SqsQueue` target
+    gives its queue: EventBridge may send to it for that rule. Without it no event reaches the queue, as on AWS."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
