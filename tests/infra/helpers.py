@@ -23,3 +23,13 @@ def logical_id(ref: Any) -> str:
     if "Ref" in ref:
         return str(ref["Ref"])
     return str(ref["Fn::GetAtt"][0])
+
+
+def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    """Every statement of the template's `AWS::IAM::Policy` resources attached to the role `role_id` (logical id)."""
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if logical_id(policy["Properties"]["Roles"][0]) == role_id
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]

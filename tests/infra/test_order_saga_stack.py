@@ -18,7 +18,7 @@ from infra.constructs.order_saga import (
 )
 from schemas.orders import OrderCancelled, OrderCompensationEscalated, OrderCompleted, OrderPlaced
 from schemas.stages import load_stage
-from tests.infra.helpers import logical_id, resources
+from tests.infra.helpers import logical_id, resources, role_statements
 
 DEV = load_stage("dev")
 STATE_EXPORTS = "Orchestrator-dev-State:"
@@ -59,15 +59,6 @@ def _rule(template: dict[str, Any], detail_type: str) -> dict[str, Any]:
     ]
     (rule,) = rules
     return rule
-
-
-def _statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in resources(template, "AWS::IAM::Policy").values()
-        if logical_id(policy["Properties"]["Roles"][0]) == role_id
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def test_the_infra_names_the_events_the_models_declare() -> None:
@@ -166,7 +157,7 @@ def test_the_saga_may_invoke_its_three_services_put_events_on_the_bus_and_claim_
     workflows: dict[str, Any],
 ) -> None:
     _, machine = _saga(workflows)
-    statements = _statements(workflows, logical_id(machine["RoleArn"]))
+    statements = role_statements(workflows, logical_id(machine["RoleArn"]))
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
     (claim,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
 
@@ -195,7 +186,7 @@ def test_each_service_reads_and_writes_items_of_its_own_table_only(workflows: di
     table = workflows["Resources"][table_id]["Properties"]
     statements = [
         s
-        for s in _statements(workflows, logical_id(function["Role"]))
+        for s in role_statements(workflows, logical_id(function["Role"]))
         if any(a.startswith("dynamodb:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
         and any(isinstance(r, dict) and "Fn::GetAtt" in r for r in s["Resource"])
     ]

@@ -14,7 +14,7 @@ import pytest
 
 from asl.pause_points import CHECK_SUFFIX, HOLD_SUFFIX, functions_checking, pause_points_of
 from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_TABLE_VARIABLE
-from tests.infra.helpers import logical_id, resources
+from tests.infra.helpers import logical_id, resources, role_statements
 
 PAUSE_RECORDS = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{PAUSE_PARTITION_PREFIX}*"]}}
 # The Lambda tasks at pause points, by workflow: the saga's three steps, and the pipeline's two Lambda steps.
@@ -37,15 +37,6 @@ def workflows(templates: dict[str, Any]) -> dict[str, Any]:
 
 def _machines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: r["Properties"] for k, r in resources(template, "AWS::StepFunctions::StateMachine").items()}
-
-
-def _statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in resources(template, "AWS::IAM::Policy").values()
-        if logical_id(policy["Properties"]["Roles"][0]) == role_id
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def _on_pause_records(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,7 +75,7 @@ def test_each_workflows_pause_points_check_in_their_task_or_in_one_state(
     with_check_state = [p for p in points if f'"{p}{CHECK_SUFFIX}"' in states]
     assert len(with_check_state) == len(points) - len(placeholders)
     # The state machine may check and read the records, nothing else of the table, nor write them.
-    (granted,) = _on_pause_records(_statements(workflows, logical_id(machine["RoleArn"])))
+    (granted,) = _on_pause_records(role_statements(workflows, logical_id(machine["RoleArn"])))
     assert granted["Action"] == ["dynamodb:ConditionCheckItem", "dynamodb:GetItem"]
     assert "WorkflowControl" in granted["Resource"]["Fn::ImportValue"]
 
@@ -102,7 +93,7 @@ def test_a_function_at_a_pause_point_checks_and_may_only_read_the_pause_records(
 
     assert _is_pause_checked(getattr(importlib.import_module(module), attribute))
     assert PAUSE_TABLE_VARIABLE in function["Environment"]["Variables"]
-    (granted,) = _on_pause_records(_statements(workflows, logical_id(function["Role"])))
+    (granted,) = _on_pause_records(role_statements(workflows, logical_id(function["Role"])))
     assert granted["Action"] == "dynamodb:GetItem"
     assert "WorkflowControl" in granted["Resource"]["Fn::ImportValue"]
 
@@ -113,4 +104,4 @@ def test_a_function_not_at_a_pause_point_is_not_granted_the_pause_records(workfl
         properties = function["Properties"]
         if properties.get("Handler") in checking or "Role" not in properties:
             continue
-        assert not _on_pause_records(_statements(workflows, logical_id(properties["Role"]))), properties["Handler"]
+        assert not _on_pause_records(role_statements(workflows, logical_id(properties["Role"]))), properties["Handler"]

@@ -69,13 +69,15 @@ def endpoint(assembly_dir: Path, tmp_path: Path) -> Iterator[str]:
 
 def aws(endpoint: str, tmp_path: Path, *arguments: str) -> Any:
     """Runs the AWS CLI against the local endpoint and returns its parsed JSON output."""
+    return run_json(
+        tmp_path, sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *arguments
+    )
+
+
+def run_json(tmp_path: Path, *command: str) -> Any:
+    """Runs a command line as a user would (no AWS configuration of theirs); asserts it succeeded; its JSON output."""
     done = subprocess.run(
-        [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *arguments],
-        capture_output=True,
-        text=True,
-        env=cli_environment(tmp_path),
-        timeout=60,
-        check=False,
+        list(command), capture_output=True, text=True, env=cli_environment(tmp_path), timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if done.stdout.strip() else None
@@ -114,16 +116,7 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
 
     # IAM was enforced on every call of the run: nothing denied; the pipeline's role used its grants.
     port = endpoint.rsplit(":", 1)[1]
-    done = subprocess.run(
-        [str(ORCH), "local", "access-report", "--port", port, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=cli_environment(tmp_path),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = run_json(tmp_path, str(ORCH), "local", "access-report", "--port", port, "--output", "json")
     assert report["denied_calls"] == 0
     role = aws(
         endpoint, tmp_path, "stepfunctions", "describe-state-machine", "--state-machine-arn", machine["stateMachineArn"]
