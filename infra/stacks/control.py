@@ -50,6 +50,7 @@ MACHINE_ACTIONS: Final = ("states:DescribeStateMachine", "states:ListExecutions"
 # `<state machine arn>:<name or number>`.
 DEFINITION_ACTIONS: Final = (
     "states:UpdateStateMachine",
+    "states:PublishStateMachineVersion",  # UpdateStateMachine with `publish` needs it too
     "states:ListStateMachineVersions",
     "states:ListStateMachineAliases",
 )

@@ -70,11 +70,14 @@ def _order(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
     return described
 
 
+def _saga_role_arn(cloud: LocalCloud) -> str:
+    machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+    return str(cloud.client("stepfunctions").describe_state_machine(stateMachineArn=machine)["roleArn"])
+
+
 def _saga_role(cloud: LocalCloud) -> str:
     """The name of the saga state machine's role."""
-    machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
-    described = cloud.client("stepfunctions").describe_state_machine(stateMachineArn=machine)
-    return str(described["roleArn"]).rsplit("/", 1)[-1]
+    return _saga_role_arn(cloud).rsplit("/", 1)[-1]
 
 
 def _failures(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
@@ -101,9 +104,13 @@ def test_the_shipped_app_runs_a_saga_with_every_call_evaluated(edited: Callable[
     ]
     used = {action for action, _, _ in saga.allowed}
     assert {"dynamodb:PutItem", "lambda:InvokeFunction", "events:PutEvents", "cloudwatch:PutMetricData"} <= used
-    # Its logs and X-Ray statements serve the service's own calls; nothing of its own went unused in a happy saga
-    # but the pause checks' read of a paused record (no pause) and the Step Functions log delivery.
-    assert all(line.startswith("role/") for line in saga.unused + saga.service_side)
+    # Unused in a happy saga: only the pause checks' statement (its steps check for a pause themselves, and nothing
+    # was paused); its logs and X-Ray statements serve the service's own calls.
+    (unused,) = saga.unused
+    described = unused.split(": ", 1)[1]
+    assert described.startswith("Allow dynamodb:ConditionCheckItem, dynamodb:GetItem on arn:aws:dynamodb:")
+    assert "table/Orchestrator-dev-State-WorkflowControl" in described and described.endswith("if dynamodb:LeadingKeys")
+    assert saga.service_side and all(" Allow logs:" in s or " Allow xray:" in s for s in saga.service_side)
     # A service's idempotency records: its own keys only (LeadingKeys `<function name>.*`), and they were used.
     (inventory,) = [p for p in report.principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaInventory")]
     assert any(
@@ -224,3 +231,5 @@ def test_a_resource_policy_removed_stops_eventbridge_delivering_and_the_event_is
         assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
         assert attributes["RETRY_ATTEMPTS"] == "0", "a missing permission is not retried"
         assert "events.amazonaws.com is not authorized to perform: lambda:InvokeFunction" in attributes["ERROR_MESSAGE"]
+    (events,) = [p for p in cloud.access_report().principals if p.role == "events.amazonaws.com"]
+    assert {action for action, *_ in events.denied} == {"lambda:InvokeFunction"}, "the report shows the denials"

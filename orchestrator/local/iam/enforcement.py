@@ -100,6 +100,11 @@ class AccessLog:
     used: set[tuple[str, int]] = field(default_factory=set)  # (statement source, index)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def snapshot(self) -> tuple[Counter[tuple[str, str, str]], list[tuple[str, str, str, str]], set[tuple[str, int]]]:
+        """Copies of (allowed, denied, used), taken while no call is being recorded."""
+        with self._lock:
+            return Counter(self.allowed), list(self.denied), set(self.used)
+
     def record(self, role: str, authorization: Authorization, decision: Any) -> None:
         key = (role, authorization.action, authorization.resource)
         with self._lock:

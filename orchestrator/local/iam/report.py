@@ -95,17 +95,15 @@ class AccessReport:
 
 def access_report(principals: Principals, log: Any) -> AccessReport:
     """The report of the run whose calls `log` (enforcement.AccessLog) recorded, over the roles of `principals`."""
-    allowed: Mapping[tuple[str, str, str], int] = log.allowed
+    allowed, denied, used = log.snapshot()
     denied_counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    for entry in log.denied:
+    for entry in denied:
         denied_counts[entry] += 1
     report = []
     for arn, role in sorted(principals.roles.items(), key=lambda item: item[1].name):
-        access = PrincipalAccess(role.name)
-        access.allowed = sorted((a, r, n) for (who, a, r), n in allowed.items() if who == arn)
-        access.denied = sorted((a, r, w, n) for (who, a, r, w), n in denied_counts.items() if who == arn)
+        access = _calls(role.name, arn, allowed, denied_counts)
         for statement in role.statements:
-            if (statement.source, statement.index) in log.used:
+            if (statement.source, statement.index) in used:
                 continue
             described = describe(statement)
             if statement.actions and all(a.startswith(SERVICE_SIDE_ACTIONS) for a in statement.actions):
@@ -113,7 +111,22 @@ def access_report(principals: Principals, log: Any) -> AccessReport:
             else:
                 access.unused.append(described)
         report.append(access)
+    # Service principals (EventBridge delivering to a resource policy): their calls, no statements of their own.
+    others = sorted({who for who, *_ in allowed} | {who for who, *_ in denied_counts} - set(principals.roles))
+    report += [_calls(who, who, allowed, denied_counts) for who in others if who not in principals.roles]
     return AccessReport(report)
+
+
+def _calls(
+    name: str,
+    who: str,
+    allowed: Mapping[tuple[str, str, str], int],
+    denied: Mapping[tuple[str, str, str, str], int],
+) -> PrincipalAccess:
+    access = PrincipalAccess(name)
+    access.allowed = sorted((a, r, n) for (by, a, r), n in allowed.items() if by == who)
+    access.denied = sorted((a, r, w, n) for (by, a, r, w), n in denied.items() if by == who)
+    return access
 
 
 def describe(statement: Statement) -> str:

@@ -246,6 +246,15 @@ def _task_response(action: str) -> Mapper:
     return mapper
 
 
+def _update_state_machine(call: Call, lookups: Lookups) -> Iterator[Authorization]:
+    """UpdateStateMachine; with `publish`, also PublishStateMachineVersion (the developer guide's "authorization for
+    versions and aliases")."""
+    machine = str(call.params["stateMachineArn"])
+    yield Authorization("states:UpdateStateMachine", machine)
+    if call.params.get("publish"):
+        yield Authorization("states:PublishStateMachineVersion", machine)
+
+
 def _create_alias(call: Call, lookups: Lookups) -> Iterator[Authorization]:
     """Authorized on the alias it creates: `<state machine ARN>:<alias name>` (the versions routed to name it)."""
     version = str(call.params["routingConfiguration"][0]["stateMachineVersionArn"])
@@ -322,7 +331,7 @@ _MAPPERS: Final[dict[tuple[str, str], Mapper]] = {
     ("states", "ListStateMachineVersions"): _states_on("ListStateMachineVersions", "stateMachineArn"),
     ("states", "ListStateMachineAliases"): _states_on("ListStateMachineAliases", "stateMachineArn"),
     ("states", "PublishStateMachineVersion"): _states_on("PublishStateMachineVersion", "stateMachineArn"),
-    ("states", "UpdateStateMachine"): _states_on("UpdateStateMachine", "stateMachineArn"),
+    ("states", "UpdateStateMachine"): _update_state_machine,
     ("states", "DescribeStateMachineAlias"): _states_on("DescribeStateMachineAlias", "stateMachineAliasArn"),
     ("states", "UpdateStateMachineAlias"): _states_on("UpdateStateMachineAlias", "stateMachineAliasArn"),
     ("states", "CreateStateMachineAlias"): _create_alias,
