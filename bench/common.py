@@ -4,15 +4,16 @@ order the benchmarks place."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import moto
 
@@ -47,10 +48,22 @@ def prepare_environment() -> None:
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    # The publisher behind put_event logs one INFO line per put to stdout, where the report goes. Its logger is made
-    # when functions.producer is first imported, before this runs (LocalCloud imports it): its level is set here too.
+    # The publisher behind put_event logs one INFO line per put to stdout, where the report goes.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    logging.getLogger("producer").setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
+
+
+@contextlib.contextmanager
+def publisher_quiet() -> Iterator[None]:
+    """The publisher behind put_event logs no INFO line per put while a run lasts: its logger is made when
+    functions.producer is first imported (LocalCloud imports it), before POWERTOOLS_LOG_LEVEL could say otherwise.
+    Its level is put back after, for whatever else runs in the process (a test of the logs)."""
+    logger = logging.getLogger("producer")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def synthesized(stage: str, outdir: Path) -> Path:
@@ -77,3 +90,9 @@ def order(order_id: str, payment_method: str = "card", shipping_option: str = "s
         payment_method=payment_method,
         shipping_option=shipping_option,
     )
+
+
+# Where the handlers' log lines go during a benchmark's run: never closed. Powertools binds each service's logger to
+# the stdout of the moment it is first made, for the life of the process: a stream closed after the run would fail
+# every later line of that service (another run, or the next test in the same process).
+QUIET: Final = Path(os.devnull).open("w")  # noqa: SIM115 - open for the life of the process, on purpose

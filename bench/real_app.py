@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import BenchError, environment, order, prepare_environment, progress, synthesized
+from bench.common import (
+    QUIET,
+    BenchError,
+    environment,
+    order,
+    prepare_environment,
+    progress,
+    publisher_quiet,
+    synthesized,
+)
 from bench.costs import count_history
 from orchestrator.local.cloud import LocalCloud
 
@@ -187,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         assembly = args.assembly or synthesized("dev", Path(scratch) / "cdk.out")
         # The handlers' log lines and metrics go to stdout, bound when each is first imported: during the run.
-        with Path(os.devnull).open("w") as quiet, contextlib.redirect_stdout(quiet):
+        with contextlib.redirect_stdout(QUIET), publisher_quiet():
             report = measure(assembly, args.sizes, args.quiet_samples)
             if args.iam_rounds:
                 iam = measure_iam_cost(assembly, args.iam_size, args.iam_rounds)

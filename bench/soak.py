@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import random
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.accounting import Facts, Inputs, OutcomeTap, PlannedOrder, PlannedTicket, Report, account
-from bench.common import prepare_environment, progress, synthesized
+from bench.common import QUIET, prepare_environment, progress, publisher_quiet, synthesized
 from functions.producer import EventPublisher, OutgoingEvent
 from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.local.cloud import LocalCloud
@@ -230,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="soak-") as temporary:
         assembly = args.assembly or synthesized("dev", Path(temporary) / "cdk.out")
         # The handlers' log lines and metrics go to stdout, bound when each is first imported: during the run.
-        with Path(os.devnull).open("w") as quiet, contextlib.redirect_stdout(quiet):
+        with contextlib.redirect_stdout(QUIET), publisher_quiet():
             report = run(settings, assembly)
     print(json.dumps(report.as_json(), indent=2) if args.json else report.table())
     if report.access is not None:

@@ -28,3 +28,7 @@ class LambdaPort(Protocol):
     def invoke(
         self, function_name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse"
     ) -> Invocation: ...
+
+    def role_of(self, function_name_or_arn: str) -> str:
+        """The function's execution role ARN ("" when it has none, or the port does not know it)."""
+        ...

@@ -32,8 +32,15 @@ class FakeInvocation:
     function_error: str | None = None
 
 
+class NoRoles:
+    """No function of these fakes has an execution role (IAM is not enforced in these tests)."""
+
+    def role_of(self, function_name_or_arn: str) -> str:
+        return ""
+
+
 @dataclass
-class RecordingLambdas:
+class RecordingLambdas(NoRoles):
     """A LambdaPort running a Python callable per function name; a raised exception comes back as Lambda
     answers it (FunctionError "Unhandled"), and a handler returning bytes answers them as the raw payload."""
 
@@ -54,7 +61,7 @@ class RecordingLambdas:
         return FakeInvocation(200, result if isinstance(result, bytes) else json.dumps(result).encode())
 
 
-class BrokenLambdas:
+class BrokenLambdas(NoRoles):
     """A LambdaPort that cannot invoke at all: a defect of the local runtime, not a function error."""
 
     def invoke(

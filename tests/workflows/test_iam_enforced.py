@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.cloud import LocalCloud, LocalCloudError
 from schemas.orders import OrderPlaced
 from tests.builders import sample_data
 
@@ -233,3 +233,19 @@ def test_a_resource_policy_removed_stops_eventbridge_delivering_and_the_event_is
         assert "events.amazonaws.com is not authorized to perform: lambda:InvokeFunction" in attributes["ERROR_MESSAGE"]
     (events,) = [p for p in cloud.access_report().principals if p.role == "events.amazonaws.com"]
     assert {action for action, *_ in events.denied} == {"lambda:InvokeFunction"}, "the report shows the denials"
+
+
+def test_an_event_source_mapping_reads_its_queue_as_the_functions_role(edited: Callable[..., LocalCloud]) -> None:
+    """The event store's function may no longer receive from its queue: Lambda's event-source mapping cannot poll
+    it (it reads as the function's role, as on AWS), and the local runtime says so rather than look idle."""
+
+    def narrow(template: dict[str, Any]) -> None:
+        statements = _policy(template, "EventStoreAppenderConsumerFunctionServiceRoleDefaultPolicy")
+        statements[:] = [s for s in statements if "sqs:ReceiveMessage" not in _actions(s)]
+
+    cloud = edited(narrow, EVENT_PLANE)
+    order = OrderPlaced.model_validate({**sample_data("OrderPlaced"), "order_id": "o-iam-esm"})
+    cloud.put_event(order, correlation_id="o-iam-esm")
+
+    with pytest.raises(LocalCloudError, match="sqs:ReceiveMessage"):
+        cloud.wait_until_quiet(advance_clock=True)

@@ -137,8 +137,9 @@ class IamEnforcement:
     # -- the services' own deliveries (orchestrator/local/delivery) ------------------------------------------------
 
     def permit_role(self, role_arn: str | None, action: str, resource: str, client: Any) -> None:
-        """A service acting with a role it was given (a rule target's RoleArn): raises AccessDenied, as the service
-        would get it, unless the role may do `action` on `resource`. No role: nothing allows it."""
+        """A service acting with a role it was given (a rule target's RoleArn, a function's execution role for its
+        event-source mapping): raises AccessDenied, as the service would get it, unless the role may do `action` on
+        `resource`. No role: nothing allows it."""
         service, operation = action.split(":", 1)
         if not role_arn:
             message = f"the target names no role (RoleArn) for EventBridge to assume: it may not {action} {resource}"

@@ -121,6 +121,10 @@ class LambdaRuntime(SeamAdapter):
             return Invocation(202, b"", None, request_id)
         return self._run(function, event, request_id, invocation_type)
 
+    def role_of(self, function_name_or_arn: str) -> str:
+        function = self.find(function_name_or_arn)
+        return function.role if function is not None else ""
+
     def find(self, function_name_or_arn: str) -> LocalFunction | None:
         """The registered function a name, a name with a qualifier, or a (partial) ARN refers to."""
         reference = function_name_or_arn.split(":function:", 1)[-1]

@@ -297,8 +297,18 @@ class Pollers(SeamAdapter):
         with self._lock:
             return self._held[mapping.uuid] >= count
 
+    def _permit(self, mapping: SqsMapping, action: str) -> None:
+        """With IAM enforced: Lambda's event-source mapping reads and deletes the queue's messages as the function's
+        execution role (as on AWS, which is why the CDK grants the role sqs:ReceiveMessage and DeleteMessage); raises
+        the AccessDenied error when that role may not. A poller that cannot receive stops, its failure surfaced."""
+        access = self._runtime.access
+        if access is not None:
+            role = self._lambdas.role_of(mapping.function)
+            access.permit_role(role, action, mapping.queue_arn, self._runtime.client("sqs"))
+
     def _receive(self, mapping: SqsMapping, wanted: int) -> list[Received]:
         sqs = self._runtime.client("sqs")
+        self._permit(mapping, "sqs:ReceiveMessage")
         with self._lock:
             now = self._runtime.clock.now()
             messages = sqs.receive_message(
@@ -342,6 +352,8 @@ class Pollers(SeamAdapter):
             kept = self._runtime.faults.undeleted(mapping.queue_arn, [m["MessageId"] for m in done])
             done = [m for m in done if m["MessageId"] not in kept]
             self._timers.hide_until(mapping.queue_url, [r for r in batch if r.message["MessageId"] in kept])
+        if done:
+            self._permit(mapping, "sqs:DeleteMessage")
         for start in range(0, len(done), RECEIVE_LIMIT):
             chunk = done[start : start + RECEIVE_LIMIT]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
