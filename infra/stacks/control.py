@@ -54,6 +54,9 @@ DEFINITION_ACTIONS: Final = (
     "states:ListStateMachineVersions",
     "states:ListStateMachineAliases",
 )
+# Actions on versions and aliases: Step Functions authorizes them on the state machine's own (unqualified) ARN, the
+# version or alias being the `states:StateMachineQualifier` condition key (developer guide, "Authorization for
+# versions and aliases"), so they are granted on the state machines themselves.
 VERSION_ACTIONS: Final = (
     "states:DescribeStateMachine",
     "states:DescribeStateMachineAlias",
@@ -61,10 +64,6 @@ VERSION_ACTIONS: Final = (
     "states:UpdateStateMachineAlias",
 )
 REPLAY_ACTIONS: Final = ("events:DescribeArchive", "events:StartReplay", "events:DescribeReplay")
-VERSIONS_REASON: Final = (
-    "orch definitions publishes versions of the app's own state machines and routes their aliases: versions and "
-    "aliases are named '<state machine arn>:<number or name>', so '<state machine arn>:*' scopes them."
-)
 REPLAYS_REASON: Final = (
     "orch replay replays the stage bus's archive (named by CloudFormation) in replays it names itself: archives and "
     "replays of this account and region; ListArchives, which finds the archive, takes no resource-level permissions."
@@ -154,7 +153,7 @@ class ControlStack(Stack):
         breakers_table: dynamodb.ITable,
     ) -> None:
         for machine in state_machines:
-            machine.grant(function, *MACHINE_ACTIONS, *DEFINITION_ACTIONS)
+            machine.grant(function, *MACHINE_ACTIONS, *DEFINITION_ACTIONS, *VERSION_ACTIONS)
             machine.grant_start_execution(function)
         bus.grant_put_events_to(function)
         breakers_table.grant(function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
@@ -165,9 +164,6 @@ class ControlStack(Stack):
         executions = [self._executions_of(machine) for machine in state_machines]
         statement = iam.PolicyStatement(actions=list(EXECUTION_ACTIONS), resources=executions)
         self._wildcard_policy(function.role, "Executions", [statement], executions, EXECUTIONS_REASON)
-        versions = [f"{machine.state_machine_arn}:*" for machine in state_machines]
-        statement = iam.PolicyStatement(actions=list(VERSION_ACTIONS), resources=versions)
-        self._wildcard_policy(function.role, "Versions", [statement], versions, VERSIONS_REASON)
         replays = [
             self.format_arn(service="events", resource="archive", resource_name="*"),
             self.format_arn(service="events", resource="replay", resource_name="*"),

@@ -222,9 +222,19 @@ def _start_replay(call: Call, lookups: Lookups) -> Iterator[Authorization]:
 
 def _states_on(action: str, parameter: str) -> Mapper:
     def mapper(call: Call, lookups: Lookups) -> Iterator[Authorization]:
-        yield Authorization(f"states:{action}", str(call.params[parameter]))
+        yield _on_machine(f"states:{action}", str(call.params[parameter]))
 
     return mapper
+
+
+def _on_machine(action: str, arn: str) -> Authorization:
+    """Step Functions authorizes a call on a version or an alias (`...:stateMachine:<name>:<qualifier>`) on the state
+    machine's own ARN, the qualifier being `states:StateMachineQualifier` (developer guide, "Authorization for
+    versions and aliases"). Execution ARNs and others are their own resource."""
+    parts = arn.split(":")
+    if len(parts) == 8 and parts[5] == "stateMachine":
+        return Authorization(action, ":".join(parts[:7]), {"states:StateMachineQualifier": parts[7]})
+    return Authorization(action, arn)
 
 
 def _states_anywhere(action: str) -> Mapper:
@@ -256,9 +266,10 @@ def _update_state_machine(call: Call, lookups: Lookups) -> Iterator[Authorizatio
 
 
 def _create_alias(call: Call, lookups: Lookups) -> Iterator[Authorization]:
-    """Authorized on the alias it creates: `<state machine ARN>:<alias name>` (the versions routed to name it)."""
+    """Authorized on the state machine whose versions it routes, the alias name its qualifier (see `_on_machine`)."""
     version = str(call.params["routingConfiguration"][0]["stateMachineVersionArn"])
-    yield Authorization("states:CreateStateMachineAlias", f"{version.rsplit(':', 1)[0]}:{call.params['name']}")
+    alias = f"{version.rsplit(':', 1)[0]}:{call.params['name']}"
+    yield _on_machine("states:CreateStateMachineAlias", alias)
 
 
 # -- Lambda, SQS, SNS, CloudWatch, X-Ray -------------------------------------------------------------------------
