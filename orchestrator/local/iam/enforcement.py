@@ -143,8 +143,7 @@ class IamEnforcement:
         service, operation = action.split(":", 1)
         if not role_arn:
             message = f"the target names no role (RoleArn) for EventBridge to assume: it may not {action} {resource}"
-            response = {"Error": {"Code": "AccessDeniedException", "Message": message}, "ResponseMetadata": {}}
-            raise client.exceptions.from_code("AccessDeniedException")(response, operation)
+            raise _access_denied(client, service, operation, message)
         self._check(client, Acting(role_arn, "events"), service, operation, [Authorization(action, resource)])
 
     def permit_delivery(self, service: str, action: str, resource: str, source_arn: str, client: Any) -> None:
@@ -155,14 +154,11 @@ class IamEnforcement:
         evaluation = evaluate(Request(service, action, resource, context), (), policy)
         self.log.record(service, Authorization(action, resource, context), evaluation)
         if not evaluation.allowed:
-            code, status = DENIED_ERRORS.get(action.split(":")[0], DEFAULT_DENIED_ERROR)
+            target_service, operation = action.split(":", 1)
             message = f"{service} is not authorized to perform: {action} on resource: {resource} (for {source_arn}) "
-            message += "because no resource-based policy allows it"
-            response = {
-                "Error": {"Code": code, "Message": message},
-                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
-            }
-            raise client.exceptions.from_code(code)(response, action.split(":", 1)[1])
+            raise _access_denied(
+                client, target_service, operation, message + "because no resource-based policy allows it"
+            )
 
     def summary(self) -> str:
         roles = len(self.principals.roles)
@@ -248,8 +244,7 @@ def _denied(
     decision: Decision,
     role: Role | None,
 ) -> Exception:
-    """The service's AccessDenied error, worded as AWS words it."""
-    code, status = DENIED_ERRORS.get(service, DEFAULT_DENIED_ERROR)
+    """The service's AccessDenied error for a principal's call, worded as AWS words it."""
     action, resource = authorization.action, authorization.resource
     if role is None:
         why = "because the role is not one of the template's (no identity-based policy allows anything)"
@@ -258,12 +253,18 @@ def _denied(
     else:
         why = f"because no identity-based policy allows the {action} action"
     message = f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
+    return _access_denied(client, service, operation, message)
+
+
+def _access_denied(client: Any, service: str, operation: str, message: str) -> Exception:
+    """`service`'s AccessDenied error (its code and status, DENIED_ERRORS) as `client` raises it. The response has a
+    RequestId: moto's Step Functions integrations read it when they turn the error into a task failure."""
+    code, status = DENIED_ERRORS.get(service, DEFAULT_DENIED_ERROR)
     response = {
         "Error": {"Code": code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
     }
-    error_class = client.exceptions.from_code(code)
-    return error_class(response, operation)  # type: ignore[no-any-return]
+    return client.exceptions.from_code(code)(response, operation)  # type: ignore[no-any-return]
 
 
 class _Lookups:

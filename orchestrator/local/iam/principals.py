@@ -14,6 +14,7 @@ only exists here keeps moto from evaluating anything a second, different way.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -149,6 +150,4 @@ def aws_managed_policies() -> dict[str, Mapping[str, Any]]:
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha1(text.encode()).hexdigest()[:17].upper()

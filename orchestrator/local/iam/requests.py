@@ -237,13 +237,6 @@ def _on_machine(action: str, arn: str) -> Authorization:
     return Authorization(action, arn)
 
 
-def _states_anywhere(action: str) -> Mapper:
-    def mapper(call: Call, lookups: Lookups) -> Iterator[Authorization]:
-        yield Authorization(f"states:{action}", ANY_RESOURCE)
-
-    return mapper
-
-
 def _task_response(action: str) -> Mapper:
     """SendTask*: authorized on the state machine whose execution issued the token. A token no running execution
     issued is left to the service, which answers it does not exist."""
@@ -338,7 +331,7 @@ _MAPPERS: Final[dict[tuple[str, str], Mapper]] = {
     ("states", "DescribeStateMachineForExecution"): _states_on("DescribeStateMachineForExecution", "executionArn"),
     ("states", "StopExecution"): _states_on("StopExecution", "executionArn"),
     ("states", "RedriveExecution"): _states_on("RedriveExecution", "executionArn"),
-    ("states", "ListStateMachines"): _states_anywhere("ListStateMachines"),
+    ("states", "ListStateMachines"): _anywhere("states:ListStateMachines"),
     ("states", "ListStateMachineVersions"): _states_on("ListStateMachineVersions", "stateMachineArn"),
     ("states", "ListStateMachineAliases"): _states_on("ListStateMachineAliases", "stateMachineArn"),
     ("states", "PublishStateMachineVersion"): _states_on("PublishStateMachineVersion", "stateMachineArn"),
