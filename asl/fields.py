@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any, Final
 
 # Errors a Lambda invoke or a DynamoDB call raises when the service could not serve now: worth another try.
+# Lambda.Unknown: the invocation's answer was lost (the function may have run, or died mid-way); the project's
+# functions are idempotent per call, so trying again is safe.
 LAMBDA_TRANSIENT: Final = (
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
 )
 DYNAMODB_TRANSIENT: Final = (
     "DynamoDB.ProvisionedThroughputExceededException",

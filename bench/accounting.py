@@ -17,7 +17,9 @@ Terminal outcomes:
 
 The ledgers are the services' tables (functions/{inventory,payments,shipping}): at most one record per order in
 each, in the state the order's outcome requires, and the money balances: what is charged is what the completed
-(and escalated) orders cost; what is refunded is what the cancelled orders that had been charged cost.
+(and escalated) orders cost; what is refunded is what the cancelled orders that had been charged cost; and the
+payment gateway's own ledger (the sandbox's `money#` items: what it took and paid back) says the same as the
+payments' records.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class Facts:
     outcome_events: dict[str, dict[str, list[dict[str, Any]]]]  # detail-type -> business id -> distinct events
     parked: dict[str, list[dict[str, Any]]]  # dead-letter, quarantine and escalation queues: logical id -> bodies
     ledgers: dict[str, dict[str, list[dict[str, Any]]]]  # service -> order id -> records
+    gateway: dict[str, int]  # the sandbox gateway's ledger: cents "charged" and "refunded"
     running: list[str]  # executions of any state machine still RUNNING
     in_flight: int  # messages still in polled queues
 
@@ -133,6 +136,7 @@ class Facts:
             outcome_events=events,
             parked=parked,
             ledgers={service: _ledger(cloud, service) for service in ("Inventory", "Payments", "Shipping")},
+            gateway=_gateway_ledger(cloud),
             running=cloud._running_executions(),
             in_flight=cloud.pollers.pending_messages(),
         )
@@ -183,6 +187,17 @@ def _ledger(cloud: LocalCloud, service: str) -> dict[str, list[dict[str, Any]]]:
         if "order_id" in plain:
             records[str(plain["order_id"])].append(plain)
     return records
+
+
+def _gateway_ledger(cloud: LocalCloud) -> dict[str, int]:
+    """What the sandbox payment gateway moved (functions/payments/gateway.py): cents charged and refunded."""
+    moved = {"charged": 0, "refunded": 0}
+    for item in cloud.table_items(cloud.physical_id("AWS::DynamoDB::Table", "OrderSagaPayments")):
+        key = item["pk"]["S"]
+        for kind in moved:
+            if key.startswith(f"money#{kind}#"):
+                moved[kind] += int(item["amount_cents"]["N"])
+    return moved
 
 
 @dataclass
@@ -254,7 +269,13 @@ def account(inputs: Inputs, facts: Facts) -> Report:
     for order in inputs.orders:
         outcome = _order_outcome(order, facts, report.problems)
         report.outcomes[("OrderPlaced", outcome)] += 1
-    charged = sum(int(p["amount_cents"]) for records in payments.values() for p in records)
+    # Taken: charged and settled, or paid back since (a declined or voided payment took nothing).
+    charged = sum(
+        int(p["amount_cents"])
+        for records in payments.values()
+        for p in records
+        if p["status"] in ("CHARGED", "REFUNDED")
+    )
     refunded = sum(
         int(p["amount_cents"]) for records in payments.values() for p in records if p["status"] == "REFUNDED"
     )
@@ -268,6 +289,8 @@ def account(inputs: Inputs, facts: Facts) -> Report:
             f"money does not balance: kept {charged - refunded}, refunded {refunded}; the orders call for kept "
             f"{kept_for}, refunded {refunded_for}"
         )
+    if facts.gateway != {"charged": charged, "refunded": refunded}:
+        report.problems.append(f"the payment gateway's ledger {facts.gateway} disagrees with the payments' records")
     for ticket in inputs.tickets:
         outcome = _ticket_outcome(ticket, facts, report.problems)
         report.outcomes[("TicketSubmitted", outcome)] += 1
@@ -346,7 +369,7 @@ def _order_evidence(order: PlannedOrder, outcome: str, facts: Facts) -> list[str
         found.append("cancelled without a reason")
     escalated = set(cancelled.get("escalated_steps", []))
     undone = {"payment": status["Payments"] == "REFUNDED", "inventory": status["Inventory"] == "RELEASED"}
-    held = {"payment": status["Payments"] == "CHARGED", "inventory": status["Inventory"] == "RESERVED"}
+    held = {"payment": status["Payments"] in ("PENDING", "CHARGED"), "inventory": status["Inventory"] == "RESERVED"}
     for step in ("payment", "inventory"):
         if held[step] and step not in escalated:
             found.append(f"{step} still held after the cancellation, and not escalated")

@@ -5,6 +5,10 @@ expire with the Lambda invocation that wrote them.
 Two callers, one wiring: the agents and the callback do each EventBridge event once per envelope
 `metadata.idempotency_key` (`once_per_event`); the order saga's services do each request of the saga once per its
 `idempotency_key` (`once_per_request`), which the saga derives from the OrderPlaced envelope's key and the step.
+
+A completed record lives `IDEMPOTENCY_EXPIRY_SECONDS` (the stage's `idempotency_expiry_seconds`, set by the app on
+every function that keeps records): at least the longest window in which its caller may retry or redeliver the same
+call, so that no retry outlives the record and does the work again.
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import DataclassSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from functions.settings import load_settings
 
 ResultT = TypeVar("ResultT")
+
+
+class IdempotencySettings(BaseModel):
+    idempotency_expiry_seconds: int = Field(ge=1, default=3600)  # Powertools' default, where the app sets none
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ def _once(
         event_key_jmespath=key_jmespath,
         payload_validation_jmespath=payload_jmespath,
         raise_on_no_idempotency_key=True,
+        expires_after_seconds=load_settings(IdempotencySettings).idempotency_expiry_seconds,
     )
     store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3.client("dynamodb"))
     call = idempotent_function(

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from schemas.envelope import EventData, Identifier, NonEmptyStr
+from schemas.envelope import Emitter, EventData, Identifier, NonEmptyStr
 
 TaskToken = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 AgentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
@@ -22,6 +22,7 @@ WORKFLOWS_SOURCE = "orchestrator.workflows"
 class AgentTaskRequested(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskRequested"
     SOURCE: ClassVar[str] = WORKFLOWS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "A workflow asks an agent to do a task and waits for its completion event."
 
     task_id: Identifier
@@ -35,6 +36,7 @@ class AgentTaskRequested(EventData):
 class AgentTaskCompleted(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskCompleted"
     SOURCE: ClassVar[str] = AGENTS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.AGENTS, Emitter.CONTROL})
     DESCRIPTION: ClassVar[str] = "An agent finished a task; resumes the waiting workflow."
 
     task_id: Identifier
@@ -46,6 +48,7 @@ class AgentTaskCompleted(EventData):
 class AgentTaskFailed(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskFailed"
     SOURCE: ClassVar[str] = AGENTS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.AGENTS, Emitter.CONTROL})
     DESCRIPTION: ClassVar[str] = "An agent could not do a task; fails the waiting task with the error."
 
     task_id: Identifier
@@ -59,6 +62,7 @@ class AgentTaskFailed(EventData):
 class ApprovalRequested(EventData):
     DETAIL_TYPE: ClassVar[str] = "ApprovalRequested"
     SOURCE: ClassVar[str] = WORKFLOWS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "A workflow waits for a human decision on `approval_id`."
 
     approval_id: Identifier
@@ -70,6 +74,7 @@ class ApprovalRequested(EventData):
 class ApprovalDecided(EventData):
     DETAIL_TYPE: ClassVar[str] = "ApprovalDecided"
     SOURCE: ClassVar[str] = "orchestrator.approvals"
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.CONTROL})
     DESCRIPTION: ClassVar[str] = "A human approved or rejected `approval_id`; releases the waiting workflow."
 
     approval_id: Identifier
@@ -84,6 +89,7 @@ WorkflowStatus = Literal["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT"
 class WorkflowStatusChanged(EventData):
     DETAIL_TYPE: ClassVar[str] = "WorkflowStatusChanged"
     SOURCE: ClassVar[str] = WORKFLOWS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "A workflow execution changed status; other workflows and consumers react to it."
 
     workflow: NonEmptyStr

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.envelope import EventData, Identifier
+from schemas.envelope import Emitter, EventData, Identifier
 
 BREAKERS_SOURCE = "orchestrator.breakers"
 
@@ -21,6 +21,7 @@ BreakerStateName = Literal["CLOSED", "OPEN", "HALF_OPEN"]
 class BreakerStateChanged(EventData):
     DETAIL_TYPE: ClassVar[str] = "BreakerStateChanged"
     SOURCE: ClassVar[str] = BREAKERS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "A circuit breaker moved from one state to another (OPEN: its downstream is cut off)."
 
     breaker_id: Identifier = Field(description="Which downstream the breaker guards.")

@@ -6,7 +6,7 @@ from schemas.agents import AGENT_EVENTS
 from schemas.breakers import BREAKER_EVENTS
 from schemas.control import CONTROL_EVENTS
 from schemas.dags import DAG_EVENTS
-from schemas.envelope import EventData
+from schemas.envelope import Emitter, EventData
 from schemas.orders import ORDER_EVENTS
 from schemas.support import SUPPORT_EVENTS
 
@@ -43,3 +43,8 @@ def event_type_for(detail_type: str, source: str | None = None) -> type[EventDat
     if event_type is None or (source is not None and source != event_type.SOURCE):
         raise UnknownEventTypeError(detail_type, source)
     return event_type
+
+
+def emitted_by(emitter: Emitter) -> tuple[type[EventData], ...]:
+    """The event types `emitter` may put on the bus (schemas/envelope.py `EMITTED_BY`), in catalog order."""
+    return tuple(t for t in EVENT_TYPES if emitter in t.EMITTED_BY)

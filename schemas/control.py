@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from schemas.envelope import EventData, Identifier, NonEmptyStr
+from schemas.envelope import Emitter, EventData, Identifier, NonEmptyStr
 
 CONTROL_SOURCE = "orchestrator.control"
 
@@ -23,6 +23,7 @@ ExecutionArn = Annotated[
 class ExecutionPaused(EventData):
     DETAIL_TYPE: ClassVar[str] = "ExecutionPaused"
     SOURCE: ClassVar[str] = CONTROL_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.CONTROL})
     DESCRIPTION: ClassVar[str] = "An operator paused a workflow execution: it holds at its next pause point."
 
     execution_arn: ExecutionArn
@@ -35,6 +36,7 @@ class ExecutionPaused(EventData):
 class ExecutionResumed(EventData):
     DETAIL_TYPE: ClassVar[str] = "ExecutionResumed"
     SOURCE: ClassVar[str] = CONTROL_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.CONTROL})
     DESCRIPTION: ClassVar[str] = "An operator resumed a paused workflow execution: its Hold, if any, is released."
 
     execution_arn: ExecutionArn

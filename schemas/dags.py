@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StringConstraints
 
 from schemas.agents import WORKFLOWS_SOURCE
-from schemas.envelope import EventData, Identifier, NonEmptyStr
+from schemas.envelope import Emitter, EventData, Identifier, NonEmptyStr
 
 DagTaskName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
 
@@ -20,6 +20,7 @@ DagTaskName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$"
 class DagTaskFinished(EventData):
     DETAIL_TYPE: ClassVar[str] = "DagTaskFinished"
     SOURCE: ClassVar[str] = WORKFLOWS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "A task of a DAG workflow finished (or was skipped); resumes one dependent task."
 
     dag: NonEmptyStr
@@ -33,6 +34,8 @@ class DagTaskFinished(EventData):
 class CustomerSignedUp(EventData):
     DETAIL_TYPE: ClassVar[str] = "CustomerSignedUp"
     SOURCE: ClassVar[str] = "shop.customers"
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
+    BUSINESS_KEY: ClassVar[str | None] = "customer_id"
     DESCRIPTION: ClassVar[str] = "A customer signed up; starts the customer onboarding DAG."
 
     customer_id: Identifier

@@ -1,18 +1,35 @@
 """The envelope every event carries in its EventBridge `detail`: `{"metadata": {...}, "data": {...}}`.
 
 Each event type subclasses `EventData` and names itself with explicit class constants (`DETAIL_TYPE`, `SOURCE`,
-`SCHEMA_VERSION`); nothing is derived from class names. `SCHEMA_VERSION` is the major version of the contract:
-bump it for a backward-incompatible change (see `schemas.compatibility`).
+`SCHEMA_VERSION`, `EMITTED_BY`); nothing is derived from class names. `SCHEMA_VERSION` is the major version of the
+contract: bump it for a backward-incompatible change (see `schemas.compatibility`).
+
+`EMITTED_BY` is the event's class, a trust boundary: an *external* event (`Emitter.PRODUCERS` among its emitters)
+may come from outside the app, through `POST /events` or a trusted account; an *internal* one is a fact only named
+components of the app put (a workflow's state machine, an agent consumer, the control plane). Ingest refuses
+internal types, and every PutEvents grant is conditioned on exactly the sources and detail-types of what its
+principal emits (infra/constructs/emitting.py), so a forged ApprovalDecided or AgentTaskCompleted is refused at
+ingest and denied at the bus.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+
+
+class Emitter(StrEnum):
+    """Who may put an event type on the bus."""
+
+    PRODUCERS = "producers"  # outside the app: POST /events (ingest) and the stage's trusted accounts
+    WORKFLOWS = "workflows"  # the app's state machines, each granted exactly the entries its definition puts
+    AGENTS = "agents"  # the agent consumers' functions
+    CONTROL = "control"  # the control plane: its HTTP API's function, and operators through the `orch` CLI
 
 
 class Metadata(BaseModel):
@@ -38,6 +55,15 @@ class EventData(BaseModel):
     SOURCE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int] = 1
     DESCRIPTION: ClassVar[str] = ""
+    EMITTED_BY: ClassVar[frozenset[Emitter]]
+    # The `data` field naming the business object a workflow started by this event is about (an order's id): a
+    # workflow is started once per business id, whatever the deliveries or idempotency keys (functions/admission).
+    BUSINESS_KEY: ClassVar[str | None] = None
+
+
+def is_external(event_type: type[EventData]) -> bool:
+    """Whether `event_type` may come from outside the app (ingest, trusted accounts)."""
+    return Emitter.PRODUCERS in event_type.EMITTED_BY
 
 
 DataT = TypeVar("DataT", bound=EventData)
@@ -57,4 +83,14 @@ def schema_name(event_type: type[EventData]) -> str:
     return f"{event_type.SOURCE}@{event_type.DETAIL_TYPE}"
 
 
-__all__ = ["DataT", "EventData", "EventDetail", "Identifier", "Metadata", "NonEmptyStr", "schema_name"]
+__all__ = [
+    "DataT",
+    "Emitter",
+    "EventData",
+    "EventDetail",
+    "Identifier",
+    "Metadata",
+    "NonEmptyStr",
+    "is_external",
+    "schema_name",
+]

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas.envelope import EventData, Identifier, NonEmptyStr
+from schemas.envelope import Emitter, EventData, Identifier, NonEmptyStr
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 OrderStep = Literal["inventory", "payment", "shipping"]
@@ -34,6 +34,8 @@ class OrderItem(BaseModel):
 class OrderPlaced(EventData):
     DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
     SOURCE: ClassVar[str] = ORDERS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
+    BUSINESS_KEY: ClassVar[str | None] = "order_id"
     DESCRIPTION: ClassVar[str] = "A customer placed an order; starts the order saga."
 
     order_id: Identifier
@@ -48,6 +50,7 @@ class OrderPlaced(EventData):
 class InventoryReserved(EventData):
     DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
     SOURCE: ClassVar[str] = "shop.inventory"
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
     DESCRIPTION: ClassVar[str] = "Stock for every item of an order is held."
 
     order_id: Identifier
@@ -58,6 +61,7 @@ class InventoryReserved(EventData):
 class PaymentCharged(EventData):
     DETAIL_TYPE: ClassVar[str] = "PaymentCharged"
     SOURCE: ClassVar[str] = "shop.payments"
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
     DESCRIPTION: ClassVar[str] = "The customer was charged for an order."
 
     order_id: Identifier
@@ -69,6 +73,7 @@ class PaymentCharged(EventData):
 class OrderShipped(EventData):
     DETAIL_TYPE: ClassVar[str] = "OrderShipped"
     SOURCE: ClassVar[str] = "shop.shipping"
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
     DESCRIPTION: ClassVar[str] = "A shipment was arranged for an order."
 
     order_id: Identifier
@@ -79,6 +84,7 @@ class OrderShipped(EventData):
 class OrderCompleted(EventData):
     DETAIL_TYPE: ClassVar[str] = "OrderCompleted"
     SOURCE: ClassVar[str] = ORDERS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "The order saga finished: reserved, charged and shipped."
 
     order_id: Identifier
@@ -90,6 +96,7 @@ class OrderCompleted(EventData):
 class OrderCancelled(EventData):
     DETAIL_TYPE: ClassVar[str] = "OrderCancelled"
     SOURCE: ClassVar[str] = ORDERS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "The order saga gave up and compensated what it had done."
 
     order_id: Identifier
@@ -104,6 +111,7 @@ class OrderCancelled(EventData):
 class OrderCompensationEscalated(EventData):
     DETAIL_TYPE: ClassVar[str] = "OrderCompensationEscalated"
     SOURCE: ClassVar[str] = ORDERS_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = (
         "A compensation of the order saga failed every retry: a person must finish it (an alarm watches for these)."
     )

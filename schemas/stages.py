@@ -149,6 +149,36 @@ class StageConfig(_Strict):
         """The CloudWatch namespace of the stage's own metrics: the functions' (Powertools) and the workflows'."""
         return f"Orchestrator/{self.stage}"
 
+    @property
+    def consumer_visibility_timeout_seconds(self) -> int:
+        """An SQS consumer's queue visibility timeout: AWS's advice for an event source, six times the function's
+        timeout, so a message is not handed to another poller while its batch is still being processed."""
+        return 6 * self.functions.timeout_seconds
+
+    @property
+    def idempotency_expiry_seconds(self) -> int:
+        """How long the functions' idempotency records live (Powertools `expires_after_seconds`): at least the
+        longest window in which a caller may retry or redeliver the same call, rounded up to the hour. The saga
+        retries a service call over its retry policy (each attempt up to the function's timeout); an event reaches
+        an agent's consumer again as long as EventBridge retries its delivery, or its queue hands it out again."""
+        timeout = self.functions.timeout_seconds
+        saga = max(
+            retry_window_seconds(p.max_attempts, p.interval_seconds, 2.0, p.max_delay_seconds)
+            + (p.max_attempts + 1) * timeout
+            for p in (self.order_saga.transient_retry, self.order_saga.compensation_retry)
+        )
+        consumers = max(
+            self.target_retry.maximum_event_age_seconds,
+            self.consumers.max_receive_count * self.consumer_visibility_timeout_seconds,
+        )
+        return -(-max(saga, consumers) // 3600) * 3600
+
+
+def retry_window_seconds(max_attempts: int, interval: float, backoff: float, max_delay: float) -> int:
+    """The longest a Step Functions Retry waits in all: each retry's delay grows by `backoff` from `interval`,
+    capped at `max_delay` (full jitter waits less, never more)."""
+    return int(sum(min(interval * backoff**attempt, max_delay) for attempt in range(max_attempts)) + 0.999)
+
 
 class ConfigError(ValueError):
     """The stage configuration is missing or invalid."""

@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from schemas.agents import AgentName
-from schemas.envelope import EventData, Identifier, NonEmptyStr
+from schemas.envelope import Emitter, EventData, Identifier, NonEmptyStr
 
 SUPPORT_SOURCE = "support.tickets"
 
@@ -29,6 +29,8 @@ Resolution = Literal["answered", "partial", "unanswered"]
 class TicketSubmitted(EventData):
     DETAIL_TYPE: ClassVar[str] = "TicketSubmitted"
     SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
+    BUSINESS_KEY: ClassVar[str | None] = "ticket_id"
     DESCRIPTION: ClassVar[str] = "A customer submitted a support ticket; starts the agent pipeline."
 
     ticket_id: Identifier
@@ -42,6 +44,7 @@ class TicketSubmitted(EventData):
 class TicketResolved(EventData):
     DETAIL_TYPE: ClassVar[str] = "TicketResolved"
     SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "The agent pipeline wrote the reply to a ticket from its specialists' findings."
 
     ticket_id: Identifier
@@ -59,6 +62,7 @@ class TicketResolved(EventData):
 class TicketReplyRejected(EventData):
     DETAIL_TYPE: ClassVar[str] = "TicketReplyRejected"
     SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "The reviewer rejected the drafted reply; nothing was sent, a person writes it."
 
     ticket_id: Identifier
@@ -71,6 +75,7 @@ class TicketReplyRejected(EventData):
 class TicketEscalated(EventData):
     DETAIL_TYPE: ClassVar[str] = "TicketEscalated"
     SOURCE: ClassVar[str] = SUPPORT_SOURCE
+    EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
     DESCRIPTION: ClassVar[str] = "Nobody decided on the drafted reply in time; the ticket goes to a person."
 
     ticket_id: Identifier

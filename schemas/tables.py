@@ -5,6 +5,7 @@ handlers and the workflows' ASL rewrites (which read and write them), and the co
 | table           | key                  | items                                                                    |
 |-----------------|----------------------|--------------------------------------------------------------------------|
 | Idempotency     | `id`                 | Powertools idempotency records; the workflows' start claims              |
+|                 |                      | (`<workflow>#<business id>`, `<workflow>#key#<idempotency key>`)         |
 | CircuitBreakers | `breaker_id`         | one per breaker; the workflows' own are `agent:<name>`                   |
 | WorkflowControl | `pk` + `sk`          | pause records (`pause#<execution ARN>`, `pause`); the correlator's       |
 |                 |                      | waiters and messages (`msg#<name>#<key>`, `waiter#...` / `message#...`)  |
@@ -20,6 +21,13 @@ IDEMPOTENCY_TABLE: Final = "Idempotency"
 CIRCUIT_BREAKERS_TABLE: Final = "CircuitBreakers"
 WORKFLOW_CONTROL_TABLE: Final = "WorkflowControl"
 EVENT_STORE_TABLE: Final = "EventStore"
+
+
+def claim_prefix(workflow: str) -> str:
+    """The key prefix of `workflow`'s start claims in the Idempotency table (functions/admission writes them; its
+    grant is on these keys only)."""
+    return f"{workflow}#"
+
 
 # WorkflowControl: one partition key and one sort key for every item kind.
 CONTROL_PARTITION_KEY: Final = "pk"

@@ -47,16 +47,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from asl.admission import BEGIN, DUPLICATE, REJECTED, begin_state, duplicate_state, rejected_state
 from asl.dag.graph import Block, Join, Leaf, Parallel, Series
 from asl.dag.saga import record, saga
 from asl.dag.signals import MAX_ENTRIES, signal_dependents, wait_for
 from asl.dag.spec import DagSpec, Task
 from asl.dag.states import (
-    CLAIMS,
-    DYNAMODB_RETRY,
     PUT_RETRY,
     agent_request,
-    claim_prefix,
     error_name,
     mapped,
     task_retries,
@@ -90,7 +88,7 @@ class _Fragment:
 
 def compile_spec(spec: DagSpec) -> CompiledDag:
     """The definition of `spec` (placeholders `${EventBusName}`, `${CorrelatorRegisterFunctionArn}`,
-    `${WorkflowControlTableName}`, `${IdempotencyTableName}`) and the dispatches to wrap in breakers."""
+    `${WorkflowControlTableName}`, `${AdmissionFunctionArn}`) and the dispatches to wrap in breakers."""
     return _Compiler(spec).compile()
 
 
@@ -109,12 +107,9 @@ class _Compiler:
     def compile(self) -> CompiledDag:
         body = self._block(self.graph.decompose())
         states: dict[str, Any] = {
-            "Begin": self._claim(body.start if not self.spec.is_saga else "Run"),
-            "Duplicate": {
-                "Type": "Succeed",
-                "Comment": f"Another delivery of this {self.spec.start.detail_type} claimed it first: its execution "
-                "runs the DAG, this one nothing.",
-            },
+            BEGIN: self._begin(body.start if not self.spec.is_saga else "Run"),
+            DUPLICATE: duplicate_state(self.spec.start.detail_type, "runs the DAG"),
+            REJECTED: rejected_state(),
         }
         if self.spec.is_saga:
             states.update(saga(self.spec, self.graph, self._branch(body)))
@@ -131,49 +126,20 @@ class _Compiler:
             "done.",
             "QueryLanguage": "JSONata",
             "TimeoutSeconds": self.spec.timeout_seconds,
-            "StartAt": "Begin",
+            "StartAt": BEGIN,
             "States": states,
         }
         return CompiledDag(definition, self.breakers)
 
-    def _claim(self, following: str) -> dict[str, Any]:
-        """`Begin`: claims the start event for this execution, as the hand-written workflows do. The claim (key
-        `<dag name>#<idempotency key>` in the Idempotency table, no expiry) is put only if absent, so of several
-        deliveries of one start event exactly one runs the DAG and the others end in `Duplicate`."""
-        key = f"'{claim_prefix(self.spec)}' & $states.input.detail.metadata.idempotency_key"
-        return {
-            "Type": "Task",
-            "Comment": f"The execution input is the {self.spec.start.detail_type} event as EventBridge delivers it; "
-            "every task reads its data as $input. Claims the event first (a redelivery ends in Duplicate). The "
-            "results so far start empty.",
-            "Resource": "arn:aws:states:::dynamodb:putItem",
-            "Arguments": {
-                "TableName": CLAIMS,
-                "Item": {
-                    "id": {"S": jsonata(key)},
-                    "status": {"S": "CLAIMED"},
-                    "execution_arn": {"S": "{% $states.context.Execution.Id %}"},
-                    "claimed_at": {"S": "{% $now() %}"},
-                },
-                # Or this execution's own claim: a put whose answer was lost and is retried finds it.
-                "ConditionExpression": "attribute_not_exists(id) OR execution_arn = :me",
-                "ExpressionAttributeValues": {":me": {"S": "{% $states.context.Execution.Id %}"}},
-            },
-            "Retry": [DYNAMODB_RETRY],
-            "Catch": [
-                {
-                    "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
-                    "Output": {"duplicate_of": jsonata(key)},
-                    "Next": "Duplicate",
-                }
-            ],
-            "Assign": {
-                "input": "{% $states.input.detail.data %}",
-                "metadata": "{% $states.input.detail.metadata %}",
-            },
-            "Output": {},
-            "Next": following,
-        }
+    def _begin(self, following: str) -> dict[str, Any]:
+        """`Begin`: admits the start event (asl/admission.py), as the hand-written workflows do. The results so
+        far start empty; every task reads the event's data as $input."""
+        return begin_state(
+            self.spec.name,
+            following=following,
+            assign={"input": "{% $states.input.detail.data %}", "metadata": "{% $states.input.detail.metadata %}"},
+            output={},
+        )
 
     # -- blocks -------------------------------------------------------------------------------------------------
 

@@ -14,16 +14,10 @@ MARKER_PREFIX: Final = "dag#"  # the WorkflowControl partitions of the completio
 TABLE: Final = "${WorkflowControlTableName}"
 REGISTER: Final = "${CorrelatorRegisterFunctionArn}"
 BUS: Final = "${EventBusName}"
-CLAIMS: Final = "${IdempotencyTableName}"  # the start claims' table (the Idempotency table)
 
 LAMBDA_RETRY: Final = retry(LAMBDA_TRANSIENT, max_attempts=3, max_delay_seconds=20)
 PUT_RETRY: Final = retry(["EventBridge.FailedEntry"], max_attempts=3, max_delay_seconds=20)
 DYNAMODB_RETRY: Final = retry(DYNAMODB_TRANSIENT, max_attempts=3, max_delay_seconds=10)
-
-
-def claim_prefix(spec: DagSpec) -> str:
-    """The key prefix of a DAG's start claims in the Idempotency table (its role may write these keys only)."""
-    return f"{spec.name}#"
 
 
 def error_name(error: str) -> str:

@@ -3,10 +3,20 @@
 Request: `{"events": [{"detail-type": "OrderPlaced", "data": {...}, "source"?, "correlation_id"?,
 "idempotency_key"?}]}`. All events are validated before any is published: a request is accepted whole or refused
 whole, with every field error listed, so a producer never has to work out which half went through.
+
+Only external event types are taken (schemas/envelope.py `EMITTED_BY`): an internal one (an ApprovalDecided, an
+AgentTaskCompleted, a DagTaskFinished...) is a fact only the app's own components state, so a request naming one is
+refused whole with 403, before anything is validated or published.
+
+An event sent without an `idempotency_key` gets one derived from its content (`content_key`: its type and data),
+never a fresh one: a webhook retried without a key is then the same event to every consumer, and the workflow it
+starts is claimed once per business id anyway (functions/admission). The function's PutEvents grant is conditioned
+on the external types too (infra/constructs/emitting.py): a bug here would be denied at the bus.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.producer.limits import ENTRY_TOO_LARGE, unsendable
 from functions.producer.publisher import EventPublisher, OutgoingEvent, PublishResult
-from schemas.envelope import Identifier, NonEmptyStr
+from schemas.catalog import EVENT_TYPES
+from schemas.envelope import Identifier, NonEmptyStr, is_external
 from schemas.validation import EventValidationError, FieldError, as_dicts, field_errors, validate_data
 
 MAX_BODY_BYTES = 262_144  # EventBridge's own limit for one PutEvents call
@@ -69,13 +80,44 @@ def ingest(body: str | None, publisher: EventPublisher, max_events: int) -> Repl
     if len(request.events) > max_events:
         reason = f"{len(request.events)} events; at most {max_events} per request"
         return _refused(400, "too many events", [FieldError("", "events", reason)])
+    internal = _internal_types(request.events)
+    if internal:
+        return _refused(403, "the request names event types that only this app's components emit", internal)
     errors = _contract_errors(request.events)
     if errors:
         return _refused(400, f"{len(errors)} field error(s); nothing was published", errors)
     results = publisher.publish(
-        [OutgoingEvent(e.detail_type, e.data, e.source, e.correlation_id, e.idempotency_key) for e in request.events]
+        [
+            OutgoingEvent(e.detail_type, e.data, e.source, e.correlation_id, e.idempotency_key or content_key(e))
+            for e in request.events
+        ]
     )
     return _published(results)
+
+
+EXTERNAL_TYPES: tuple[str, ...] = tuple(t.DETAIL_TYPE for t in EVENT_TYPES if is_external(t))
+_INTERNAL_TYPES: dict[str, str] = {
+    t.DETAIL_TYPE: ", ".join(sorted(t.EMITTED_BY)) for t in EVENT_TYPES if not is_external(t)
+}
+
+
+def _internal_types(events: list[IncomingEvent]) -> list[FieldError]:
+    return [
+        FieldError(
+            event.detail_type,
+            f"events[{index}].detail-type",
+            f"{event.detail_type} is internal: only the app's {_INTERNAL_TYPES[event.detail_type]} emit it; "
+            f"POST /events takes {', '.join(EXTERNAL_TYPES)}",
+        )
+        for index, event in enumerate(events)
+        if event.detail_type in _INTERNAL_TYPES
+    ]
+
+
+def content_key(event: IncomingEvent) -> str:
+    """The idempotency key of an event sent without one: a digest of its type and data (key order aside)."""
+    content = json.dumps([event.detail_type, event.data], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "content:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _contract_errors(events: list[IncomingEvent]) -> list[FieldError]:

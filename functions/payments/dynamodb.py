@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.payments.logic import Payment, PaymentGatewayTimeout
+from functions.payments.logic import Payment, PaymentGatewayTimeout, PaymentStatus
 from functions.records import Records
 
 
@@ -13,6 +13,7 @@ class DynamoDBPayments:
         # Payments and the ledger's faults share the table, each under its own key prefix.
         self._records = Records(table, "payment", PaymentGatewayTimeout)  # a boto3 DynamoDB Table resource
         self._faults = Records(table, "fault", PaymentGatewayTimeout)
+        self._money = Records(table, "money", PaymentGatewayTimeout)
 
     def add(self, key: str, payment: Payment) -> Payment:
         stored = self._records.put_once(
@@ -32,11 +33,17 @@ class DynamoDBPayments:
         item = self._records.get(key)
         return None if item is None else _payment(item)
 
-    def refunded(self, key: str) -> None:
-        self._records.set_status(key, "REFUNDED")
+    def mark(self, key: str, status: PaymentStatus) -> None:
+        self._records.set_status(key, status)
 
     def first_time(self, name: str) -> bool:
         return self._faults.put_new(name)
+
+    def money_moved(self, name: str, amount_cents: int) -> bool:
+        return self._money.put_new(name, {"amount_cents": amount_cents})
+
+    def money_moved_before(self, name: str) -> bool:
+        return self._money.get(name) is not None
 
 
 def _payment(item: dict[str, Any]) -> Payment:

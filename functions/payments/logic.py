@@ -1,20 +1,30 @@
-"""Payments: charges the customer for an order (charge) and pays it back (refund), one local transaction each.
+"""Payments: charges the customer for an order (charge) and pays it back (refund).
 
-Both are keyed by the saga's key (`saga_key`, the `OrderPlaced` envelope's idempotency key): a retried or redelivered
-charge finds the payment already stored and charges nothing twice, even after the handler's idempotency record of the
-call (functions/idempotency.py) has expired; a refund of what was never charged, or refunded already, changes
-nothing. The money moves through a `PaymentGateway` port (functions/payments/gateway.py).
+Both are keyed by the saga's key (`saga_key`, the `OrderPlaced` envelope's idempotency key), and so is every call to
+the gateway (as payment providers take an idempotency key: the same key never moves money twice). The money moves
+through a `PaymentGateway` port (functions/payments/gateway.py).
+
+Money-safe, whatever crashes where: a charge is recorded PENDING *before* the gateway is called and settled CHARGED
+after. A crash between the two (the function killed, its answer lost: `Lambda.Unknown`, which the saga retries)
+leaves the PENDING record: the retried charge calls the gateway again with the same key (no second charge) and
+settles; a refund (the saga's compensation) finds the record and pays back what the gateway may have taken. A
+payment is never charged without a record the refund can find. A retried or redelivered charge of a settled payment
+charges nothing, even after the handler's idempotency record of the call (functions/idempotency.py) has expired; a
+refund of what was never charged, or refunded already, changes nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from functions.records import SagaCall
 from schemas.orders import OrderPlaced
 
-PaymentStatus = Literal["CHARGED", "REFUNDED"]
+# PENDING: recorded, the gateway asked; CHARGED: the gateway took it; DECLINED: the gateway refused it; REFUNDED: paid
+# back; VOIDED: a pending charge the gateway never took, closed by the refund.
+PaymentStatus = Literal["PENDING", "CHARGED", "DECLINED", "REFUNDED", "VOIDED"]
 
 
 class PaymentDeclined(Exception):  # noqa: N818 - the name is the error the state machine routes on
@@ -47,8 +57,8 @@ class Payments(Protocol):
 
     def get(self, key: str) -> Payment | None: ...
 
-    def refunded(self, key: str) -> None:
-        """Marks the payment under `key` refunded."""
+    def mark(self, key: str, status: PaymentStatus) -> None:
+        """The payment under `key` is now `status`."""
 
 
 class PaymentGateway(Protocol):
@@ -56,7 +66,8 @@ class PaymentGateway(Protocol):
 
     def charge(self, key: str, order_id: str, amount_cents: int, currency: str, method: str) -> None: ...
 
-    def refund(self, key: str, payment: Payment) -> None: ...
+    def refund(self, key: str, payment: Payment) -> bool:
+        """Pays back the charge under `key`; whether it is paid back (now or before): False, nothing was taken."""
 
 
 class ChargeRequest(SagaCall):
@@ -75,21 +86,28 @@ class Refunded:
 
 
 def charge(request: ChargeRequest, payments: Payments, gateway: PaymentGateway, new_id: str) -> Payment:
-    """Charges the order's total once per saga."""
-    existing = payments.get(request.saga_key)
-    if existing is not None:
-        return existing
+    """Charges the order's total once per saga: recorded PENDING, charged, settled CHARGED."""
     order = request.order
-    gateway.charge(request.saga_key, order.order_id, order.total_cents, order.currency, order.payment_method)
-    payment = Payment(new_id, order.order_id, order.total_cents, order.currency, order.payment_method, "CHARGED")
-    return payments.add(request.saga_key, payment)
+    payment = payments.get(request.saga_key)
+    if payment is None:
+        pending = Payment(new_id, order.order_id, order.total_cents, order.currency, order.payment_method, "PENDING")
+        payment = payments.add(request.saga_key, pending)
+    if payment.status != "PENDING":
+        return payment  # charged already (or declined, refunded: the saga moved on; never charge again)
+    try:
+        gateway.charge(request.saga_key, order.order_id, order.total_cents, order.currency, order.payment_method)
+    except PaymentDeclined:
+        payments.mark(request.saga_key, "DECLINED")
+        raise
+    payments.mark(request.saga_key, "CHARGED")
+    return dataclasses.replace(payment, status="CHARGED")
 
 
 def refund(request: RefundRequest, payments: Payments, gateway: PaymentGateway) -> Refunded:
-    """Pays back what the saga charged, once."""
+    """Pays back what the saga charged (or may have: a PENDING charge whose answer was lost), once."""
     existing = payments.get(request.saga_key)
-    if existing is None or existing.status == "REFUNDED":
+    if existing is None or existing.status not in ("PENDING", "CHARGED"):
         return Refunded(False, existing.payment_id if existing else None)
-    gateway.refund(request.saga_key, existing)
-    payments.refunded(request.saga_key)
-    return Refunded(True, existing.payment_id)
+    paid_back = gateway.refund(request.saga_key, existing)
+    payments.mark(request.saga_key, "REFUNDED" if paid_back else "VOIDED")
+    return Refunded(paid_back, existing.payment_id)

@@ -20,10 +20,6 @@ from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.rule_targets import reliable_target_options
 from schemas.stages import StageConfig
 
-# AWS's advice for an SQS event source: a visibility timeout of at least six times the function's timeout, so a
-# message is not handed out again while a throttled or retried invocation still holds it.
-VISIBILITY_TIMEOUT_FACTOR = 6
-
 
 class AgentConsumer(Construct):
     """Rule (pattern) -> queue (DLQ, alarmed) -> function (SQS event source, ReportBatchItemFailures)."""
@@ -67,7 +63,7 @@ class AgentConsumer(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(4),
-            visibility_timeout=Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * config.functions.timeout_seconds),
+            visibility_timeout=Duration.seconds(config.consumer_visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=config.consumers.max_receive_count, queue=self.dead_letters.queue
             ),

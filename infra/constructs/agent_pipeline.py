@@ -26,7 +26,6 @@ from infra.constructs.alerts import AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction
 from infra.constructs.workflow import (
-    allow_start_claims,
     grant_breaker_steps,
     start_rule,
     workflow_state_machine,
@@ -42,8 +41,6 @@ START_DETAIL_TYPE = "TicketSubmitted"
 # An operator's pause holds the pipeline before its next step (not inside the specialists' Map, not while it waits
 # for the approval, which is a hold already: asl/pause_points.py).
 PAUSE_POINTS = PausePoints(("Triage", "Specialists", "Synthesis", "RequestApproval"))
-# The prefix of the pipeline's start claims in the Idempotency table (see `allow_start_claims`).
-CLAIM_PREFIX = "agent-pipeline#"
 
 
 def numbers(config: StageConfig) -> dict[str, int]:
@@ -122,14 +119,13 @@ class AgentPipeline(Construct):
             },
             substitutions={
                 TABLE_PLACEHOLDER: self._breakers_table.table_name,
-                "IdempotencyTableName": self._idempotency_table.table_name,
                 CONTROL_TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
             },
             transform=lambda definition: PAUSE_POINTS.wrap(self.dispatch_breaker.wrap(definition)),
             pause_records=self._workflow_control_table,
+            start_claims=self._idempotency_table,
         )
         grant_breaker_steps(state_machine, self._breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
-        allow_start_claims(state_machine, self._idempotency_table, CLAIM_PREFIX)
         return state_machine
 
     def _start_rule(self, config: StageConfig, bus: events.IEventBus, alerts: AlertsTopic) -> events.Rule:

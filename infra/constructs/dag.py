@@ -23,11 +23,10 @@ from constructs import Construct
 from asl.breaker_steps import TABLE_PLACEHOLDER
 from asl.dag import compile_spec, load
 from asl.dag.deploy import breakers, deployed_definition
-from asl.dag.states import CLAIMS, MARKER_PREFIX, REGISTER, TABLE, claim_prefix
+from asl.dag.states import MARKER_PREFIX, REGISTER, TABLE
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.lambda_function import PROJECT_ROOT
 from infra.constructs.workflow import (
-    allow_start_claims,
     grant_breaker_steps,
     start_rule,
     workflow_state_machine,
@@ -75,14 +74,13 @@ class DagWorkflow(Construct):
             definition=deployed_definition(self.spec, settings),
             functions={_placeholder(REGISTER): register},
             substitutions={
-                _placeholder(CLAIMS): idempotency_table.table_name,
                 # Pause records, and completion records (sagas); breakers' items only if it has breakers.
                 _placeholder(TABLE): workflow_control_table.table_name,
                 **({TABLE_PLACEHOLDER: breakers_table.table_name} if steps else {}),
             },
             pause_records=workflow_control_table,
+            start_claims=idempotency_table,
         )
-        allow_start_claims(self.state_machine, idempotency_table, claim_prefix(self.spec))
         if steps:
             grant_breaker_steps(self.state_machine, breakers_table, key_prefix=AGENT_BREAKER_PREFIX)
         if self.spec.is_saga:

@@ -8,6 +8,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from infra.constructs.emitting import put_events_statements
+from schemas.catalog import emitted_by
+from schemas.envelope import Emitter
 from schemas.stages import StageConfig
 
 
@@ -30,24 +33,27 @@ class OrchestratorBus(Construct):
         self._allow_put_events(config)
 
     def _allow_put_events(self, config: StageConfig) -> None:
-        # Other accounts may put events only when named in the stage config; everyone else is denied by default.
-        principals: list[iam.IPrincipal] = [iam.AccountPrincipal(Aws.ACCOUNT_ID)]
-        principals += [iam.AccountPrincipal(account) for account in config.trusted_account_ids]
+        # The bus's own account is delegated to its identity policies (each conditioned on what its principal
+        # emits, infra/constructs/emitting.py). Other accounts, named in the stage config, may put external event
+        # types only: an ApprovalDecided or AgentTaskCompleted from outside is denied at the bus.
         self.bus.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="TrustedAccountsPutEvents",
+                sid="OwnAccountPutEvents",
                 actions=["events:PutEvents"],
-                principals=principals,
+                principals=[iam.AccountPrincipal(Aws.ACCOUNT_ID)],
                 resources=[self.bus.event_bus_arn],
             )
         )
+        outside: list[tuple[str, list[iam.IPrincipal], dict[str, str]]] = []
+        if config.trusted_account_ids:
+            accounts: list[iam.IPrincipal] = [iam.AccountPrincipal(a) for a in config.trusted_account_ids]
+            outside.append(("TrustedAccountsPutEvents", accounts, {}))
         if config.trusted_organization_id:
-            self.bus.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="OrganizationPutEvents",
-                    actions=["events:PutEvents"],
-                    principals=[iam.AnyPrincipal()],
-                    resources=[self.bus.event_bus_arn],
-                    conditions={"StringEquals": {"aws:PrincipalOrgID": config.trusted_organization_id}},
-                )
-            )
+            organization = {"aws:PrincipalOrgID": config.trusted_organization_id}
+            outside.append(("OrganizationPutEvents", [iam.AnyPrincipal()], organization))
+        external = emitted_by(Emitter.PRODUCERS)
+        for sid, principals, conditions in outside:
+            for statement in put_events_statements(
+                self.bus.event_bus_arn, external, principals=principals, sid=sid, conditions=conditions
+            ):
+                self.bus.add_to_resource_policy(statement)

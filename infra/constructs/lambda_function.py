@@ -181,12 +181,16 @@ def log_retention(days: int) -> logs.RetentionDays:
     return next((r for d, r in sorted(_RETENTIONS.items()) if d >= days), logs.RetentionDays.TEN_YEARS)
 
 
-def grant_idempotency_records(function: lambda_.Function, table: dynamodb.ITable, actions: Sequence[str]) -> None:
+def grant_idempotency_records(
+    function: lambda_.Function, table: dynamodb.ITable, actions: Sequence[str], config: StageConfig
+) -> None:
     """`function` may call `actions` on its own Powertools idempotency records in `table`, nobody else's: their keys
     start with the function's name (`<function name>.<handler>#<hash>`, Powertools' DynamoDB persistence layer), so
     the grant is conditioned on `dynamodb:LeadingKeys`. A policy of its own, not the role's default one: the
-    function depends on its role's default policy, and this one names the function."""
+    function depends on its role's default policy, and this one names the function. The records live the stage's
+    `idempotency_expiry_seconds` (functions/idempotency.py), longer than any retry of their callers."""
     assert function.role is not None  # a Function made by PythonFunction always has its role
+    function.add_environment("IDEMPOTENCY_EXPIRY_SECONDS", str(config.idempotency_expiry_seconds))
     iam.Policy(
         function,
         "IdempotencyRecords",

@@ -44,7 +44,7 @@ from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction, grant_idempotency_records
 from infra.constructs.rule_targets import reliable_target_options
-from infra.constructs.workflow import allow_start_claims, start_rule, workflow_state_machine
+from infra.constructs.workflow import start_rule, workflow_state_machine
 from schemas.stages import StageConfig
 
 DEFINITION_FILE = PROJECT_ROOT / "state_machines" / "order_saga.asl.json"
@@ -56,9 +56,6 @@ ESCALATION_DETAIL_TYPE = "OrderCompensationEscalated"
 
 # What each service's adapter does to its table (functions/*/dynamodb.py): no scans, queries or deletes.
 TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-
-# The prefix of the saga's claims in the Idempotency table, apart from Powertools' `<function>.<name>#<hash>` ids.
-CLAIM_PREFIX = "order-saga#"
 
 # An operator's pause holds the saga before its next forward step, never before a compensation (a paused saga that
 # fails still undoes what it did: asl/pause_points.py).
@@ -128,7 +125,7 @@ class SagaService(Construct):
             environment={"TABLE_NAME": self.table.table_name, "IDEMPOTENCY_TABLE": idempotency_table.table_name},
         ).function
         self.table.grant(self.function, *TABLE_ACTIONS)
-        grant_idempotency_records(self.function, idempotency_table, idempotency_actions)
+        grant_idempotency_records(self.function, idempotency_table, idempotency_actions, config)
 
 
 class OrderSaga(Construct):
@@ -165,7 +162,6 @@ class OrderSaga(Construct):
             for name, handler, service, description in _SERVICES
         )
         self.state_machine = self._state_machine(config, bus, idempotency_table)
-        allow_start_claims(self.state_machine, idempotency_table, CLAIM_PREFIX)
         self.rule = self._start_rule(config, bus, alerts)
         self.escalations = self._escalations(config, bus, alerts)
 
@@ -190,11 +186,11 @@ class OrderSaga(Construct):
                 REGISTER_PLACEHOLDER: self._correlator.register,
             },
             substitutions={
-                "IdempotencyTableName": idempotency_table.table_name,
                 TABLE_PLACEHOLDER: self._workflow_control_table.table_name,
             },
             transform=PAUSE_POINTS.wrap,
             pause_records=self._workflow_control_table,
+            start_claims=idempotency_table,
         )
         return state_machine
 

@@ -34,12 +34,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from asl.admission import PLACEHOLDER as ADMISSION
 from asl.pause_points import functions_checking
 from infra.constructs.alerts import AlertsTopic
-from infra.constructs.lambda_function import log_group
+from infra.constructs.emitting import grant_emit_entries
+from infra.constructs.lambda_function import PythonFunction, log_group
 from infra.constructs.rule_targets import reliable_target_options
 from schemas.stages import StageConfig
-from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_TABLE_VARIABLE
+from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_TABLE_VARIABLE, claim_prefix
 
 # The tag naming a workflow's state machine (orchestrator/control/discovery.py `WORKFLOW_TAG`; a test ties them).
 WORKFLOW_TAG = "workflow"
@@ -70,6 +72,7 @@ def workflow_state_machine(
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     definition: dict[str, Any] | None = None,
     pause_records: dynamodb.ITable | None = None,
+    start_claims: dynamodb.ITable | None = None,
 ) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """The state machine `ExecutionLogs` + `StateMachine` in `scope`, calling `functions` by placeholder name.
 
@@ -81,7 +84,8 @@ def workflow_state_machine(
     The state machine is tagged `workflow=<workflow>`: the name the control plane knows it by
     (orchestrator/control/discovery.py). A definition with pause points (asl/pause_points.py) names the table of
     the pause records, `pause_records`: the state machine, and each of `functions` that checks for a pause itself,
-    may read them (`grant_pause_checks`).
+    may read them (`grant_pause_checks`). A workflow started by events is admitted by a function of its own
+    (asl/admission.py, functions/admission) keeping its start claims in `start_claims` (the Idempotency table).
     """
     if definition is not None:
         text = json.dumps(definition, indent=2)
@@ -91,6 +95,11 @@ def workflow_state_machine(
         raise ValueError("a workflow needs a definition_file or a definition")
     if transform is not None:
         text = json.dumps(transform(json.loads(text)), indent=2)
+    if start_claims is not None:
+        functions = {
+            **functions,
+            ADMISSION: admission_function(scope, config=config, workflow=workflow, table=start_claims),
+        }
     execution_logs = log_group(scope, "ExecutionLogs", config=config)
     writes_metrics = f"${{{METRICS_NAMESPACE}}}" in text
     state_machine = sfn.StateMachine(
@@ -124,7 +133,7 @@ def workflow_state_machine(
                 actions=["lambda:InvokeFunction"], resources=[function.function_arn for function in functions.values()]
             )
         )
-    bus.grant_put_events_to(state_machine)
+    grant_emit_entries(bus, state_machine, json.loads(text))
     if writes_metrics:
         # PutMetricData has no resource-level permissions: the namespace condition is what narrows it.
         state_machine.add_to_role_policy(
@@ -137,17 +146,29 @@ def workflow_state_machine(
     return execution_logs, state_machine
 
 
-def allow_start_claims(state_machine: sfn.StateMachine, table: dynamodb.ITable, prefix: str) -> None:
-    """Lets a workflow put its own start claims (`<prefix><idempotency key>`, a conditional PutItem in its first
-    state, so that a redelivered start event ends in `Duplicate`) in the Idempotency table, and nothing else there:
-    Powertools' records of the functions have other keys (`dynamodb:LeadingKeys`)."""
-    state_machine.add_to_role_policy(
+def admission_function(
+    scope: Construct, *, config: StageConfig, workflow: str, table: dynamodb.ITable
+) -> lambda_.IFunction:
+    """`workflow`'s admission (functions/admission): validates its start events and claims them once per business
+    id in `table`, under the workflow's own keys only (`dynamodb:LeadingKeys`): Powertools' records of the
+    functions, and the other workflows' claims, have other keys."""
+    function = PythonFunction(
+        scope,
+        "Admission",
+        config=config,
+        handler="functions.admission.handler.handler",
+        service=f"{workflow}-admission",
+        description=f"Admits {workflow}'s start events: valid, and once per business id",
+        environment={"IDEMPOTENCY_TABLE": table.table_name},
+    ).function
+    function.add_to_role_policy(
         iam.PolicyStatement(
             actions=["dynamodb:PutItem"],
             resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{claim_prefix(workflow)}*"]}},
         )
     )
+    return function
 
 
 def start_rule(

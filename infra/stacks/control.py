@@ -25,9 +25,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.emitting import grant_emit
 from infra.constructs.lambda_function import PythonFunction
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
 from infra.stacks.ingestion import stage_options
+from schemas.envelope import Emitter
 from schemas.stages import StageConfig
 from schemas.tables import BY_CORRELATION_INDEX
 from schemas.tables import PAUSE_PARTITION_PREFIX as PAUSE_PREFIX
@@ -155,7 +157,7 @@ class ControlStack(Stack):
         for machine in state_machines:
             machine.grant(function, *MACHINE_ACTIONS, *DEFINITION_ACTIONS, *VERSION_ACTIONS)
             machine.grant_start_execution(function)
-        bus.grant_put_events_to(function)
+        grant_emit(bus, function, Emitter.CONTROL)
         breakers_table.grant(function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
         assert function.role is not None  # a Function made here always has its role
         # Each wildcard in a policy of its own, so that its acknowledgment sits on it alone (infra/nag.py): the

@@ -12,7 +12,9 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.constructs.emitting import grant_emit
 from infra.constructs.lambda_function import PythonFunction, log_group
+from schemas.envelope import Emitter
 from schemas.stages import StageConfig
 
 MAX_EVENTS_PER_REQUEST = 100
@@ -47,7 +49,7 @@ class IngestionStack(Stack):
             description="Validates events posted over HTTP and puts them on the bus",
             environment={"EVENT_BUS_NAME": bus.event_bus_name, "MAX_EVENTS_PER_REQUEST": str(MAX_EVENTS_PER_REQUEST)},
         ).function
-        bus.grant_put_events_to(self.function)
+        grant_emit(bus, self.function, Emitter.PRODUCERS)
         self.api = self._api(config)
         CfnOutput(self, "IngestUrl", value=self.api.url_for_path("/events"))
 

@@ -24,8 +24,10 @@ from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.dag import DagWorkflow, spec_files
+from infra.constructs.emitting import grant_emit
 from infra.constructs.lambda_function import grant_idempotency_records
 from infra.constructs.order_saga import OrderSaga
+from schemas.envelope import Emitter
 from schemas.stages import StageConfig
 from schemas.tables import ONBOARDING_AGENT_PREFIX
 
@@ -79,7 +81,7 @@ class WorkflowsStack(Stack):
             description="Callback: resumes the workflow task waiting on an agent's outcome",
             environment={"IDEMPOTENCY_TABLE": idempotency_table.table_name},
         )
-        grant_idempotency_records(self.callbacks.function, idempotency_table, IDEMPOTENCY_ACTIONS)
+        grant_idempotency_records(self.callbacks.function, idempotency_table, IDEMPOTENCY_ACTIONS, config)
         self.correlator = Correlator(
             self, "Correlator", config=config, bus=bus, alerts=self.alerts, table=workflow_control_table
         )
@@ -149,8 +151,8 @@ class WorkflowsStack(Stack):
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
             },
         )
-        bus.grant_put_events_to(consumer.function)
-        grant_idempotency_records(consumer.function, idempotency_table, IDEMPOTENCY_ACTIONS)
+        grant_emit(bus, consumer.function, Emitter.AGENTS)
+        grant_idempotency_records(consumer.function, idempotency_table, IDEMPOTENCY_ACTIONS, config)
         return consumer
 
     def _dags(

@@ -19,9 +19,9 @@ from moto.dynamodb.models import DynamoDBBackend
 
 import asl.pause_points as generated
 from functions.pause_check import PauseInForce
-from infra.constructs.order_saga import CLAIM_PREFIX as SAGA_CLAIM_PREFIX
 from orchestrator.control import pausing
 from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.lambdas.runtime import LambdaRuntime
 from schemas.tables import PAUSE_CHECK_FIELD, PAUSE_IN_FORCE_ERROR
 from tests.builders import sample_data
 from tests.control.conftest import Orch
@@ -33,10 +33,11 @@ GATE_TIMEOUT = 120.0  # long enough for a loaded machine; only a deadlock reache
 
 
 class FirstCheckGate:
-    """Holds an execution in moto, in its interpreter's thread, until `release`: the saga right after its start
-    claim (so before its first pause point, a Lambda task that checks for itself: a Lambda held at its check would
-    hold every other function, the control API's too, as the local runtime runs one handler at a time); or, with
-    `every`, a DAG at each of its pause check states (branches side by side)."""
+    """Holds an execution in its interpreter's thread, until `release`: the saga as it invokes its first step (after
+    admission, before its first pause point, a Lambda task that checks for itself: held in the invoking thread,
+    before the function runs, since a Lambda held inside its handler would hold every other function, the control
+    API's too, as the local runtime runs one handler at a time); or, with `every`, a DAG at each of its pause
+    check states (branches side by side)."""
 
     def __init__(self, *, every: bool = False) -> None:
         self.every = every
@@ -55,13 +56,12 @@ class FirstCheckGate:
         self.released.wait(GATE_TIMEOUT)
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        put_item, transact = DynamoDBBackend.put_item, DynamoDBBackend.transact_write_items
+        invoke, transact = LambdaRuntime.invoke, DynamoDBBackend.transact_write_items
 
-        def after_saga_claim(backend: Any, table_name: str, item: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-            written = put_item(backend, table_name, item, *args, **kwargs)
-            if not self.every and item.get("id", {}).get("S", "").startswith(SAGA_CLAIM_PREFIX):
-                self._hold(item["execution_arn"]["S"])
-            return written
+        def at_first_step(runtime: LambdaRuntime, function: str, payload: bytes, *args: Any, **kwargs: Any) -> Any:
+            if not self.every and "OrderSagaInventory" in function:
+                self._hold(json.loads(payload).get(PAUSE_CHECK_FIELD, ""))
+            return invoke(runtime, function, payload, *args, **kwargs)
 
         def at_pause_checks(backend: Any, items: list[dict[str, Any]]) -> Any:
             for item in items:
@@ -70,7 +70,7 @@ class FirstCheckGate:
                     self._hold(key.removeprefix(pausing.PARTITION_PREFIX))
             return transact(backend, items)
 
-        monkeypatch.setattr(DynamoDBBackend, "put_item", after_saga_claim)
+        monkeypatch.setattr(LambdaRuntime, "invoke", at_first_step)
         monkeypatch.setattr(DynamoDBBackend, "transact_write_items", at_pause_checks)
 
     def release(self) -> None:

@@ -13,6 +13,7 @@ and a task that waited for an unrelated one would show it in its start time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -24,9 +25,12 @@ import yaml
 from asl.dag import DagSpec, parse
 from asl.dag.deploy import deployed_definition
 from asl.dag.spec import load as load_spec
-from asl.dag.states import claim_prefix
 from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.lambdas import LocalFunction
+from schemas.dags import CustomerSignedUp
 from schemas.stages import load_stage
+from schemas.tables import claim_prefix
+from tests.builders import sample_data
 from tests.workflows.conftest import Tap
 
 PREFIX = "dagtest-"
@@ -39,7 +43,8 @@ def spec(name: str, tasks: list[dict[str, Any]], **extra: Any) -> DagSpec:
     """A test spec: each task's agent is `dagtest-<task>`, its compensation (if `undo: true`) `dagtest-undo-<task>`."""
     document = {
         "name": name,
-        "start": {"source": "tests.dag", "detail_type": "DagTestStarted"},
+        # A start event of the catalog: admission (functions/admission) validates it as it would any DAG's.
+        "start": {"source": CustomerSignedUp.SOURCE, "detail_type": CustomerSignedUp.DETAIL_TYPE},
         "tasks": [
             {
                 "agent": PREFIX + task["name"],
@@ -76,14 +81,38 @@ def deploy(cloud: LocalCloud, dag: DagSpec) -> str:
     name = f"dagtest-{dag.name}-{uuid.uuid4().hex[:8]}"  # one cloud may hold several runs of a spec
     # Its role: the shipped DAG's, its start claims under its own prefix, as infra/constructs/dag.py grants them.
     shipped = sfn.describe_state_machine(stateMachineArn=_onboarding_arn(cloud))["roleArn"]
-    shipped_claims = claim_prefix(load_spec(ONBOARDING_SPEC))
+    shipped_claims = claim_prefix(load_spec(ONBOARDING_SPEC).name)
+    admission = _admission_like(cloud, name, shipped_claims, claim_prefix(dag.name))
+    text = text.replace("${AdmissionFunctionArn}", admission.arn)
+    shipped_admission = _onboarding_admission(cloud)
     role = cloud.iam.principals.add_role_like(
-        shipped, name, lambda text: text.replace(shipped_claims, claim_prefix(dag))
+        shipped, name, lambda text: text.replace(shipped_admission.arn, admission.arn)
     )
     created = sfn.create_state_machine(name=name, definition=text, roleArn=role.arn)
     # The functions serving the shipped DAG (the correlator, the callback) may answer this one's tasks too.
     cloud.iam.principals.grant_alike(_onboarding_arn(cloud), str(created["stateMachineArn"]))
     return str(created["stateMachineArn"])
+
+
+def _onboarding_admission(cloud: LocalCloud) -> LocalFunction:
+    found = cloud.lambdas.find(cloud.physical_id("AWS::Lambda::Function", "DagCustomerOnboardingAdmission"))
+    assert found is not None
+    return found
+
+
+def _admission_like(cloud: LocalCloud, name: str, shipped_claims: str, claims: str) -> LocalFunction:
+    """The DAG's own admission function, as the app deploys one per workflow: the shipped DAG's, its grant on the
+    claims under the test DAG's prefix."""
+    shipped = _onboarding_admission(cloud)
+    function_name = f"{name}-admission"
+    role = cloud.iam.principals.add_role_like(
+        shipped.role, function_name, lambda text: text.replace(shipped_claims, claims)
+    )
+    function = dataclasses.replace(
+        shipped, name=function_name, arn=shipped.arn.replace(shipped.name, function_name), role=role.arn
+    )
+    cloud.lambdas.register(function)
+    return function
 
 
 def _onboarding_arn(cloud: LocalCloud) -> str:
@@ -121,8 +150,21 @@ class AgentPlayer:
         """Starts an execution of `arn` with `data` and plays its agents to the end: each task takes its `durations`
         (by agent suffix; 1 s by default), then succeeds, or fails the first `fail[task]` times it is requested."""
         sfn = self.cloud.client("stepfunctions")
-        metadata = {"event_id": "e-1", "correlation_id": "dagtest", "idempotency_key": uuid.uuid4().hex}
-        event = {"detail": {"data": data or {}, "metadata": metadata}}
+        run_id = uuid.uuid4().hex
+        metadata = {
+            "event_id": f"e-{run_id}",
+            "correlation_id": "dagtest",
+            "idempotency_key": run_id,
+            "schema_version": CustomerSignedUp.SCHEMA_VERSION,
+            "occurred_at": "2026-12-07T00:00:00Z",
+            "producer": "tests",
+        }
+        customer = {**sample_data("CustomerSignedUp"), "customer_id": f"C-{run_id}", **(data or {})}
+        event = {
+            "source": CustomerSignedUp.SOURCE,
+            "detail-type": CustomerSignedUp.DETAIL_TYPE,
+            "detail": {"data": customer, "metadata": metadata},
+        }
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"]
         return self.play(execution_arn, durations, fail=fail)
 

@@ -24,7 +24,7 @@ from tests.fuzz.conftest import World, fresh
 VALID_REQUEST: dict[str, list[dict[str, Any]]] = {
     "events": [
         {"detail-type": "OrderPlaced", "data": sample_data("OrderPlaced"), "correlation_id": "order-1001"},
-        {"detail-type": "ApprovalRequested", "data": sample_data("ApprovalRequested"), "idempotency_key": "k-1"},
+        {"detail-type": "TicketSubmitted", "data": sample_data("TicketSubmitted"), "idempotency_key": "k-1"},
     ]
 }
 # Refusals with nothing to point at: the body as a whole is missing, unreadable or too big.

@@ -95,8 +95,8 @@ def test_quarantine_and_dead_letter_queues_are_encrypted_and_alarmed(templates: 
 def test_functions_run_the_shared_asset_with_the_pinned_powertools_layer(templates: dict[str, Any]) -> None:
     functions = [f for t in templates.values() for f in resources(t, "AWS::Lambda::Function").values()]
     # schema guard, event store, ingest, triage, synthesis, agents, callback, 3 saga services, the correlator's 2,
-    # the onboarding agents (of the customer-onboarding DAG)
-    assert len(functions) == 13
+    # the onboarding agents (of the customer-onboarding DAG), and each of the three workflows' admission
+    assert len(functions) == 16
     keys = {f["Properties"]["Code"]["S3Key"] for f in functions}
     assert len(keys) == 1, "one code asset holds functions/ and schemas/"
     for function in functions:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from infra.constructs.order_saga import (
-    CLAIM_PREFIX,
     ESCALATION_DETAIL_TYPE,
     ORDERS_SOURCE,
     START_DETAIL_TYPE,
@@ -97,7 +96,7 @@ def test_the_definition_is_the_asl_file_with_the_stages_retries_and_every_placeh
     for service, handler in HANDLERS.items():
         assert logical_id(substitutions[f"{service}FunctionArn"]) == _function_id(workflows, handler)
     assert substitutions["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
-    assert substitutions["IdempotencyTableName"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
+    assert logical_id(substitutions["AdmissionFunctionArn"]).startswith("OrderSagaAdmission")
     transient, compensation = DEV.order_saga.transient_retry, DEV.order_saga.compensation_retry
     for step, error in (
         ("ReserveInventory", "InventoryUnavailable"),
@@ -153,27 +152,22 @@ def test_business_failures_compensate_what_was_done_in_reverse_order(workflows: 
     }
 
 
-def test_the_saga_may_invoke_its_three_services_put_events_on_the_bus_and_claim_orders_only(
-    workflows: dict[str, Any],
-) -> None:
+def test_the_saga_may_invoke_its_functions_and_put_events_on_the_bus_only(workflows: dict[str, Any]) -> None:
     _, machine = _saga(workflows)
     statements = role_statements(workflows, logical_id(machine["RoleArn"]))
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements if s["Resource"] != "*"}
-    (claim,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
 
-    # ConditionCheckItem and GetItem: the pause records (tests/infra/test_pause_points.py).
+    # ConditionCheckItem and GetItem: the pause records (tests/infra/test_pause_points.py). Its start claims are
+    # its admission function's (tests/infra/test_admission.py).
     assert set(by_action) == {
         '"lambda:InvokeFunction"',
         '"events:PutEvents"',
-        '"dynamodb:PutItem"',
         '["dynamodb:ConditionCheckItem", "dynamodb:GetItem"]',
     }
-    assert claim["Resource"]["Fn::ImportValue"].startswith(STATE_EXPORTS)
-    assert claim["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CLAIM_PREFIX}*"]}}
-    # The three services, and the correlator's Register when a pause holds the saga.
+    # Its admission, the three services, and the correlator's Register when a pause holds the saga.
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, h) for h in [*HANDLERS.values(), "functions.correlator.register.handler"]
-    }
+    } | {k for k in resources(workflows, "AWS::Lambda::Function") if k.startswith("OrderSagaAdmission")}
     assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
     assert machine["TracingConfiguration"] == {"Enabled": True}
@@ -203,33 +197,12 @@ def test_each_service_reads_and_writes_items_of_its_own_table_only(workflows: di
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
-def test_the_first_state_claims_the_order_and_a_redelivered_order_ends_at_once_in_duplicate(
-    workflows: dict[str, Any],
-) -> None:
-    definition = json.loads(_saga(workflows)[1]["DefinitionString"])
-    states = definition["States"]
-    begin = states[definition["StartAt"]]
-    (caught,) = begin["Catch"]
-
-    assert (begin["Type"], begin["Resource"]) == ("Task", "arn:aws:states:::dynamodb:putItem")
-    assert begin["Arguments"]["TableName"] == "${IdempotencyTableName}"
-    # Absent, or this execution's own claim (a put whose answer was lost, retried).
-    assert begin["Arguments"]["ConditionExpression"] == "attribute_not_exists(id) OR execution_arn = :me"
-    assert begin["Arguments"]["ExpressionAttributeValues"] == {":me": {"S": "{% $states.context.Execution.Id %}"}}
-    claim_id = begin["Arguments"]["Item"]["id"]["S"]
-    assert f"'{CLAIM_PREFIX}'" in claim_id and "$states.input.detail.metadata.idempotency_key" in claim_id
-    assert "expiration" not in begin["Arguments"]["Item"], "a claim lasts as long as the services' records"
-    assert (caught["ErrorEquals"], caught["Next"]) == (["DynamoDB.ConditionalCheckFailedException"], "Duplicate")
-    assert states["Duplicate"]["Type"] == "Succeed"
-    assert begin["Next"] == "ReserveInventory"  # a pause point that checks for a pause itself
-
-
 def test_every_service_call_carries_its_own_idempotency_key_and_the_sagas(workflows: dict[str, Any]) -> None:
     states = json.loads(_saga(workflows)[1]["DefinitionString"])["States"]
     payloads = {
         name: s["Arguments"]["Payload"]
         for name, s in states.items()
-        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+        if s.get("Resource") == "arn:aws:states:::lambda:invoke" and name != "Begin"  # Begin: admission
     }
 
     assert {name: p["action"] for name, p in payloads.items()} == {

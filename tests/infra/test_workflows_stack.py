@@ -12,7 +12,6 @@ from cfnlint.api import lint
 
 import functions.correlator.messages as correlated
 from functions.correlator.logic import Subject
-from infra.constructs.agent_consumer import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.correlator import PARTITION_PREFIX
 from infra.constructs.workflow import WORKFLOW_TAG, with_numbers
 from infra.stacks.workflows import SPECIALISTS
@@ -130,7 +129,7 @@ def test_each_consumer_is_a_rule_to_a_queue_with_a_dlq_drained_by_its_function_i
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == DEV.target_retry.maximum_retry_attempts
     assert queue["RedrivePolicy"]["maxReceiveCount"] == DEV.consumers.max_receive_count
     assert logical_id(queue["RedrivePolicy"]["deadLetterTargetArn"]) in resources(workflows, "AWS::SQS::Queue")
-    assert queue["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * DEV.functions.timeout_seconds
+    assert queue["VisibilityTimeout"] == 6 * DEV.functions.timeout_seconds  # AWS's advice for an event source
     assert queue["SqsManagedSseEnabled"] is True
     (mapping,) = [
         m["Properties"]
@@ -243,15 +242,15 @@ def test_the_state_machine_may_invoke_its_three_functions_put_events_and_use_its
 
     breakers = by_action.pop('["dynamodb:GetItem","dynamodb:PutItem"]'.replace(",", ", "))
     assert "CircuitBreakers" in breakers["Fn::ImportValue"]
-    (claims,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
-    assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["agent-pipeline#*"]}}
-    by_action.pop('"dynamodb:PutItem"')
+    # No start claim of its own: its admission function's (tests/infra/test_admission.py).
+    assert not [s for s in statements if s["Action"] == "dynamodb:PutItem"]
     by_action.pop('["dynamodb:ConditionCheckItem", "dynamodb:GetItem"]')  # the pause records (test_pause_points.py)
     assert set(by_action) == {'"lambda:InvokeFunction"', '"events:PutEvents"'}
     assert {logical_id(r) for r in by_action['"lambda:InvokeFunction"']} == {
         _function_id(workflows, "functions.triage.handler.handler"),
         _function_id(workflows, "functions.synthesis.handler.handler"),
         _function_id(workflows, "functions.correlator.register.handler"),
+        *[k for k in resources(workflows, "AWS::Lambda::Function") if k.startswith("AgentPipelineAdmission")],
     }
     assert by_action['"events:PutEvents"']["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
     wildcard = [s for s in statements if s["Resource"] == "*"]
@@ -356,8 +355,12 @@ def test_only_the_handlers_with_side_effects_and_the_workflows_get_the_idempoten
         "functions.shipping.handler.handler",
     )
     consumers = [workflows["Resources"][_function_id(workflows, handler)]["Properties"] for handler in handlers]
-    machines = resources(workflows, "AWS::StepFunctions::StateMachine")
-    claimants = [machines[k]["Properties"]["RoleArn"] for k in machines]
+    admissions = [
+        f["Properties"]["Role"]
+        for f in resources(workflows, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "functions.admission.handler.handler"
+    ]
+    assert len(admissions) == len(resources(workflows, "AWS::StepFunctions::StateMachine"))
     for function in consumers:
         assert imports_of_the_table(function["Environment"]["Variables"]["IDEMPOTENCY_TABLE"])
     granted: dict[str, set[str]] = {}
@@ -372,8 +375,8 @@ def test_only_the_handlers_with_side_effects_and_the_workflows_get_the_idempoten
     powertools_calls = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     assert granted == {
         **{logical_id(function["Role"]): powertools_calls for function in consumers},
-        # Every workflow (the DAGs too) claims its start event with a conditional put (its first state, `Begin`).
-        **{logical_id(role): {"dynamodb:PutItem"} for role in claimants},
+        # Every workflow's admission (the DAGs' too) claims its start events with a conditional put.
+        **{logical_id(role): {"dynamodb:PutItem"} for role in admissions},
     }
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from functions.ingest import handler as ingest_handler
-from functions.ingest.logic import MAX_BODY_BYTES
 from tests.builders import LambdaContext, api_request, sample_data
 from tests.integration.conftest import BusTap
 
@@ -42,7 +41,7 @@ def test_valid_events_are_accepted_and_arrive_on_the_bus(post: Any, bus_tap: Bus
     status, body = post(
         _body(
             order_placed(correlation_id="order-1001"),
-            {"detail-type": "ApprovalDecided", "data": sample_data("ApprovalDecided")},
+            {"detail-type": "TicketSubmitted", "data": sample_data("TicketSubmitted")},
         )
     )
     assert status == 202
@@ -116,17 +115,17 @@ def test_bad_requests_get_a_4xx_naming_the_problem_and_nothing_is_published(
     bus_tap.received(expected=0)
 
 
-def test_an_event_too_large_for_eventbridge_is_refused_with_413(post: Any, bus_tap: BusTap) -> None:
-    # A body just under the limit whose one event, once its metadata is added, is over EventBridge's 256 KiB.
-    def body_with(blob: str) -> str:
-        data = {**sample_data("ApprovalRequested"), "details": {"blob": blob}}
-        return _body({"detail-type": "ApprovalRequested", "data": data})
-
-    body = body_with("x" * (MAX_BODY_BYTES - len(body_with("")) - 1))
-    assert len(body) < MAX_BODY_BYTES
-    status, reply = post(body)
-    assert status == 413, reply
-    (result,) = reply["results"]
-    assert result["sent"] is False
-    assert result["error_code"] == "EntryTooLarge"
+@pytest.mark.parametrize(
+    "detail_type", ["ApprovalDecided", "AgentTaskCompleted", "DagTaskFinished", "ExecutionResumed", "OrderCompleted"]
+)
+def test_an_internal_event_type_is_refused_whole_with_403_naming_it(
+    post: Any, bus_tap: BusTap, detail_type: str
+) -> None:
+    # Only the app's own components state these facts: one in a request refuses the whole request, valid or not.
+    status, reply = post(_body(order_placed(), {"detail-type": detail_type, "data": sample_data(detail_type)}))
+    assert status == 403, reply
+    (error,) = reply["errors"]
+    assert error["field"] == "events[1].detail-type"
+    assert error["reason"].startswith(f"{detail_type} is internal")
+    assert "OrderPlaced" in error["reason"]  # what the producer may send instead
     bus_tap.received(expected=0)

@@ -42,7 +42,11 @@ class Order:
         self.paths = [[v.name for v in business_path(cloud, e["executionArn"])] for e in self.executions]
         self.histories = [cloud.history(e["executionArn"]) for e in self.executions]
         self.events = [e for e in self.tap.events() if e["detail-type"] != "OrderPlaced"]
-        self.tables = {s: service_table(cloud, s) for s in ("Inventory", "Payments", "Shipping")}
+        # The services' records; the sandbox gateway's ledger (`money#...`) is `balance`.
+        tables = {s: service_table(cloud, s) for s in ("Inventory", "Payments", "Shipping")}
+        self.tables = {s: {k: i for k, i in t.items() if not k.startswith("money#")} for s, t in tables.items()}
+        ledger = {k: int(i["amount_cents"]) for k, i in tables["Payments"].items() if k.startswith("money#")}
+        self.balance = sum(v if k.startswith("money#charged#") else -v for k, v in ledger.items())
 
     def failed_attempts(self, state: str) -> list[str]:
         """The errors of the state's failed task attempts, over every execution, in order."""
@@ -69,6 +73,7 @@ def assert_completed_once(order: Order) -> None:
     (completed,) = order.emitted("OrderCompleted")
     (payment,) = order.tables["Payments"].values()
     assert completed["payment_id"] == payment["payment_id"]
+    assert order.balance == sample_data("OrderPlaced")["total_cents"], "the gateway charged the customer once"
 
 
 def test_a_handler_that_fails_once_before_running_is_retried_by_the_saga(cloud_with: StartCloud) -> None:
@@ -157,8 +162,37 @@ def test_a_throttled_claim_is_retried_by_the_saga(cloud_with: StartCloud) -> Non
 
     order = Order(cloud)
 
-    assert order.failed_attempts("Begin") == ["DynamoDB.ProvisionedThroughputExceededException"]
+    # Admission's claim transaction throttled: its error, which the Begin state retries.
+    assert order.failed_attempts("Begin") == ["ClaimsUnavailable"]
     assert_completed_once(order)
+
+
+def test_a_charge_whose_answer_is_lost_lambda_unknown_is_retried_and_charges_once(cloud_with: StartCloud) -> None:
+    # The platform's own failure (the function ran, charged and recorded, its answer was lost): Lambda.Unknown is
+    # retried, and the retry gets the stored answer; nothing is charged twice and nothing is compensated.
+    cloud = cloud_with(fail_handler("Payments", error="Lambda.Unknown", phase="after", calls=[1]))
+
+    order = Order(cloud)
+
+    assert order.failed_attempts("ChargePayment") == ["Lambda.Unknown"]
+    assert_completed_once(order)
+
+
+def test_a_failed_escalation_still_releases_the_inventory(cloud_with: StartCloud) -> None:
+    # The refund fails every retry, and the escalation of it cannot be put either: the saga goes on undoing.
+    cloud = cloud_with(throttle_put_events("OrderCompensationEscalated", times=None))
+
+    order = Order(cloud, payment_method="refund-broken", shipping_option="no-carrier")
+
+    (path,) = order.paths
+    assert path[path.index("RefundPayment") :] == [
+        "RefundPayment", "EscalateRefund", "ReleaseInventory", "Cancel", "PublishCancelled", "CountCancelled",
+        "EverythingUndone", "CompensationEscalated",
+    ]  # fmt: skip
+    assert order.failed_attempts("EscalateRefund") == ["EventBridge.FailedEntry"] * 6  # 1 + its 5 retries
+    assert order.statuses()["Inventory"] == ["RELEASED"]
+    assert order.executions[0]["status"] == "FAILED", "failed and alarmed: a person must refund by hand"
+    assert order.balance == sample_data("OrderPlaced")["total_cents"], "still charged: the escalation says so"
 
 
 def test_an_order_delivered_twice_to_the_saga_is_done_once(cloud_with: StartCloud) -> None:

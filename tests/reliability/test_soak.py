@@ -56,6 +56,7 @@ def order_facts(payments: list[dict[str, object]]) -> Facts:
             "Payments": {"o-1": payments},
             "Shipping": {"o-1": [{"status": "ARRANGED", "order_id": "o-1"}]},
         },
+        gateway={"charged": 1250, "refunded": 0},  # what the gateway took, whatever the records say
         running=[],
         in_flight=0,
     )
@@ -71,3 +72,4 @@ def test_a_payment_taken_twice_fails_the_ledger_check() -> None:
     assert not twice.ok
     assert "o-1: 2 Payments records (a side effect done twice)" in twice.problems
     assert any(p.startswith("money does not balance: kept 2500") for p in twice.problems)
+    assert any(p.startswith("the payment gateway's ledger") for p in twice.problems)

@@ -97,7 +97,9 @@ def test_a_shipped_grant_widened_to_every_resource_is_reported(all_templates: Te
     stack = "Orchestrator-dev-Ingestion"
     (logical_id,) = [k for k, r in all_templates[stack]["Resources"].items() if r["Type"] == "AWS::IAM::Policy"]
     policy = copy.deepcopy(all_templates[stack]["Resources"][logical_id])
-    (statement,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "events:PutEvents"]
+    statement = next(
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "events:PutEvents"
+    )
     statement["Resource"] = "*"
     assert checks.wildcard_resources(widened(all_templates, stack, logical_id, policy), WILDCARD_RESOURCE_ACTIONS) == [
         f"{stack}/{logical_id}: events:PutEvents on Resource '*' is not in infra/nag.py's WILDCARD_RESOURCE_ACTIONS"

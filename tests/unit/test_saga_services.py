@@ -52,6 +52,8 @@ class FakeTable:
     items: dict[str, Any] = field(default_factory=dict)
     writes: list[tuple[str, str]] = field(default_factory=list)
     faults: set[str] = field(default_factory=set)
+    money: dict[str, int] = field(default_factory=dict)  # the sandbox gateway's ledger
+    crash_on_settle: int = 0  # the next n settles crash (the function killed between the gateway and the record)
 
     def add(self, key: str, item: Any) -> Any:
         if key in self.items:
@@ -67,14 +69,34 @@ class FakeTable:
         self.items[key] = replace(self.items[key], status="RELEASED")
         self.writes.append(("release", key))
 
-    def refunded(self, key: str) -> None:
-        self.items[key] = replace(self.items[key], status="REFUNDED")
-        self.writes.append(("refund", key))
+    def mark(self, key: str, status: str) -> None:
+        if status == "CHARGED" and self.crash_on_settle:
+            self.crash_on_settle -= 1
+            raise Crash("the function was killed")
+        self.items[key] = replace(self.items[key], status=status)
+        self.writes.append((status.lower(), key))
 
     def first_time(self, name: str) -> bool:
         first = name not in self.faults
         self.faults.add(name)
         return first
+
+    def money_moved(self, name: str, amount_cents: int) -> bool:
+        if name in self.money:
+            return False
+        self.money[name] = amount_cents
+        return True
+
+    def money_moved_before(self, name: str) -> bool:
+        return name in self.money
+
+    def balance(self) -> int:
+        """What the customer paid in all, by the gateway's ledger."""
+        return sum(v if k.startswith("charged#") else -v for k, v in self.money.items())
+
+
+class Crash(Exception):
+    """The function dies mid-way: on Lambda the saga sees `Lambda.Unknown`."""
 
 
 @dataclass
@@ -89,8 +111,9 @@ class RecordingGateway:
         if self.declines:
             raise PaymentDeclined("no")
 
-    def refund(self, key: str, payment: Payment) -> None:
+    def refund(self, key: str, payment: Payment) -> bool:
         self.calls.append(("refund", key))
+        return True
 
 
 # -- inventory ---------------------------------------------------------------------------------------------------
@@ -139,13 +162,50 @@ def test_charging_charges_the_total_once_per_saga() -> None:
 
     assert first == again == Payment("pay-1", "order-1001", 4200, "EUR", "card", "CHARGED")
     assert gateway.calls == [("charge", KEY)]
+    assert table.writes == [("add", KEY), ("charged", KEY)], "recorded pending before the gateway, settled after"
 
 
-def test_a_declined_charge_stores_nothing() -> None:
+def test_a_declined_charge_is_recorded_declined_moves_no_money_and_its_refund_pays_nothing() -> None:
     table = FakeTable()
+    gateway = SandboxGateway(table)
     with pytest.raises(PaymentDeclined):
-        charge(ChargeRequest(action="charge", **keys("charge"), order=order()), table, RecordingGateway(True), "p")
-    assert table.items == {}
+        charge(
+            ChargeRequest(action="charge", **keys("charge"), order=order(payment_method="card-declined")),
+            table,
+            gateway,
+            "p",
+        )
+    assert table.items[KEY].status == "DECLINED"
+    assert refund(RefundRequest(action="refund", **keys("refund")), table, gateway).refunded is False
+    assert table.money == {} and table.balance() == 0
+
+
+def test_a_crash_between_the_gateway_and_the_record_charges_once_when_the_charge_is_retried() -> None:
+    table = FakeTable(crash_on_settle=1)
+    gateway = SandboxGateway(table)
+    request = ChargeRequest(action="charge", **keys("charge"), order=order())
+    with pytest.raises(Crash):
+        charge(request, table, gateway, new_id="pay-1")
+    assert table.items[KEY].status == "PENDING", "the refund can find what the gateway took"
+    assert table.balance() == 4200
+
+    retried = charge(request, table, gateway, new_id="pay-2")  # the saga retries Lambda.Unknown
+
+    assert retried == Payment("pay-1", "order-1001", 4200, "EUR", "card", "CHARGED")
+    assert table.balance() == 4200, "charged once"
+
+
+def test_a_crash_between_the_gateway_and_the_record_then_the_compensation_refunds_the_customer() -> None:
+    table = FakeTable(crash_on_settle=1)
+    gateway = SandboxGateway(table)
+    with pytest.raises(Crash):
+        charge(ChargeRequest(action="charge", **keys("charge"), order=order()), table, gateway, new_id="pay-1")
+
+    refunded = refund(RefundRequest(action="refund", **keys("refund")), table, gateway)
+
+    assert refunded.refunded and table.items[KEY].status == "REFUNDED"
+    assert table.money == {f"charged#{KEY}": 4200, f"refunded#{KEY}": 4200}
+    assert table.balance() == 0, "the ledger balances: the customer is paid back"
 
 
 def test_refunding_pays_back_once_and_refunding_what_was_never_charged_changes_nothing() -> None:

@@ -158,8 +158,11 @@ def test_a_malformed_event_is_quarantined_not_lost(cloud: LocalCloud) -> None:
     assert record["event"]["detail"] == broken, "the event is kept exactly as it arrived"
     fields = {error["field"] for error in record["errors"]}
     assert {"metadata.correlation_id", "data.subject"} <= fields, "the reason names each missing field"
-    # The pipeline's rule matches on source and detail type only, so it starts; triage refuses the broken ticket.
-    assert [e["status"] for e in cloud.executions()] == ["FAILED"]
+    # The pipeline's rule matches on source and detail type only, so it starts: and is rejected by its admission,
+    # before anything of the ticket is done.
+    (execution,) = cloud.executions()
+    assert (execution["status"], execution["error"]) == ("FAILED", "InvalidStartEvent")
+    assert [v.name for v in business_path(cloud, execution["executionArn"])] == ["Begin", "Rejected"]
 
 
 @pytest.mark.parametrize("agent", ["billing", "account"])
@@ -249,7 +252,7 @@ def test_a_ticket_delivered_twice_runs_the_pipeline_once(cloud: LocalCloud) -> N
     executions = cloud.executions()
     assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
     paths = sorted((path(cloud, e) for e in executions), key=len)
-    assert paths[0] == [("Begin", "caught DynamoDB.ConditionalCheckFailedException"), ("Duplicate", "succeeded")]
+    assert paths[0] == [("Begin", "caught DuplicateStart"), ("Duplicate", "succeeded")]
     assert paths[1][-1] == ("Resolved", "succeeded")
     tapped = [e["detail-type"] for e in bus_tap.events()]
     assert (tapped.count("AgentTaskRequested"), tapped.count("TicketResolved")) == (2, 1), "one run's work only"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orchestrator.local.cloud import LocalCloud
-from tests.builders import delivered_event
+from tests.builders import delivered_event, sample_data
 from tests.conftest import fake_aws_environment
 from tests.dag.harness import AgentPlayer, deploy, earliest_finish, spec
 from tests.workflows.conftest import Tap, ended
@@ -91,12 +91,12 @@ def test_a_false_condition_skips_the_task_and_its_dependents(cloud: LocalCloud) 
         "conditions",
         [
             {"name": "a"},
-            {"name": "b", "depends_on": ["a"], "when": "$input.premium"},
+            {"name": "b", "depends_on": ["a"], "when": "$input.plan = 'business'"},
             {"name": "c", "depends_on": ["b"]},
             {"name": "d", "depends_on": ["a"], "when": "$results.a.task = 'a'"},
         ],
     )
-    run = AgentPlayer(cloud).run(deploy(cloud, dag), {}, data={"premium": False})
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {}, data={"plan": "personal"})
 
     assert run.execution["status"] == "SUCCEEDED"
     assert run.order == ["a", "d"]
@@ -224,24 +224,25 @@ def test_customer_onboarding_undoes_the_workspace_then_the_account_when_the_welc
 def test_a_start_event_delivered_three_times_onboards_the_customer_once(cloud: LocalCloud) -> None:
     # One CustomerSignedUp (one envelope, so one idempotency key) delivered three times, as an at-least-once bus
     # may: the rule starts an execution per delivery, and they race for the event's claim.
-    signed_up = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key="c-200-signed-up")
+    customer = {**sample_data("CustomerSignedUp"), "customer_id": "C-200"}
+    signed_up = delivered_event("CustomerSignedUp", "shop.customers", customer, idempotency_key="c-200-signed-up")
     entry = {"EventBusName": cloud.bus_name, "Source": "shop.customers", "DetailType": "CustomerSignedUp"}
     requests = Tap(cloud, cloud.bus_name, {"detail-type": ["AgentTaskRequested"]}, "onboarding-requests-tap")
     cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(signed_up["detail"])}] * 3)
     executions = ended(cloud, ONBOARDING, lambda e: "c-200-signed-up" in e["input"], count=3)
 
     assert {e["status"] for e in executions} == {"SUCCEEDED"}
-    outputs = sorted((json.loads(str(e["output"])) for e in executions), key=lambda output: "duplicate_of" in output)
+    outputs = sorted((json.loads(str(e["output"])) for e in executions), key=lambda output: "duplicate" in output)
     assert "open_account" in outputs[0], "one execution onboarded the customer"
-    assert outputs[1:] == [{"duplicate_of": "customer-onboarding#c-200-signed-up"}] * 2
+    assert outputs[1:] == [{"duplicate": "customer-onboarding already started for customer_id 'C-200'"}] * 2
     # Each task (a business plan: the credit limit too) was asked for once.
     agents = sorted(e["detail"]["data"]["agent"].removeprefix("onboarding-") for e in requests.events())
     assert agents == ["accounts", "credit", "identity", "screening", "welcome", "workspace"]
 
 
 def test_a_claim_put_whose_answer_was_lost_is_this_executions_own_and_not_a_duplicate(cloud: LocalCloud) -> None:
-    # The claim item is there already, written by this very execution (a put that succeeded but whose answer was
-    # lost, then retried): Begin goes on. Claimed by another execution, it ends in Duplicate.
+    # The customer's claim is there already, written by this very execution (an admission that succeeded but whose
+    # answer was lost, then retried): Begin goes on. Claimed by another execution, it ends in Duplicate.
     arn = cloud.physical_id("AWS::StepFunctions::StateMachine", ONBOARDING)
     claims = cloud.physical_id("AWS::DynamoDB::Table", "Idempotency")
     sfn, dynamodb = cloud.client("stepfunctions"), cloud.client("dynamodb")
@@ -250,15 +251,19 @@ def test_a_claim_put_whose_answer_was_lost_is_this_executions_own_and_not_a_dupl
         key = f"claim-{name}"
         execution_arn = arn.replace(":stateMachine:", ":execution:") + f":{name}"
         owner = execution_arn if claimed_by == "self" else claimed_by
-        item = {"id": {"S": f"customer-onboarding#{key}"}, "execution_arn": {"S": owner}}
+        customer = f"C-{name}"
+        item = {"id": {"S": f"customer-onboarding#{customer}"}, "execution_arn": {"S": owner}}
         dynamodb.put_item(TableName=claims, Item=item)
-        event = delivered_event("CustomerSignedUp", "shop.customers", idempotency_key=key)
+        data = {**sample_data("CustomerSignedUp"), "customer_id": customer}
+        event = delivered_event("CustomerSignedUp", "shop.customers", data, idempotency_key=key)
         sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(event))
         (statuses[name],) = ended(cloud, ONBOARDING, partial(_is_execution, execution_arn))
 
     assert statuses["own-claim"]["status"] == "SUCCEEDED"
     assert "open_account" in json.loads(statuses["own-claim"]["output"]), "it onboarded the customer"
-    assert json.loads(statuses["other-claim"]["output"]) == {"duplicate_of": "customer-onboarding#claim-other-claim"}
+    assert json.loads(statuses["other-claim"]["output"]) == {
+        "duplicate": "customer-onboarding already started for customer_id 'C-other-claim'"
+    }
 
 
 def _is_execution(arn: str, execution: dict[str, Any]) -> bool:

@@ -103,7 +103,12 @@ def test_the_shipped_app_runs_a_saga_with_every_call_evaluated(edited: Callable[
         p for p in report.principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaStateMachineRole")
     ]
     used = {action for action, _, _ in saga.allowed}
-    assert {"dynamodb:PutItem", "lambda:InvokeFunction", "events:PutEvents", "cloudwatch:PutMetricData"} <= used
+    assert {"lambda:InvokeFunction", "events:PutEvents", "cloudwatch:PutMetricData"} <= used
+    # Its start claims are its admission function's, under its own keys.
+    (admission,) = [p for p in report.principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaAdmission")]
+    assert any(
+        a == "dynamodb:PutItem" and "table/Orchestrator-dev-State-Idempotency" in r for a, r, _ in admission.allowed
+    )
     # Unused in a happy saga: only the pause checks' statement (its steps check for a pause themselves, and nothing
     # was paused); its logs and X-Ray statements serve the service's own calls.
     (unused,) = saga.unused
@@ -150,29 +155,33 @@ def test_an_identity_statement_narrowed_denies_the_task_and_the_saga_compensates
 def test_a_leading_keys_condition_narrowed_denies_the_claim_and_the_saga_fails_at_its_start(
     edited: Callable[..., LocalCloud],
 ) -> None:
-    """The saga's role may put start claims under another prefix only: its first state's PutItem is denied."""
+    """The saga's admission may put start claims under another prefix only: its claim is denied, and the saga
+    fails at its first state."""
 
     def narrow(template: dict[str, Any]) -> None:
         (claims,) = [
             s
-            for s in _policy(template, "OrderSagaStateMachineRole")
+            for s in _policy(template, "OrderSagaAdmissionFunctionServiceRole")
             if s.get("Condition") and _actions(s) == ["dynamodb:PutItem"]
         ]
         claims["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["someone-else#*"]
 
     cloud = edited(narrow)
     execution = _order(cloud, "o-iam-claim")
-    (saga,) = [p for p in cloud.access_report().principals if p.role == _saga_role(cloud)]
-    assert [(action, why) for action, _, why, _ in saga.denied] == [("dynamodb:PutItem", "implicitly denied")]
+    principals = cloud.access_report().principals
+    (admission,) = [p for p in principals if p.role.startswith("Orchestrator-dev-Workflows-OrderSagaAdmission")]
+    assert [(action, why) for action, _, why, _ in admission.denied] == [("dynamodb:PutItem", "implicitly denied")]
 
     assert execution["status"] == "FAILED"
-    assert execution["error"] == "DynamoDB.AccessDeniedException"
+    assert execution["error"] == "ClientError"
     assert "is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:" in execution["cause"]
     assert _path(cloud, execution["executionArn"]) == ["Begin"], "nothing of the order was done"
 
 
 def test_a_detail_type_condition_denies_the_events_the_role_may_not_put(edited: Callable[..., LocalCloud]) -> None:
-    """The saga's role may put OrderCancelled only: its PublishCompleted is denied (the order itself completed)."""
+    """The saga's role may put OrderCancelled only: its PublishCompleted's entry is refused as EventBridge refuses
+    one (the call answers, the entry fails NotAuthorizedForDetailTypeException) and the state fails
+    EventBridge.FailedEntry after its retries (the order itself completed)."""
 
     def narrow(template: dict[str, Any]) -> None:
         (put,) = [s for s in _policy(template, "OrderSagaStateMachineRole") if _actions(s) == ["events:PutEvents"]]
@@ -183,7 +192,8 @@ def test_a_detail_type_condition_denies_the_events_the_role_may_not_put(edited: 
 
     assert execution["status"] == "FAILED"
     assert _path(cloud, execution["executionArn"])[-1] == "PublishCompleted"
-    assert "is not authorized to perform: events:PutEvents on resource: arn:aws:events:" in execution["cause"]
+    assert execution["error"] == "EventBridge.FailedEntry"
+    assert "NotAuthorizedForDetailTypeException" in execution["cause"]
 
 
 def test_an_explicit_deny_wins_over_the_allow_and_the_service_says_so(edited: Callable[..., LocalCloud]) -> None:

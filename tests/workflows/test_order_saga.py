@@ -66,7 +66,13 @@ class Saga:
         return loaded
 
     def table(self, service: str) -> dict[str, dict[str, Any]]:
-        return service_table(self._cloud, service)
+        """The service's records (the sandbox gateway's ledger aside: `balance`)."""
+        return {pk: i for pk, i in service_table(self._cloud, service).items() if not pk.startswith("money#")}
+
+    def balance(self) -> int:
+        """What the customer paid in all, by the sandbox gateway's ledger (charges less refunds)."""
+        ledger = {pk: int(i["amount_cents"]) for pk, i in service_table(self._cloud, "Payments").items()}
+        return sum(v if pk.startswith("money#charged#") else -v for pk, v in ledger.items() if pk.startswith("money#"))
 
     def status(self, service: str, prefix: str) -> str | None:
         found = [i["status"] for pk, i in self.table(service).items() if pk.startswith(prefix)]
@@ -106,6 +112,7 @@ def test_an_order_is_reserved_charged_shipped_and_completed(cloud: LocalCloud, b
     assert saga.status("Shipping", "shipment#") == "ARRANGED"
     (payment,) = saga.table("Payments").values()
     assert (payment["order_id"], payment["amount_cents"], payment["currency"]) == (ORDER_ID, "4200", "EUR")
+    assert saga.balance() == 4200, "charged once, by the gateway's ledger"
     (completed,) = saga.emitted("OrderCompleted")
     assert completed["data"] == saga.output
     assert completed["data"]["payment_id"] == payment["payment_id"]
@@ -140,7 +147,8 @@ def test_a_declined_payment_releases_the_inventory(cloud: LocalCloud, bus_tap: T
     assert saga.path == ["Begin", "ReserveInventory", "ChargePayment", "ReleaseInventory", *CANCELLED_END]
     assert saga.failed_attempts("ChargePayment") == ["PaymentDeclined"]
     assert saga.status("Inventory", "reservation#") == "RELEASED"
-    assert saga.table("Payments") == {} and saga.table("Shipping") == {}
+    assert saga.status("Payments", "payment#") == "DECLINED" and saga.table("Shipping") == {}
+    assert saga.balance() == 0
     (cancelled,) = saga.emitted("OrderCancelled")
     assert cancelled["data"]["failed_step"] == "payment"
     assert cancelled["data"]["reason"].startswith("PaymentDeclined: the card was declined")
@@ -156,6 +164,7 @@ def test_no_carrier_refunds_then_releases_in_reverse_order(cloud: LocalCloud, bu
     ]  # fmt: skip
     assert saga.outcome("ArrangeShipping") == ["caught NoCarrierAvailable"]
     assert saga.status("Payments", "payment#") == "REFUNDED"
+    assert saga.balance() == 0, "the customer is paid back"
     assert saga.status("Inventory", "reservation#") == "RELEASED"
     assert saga.table("Shipping") == {}
     (cancelled,) = saga.emitted("OrderCancelled")
@@ -186,7 +195,9 @@ def test_a_gateway_that_stays_down_exhausts_its_retries_then_refunds_nothing_and
     assert saga.path == [
         "Begin", "ReserveInventory", "ChargePayment", "RefundPayment", "ReleaseInventory", *CANCELLED_END,
     ]  # fmt: skip
-    assert saga.table("Payments") == {}, "the charge's outcome was unknown: the refund ran and found nothing"
+    # The charge's outcome was unknown: the refund ran, and the gateway had taken nothing.
+    assert saga.status("Payments", "payment#") == "VOIDED"
+    assert saga.balance() == 0
     (cancelled,) = saga.emitted("OrderCancelled")
     assert cancelled["data"]["compensated_steps"] == ["inventory"]
 
@@ -272,11 +283,12 @@ def test_the_same_order_delivered_five_times_is_reserved_charged_shipped_and_com
     assert [paths[arn] for arn in duplicates] == [["Begin", "Duplicate"]] * 4
     for arn in duplicates:
         (failed,) = [e for e in cloud.history(arn) if e["type"] == "TaskFailed"]
-        assert failed["taskFailedEventDetails"]["error"] == "DynamoDB.ConditionalCheckFailedException"
+        assert failed["taskFailedEventDetails"]["error"] == "DuplicateStart"
         (duplicate,) = [e for e in executions if e["executionArn"] == arn]
-        assert json.loads(duplicate["output"]) == {"order_id": ORDER_ID, "duplicate_of": "order-saga#order-1001-placed"}
+        assert json.loads(duplicate["output"]) == {"duplicate": f"order-saga already started for order_id {ORDER_ID!r}"}
     assert list(service_table(cloud, "Inventory")) == ["reservation#order-1001-placed"]
-    assert list(service_table(cloud, "Payments")) == ["payment#order-1001-placed"]
+    # One payment, and the gateway charged it once.
+    assert list(service_table(cloud, "Payments")) == ["money#charged#order-1001-placed", "payment#order-1001-placed"]
     assert list(service_table(cloud, "Shipping")) == ["shipment#order-1001-placed"]
     saga_events = [e for e in bus_tap.events() if e["detail-type"] != "OrderPlaced"]
     (completed,) = saga_events
@@ -286,6 +298,13 @@ def test_the_same_order_delivered_five_times_is_reserved_charged_shipped_and_com
         == service_table(cloud, "Payments")["payment#order-1001-placed"]["payment_id"]
     )
     records = table_by_key(cloud, "Idempotency", "id")
-    claim = records.pop("order-saga#order-1001-placed")
-    assert (claim["status"], claim["execution_arn"], claim["order_id"]) == ("CLAIMED", winner, ORDER_ID)
+    # The order's claim, and its idempotency key's (naming the order), both the winner's (functions/admission).
+    claim = records.pop(f"order-saga#{ORDER_ID}")
+    assert (claim["status"], claim["execution_arn"], claim["idempotency_key"]) == (
+        "CLAIMED",
+        winner,
+        "order-1001-placed",
+    )
+    key_claim = records.pop("order-saga#key#order-1001-placed")
+    assert (key_claim["business_id"], key_claim["execution_arn"]) == (ORDER_ID, winner)
     assert sorted(r["status"] for r in records.values()) == ["COMPLETED"] * 3, "one Powertools record per call"

@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from orchestrator.local.iam.evaluation import Decision, Request, evaluate
 from orchestrator.local.iam.principals import Principals, Role
+from orchestrator.local.iam.put_events import entry_refusal, may_put_on_bus
 from orchestrator.local.iam.requests import IAM_PREFIXES, Authorization, Call, authorizations
 from orchestrator.local.iam.resource_policies import (
     create_permission,
@@ -57,6 +58,7 @@ DENIED_ERRORS: Final = {
 DEFAULT_DENIED_ERROR: Final = ("AccessDeniedException", 400)
 _EXECUTION_ARN: Final = re.compile(r"arn:aws:states:([^:]*):(\d+):(?:execution|express):([^:]+):(.+)")
 _SERVICE_CLIENT: Final = "_local_runtime_service_client"
+PUT_EVENTS: Final = ("events", "PutEvents")  # authorized per entry (put_events.py)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ class IamEnforcement:
             def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
                 if not getattr(client, _SERVICE_CLIENT, False):
                     acting = enforcement.acting()
+                    if acting is not None and (client.meta.service_model.service_name, operation_name) == PUT_EVENTS:
+                        return enforcement.put_events(client, acting, api_params, original)
                     if acting is not None:
                         enforcement.authorize(client, acting, operation_name, api_params)
                 return original(client, operation_name, api_params)
@@ -211,6 +215,42 @@ class IamEnforcement:
         call = Call(service, operation, params, client.meta.region_name, self.account)
         requests = authorizations(call, _Lookups(self.account, client.meta.region_name))
         self._check(client, acting, service, operation, requests)
+
+    def put_events(
+        self, client: Any, acting: Acting, params: dict[str, Any], original: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """PutEvents authorized per entry (put_events.py): the allowed entries are put, the others fail alone, and
+        a principal that may put nothing on the bus is refused the whole call."""
+        call = Call("events", "PutEvents", params, client.meta.region_name, self.account)
+        requests = authorizations(call, _Lookups(self.account, client.meta.region_name))
+        role = self.principals.role(acting.role_arn)
+        statements = role.statements if role is not None else ()
+        principal = acting.arn(self.account)
+        verdicts = []
+        for authorization in requests:
+            request = Request(principal, authorization.action, authorization.resource, authorization.context)
+            evaluation = evaluate(request, statements)
+            self.log.record(acting.role_arn, authorization, evaluation)
+            verdicts.append((request, evaluation))
+        if all(evaluation.allowed for _, evaluation in verdicts):
+            return original(client, "PutEvents", params)  # type: ignore[no-any-return]
+        refused = [(a, e) for a, (_, e) in zip(requests, verdicts, strict=True) if not e.allowed]
+        authorization, evaluation = refused[0]
+        if not may_put_on_bus(principal, authorization.resource, statements):
+            raise _denied(client, "PutEvents", "events", principal, authorization, evaluation.decision, role)
+        entries = list(params.get("Entries", []))
+        allowed = [entry for entry, (_, e) in zip(entries, verdicts, strict=True) if e.allowed]
+        response = original(client, "PutEvents", {**params, "Entries": allowed}) if allowed else {}
+        sent = iter(response.get("Entries", []))
+        results: list[dict[str, Any]] = []
+        for request, evaluation in verdicts:
+            if evaluation.allowed:
+                results.append(next(sent))
+            else:
+                code, message = entry_refusal(request, statements)
+                results.append({"ErrorCode": code, "ErrorMessage": message})
+        failed = sum(1 for result in results if "ErrorCode" in result)
+        return {**response, "FailedEntryCount": failed, "Entries": results}
 
     def _check(self, client: Any, acting: Acting, service: str, operation: str, requests: list[Authorization]) -> None:
         role = self.principals.role(acting.role_arn)

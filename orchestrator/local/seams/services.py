@@ -131,7 +131,7 @@ FAULT_DYNAMODB = tuple(
         _DYNAMODB_SIGNATURES[name],
         "faults",
     )  # fmt: skip
-    for name in ("get_item", "put_item", "update_item", "delete_item")
+    for name in ("get_item", "put_item", "update_item", "delete_item", "transact_write_items")
 )
 
 # -- JSONata -------------------------------------------------------------------------------------------------------
