@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import App, Stack, Tags
+from aws_cdk import App, Stack, Tags, cx_api
 
 from infra.nag import acknowledge_known_findings, add_nag_checks
 from infra.stacks.control import ControlStack
@@ -84,3 +84,15 @@ def build_app(stage: str | None = None, outdir: str | None = None) -> tuple[App,
     app = App(outdir=outdir) if outdir else App()
     config = load_stage(stage or app.node.try_get_context("stage") or DEFAULT_STAGE)
     return app, build_stacks(app, config)
+
+
+def synthesis_errors(assembly: cx_api.CloudAssembly) -> list[str]:
+    """The error annotations of `assembly`'s stacks, one line each: the CDK CLI stops `cdk synth` and `cdk deploy`
+    on them; `python app.py` writes the assembly anyway (the local runtime needs no deployable stage), and prints
+    them."""
+    return [
+        f"{stack.stack_name}: {message.id}: {message.entry.data}"
+        for stack in assembly.stacks
+        for message in stack.messages
+        if message.level == cx_api.SynthesisMessageLevel.ERROR
+    ]

@@ -7,10 +7,11 @@ with errors that name the stage and the field.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "stages.json"
 DEFAULT_STAGE = "dev"
@@ -28,16 +29,58 @@ class TargetRetry(_Strict):
 
 
 class Alarms(_Strict):
-    """Thresholds of the alarms: messages waiting in a queue, and workflow executions per period (Sum) that ended
-    failed, timed out or aborted; every alarm has the same period and evaluation periods."""
+    """Thresholds of the alarms: messages waiting in a queue; workflow executions per period (Sum) that ended
+    failed, timed out or aborted; each function's errors and throttled invocations per period (Sum); each API's
+    5XX responses per period (Sum). Every alarm has the same period and evaluation periods."""
 
     quarantine_depth: int = Field(ge=1)
     dead_letter_depth: int = Field(ge=1)
     executions_failed: int = Field(ge=1)
     executions_timed_out: int = Field(ge=1)
     executions_aborted: int = Field(ge=1)
+    # The saga's services raise their business failures (OutOfStock, a declined payment): Lambda counts those as
+    # errors too, so the default lets a few through per period rather than paging on one declined card.
+    function_errors: int = Field(default=5, ge=1)
+    function_throttles: int = Field(default=1, ge=1)
+    api_server_errors: int = Field(default=1, ge=1)
     evaluation_periods: int = Field(ge=1)
     period_seconds: int = Field(ge=10)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_HTTPS = re.compile(r"^https://[^\s/?#]+[^\s]*$")
+_SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+def _matching(pattern: re.Pattern[str], what: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what} (like {example})")
+        return value
+
+    return AfterValidator(check)
+
+
+Email = Annotated[str, _matching(_EMAIL, "an email address", "ops@example.com")]
+HttpsEndpoint = Annotated[str, _matching(_HTTPS, "an https:// URL", "https://alerts.example.com/hook")]
+SnsTopicArn = Annotated[
+    str, _matching(_SNS_TOPIC_ARN, "an SNS topic ARN", "arn:aws:sns:eu-west-1:123456789012:on-call")
+]
+
+
+class AlertSubscriptions(_Strict):
+    """Who hears the stage's alarms: every alerts topic of the stage (one per stack that has alarms) gets each of
+    these as a subscription. An email address or HTTPS endpoint must confirm its subscription (AWS sends the
+    confirmation at deploy); an SNS topic (of any account whose policy lets this one subscribe) needs none."""
+
+    emails: list[Email] = Field(default_factory=list)
+    https_endpoints: list[HttpsEndpoint] = Field(default_factory=list)
+    sns_topic_arns: list[SnsTopicArn] = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """No one is subscribed: the stage's alarms would notify no one."""
+        return not (self.emails or self.https_endpoints or self.sns_topic_arns)
 
 
 class Throttling(_Strict):
@@ -131,6 +174,7 @@ class StageConfig(_Strict):
     destroy_on_removal: bool
     target_retry: TargetRetry
     alarms: Alarms
+    alert_subscriptions: AlertSubscriptions = Field(default_factory=AlertSubscriptions)
     ingest_throttling: Throttling
     functions: Functions
     consumers: Consumers

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.lambda_function import PythonFunction
+from infra.constructs.removal import removal_policy
 from infra.constructs.rule_targets import reliable_target_options
 from schemas.stages import StageConfig
 
@@ -63,6 +64,7 @@ class AgentConsumer(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(4),
+            removal_policy=removal_policy(config),
             visibility_timeout=Duration.seconds(config.consumer_visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=config.consumers.max_receive_count, queue=self.dead_letters.queue

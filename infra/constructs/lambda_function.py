@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Fn, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,6 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.alerts import function_alarms
+from infra.constructs.removal import removal_policy
 from schemas.stages import StageConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +54,8 @@ def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
 
 
 class PythonFunction(Construct):
-    """A function whose handler is named as a string (`functions.ingest.handler.handler`); infra never imports it."""
+    """A function whose handler is named as a string (`functions.ingest.handler.handler`); infra never imports it.
+    Its errors and throttles are alarmed on its stack's alerts topic."""
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class PythonFunction(Construct):
                 **(environment or {}),
             },
         )
+        self.alarms = function_alarms(self, self.function, config=config)
 
 
 def _shared_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
@@ -129,7 +133,7 @@ def log_group(scope: Construct, construct_id: str, *, config: StageConfig) -> lo
         scope,
         construct_id,
         retention=log_retention(config.log_retention_days),
-        removal_policy=_removal(config),
+        removal_policy=removal_policy(config),
         encryption_key=logs_key(scope, config),
     )
 
@@ -146,7 +150,7 @@ def logs_key(scope: Construct, config: StageConfig) -> kms.Key:
         _LOGS_KEY_ID,
         enable_key_rotation=True,
         description="Encrypts the stack's CloudWatch log groups",
-        removal_policy=_removal(config),
+        removal_policy=removal_policy(config),
     )
     key.add_to_resource_policy(
         iam.PolicyStatement(
@@ -170,10 +174,6 @@ def logs_key(scope: Construct, config: StageConfig) -> kms.Key:
 
 
 _LOGS_KEY_ID = "LogsKey"
-
-
-def _removal(config: StageConfig) -> RemovalPolicy:
-    return RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN
 
 
 def log_retention(days: int) -> logs.RetentionDays:

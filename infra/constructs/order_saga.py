@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -43,6 +42,7 @@ from asl.pause_points import REGISTER_PLACEHOLDER, TABLE_PLACEHOLDER, PausePoint
 from infra.constructs.alerts import AlarmedQueue, AlertsTopic
 from infra.constructs.correlator import Correlator
 from infra.constructs.lambda_function import PROJECT_ROOT, PythonFunction, grant_idempotency_records
+from infra.constructs.removal import removal_policy
 from infra.constructs.rule_targets import reliable_target_options
 from infra.constructs.workflow import start_rule, workflow_state_machine
 from schemas.stages import StageConfig
@@ -113,7 +113,7 @@ class SagaService(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=not config.destroy_on_removal,
-            removal_policy=RemovalPolicy.DESTROY if config.destroy_on_removal else RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(config),
         )
         self.function: lambda_.Function = PythonFunction(
             self,

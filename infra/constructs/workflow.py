@@ -24,7 +24,6 @@ from typing import Any
 
 from aws_cdk import Duration, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -226,7 +225,7 @@ def execution_alarms(
             alarm_description=f"Executions of {scope.node.path} {ended}: read their histories (and the ALL-level "
             "execution logs), fix the cause, start them again.",
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(alerts.topic))
+        alerts.notify(alarm)
         alarms.append(alarm)
     return alarms
 

@@ -25,6 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.alerts import api_alarm
 from infra.constructs.emitting import grant_emit
 from infra.constructs.lambda_function import PythonFunction
 from infra.nag import EXECUTIONS_REASON, acknowledge_wildcards
@@ -126,8 +127,9 @@ class ControlStack(Stack):
             service="control-api",
             description="The orch control plane over HTTP: executions, signals, breakers, configuration",
             include=CONTROL_CODE,
-            # The stage's settings, so that the function never reads the CDK's stage file (not in its asset).
-            environment={"STAGE_CONFIG": config.model_dump_json()},
+            # The stage's settings, so that the function never reads the CDK's stage file (not in its asset); not who
+            # hears the alarms (addresses are personal data, and nothing the control plane does needs them).
+            environment={"STAGE_CONFIG": config.model_dump_json(exclude={"alert_subscriptions"})},
         ).function
         self._grant(self.function, bus, state_machines, breakers_table)
         # The pause records only (orchestrator/control/pausing.py): the correlator's items share the table.
@@ -232,4 +234,5 @@ class ControlStack(Stack):
                     request_parameters=parameters or None,
                     request_validator=validator,
                 )
+        api_alarm(api, config=config)
         return api

@@ -9,7 +9,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from infra.constructs.alerts import AlertsTopic
+from infra.constructs.alerts import alerts_topic
 from infra.constructs.event_bus import OrchestratorBus
 from infra.constructs.event_store import EventStore
 from infra.constructs.schema_guard import SchemaGuard
@@ -27,8 +27,8 @@ class EventPlaneStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.alerts = AlertsTopic(self, "Alerts")
-        self.event_bus = OrchestratorBus(self, "EventBus", config=config)
+        self.alerts = alerts_topic(self, config)
+        self.event_bus = OrchestratorBus(self, "EventBus", config=config, alerts=self.alerts)
         self.bus = self.event_bus.bus
         self.schema_guard = SchemaGuard(self, "SchemaGuard", config=config, bus=self.bus, alerts=self.alerts)
         self.event_store = EventStore(

@@ -12,6 +12,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.constructs.alerts import api_alarm
 from infra.constructs.emitting import grant_emit
 from infra.constructs.lambda_function import PythonFunction, log_group
 from schemas.envelope import Emitter
@@ -82,6 +83,7 @@ class IngestionStack(Stack):
             request_models={"application/json": model},
             request_validator=validator,
         )
+        api_alarm(api, config=config)
         return api
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from infra.constructs.removal import removal_policy
 from schemas import tables
 from schemas.stages import StageConfig
 
@@ -52,7 +53,7 @@ class StateStack(Stack):
             ),
             time_to_live_attribute=ttl,
             deletion_protection=not self._config.destroy_on_removal,
-            removal_policy=RemovalPolicy.DESTROY if self._config.destroy_on_removal else RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(self._config),
         )
         CfnOutput(self, f"{name}TableName", value=table.table_name)
         return table

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
-from infra.constructs.alerts import AlertsTopic
+from infra.constructs.alerts import alerts_topic
 from infra.constructs.correlator import Correlator
 from infra.constructs.dag import DagWorkflow, spec_files
 from infra.constructs.emitting import grant_emit
@@ -55,7 +55,7 @@ class WorkflowsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.alerts = AlertsTopic(self, "Alerts")
+        self.alerts = alerts_topic(self, config)
         self.agents = self._agents(
             "Agents",
             list(SPECIALISTS),

@@ -62,7 +62,10 @@ class ControlPlane(
 
     def config_show(self) -> dict[str, Any]:
         """The stage's effective configuration (config/stages.json, validated as the CDK app reads it)."""
-        return self.config.model_dump(mode="json")
+        # The control API's function is not told who hears the alarms (infra/stacks/control.py): rather than show its
+        # default (no one), it leaves them out.
+        untold = {"alert_subscriptions"} - self.config.model_fields_set
+        return self.config.model_dump(mode="json", exclude=untold)
 
 
 __all__ = ["ControlPlane"]

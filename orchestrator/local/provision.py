@@ -33,6 +33,7 @@ SKIPPED_TYPES = {
     "AWS::Lambda::Permission": "resource policies are not enforced locally",
     "AWS::ApiGateway::Account": "account-level API Gateway logging has no local effect",
     "AWS::CloudWatch::Alarm": "no CloudWatch metrics are produced locally; count queue depths instead",
+    "AWS::SNS::Subscription": "no alarm notifies locally (alarms are not created), so no one is subscribed",
     "AWS::CDK::Metadata": "CDK bookkeeping",
 }
 

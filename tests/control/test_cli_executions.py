@@ -157,7 +157,9 @@ def test_config_show_prints_the_stage_settings(orch: Orch) -> None:
     rows = dict(line.split(maxsplit=1) for line in shown.out.splitlines()[1:])
     assert rows["bus_name"] == "orchestrator-dev"
     assert rows["agent_pipeline.specialist_breaker.cooldown_seconds"] == "60"
-    assert orch("config", "show", "--stage", "prod", "--output", "json").json()["bus_name"] == "orchestrator-prod"
+    prod = orch("config", "show", "--stage", "prod", "--output", "json").json()
+    assert prod["bus_name"] == "orchestrator-prod"
+    assert prod["alert_subscriptions"] == {"emails": [], "https_endpoints": [], "sns_topic_arns": []}
 
 
 # -- errors: one line on stderr with the fix, and the exit code of their kind -------------------------------------

@@ -128,6 +128,7 @@ def test_config_and_graph(cloud: LocalCloud, call: ControlApi) -> None:
     config = call("GET", "/config")
     assert config.status == 200
     assert config.json()["bus_name"] == "orchestrator-dev"
+    assert "alert_subscriptions" not in config.json(), "the function is not told them: it does not say 'no one'"
 
     mermaid = call("GET", "/workflows/order-saga/graph")
     assert mermaid.status == 200 and mermaid.content_type.startswith("text/plain")

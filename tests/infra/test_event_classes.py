@@ -15,6 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
 from asl.emitted import emitted_events
+from infra.constructs.alerts import AlertsTopic
 from infra.constructs.emitting import grant_emit_entries
 from infra.constructs.event_bus import OrchestratorBus
 from schemas.catalog import emitted_by
@@ -95,7 +96,7 @@ def test_each_state_machine_may_put_exactly_the_entries_of_its_definition(app_te
 def test_other_accounts_may_put_external_event_types_only() -> None:
     config = DEV.model_copy(update={"trusted_account_ids": ["111111111111"], "trusted_organization_id": "o-abc123"})
     stack = cdk.Stack(cdk.App(), "Plane")
-    OrchestratorBus(stack, "Bus", config=config)
+    OrchestratorBus(stack, "Bus", config=config, alerts=AlertsTopic(stack, "Alerts", config=config))
     policies = Template.from_stack(stack).find_resources("AWS::Events::EventBusPolicy").values()
     statements = [p["Properties"]["Statement"] for p in policies]  # CDK makes a policy per statement
     outside = [s for s in statements if "OwnAccountPutEvents" not in s["Sid"]]

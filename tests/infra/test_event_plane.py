@@ -74,7 +74,9 @@ def test_quarantine_and_dead_letter_queues_are_encrypted_and_alarmed(templates: 
     plane = templates["EventPlane"]
     # The event store appender's own queue is a working queue, not one that holds what failed (tests/event_store).
     queues = {k: q for k, q in resources(plane, "AWS::SQS::Queue").items() if not k.startswith("EventStoreAppenderQ")}
-    assert len(queues) == 6, "quarantine, the guard's 2 DLQs; the event store's: its queue's and its 2 rule targets'"
+    assert len(queues) == 7, (
+        "the bus's DLQ, quarantine, the guard's 2 DLQs; the event store's: its queue's and its 2 rule targets'"
+    )
     alarmed = {
         logical_id(dimension["Value"])
         for alarm in resources(plane, "AWS::CloudWatch::Alarm").values()

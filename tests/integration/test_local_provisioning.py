@@ -54,7 +54,7 @@ def test_tables_have_their_keys_and_ttl(provisioner: Provisioner) -> None:
 def test_queues_topic_and_log_groups_exist(provisioner: Provisioner) -> None:
     urls = boto3.client("sqs").list_queues()["QueueUrls"]
     assert any("Quarantine" in u for u in urls) and any("DeadLetters" in u for u in urls)
-    assert len(boto3.client("sns").list_topics()["Topics"]) == 2, "the event plane's and the workflows' alerts"
+    assert len(boto3.client("sns").list_topics()["Topics"]) == 4, "the alerts of each stack with alarms"
     groups = [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]]
     # 17 function log groups (3 of them the workflows' admissions), two APIs' access logs, three state machines'.
     assert len(groups) == 22
@@ -69,14 +69,18 @@ def test_cross_stack_exports_resolve_in_the_importing_stack(provisioner: Provisi
 def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisioner, assembly_dir: Path) -> None:
     lines = provisioner.notice.lines()
     assert "skipped 25 x AWS::IAM::Role: roles are the IAM adapter's (orchestrator/local/iam)" in lines
-    assert "skipped 7 x AWS::KMS::Key: data is not encrypted at rest locally" in lines  # 2 alerts, bus, 4 logs
+    assert "skipped 9 x AWS::KMS::Key: data is not encrypted at rest locally" in lines  # 4 alerts, bus, 4 logs
+    assert (
+        "skipped 65 x AWS::CloudWatch::Alarm: no CloudWatch metrics are produced locally; count queue depths "
+        "instead" in lines
+    )  # 20 dead-letter, quarantine and escalation queues (the bus's DLQ too), 17 functions x 2, 3 workflows x 3, 2 APIs
     assert "not supported locally, not created: 17 x AWS::Lambda::Function" in lines
     assert f"not supported locally, not created: {len(EVENT_TYPES)} x AWS::EventSchemas::Schema" in lines
     # Every resource of every template is accounted for: created, or counted in the notice.
     total = sum(len(s.template["Resources"]) for s in CloudAssembly(assembly_dir).stacks())
     noticed = sum(provisioner.notice.skipped.values()) + sum(provisioner.notice.unsupported.values())
     created = sum(len(stack) for stack in provisioner.resources.values()) - noticed
-    assert created == 68, "bus, archive, 11 rules, 24 queues, 2 topics, 7 tables, 22 log groups"
+    assert created == 71, "bus, archive, 11 rules, 25 queues, 4 topics, 7 tables, 22 log groups"
     assert created + noticed == total
 
 
