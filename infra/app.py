@@ -66,6 +66,7 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
             *(dag.state_machine for dag in workflows.dags.values()),
         ],
         breakers_table=state.circuit_breakers,
+        breaker_ids=workflows.breaker_ids,
         workflow_control_table=state.workflow_control,
         event_store_table=state.event_store,
         description="Orchestrator control plane HTTP API: the orch CLI's operations, IAM-authorized",

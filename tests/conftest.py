@@ -50,8 +50,8 @@ def templates(assembly_dir: Path) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def control_api_environment(assembly_dir: Path) -> Iterator[None]:
     """The control API's handler called in-process as its function runs: with the settings the Control stack puts in
-    its environment (`STAGE_CONFIG`), and a fresh ControlPlane (one per container; each module's cloud is another
-    deployment)."""
+    its environment (`STAGE_CONFIG`, `BREAKER_IDS`), and a fresh ControlPlane (one per container; each module's cloud
+    is another deployment)."""
     from functions.control_api import handler
 
     template = json.loads((assembly_dir / "Orchestrator-dev-Control.template.json").read_text(encoding="utf-8"))
@@ -61,15 +61,12 @@ def control_api_environment(assembly_dir: Path) -> Iterator[None]:
         if resource["Type"] == "AWS::Lambda::Function"
         and resource["Properties"].get("Handler") == "functions.control_api.handler.handler"
     ]
-    before = os.environ.get("STAGE_CONFIG")
-    os.environ["STAGE_CONFIG"] = variables["STAGE_CONFIG"]
-    handler.plane.cache_clear()
-    yield
-    handler.plane.cache_clear()
-    if before is None:
-        del os.environ["STAGE_CONFIG"]
-    else:
-        os.environ["STAGE_CONFIG"] = before
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("STAGE_CONFIG", "BREAKER_IDS"):
+            patch.setenv(name, variables[name])
+        handler.plane.cache_clear()
+        yield
+        handler.plane.cache_clear()
 
 
 @pytest.fixture

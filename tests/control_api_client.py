@@ -30,15 +30,33 @@ class ControlApi:
         self._lambda = cloud.client("lambda")
         self._name = cloud.physical_id("AWS::Lambda::Function", "ControlApi")
 
-    def event(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> dict[str, Any]:
+    def event(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        identity: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The proxy event API Gateway sends for an IAM-signed request: `requestContext.identity` is the signer's
+        (`api_request`'s caller unless `identity` says otherwise; `{}` for a request that carries none)."""
         event = api_request(None if body is None else json.dumps(body), method=method, path=path)
+        if identity is not None:
+            event["requestContext"]["identity"] = identity
         if query:
             event["queryStringParameters"] = query
             event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
         return event
 
-    def __call__(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Reply:
-        payload = json.dumps(self.event(method, path, body, query)).encode()
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        identity: dict[str, str] | None = None,
+    ) -> Reply:
+        payload = json.dumps(self.event(method, path, body, query, identity)).encode()
         answer = self._lambda.invoke(FunctionName=self._name, Payload=payload)
         response = json.loads(answer["Payload"].read())
         assert "FunctionError" not in answer, response

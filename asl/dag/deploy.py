@@ -3,7 +3,9 @@ circuit breaker (`agent:<agent>`); what `orch dag compile` prints and the tests 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
 
 from asl.breaker_steps import CircuitBreakerStep
 from asl.dag.compile import CompiledDag, compile_spec
@@ -24,6 +26,28 @@ def breakers(compiled: CompiledDag, settings: WorkflowBreaker) -> list[CircuitBr
         )
         for call in compiled.breakers
     ]
+
+
+SPECS_DIRECTORY: Final = Path(__file__).resolve().parents[2] / "state_machines"
+
+
+def spec_files(directory: Path = SPECS_DIRECTORY) -> list[Path]:
+    """Every DAG spec of the app, in name order."""
+    return sorted(directory.glob("*.dag.yaml"))
+
+
+def breaker_ids(spec: DagSpec) -> list[str]:
+    """The breakers the deployed DAG guards its agents with (`agent:<agent>` of each task with `breaker: true`)."""
+    return sorted({f"{AGENT_BREAKER_PREFIX}{task.agent}" for task in spec.tasks if task.breaker})
+
+
+def defined_breakers(specialists: Iterable[str], specs: Iterable[DagSpec]) -> list[str]:
+    """Every breaker the app's workflows define: the agent pipeline's one per specialist (`agent:<specialist>`) and
+    each DAG's. What the Control stack hands its function, and what `orch` computes from the same files."""
+    ids = {f"{AGENT_BREAKER_PREFIX}{agent}" for agent in specialists}
+    for spec in specs:
+        ids.update(breaker_ids(spec))
+    return sorted(ids)
 
 
 def pause_points(spec: DagSpec) -> PausePoints:

@@ -125,7 +125,7 @@ def load(path: str | Path) -> DagSpec:
     path = Path(path)
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:  # a binary file is not a spec either
         raise DagSpecError(f"{path}: {error}") from error
     return parse(document, origin=str(path))
 

@@ -4,12 +4,17 @@ Each route maps one HTTP request onto one `ControlPlane` operation (orchestrator
 `orch` CLI calls, and its result onto JSON (`to_jsonable`): no logic of its own beyond that mapping. Request bodies
 and query strings are pydantic-validated by Powertools (`enable_validation=True`), which is also where the OpenAPI
 document (openapi/control-api.json, `make openapi`) takes its schemas from. Errors keep the library's one line:
-invalid input is 400 naming the field, not found 404, a conflict 409, an AWS side that fails 502 or 503.
+invalid input is 400 naming the field, not found 404, a conflict 409, an AWS side that fails 502 or 503. What AWS
+said is never answered (it can name the account and the function's role): the error code only, the text logged.
+
+Who acts (`paused_by`, `resumed_by`, `decided_by`) is the request's signer, from API Gateway's request context
+(IAM authorization: `requestContext.identity.userArn`), never the body: a body naming one is refused (400).
 """
 
 # No `from __future__ import annotations`: Powertools reads the routes' annotations at runtime to validate requests
 # and to write the OpenAPI schemas, and string annotations would leave it forward references it cannot resolve.
 
+import binascii
 import datetime
 import json
 from functools import cache
@@ -23,8 +28,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Json
 
+from functions.json_body import BodyError, read_json
 from functions.log_context import correlated
 from functions.observability import observability
 from functions.settings import load_settings
@@ -42,7 +48,8 @@ from orchestrator.control.render import to_jsonable
 from schemas.stages import StageConfig
 
 logger, tracer, _ = observability()  # no metrics of its own
-app = APIGatewayRestResolver(enable_validation=True)
+# Bodies are read by the handlers' one JSON reader: NaN, 1e999, a 5,000-digit integer are a 400 naming the field.
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json)
 
 JSON = dict[str, Any]
 
@@ -50,10 +57,12 @@ JSON = dict[str, Any]
 class ControlApiSettings(BaseModel):
     """The stage's settings as the Control stack wrote them into the environment (`STAGE_CONFIG`, JSON): the
     function never reads the CDK's stage file, which its asset does not hold. `CONTROL_ENDPOINT_URL` points the
-    plane elsewhere (a local endpoint); on AWS it is never set."""
+    plane elsewhere (a local endpoint); on AWS it is never set. `BREAKER_IDS` (a JSON list) names the breakers the
+    stage's workflows define: the only ones the API resets or forces open."""
 
     stage_config: str = Field(min_length=2)
     control_endpoint_url: str | None = None
+    breaker_ids: Json[list[str]] = Field(default_factory=list)
 
 
 @cache
@@ -61,7 +70,9 @@ def plane() -> ControlPlane:
     """The control plane of this function's stage, through the function's own role."""
     settings = load_settings(ControlApiSettings)
     return ControlPlane.connect(
-        config=StageConfig.model_validate_json(settings.stage_config), endpoint_url=settings.control_endpoint_url
+        config=StageConfig.model_validate_json(settings.stage_config),
+        endpoint_url=settings.control_endpoint_url,
+        breakers=settings.breaker_ids,
     )
 
 
@@ -79,11 +90,14 @@ def _error(description: str) -> dict[str, Any]:
 # The statuses any route may answer besides its own (the OpenAPI document lists them from here).
 ERRORS: dict[int, Any] = {
     400: _error("Invalid input: the body, a query parameter or a value the control plane refused; names the field"),
-    403: _error("The API's own role may not do it: the execution or state machine is not of its stage's workflows"),
-    404: _error("No such execution, workflow, breaker table or agent task"),
+    403: _error(
+        "The API's own role may not do it (the execution or state machine is not of its stage's workflows), "
+        "or the request carries no IAM identity"
+    ),
+    404: _error("No such execution, workflow, breaker or agent task"),
     409: _error("The execution is not running, or the breaker changed while it was written"),
-    502: _error("AWS answered with an error the control plane has no kind for"),
-    503: _error("AWS cannot be reached, or the function has no credentials"),
+    502: _error("AWS answered with an error the control plane has no kind for (its error code only, never its text)"),
+    503: _error("AWS cannot be reached, or the function has no credentials (the error code only)"),
 }
 
 
@@ -104,23 +118,26 @@ class TerminateRequest(_Body):
     reason: str = Field(min_length=1, max_length=32_768, description="recorded as the execution's cause")
 
 
+# Who acts is the signer's IAM identity (the request context), recorded as these fields; a body naming one is refused.
+AUDIT_FIELDS = ("paused_by", "resumed_by", "decided_by")
+
+
 class PauseRequest(_Body):
+    """Who pauses is the request's signer (`paused_by` is its IAM ARN); a body with `paused_by` is refused (400)."""
+
     reason: str = Field(default="", max_length=1024, description="why; recorded with the pause")
-    paused_by: str | None = Field(default=None, min_length=1, description="who; the caller's IAM principal if left out")
 
 
 class ResumeRequest(_Body):
-    resumed_by: str | None = Field(
-        default=None, min_length=1, description="who; the caller's IAM principal when left out"
-    )
+    """Who resumes is the request's signer (`resumed_by` is its IAM ARN); a body with `resumed_by` is refused (400)."""
 
 
 class ApprovalRequest(_Body):
+    """Who decides is the request's signer (`decided_by` is its IAM ARN); a body with `decided_by` is refused (400).
+    An approval no running workflow waits for is still decided: the answer says until when the decision is kept."""
+
     decision: Literal["approved", "rejected"]
-    decided_by: str | None = Field(
-        default=None, min_length=1, description="who decided; the caller's IAM principal when left out"
-    )
-    comment: str = ""
+    comment: str = Field(default="", max_length=4096)
 
 
 class TaskSignalRequest(_Body):
@@ -204,14 +221,14 @@ def redrive(arn: str) -> JSON:
 @app.post("/executions/<arn>/pause", responses=ERRORS)
 @tracer.capture_method
 def pause(arn: str, request: Annotated[PauseRequest, Body()]) -> JSON:
-    change = plane().pause(unquote(arn), paused_by=request.paused_by or _caller(), reason=request.reason)
+    change = plane().pause(unquote(arn), paused_by=_caller(), reason=request.reason)
     return to_jsonable(change)  # type: ignore[no-any-return]
 
 
 @app.post("/executions/<arn>/resume", responses=ERRORS)
 @tracer.capture_method
 def resume(arn: str, request: Annotated[ResumeRequest, Body()]) -> JSON:
-    return to_jsonable(plane().resume(unquote(arn), resumed_by=request.resumed_by or _caller()))  # type: ignore[no-any-return]
+    return to_jsonable(plane().resume(unquote(arn), resumed_by=_caller()))  # type: ignore[no-any-return]
 
 
 # -- signals ---------------------------------------------------------------------------------------------------
@@ -220,9 +237,8 @@ def resume(arn: str, request: Annotated[ResumeRequest, Body()]) -> JSON:
 @app.post("/signals/approvals/<key>", responses=ERRORS)
 @tracer.capture_method
 def signal_approval(key: str, request: Annotated[ApprovalRequest, Body()]) -> Response[str]:
-    decided_by = request.decided_by or _caller()
     put = plane().signal_approval(
-        unquote(key), approved=request.decision == "approved", decided_by=decided_by, comment=request.comment
+        unquote(key), approved=request.decision == "approved", decided_by=_caller(), comment=request.comment
     )
     return _json(HTTPStatus.ACCEPTED, to_jsonable(put))
 
@@ -341,20 +357,50 @@ _STATUS: dict[type[ControlError], HTTPStatus] = {
 }
 
 
+# What an error from AWS is answered with, by status: the code only (`service_code`), never AWS's text.
+_SERVICE_ANSWERS: dict[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "the service refused a value: {code}; check the value given",
+    HTTPStatus.NOT_FOUND: "not found: {code}; check the name or ARN",
+    HTTPStatus.FORBIDDEN: "the API's role may not do it: {code}",
+}
+
+
 @app.exception_handler(ControlError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def control_error(error: ControlError) -> Response[str]:
-    """The library's one line; an error from AWS it has no kind for is the gateway's upstream failing (502)."""
+    """The library's one line; an error from AWS it has no kind for is the gateway's upstream failing (502). When
+    the line holds what AWS said (account id, role ARN), the answer names its code only and the log keeps the line."""
     status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_GATEWAY)
     field = error.field if isinstance(error, InvalidInput) and error.field else None
-    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        logger.warning("control plane call failed", status=int(status), error=error.line())
-    return _json(status, ErrorBody(message=error.line(), field=field).model_dump(exclude_none=True))
+    message = error.line()
+    if error.service_code is not None:
+        logger.warning("service call failed", status=int(status), code=error.service_code, error=message)
+        answer = _SERVICE_ANSWERS.get(status, "the service call failed: {code}")
+        message = answer.format(code=error.service_code)
+    elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.warning("control plane call failed", status=int(status), error=message)
+    return _json(status, ErrorBody(message=message, field=field).model_dump(exclude_none=True))
+
+
+@app.exception_handler(BodyError)  # type: ignore[untyped-decorator]
+def unreadable_body(error: BodyError) -> Response[str]:
+    """A body that is not JSON, or holds what no call can carry (NaN, 1e999, a 5,000-digit integer): 400 naming
+    where (functions/json_body.py)."""
+    problem = error.problem
+    message = f"invalid request: {problem.field}: {problem.reason}" if problem.field else problem.reason
+    return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=message, field=problem.field).model_dump())
+
+
+@app.exception_handler([binascii.Error, UnicodeError])  # type: ignore[untyped-decorator]
+def undecodable_body(_: ValueError) -> Response[str]:
+    """A body API Gateway passed base64-encoded that is not base64 of UTF-8 text (Powertools decodes it)."""
+    message = "invalid request: the body is not UTF-8 text (JSON is)"
+    return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=message, field="").model_dump())
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def invalid_request(error: RequestValidationError) -> Response[str]:
     """Powertools' 422 as a 400 like the library's, naming the first field at fault (`reason`, `query.limit`)."""
-    problems = [(_field(e.get("loc", ())), str(e.get("msg", ""))) for e in error.errors()]
+    problems = [(_field(e.get("loc", ())), _reason(e)) for e in error.errors()]
     field, reason = problems[0] if problems else ("", "invalid request")
     message = "; ".join(f"{f}: {r}" if f else r for f, r in problems) or reason
     return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=f"invalid request: {message}", field=field).model_dump())
@@ -366,6 +412,13 @@ def too_deep(_: RecursionError) -> Response[str]:
     before any route runs), and more than any request of this API. A 400, not the function failing."""
     message = "invalid request: the body nests arrays or objects too deeply"
     return _json(HTTPStatus.BAD_REQUEST, ErrorBody(message=message, field="").model_dump())
+
+
+def _reason(error: dict[str, Any]) -> str:
+    location = tuple(error.get("loc", ()))
+    if error.get("type") == "extra_forbidden" and location[-1:] and location[-1] in AUDIT_FIELDS:
+        return "who acts is the request's signer (its IAM identity), never a field of the body"
+    return str(error.get("msg", ""))
 
 
 def _field(location: Any) -> str:
@@ -387,9 +440,13 @@ def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
 
 
 def _caller() -> str:
-    """The IAM principal that signed the request (API Gateway puts it in the request context)."""
+    """The IAM principal that signed the request: API Gateway puts it in the request context (IAM authorization), and
+    nothing a caller sends can change it."""
     identity = app.current_event.request_context.identity
-    return identity.user_arn or identity.caller or "unknown"
+    caller = identity.user_arn or identity.caller
+    if not caller:
+        raise Forbidden("the request carries no IAM identity", "sign it with SigV4 (the API takes IAM authorization)")
+    return caller
 
 
 @logger.inject_lambda_context

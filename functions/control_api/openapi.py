@@ -24,8 +24,12 @@ DESCRIPTION: Final = (
     "The `orch` CLI's operations over HTTP: list, describe, history, start, pause, resume and terminate "
     "executions; decide approvals and answer agent tasks by business key; list, reset and force open circuit "
     "breakers; the stage's configuration; workflow pictures. Every method takes IAM authorization: sign requests "
-    "with SigV4 (service `execute-api`). Errors are JSON `{message, field?}`: 400 invalid input (naming the field), "
-    "404 not found, 409 conflict, 502/503 when AWS fails or cannot be reached."
+    "with SigV4 (service `execute-api`). Who acts (`paused_by`, `resumed_by`, `decided_by`) is the signer's IAM "
+    "identity from the request context, never the body: a body naming one of those fields is refused with 400. "
+    "Breakers are those the stage's workflows define (404 for any other, nothing written). Errors are JSON "
+    "`{message, field?}`: 400 invalid input (naming the field; non-finite numbers such as NaN or 1e999 and integers "
+    "of more than 4,300 digits included), 404 not found, 409 conflict, 502/503 when AWS fails or cannot be reached "
+    "(naming AWS's error code only, never its message)."
 )
 
 

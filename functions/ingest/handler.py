@@ -47,12 +47,19 @@ def publisher() -> EventPublisher:
 @app.post("/events")
 @tracer.capture_method
 def post_events() -> Response[str]:
-    reply = ingest(app.current_event.decoded_body, publisher(), settings().max_events_per_request)
+    request = app.current_event
+    reply = ingest(
+        request.body, publisher(), settings().max_events_per_request, base64_encoded=bool(request.is_base64_encoded)
+    )
     accepted = len(reply.body.get("event_ids", []))
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=accepted)
     if reply.status != 202:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         logger.info("request refused", status=reply.status, errors=len(reply.body.get("errors", [])))
+        for result in reply.unsent:
+            logger.warning(
+                "event not published", event_id=result.event_id, code=result.error_code, error=result.error_message
+            )
     else:
         logger.info("events accepted", correlation_ids=sorted({r["correlation_id"] for r in reply.body["results"]}))
     return Response(status_code=reply.status, content_type="application/json", body=json.dumps(reply.body))

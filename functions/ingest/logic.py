@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.producer.limits import ENTRY_TOO_LARGE, unsendable
+from functions.json_body import ROOT, BodyError, body_text, read_json
+from functions.producer.limits import ENTRY_TOO_LARGE
 from functions.producer.publisher import EventPublisher, OutgoingEvent, PublishResult
 from schemas.catalog import EVENT_TYPES
 from schemas.envelope import Identifier, NonEmptyStr, is_external
@@ -54,25 +55,24 @@ class Reply:
 
     status: int
     body: dict[str, Any]
+    # What the bus answered for each event it did not take, in full: for the log only, never the body.
+    unsent: tuple[PublishResult, ...] = ()
 
 
-def ingest(body: str | None, publisher: EventPublisher, max_events: int) -> Reply:
-    """Handles one POST /events body; never raises for bad input."""
-    if body is None or not body.strip():
-        return _refused(400, 'the request has no body; send {"events": [...]}', [])
-    size = len(body.encode("utf-8"))
-    if size > MAX_BODY_BYTES:
-        return _refused(413, f"the body is {size} bytes; the limit is {MAX_BODY_BYTES}", [])
+def ingest(body: str | None, publisher: EventPublisher, max_events: int, *, base64_encoded: bool = False) -> Reply:
+    """Handles one POST /events body (as API Gateway passes it); never raises for bad input."""
     try:
-        raw = json.loads(body)
-    except json.JSONDecodeError as error:
-        return _refused(400, f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", [])
-    except RecursionError:
-        # Arrays or objects nested about a thousand deep: more than the parser's recursion limit, and than any event.
-        return _refused(400, "the body is not valid JSON: it nests arrays or objects too deeply", [])
-    problem = unsendable(raw)  # too deep, or a lone surrogate: valid JSON that no event can carry
-    if problem is not None:
-        return _refused(400, "the request cannot be published as it is", [problem])
+        text = body_text(body, base64_encoded)
+        if text is None or not text.strip():
+            return _refused(400, 'the request has no body; send {"events": [...]}', [])
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_BODY_BYTES:
+            return _refused(413, f"the body is {size} bytes; the limit is {MAX_BODY_BYTES}", [])
+        raw = read_json(text)
+    except BodyError as error:  # not JSON, or a value no event can carry (named: NaN, 1e999, a huge integer, ...)
+        if error.problem.field == ROOT:
+            return _refused(400, error.problem.reason, [])
+        return _refused(400, "the request cannot be published as it is", [error.problem])
     try:
         request = IngestRequest.model_validate(raw)
     except ValidationError as error:
@@ -130,6 +130,14 @@ def _contract_errors(events: list[IncomingEvent]) -> list[FieldError]:
     return errors
 
 
+def _failure(result: PublishResult) -> dict[str, Any]:
+    """Why an event was not sent: the code, and the message only when it is the publisher's own (an entry too large);
+    the bus's can hold the account id and the function's role ARN, so it goes to the log only (the handler)."""
+    if result.error_code == ENTRY_TOO_LARGE:
+        return {"error_code": result.error_code, "error_message": result.error_message}
+    return {"error_code": result.error_code}
+
+
 def _refused(status: int, message: str, errors: list[FieldError]) -> Reply:
     return Reply(status, {"message": message, "errors": as_dicts(errors)})
 
@@ -141,7 +149,7 @@ def _published(results: list[PublishResult]) -> Reply:
             "detail_type": r.detail_type,
             "correlation_id": r.correlation_id,
             "sent": r.sent,
-            **({} if r.sent else {"error_code": r.error_code, "error_message": r.error_message}),
+            **({} if r.sent else _failure(r)),
         }
         for r in results
     ]
@@ -149,4 +157,5 @@ def _published(results: list[PublishResult]) -> Reply:
         return Reply(202, {"event_ids": [r.event_id for r in results], "results": body_results})
     too_large = any(r.error_code == ENTRY_TOO_LARGE for r in results)
     message = "some events were not published; retry those with sent=false (same idempotency_key)"
-    return Reply(413 if too_large else 503, {"message": message, "results": body_results})
+    unsent = tuple(r for r in results if not r.sent)
+    return Reply(413 if too_large else 503, {"message": message, "results": body_results}, unsent)

@@ -22,10 +22,9 @@ from constructs import Construct
 
 from asl.breaker_steps import TABLE_PLACEHOLDER
 from asl.dag import compile_spec, load
-from asl.dag.deploy import breakers, deployed_definition
+from asl.dag.deploy import breakers, deployed_definition, spec_files
 from asl.dag.states import MARKER_PREFIX, REGISTER, TABLE
 from infra.constructs.alerts import AlertsTopic
-from infra.constructs.lambda_function import PROJECT_ROOT
 from infra.constructs.workflow import (
     grant_breaker_steps,
     start_rule,
@@ -33,13 +32,6 @@ from infra.constructs.workflow import (
 )
 from schemas.stages import StageConfig
 from schemas.tables import AGENT_BREAKER_PREFIX
-
-SPECS_DIRECTORY = PROJECT_ROOT / "state_machines"
-
-
-def spec_files(directory: Path = SPECS_DIRECTORY) -> list[Path]:
-    """Every DAG spec of the app, in name order."""
-    return sorted(directory.glob("*.dag.yaml"))
 
 
 def _placeholder(value: str) -> str:

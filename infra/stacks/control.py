@@ -12,6 +12,7 @@ machines and route their aliases (`<state machine arn>:<version or alias>`); rep
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any, Final
@@ -116,6 +117,7 @@ class ControlStack(Stack):
         breakers_table: dynamodb.ITable,
         workflow_control_table: dynamodb.ITable,
         event_store_table: dynamodb.ITable,
+        breaker_ids: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -128,8 +130,12 @@ class ControlStack(Stack):
             description="The orch control plane over HTTP: executions, signals, breakers, configuration",
             include=CONTROL_CODE,
             # The stage's settings, so that the function never reads the CDK's stage file (not in its asset); not who
-            # hears the alarms (addresses are personal data, and nothing the control plane does needs them).
-            environment={"STAGE_CONFIG": config.model_dump_json(exclude={"alert_subscriptions"})},
+            # hears the alarms (addresses are personal data, and nothing the control plane does needs them). And the
+            # breakers its workflows define: the only ones it may reset or force open (no item made for others).
+            environment={
+                "STAGE_CONFIG": config.model_dump_json(exclude={"alert_subscriptions"}),
+                "BREAKER_IDS": json.dumps(sorted(breaker_ids)),
+            },
         ).function
         self._grant(self.function, bus, state_machines, breakers_table)
         # The pause records only (orchestrator/control/pausing.py): the correlator's items share the table.

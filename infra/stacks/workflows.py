@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from asl.dag.deploy import defined_breakers
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import alerts_topic
@@ -42,6 +43,12 @@ SPECIALISTS = ("billing", "technical", "account", "general")
 
 
 class WorkflowsStack(Stack):
+    @property
+    def breaker_ids(self) -> list[str]:
+        """Every breaker the stage's workflows guard a downstream with: the agent pipeline's one per specialist, and
+        each DAG's on its tasks with `breaker: true`. The control plane forces open or resets these only."""
+        return defined_breakers(SPECIALISTS, (dag.spec for dag in self.dags.values()))
+
     def __init__(
         self,
         scope: Construct,

@@ -7,10 +7,10 @@
     orch describe EXECUTION_ARN
     orch history EXECUTION_ARN [--io]                                    the timeline: state, outcome, duration
     orch history --correlation-id ID [--as-of ISO|AGE]                   a process from its events: state, causes
-    orch signal approval KEY --approve|--reject [--by WHO] [--comment TEXT]
+    orch signal approval KEY --approve|--reject [--comment TEXT]       decided by your credentials' identity
     orch signal task TASK_ID --complete RESULT_JSON|@FILE | --fail ERROR [--cause TEXT] [--execution ARN]
-    orch pause EXECUTION_ARN [--reason TEXT] [--by WHO]                  hold it at its next pause point
-    orch resume EXECUTION_ARN [--by WHO]                                 let a paused execution go on
+    orch pause EXECUTION_ARN [--reason TEXT]                             hold it at its next pause point
+    orch resume EXECUTION_ARN                                            let a paused execution go on
     orch terminate EXECUTION_ARN --reason TEXT
     orch redrive EXECUTION_ARN                                           restart a failed one where it stopped
     orch breakers list | reset BREAKER_ID | force-open BREAKER_ID
@@ -53,6 +53,7 @@ from orchestrator.cli.base import (
     EXIT_USAGE,
     Registry,
     UsageError,
+    app_breakers,
     global_options,
     parse_time,
     progress,
@@ -72,9 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as leaving:  # argparse exits 2 on a usage error, 0 after --help
         return int(leaving.code or 0)
-    if args.group in registry.standalone:
-        return registry.standalone[args.group](args)
-    return run(registry, args)
+    try:
+        if args.group in registry.standalone:
+            return registry.standalone[args.group](args)
+        return run(registry, args)
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, never a traceback
+        # Every expected failure has its kind and exit status above; this is a defect of orch, said as such.
+        return _fail(f"unexpected {type(error).__name__}: {error}; please report it with the command", EXIT_FAILURE)
 
 
 def build_parser(registry: Registry | None = None) -> argparse.ArgumentParser:
@@ -94,7 +99,11 @@ def run(registry: Registry, args: argparse.Namespace) -> int:
     endpoint = LOCAL_ENDPOINT if args.local else args.endpoint_url
     try:
         plane = ControlPlane.connect(
-            endpoint_url=endpoint, profile=args.profile, region=args.region, stage=args.stage or "dev"
+            endpoint_url=endpoint,
+            profile=args.profile,
+            region=args.region,
+            stage=args.stage or "dev",
+            breakers=app_breakers(),
         )
         plane.on_progress = progress
         data, text = registry.handlers[args.group](plane, args)

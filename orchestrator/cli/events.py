@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from orchestrator.cli.base import Registry, Result, UsageError, parse_time, render_json
+from orchestrator.cli.base import Registry, Result, UsageError, assembly, parse_time, render_json
 from orchestrator.control import ControlError, InvalidInput
 from orchestrator.control.render import pairs, table
 from orchestrator.replay.recording import Recording, record
@@ -76,7 +76,9 @@ def register(registry: Registry) -> None:
     source.add_argument("recording", metavar="RECORDING", nargs="?", type=Path, help="a recording (JSON file)")
     source.add_argument("--from-store", metavar="CORRELATION_ID", help="record it from the stage's event store first")
     tested.add_argument("--save", metavar="FILE", type=Path, help="with --from-store: also write the recording")
-    tested.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="what to replay on (default cdk.out)")
+    tested.add_argument(
+        "--assembly", type=assembly, default=Path("cdk.out"), help="what to replay on (default cdk.out)"
+    )
 
 
 def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:

@@ -14,6 +14,8 @@ from orchestrator.cli.base import (
     UsageError,
     json_argument,
     parse_time,
+    positive,
+    retired_by,
     subcommand,
     took,
 )
@@ -39,7 +41,7 @@ def register(registry: Registry) -> None:
     listing.add_argument("--correlation-id", help="the business key in the starting event's metadata")
     listing.add_argument("--since", help="started at or after: ISO 8601 time, or an age like 30m, 2h, 7d")
     listing.add_argument("--until", help="started at or before: ISO 8601 time, or an age")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--limit", type=positive, default=50, help="at most this many (default 50)")
 
     described = registry.command("describe", "one execution: status, where it is now, input, output, error", describe)
     described.add_argument("execution", metavar="EXECUTION_ARN")
@@ -69,7 +71,7 @@ def _signal_options(kinds: Any) -> None:
     decision = approval.add_mutually_exclusive_group(required=True)
     decision.add_argument("--approve", action="store_true")
     decision.add_argument("--reject", action="store_true")
-    approval.add_argument("--by", default="orch", help="who decided (default: orch)")
+    approval.add_argument("--by", type=retired_by, help=argparse.SUPPRESS)
     approval.add_argument("--comment", default="")
     text = "complete or fail an agent task a workflow waits for (AgentTaskCompleted / AgentTaskFailed)"
     task = subcommand(kinds, "task", text)
@@ -180,11 +182,14 @@ def signal(plane: Any, args: argparse.Namespace) -> Result:
         )
         rows = [("task", args.task_id), ("put", put.detail_type), ("event id", put.event_id)]
         return put, pairs(rows)
-    result = plane.signal_approval(args.key, approved=args.approve, decided_by=args.by, comment=args.comment)
+    by = plane.caller_arn()
+    result = plane.signal_approval(args.key, approved=args.approve, decided_by=by, comment=args.comment)
     rows = [
         ("approval", args.key),
         ("decision", "approved" if args.approve else "rejected"),
+        ("by", by),
         ("event id", result.event_id),
+        ("waited for by", ", ".join(result.waited_by) if result.waited_by else result.note),
     ]
     return result, pairs(rows)
 

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from orchestrator.assembly import synthesize
-from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, render_json, write
+from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, assembly, listen_port, port, render_json, write
 from orchestrator.local.cloud import ACCESS_REPORT_PAGE, LocalCloud, PortInUseError
 from orchestrator.local.iam.report import AccessReport
 from orchestrator.local.seams import MotoSeamError, seam_lines, seam_table
@@ -27,8 +27,13 @@ def register(registry: Registry) -> None:
     local = registry.local_command("local", "the local runtime: the synthesized app in-process on moto", run)
     commands = local.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="serve the whole app on one HTTP endpoint on localhost")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
-    up.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
+    up.add_argument(
+        "--port",
+        type=listen_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0: any free)",
+    )
+    up.add_argument("--assembly", type=assembly, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
     up.add_argument(
@@ -41,7 +46,7 @@ def register(registry: Registry) -> None:
         "access-report", help="per role of the running app: calls allowed, calls denied, statements never used"
     )
     report.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"`orch local up`'s port (default {DEFAULT_PORT})"
+        "--port", type=port, default=DEFAULT_PORT, help=f"`orch local up`'s port (default {DEFAULT_PORT})"
     )
     report.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
     seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")

@@ -6,7 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from orchestrator.cli.base import WORKFLOW_HELP, Registry, Result, UsageError, epoch, subcommand
+from orchestrator.cli.base import (
+    WORKFLOW_HELP,
+    Registry,
+    Result,
+    UsageError,
+    epoch,
+    positive,
+    retired_by,
+    subcommand,
+)
 from orchestrator.control.render import flatten, pairs, table
 
 _DEFINITION_ACTIONS = {
@@ -21,17 +30,19 @@ def register(registry: Registry) -> None:
     paused = registry.command("pause", "hold a running execution at its next pause point, until resumed", pause)
     paused.add_argument("execution", metavar="EXECUTION_ARN")
     paused.add_argument("--reason", default="", help="why (recorded with the pause and in ExecutionPaused)")
-    paused.add_argument("--by", default="orch", help="who pauses (default: orch)")
+    paused.add_argument("--by", type=retired_by, help=argparse.SUPPRESS)
     resumed = registry.command("resume", "let a paused execution go on", resume)
     resumed.add_argument("execution", metavar="EXECUTION_ARN")
-    resumed.add_argument("--by", default="orch", help="who resumes (default: orch)")
+    resumed.add_argument("--by", type=retired_by, help=argparse.SUPPRESS)
 
     actions = registry.command("breakers", "circuit breakers (CircuitBreakers table)", breakers).add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     subcommand(actions, "list", "every breaker with its state")
     for action, text in (("reset", "close it, failures cleared"), ("force-open", "open it from now (one cool-down)")):
-        subcommand(actions, action, text).add_argument("breaker_id", metavar="BREAKER_ID", help="e.g. agent:billing")
+        subcommand(actions, action, text).add_argument(
+            "breaker_id", metavar="BREAKER_ID", help="one the workflows define, e.g. agent:billing (`breakers list`)"
+        )
 
     text = "versions and aliases of a workflow: publish, canary shift, rollback"
     actions = registry.command("definitions", text, definitions).add_subparsers(
@@ -45,8 +56,8 @@ def register(registry: Registry) -> None:
         if action in ("shift", "rollback"):
             sub.add_argument("--alias", default="live", help="the alias (default live; shift creates it at 100%%)")
         if action == "shift":
-            sub.add_argument("--to", type=int, required=True, metavar="VERSION", help="the version number")
-            sub.add_argument("--weight", type=int, required=True, metavar="PERCENT", help="1..100")
+            sub.add_argument("--to", type=positive, required=True, metavar="VERSION", help="the version number")
+            sub.add_argument("--weight", type=positive, required=True, metavar="PERCENT", help="1..100")
 
     text = "draw a workflow (Mermaid or SVG), its states coloured by an execution's outcomes"
     drawn = registry.command("graph", text, graph)
@@ -62,7 +73,7 @@ def register(registry: Registry) -> None:
 
 
 def pause(plane: Any, args: argparse.Namespace) -> Result:
-    change = plane.pause(args.execution, paused_by=args.by, reason=args.reason)
+    change = plane.pause(args.execution, paused_by=plane.caller_arn(), reason=args.reason)
     record = change.record
     rows = [
         ("paused" if change.changed else "already paused", record.execution_arn),
@@ -75,7 +86,7 @@ def pause(plane: Any, args: argparse.Namespace) -> Result:
 
 
 def resume(plane: Any, args: argparse.Namespace) -> Result:
-    change = plane.resume(args.execution, resumed_by=args.by)
+    change = plane.resume(args.execution, resumed_by=plane.caller_arn())
     record = change.record
     rows = [
         ("resumed" if change.changed else "already resumed (ExecutionResumed sent again)", record.execution_arn),

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from functions.breaker import BreakerState
 from functions.breaker.dynamodb import DynamoDBBreakerStore
 from orchestrator.control.connection import Connection
-from orchestrator.control.errors import Conflict
+from orchestrator.control.errors import Conflict, InvalidInput, NotFound
 from schemas.tables import CIRCUIT_BREAKERS_TABLE
+
+# What a breaker id may look like at all (`agent:billing`): anything else is refused before it is looked up.
+BREAKER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,22 @@ class BreakerOperations(Connection):
             lambda current, now: BreakerState(breaker_id, "OPEN", current.version + 1, opened_at=now, updated_at=now),
         )
 
+    def _defined(self, breaker_id: str) -> None:
+        """InvalidInput for an id no breaker can have (`../../etc`, 1,000 characters); NotFound for one the stage's
+        workflows do not define: nothing is written for either."""
+        if not BREAKER_ID.fullmatch(breaker_id):
+            shown = breaker_id if len(breaker_id) <= 40 else f"{breaker_id[:40]}... ({len(breaker_id)} characters)"
+            raise InvalidInput(
+                f"not a breaker id: {shown!r}",
+                "a breaker id is up to 128 letters, digits and ':._-', e.g. agent:billing",
+                field="breaker_id",
+            )
+        if breaker_id not in self.breakers:
+            known = ", ".join(sorted(self.breakers)) or "none"
+            raise NotFound(f"no breaker named {breaker_id}", f"known: {known}")
+
     def _replace(self, breaker_id: str, make: Callable[[BreakerState, int], BreakerState]) -> BreakerChange:
+        self._defined(breaker_id)
         _, store = self._breakers()
         with self._calls():
             current = store.read(breaker_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -49,8 +49,12 @@ class Connection:
         config: StageConfig | None = None,
         endpoint_url: str | None = None,
         now: Callable[[], float] = time.time,
+        breakers: Collection[str] = (),
     ) -> None:
         self.endpoint_url = endpoint_url
+        # The breakers the stage's workflows define (the Control stack's BREAKER_IDS, or `orch` from the same files):
+        # the only ones a reset or force-open may write.
+        self.breakers: frozenset[str] = frozenset(breakers)
         self._session = session
         self._now = now
         # Told how a long operation gets on (one short line at a time); the CLI prints them on stderr.
@@ -71,6 +75,12 @@ class Connection:
             with aws_errors(self.endpoint_url):
                 self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url, config=config)
         return self._clients[service]
+
+    def caller_arn(self) -> str:
+        """The ARN of the identity this connection's credentials are (STS GetCallerIdentity): who an operator acting
+        with them is, in the audit fields (`paused_by`, `decided_by`)."""
+        with self._calls():
+            return str(self._client("sts").get_caller_identity()["Arn"])
 
     def _calls(self) -> Any:
         return aws_errors(self.endpoint_url)
@@ -120,9 +130,15 @@ class Connection:
             for summary in self._summaries(machine, "RUNNING", None):
                 yield self._execution(self._describe(summary["executionArn"]))
 
-    def _describe(self, execution_arn: str) -> dict[str, Any]:
+    @staticmethod
+    def _check_execution_arn(execution_arn: str) -> None:
+        """InvalidInput (field `execution`) unless it looks like an execution ARN: refused here, not by botocore."""
         if not execution_arn.startswith("arn:") or ":execution:" not in execution_arn:
-            raise InvalidInput(f"not an execution ARN: {execution_arn!r}", "`orch list` shows them", field="execution")
+            shown = execution_arn if len(execution_arn) <= 200 else execution_arn[:200] + "..."
+            raise InvalidInput(f"not an execution ARN: {shown!r}", "`orch list` shows them", field="execution")
+
+    def _describe(self, execution_arn: str) -> dict[str, Any]:
+        self._check_execution_arn(execution_arn)
         description: dict[str, Any] = self._client("stepfunctions").describe_execution(executionArn=execution_arn)
         return description
 

@@ -18,6 +18,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
@@ -36,12 +37,16 @@ INVALID_INPUT_CODES: Final[frozenset[str]] = frozenset(
 
 
 class ControlError(Exception):
-    """An operation failed; `message` says what happened, `fix` what the operator can do."""
+    """An operation failed; `message` says what happened, `fix` what the operator can do. `service_code` is set when
+    the message holds what AWS (or botocore) said: its error code (`AccessDeniedException`, `ParamValidationError`,
+    `EndpointConnectionError`). That text can name the account, the caller's role and its ARN: the operator's CLI
+    prints it, an HTTP API answers with the code only."""
 
-    def __init__(self, message: str, fix: str = "") -> None:
+    def __init__(self, message: str, fix: str = "", *, service_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.service_code = service_code
 
     def line(self) -> str:
         """The error as one line: what happened, then the fix."""
@@ -51,8 +56,8 @@ class ControlError(Exception):
 class InvalidInput(ControlError):  # noqa: N818 - a kind of outcome, like NotFound
     """The operator's input is wrong; `field` names the part at fault (`data.total_cents`, `--input`)."""
 
-    def __init__(self, message: str, fix: str = "", *, field: str = "") -> None:
-        super().__init__(message, fix)
+    def __init__(self, message: str, fix: str = "", *, field: str = "", service_code: str | None = None) -> None:
+        super().__init__(message, fix, service_code=service_code)
         self.field = field
 
 
@@ -86,21 +91,36 @@ def aws_errors(endpoint_url: str | None) -> Iterator[None]:
         raise NoCredentials(
             f"no AWS credentials: {error}",
             "set AWS_PROFILE or pass --profile (for the local runtime: --local, any credentials do)",
+            service_code=type(error).__name__,
         ) from None
     except ProfileNotFound as error:
-        raise NoCredentials(str(error), "pass a profile of ~/.aws/config with --profile") from None
+        raise NoCredentials(
+            str(error), "pass a profile of ~/.aws/config with --profile", service_code="ProfileNotFound"
+        ) from None
     except NoRegionError:
-        raise NoCredentials("no AWS region", "pass --region or set AWS_REGION") from None
+        raise NoCredentials("no AWS region", "pass --region or set AWS_REGION", service_code="NoRegionError") from None
     except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError) as error:
         fix = "start it with `orch local up`" if endpoint_url else "check your network and --region"
-        raise Unreachable(f"cannot reach {where}: {error}", f"{fix}, or pass another --endpoint-url") from None
+        raise Unreachable(
+            f"cannot reach {where}: {error}",
+            f"{fix}, or pass another --endpoint-url",
+            service_code=type(error).__name__,
+        ) from None
+    except ParamValidationError as error:
+        # botocore refused a parameter before sending it (an empty ARN, a name too long): the caller's value.
+        report = " ".join(str(error.kwargs.get("report", error)).split())
+        raise InvalidInput(
+            f"a value AWS does not take: {report}", "check the value given", service_code="ParamValidationError"
+        ) from None
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
+        code = str(error.response.get("Error", {}).get("Code", "")) or "ClientError"
         text = str(error.response.get("Error", {}).get("Message", "")) or str(error)
         if code in NOT_FOUND_CODES:
-            raise NotFound(f"{code}: {text}", "check the name or ARN (`orch list` shows executions)") from None
+            raise NotFound(
+                f"{code}: {text}", "check the name or ARN (`orch list` shows executions)", service_code=code
+            ) from None
         if code in INVALID_INPUT_CODES:
-            raise InvalidInput(f"{code}: {text}", "check the value given") from None
+            raise InvalidInput(f"{code}: {text}", "check the value given", service_code=code) from None
         if code in FORBIDDEN_CODES:
-            raise Forbidden(f"{code}: {text}", "the caller's IAM policy does not allow it") from None
-        raise ControlError(f"{code}: {text}") from None
+            raise Forbidden(f"{code}: {text}", "the caller's IAM policy does not allow it", service_code=code) from None
+        raise ControlError(f"{code}: {text}", service_code=code) from None

@@ -78,7 +78,10 @@ class EventOperations(Connection):
             )
             raise InvalidInput(f"invalid {detail_type}: {fields}", fix, field=first.field) from None
         if not result.sent:
-            raise ControlError(f"{detail_type} was not put: {result.error_code} {result.error_message}")
+            raise ControlError(
+                f"{detail_type} was not put: {result.error_code} {result.error_message}",
+                service_code=result.error_code or "PutEventsFailed",
+            )
         return PutResult(result.event_id, str(result.eventbridge_id), detail_type, result.correlation_id)
 
     def process_history(self, correlation_id: str, as_of: datetime.datetime | None = None) -> ProcessHistory:

@@ -17,6 +17,7 @@ pictures (workflows.py), circuit breakers (breakers.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import boto3
@@ -46,6 +47,7 @@ class ControlPlane(
         region: str | None = None,
         stage: str = "dev",
         config: StageConfig | None = None,
+        breakers: Collection[str] = (),
     ) -> ControlPlane:
         """A control plane for AWS (profile, region) or, with `endpoint_url`, for a local endpoint, which takes any
         credentials: when none are configured it gets placeholder ones, as the AWS CLI needs some to sign."""
@@ -58,7 +60,7 @@ class ControlPlane(
                     )
                 elif session.region_name is None:
                     session = boto3.Session(profile_name=profile, region_name=LOCAL_REGION)
-        return cls(session, stage=stage, config=config, endpoint_url=endpoint_url)
+        return cls(session, stage=stage, config=config, endpoint_url=endpoint_url, breakers=breakers)
 
     def config_show(self) -> dict[str, Any]:
         """The stage's effective configuration (config/stages.json, validated as the CDK app reads it)."""

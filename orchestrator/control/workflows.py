@@ -41,5 +41,7 @@ class WorkflowOperations(Connection):
     def graph(self, workflow: str, execution: str | None = None, fmt: Literal["mermaid", "svg"] = "mermaid") -> str:
         """A workflow's state machine drawn as Mermaid text or SVG; with `execution`, each state coloured by what it
         did there (orchestrator/control/drawing.py)."""
+        if execution is not None:
+            self._check_execution_arn(execution)
         with self._calls():
             return draw(self._client("stepfunctions"), workflow, execution, fmt)

@@ -83,7 +83,7 @@ def test_a_breaker_written_meanwhile_is_a_conflict_not_an_overwrite(orch: Orch, 
             )
             return 1_800_000_000.0
 
-    racing = ControlPlane(boto3.Session(), now=Racing())
+    racing = ControlPlane(boto3.Session(), now=Racing(), breakers=["agent:racy"])
     try:
         racing.reset_breaker("agent:racy")
     except Conflict as error:

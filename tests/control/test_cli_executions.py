@@ -46,8 +46,9 @@ def test_a_ticket_is_put_listed_waiting_approved_by_key_and_its_timeline_shown(o
     assert waiting.code == 0
     assert "waiting in      AwaitApproval" in waiting.out.splitlines()
 
-    signalled = orch("signal", "approval", "t-cli-1", "--approve", "--by", "lead@example.com")
+    signalled = orch("signal", "approval", "t-cli-1", "--approve")
     assert signalled.code == 0 and "approved" in signalled.out
+    assert [line.split()[-1] for line in signalled.out.splitlines() if line.startswith("waited for by")] == [arn]
     cloud.wait_until_quiet()
 
     done = orch("describe", arn, "--output", "json").json()
@@ -200,7 +201,7 @@ def test_an_invalid_event_is_refused_naming_the_field(orch: Orch, cloud: LocalCl
     unknown = orch("put-event", "TicketFiled", "--data", "{}")
     assert unknown.code == 2 and "(detail-type)" in unknown.error_lines()[0]
     not_json = orch("put-event", "TicketSubmitted", "--data", "{oops")
-    assert not_json.code == 2 and not_json.error_lines()[0].startswith("orch: --data is not JSON")
+    assert not_json.code == 2 and not_json.error_lines()[0].startswith("orch: --data is not valid JSON")
 
 
 def test_an_unknown_workflow_is_not_found(orch: Orch, cloud: LocalCloud) -> None:

@@ -4,6 +4,7 @@ the same library as the CLI."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from tests.builders import delivered_event, sample_data, ticket
 from tests.control_api_client import ControlApi, execution_path
 
 CALLER = "arn:aws:iam::123456789012:user/webhook"  # the signer api_request puts in the request context
-BREAKER = "agent:db-http"
+BREAKER = "agent:technical"  # a breaker the agent pipeline defines (one per specialist)
 
 
 def submit(cloud: LocalCloud, call: ControlApi, ticket_id: str, body: str | None = None) -> str:
@@ -200,9 +201,9 @@ def test_an_execution_of_a_state_machine_not_of_the_stage_is_403_naming_the_deni
 
     reply = call("GET", execution_path(arn), None)
 
+    # AWS's message names the function's role and the account: the caller gets the error code only.
     assert reply.status == 403
-    (message,) = reply.json().values()
-    assert "is not authorized to perform: states:DescribeExecution on resource: " + arn in message
+    assert reply.json() == {"message": "the API's role may not do it: AccessDeniedException"}
 
 
 def test_invalid_input_is_400_naming_the_field(cloud: LocalCloud, call: ControlApi) -> None:
@@ -311,3 +312,70 @@ def test_every_route_answers_for_every_workflow_with_iam_enforced(cloud: LocalCl
         reply = call(method, path, body)
         assert 200 <= reply.status < 300, (method, path, reply.status, reply.body)
     assert cloud.iam.log.denied[denied_before:] == [], "nothing the API did was denied"
+
+
+# -- identity, breakers, approvals (issue 17, "identity from the request") ---------------------------------------
+
+
+def test_who_acts_is_the_signer_and_a_body_naming_someone_is_refused(cloud: LocalCloud, call: ControlApi) -> None:
+    arn = submit(cloud, call, "t-http-forged")
+
+    for path, body, field in (
+        ("/signals/approvals/t-http-forged", {"decision": "approved", "decided_by": "ceo@example.com"}, "decided_by"),
+        (execution_path(arn, "/pause"), {"reason": "x", "paused_by": "someone-else"}, "paused_by"),
+        (execution_path(arn, "/resume"), {"resumed_by": "someone-else"}, "resumed_by"),
+    ):
+        refused = call("POST", path, body)
+        assert (refused.status, refused.json()["field"]) == (400, field), refused.body
+        assert "signer" in refused.json()["message"]
+    # Nothing was decided, paused or resumed by the refused requests.
+    assert call("GET", execution_path(arn)).json()["current_states"] == ["AwaitApproval"]
+    assert call("GET", execution_path(arn)).json()["pause"] is None
+
+    unsigned = call("POST", "/signals/approvals/t-http-forged", {"decision": "approved"}, identity={})
+    assert unsigned.status == 403 and "no IAM identity" in unsigned.json()["message"]
+
+
+def test_only_a_breaker_the_app_defines_is_written(cloud: LocalCloud, call: ControlApi) -> None:
+    table = cloud.physical_id("AWS::DynamoDB::Table", "CircuitBreakers")
+    before = cloud.table_items(table)
+
+    unknown = call("POST", "/breakers/agent:nope/force-open")
+    assert unknown.status == 404
+    assert unknown.json()["message"].startswith("no breaker named agent:nope; known: agent:account, agent:billing")
+    for breaker_id in ("../../etc", "x" * 1000, "agent:billing\n", " "):
+        refused = call("POST", f"/breakers/{quote(breaker_id, safe='')}/reset")
+        assert (refused.status, refused.json()["field"]) == (400, "breaker_id"), breaker_id
+
+    assert cloud.table_items(table) == before, "no item created for a breaker the app does not define"
+
+
+def test_an_approval_no_workflow_waits_for_says_until_when_it_is_kept(cloud: LocalCloud, call: ControlApi) -> None:
+    ttl = cloud_config_ttl(call)
+    decided = call("POST", "/signals/approvals/t-nobody-waits", {"decision": "approved"})
+
+    assert decided.status == 202, decided.body
+    answer = decided.json()
+    assert answer["waited_by"] == [] and answer["detail_type"] == "ApprovalDecided"
+    kept_until = datetime.datetime.fromisoformat(answer["kept_until"])
+    assert answer["note"] == f"kept until {kept_until.isoformat(timespec='seconds')}; no workflow waits for it"
+    now = datetime.datetime.now(datetime.UTC)
+    assert now + ttl - datetime.timedelta(minutes=5) < kept_until <= now + ttl
+
+    arn = submit(cloud, call, "t-someone-waits")
+    waited = call("POST", "/signals/approvals/t-someone-waits", {"decision": "approved"}).json()
+    assert (waited["waited_by"], waited["kept_until"], waited["note"]) == ([arn], None, "")
+
+
+def cloud_config_ttl(call: ControlApi) -> datetime.timedelta:
+    return datetime.timedelta(seconds=call("GET", "/config").json()["correlation"]["message_ttl_seconds"])
+
+
+def test_an_aws_error_is_answered_with_its_code_only(cloud: LocalCloud, call: ControlApi) -> None:
+    """An empty execution ARN is refused by name; an error AWS raised never shows its text (account, role)."""
+    empty = call("GET", "/workflows/order-saga/graph", query={"execution": ""})
+    assert (empty.status, empty.json()["field"]) == (400, "execution")
+
+    saga = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+    missing = call("GET", execution_path(f"{saga.replace(':stateMachine:', ':execution:')}:nope"))
+    assert missing.json() == {"message": "not found: ExecutionDoesNotExist; check the name or ARN"}

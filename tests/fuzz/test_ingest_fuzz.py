@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from functions.ingest import handler as ingest_handler
 from tests.builders import LambdaContext, api_request, sample_data
+from tests.fuzz import literals
 from tests.fuzz import strategies as fuzz
 from tests.fuzz.conftest import World, fresh
 
@@ -28,7 +29,10 @@ VALID_REQUEST: dict[str, list[dict[str, Any]]] = {
     ]
 }
 # Refusals with nothing to point at: the body as a whole is missing, unreadable or too big.
-NO_FIELD = ("no body", "not valid JSON", "the limit is")
+NO_FIELD = ("no body", "not valid JSON", "the limit is", "not UTF-8")
+# With the classes below, this file's fuzzers try more than 5,000 bodies in the default profile (issue 17).
+LITERAL_EXAMPLES = 3_000
+HOSTILE_EXAMPLES = 2_000
 
 bodies = st.one_of(
     st.text(max_size=50),
@@ -101,3 +105,53 @@ def assert_published_whole_or_refused(status: int, reply: dict[str, Any], delive
 def test_the_check_fails_on_a_bad_answer(status: int, reply: dict[str, Any], delivered: list[dict[str, Any]]) -> None:
     with pytest.raises(AssertionError):
         assert_published_whole_or_refused(status, reply, delivered)
+
+
+# -- bad input of issue 17: numbers JSON cannot carry, binary, deep nesting -----------------------------------------
+
+
+@settings(max_examples=LITERAL_EXAMPLES)
+@given(case=literals.with_literal(VALID_REQUEST))
+# Each was an unhandled ValueError (so API Gateway's bare 502), or silently null on the bus:
+@example(
+    case=(_with(0, data={"total_cents": "@"}).replace('"@"', "9" * 5_000), "events[0].data.total_cents", "9" * 5_000)
+)
+@example(case=(_with(1, data={"summary": "@"}).replace('"@"', "NaN"), "events[1].data.summary", "NaN"))
+@example(case=(_with(1, data={"summary": "@"}).replace('"@"', "1e999"), "events[1].data.summary", "1e999"))
+def test_a_number_json_cannot_carry_is_refused_naming_its_field(world: World, case: tuple[str, str, str]) -> None:
+    body, field, literal = case
+    status, reply = post(body)
+    assert status == 400, reply
+    assert [e["field"] for e in reply["errors"]] == [field], reply
+    assert literals.expected_reason(literal) in reply["errors"][0]["reason"]
+    assert_no_aws_text(json.dumps(reply))
+
+
+hostile = st.one_of(
+    st.builds(lambda depth: "[" * depth, st.sampled_from([65, 1_000, 5_000, 100_000])),
+    st.builds(lambda depth: '{"events": ' + "[" * depth + "]" * depth + "}", st.integers(1, 200)),
+    st.binary(max_size=64).map(lambda raw: raw.decode("latin-1")),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 4_301, '{"events": NaN}', "\ud800", '"\ud800"']),
+    fuzz.text(),
+)
+
+
+@settings(max_examples=HOSTILE_EXAMPLES)
+@given(body=hostile, base64_encoded=st.booleans() | literals.binary_bodies())
+def test_hostile_bodies_are_refused_with_a_reason(world: World, body: str, base64_encoded: bool | str) -> None:
+    event = api_request(body)
+    if not isinstance(base64_encoded, bool):  # what API Gateway passes base64-encoded: bytes that are rarely UTF-8
+        event["body"], base64_encoded = base64_encoded, True
+    event["isBase64Encoded"] = base64_encoded
+    response = ingest_handler.handler(event, LambdaContext())
+    reply = json.loads(response["body"])
+    assert_published_whole_or_refused(response["statusCode"], reply, world.tap.received())
+    assert_no_aws_text(response["body"])
+
+
+AWS_TEXT = ("123456789012", "arn:aws:iam::", "arn:aws:sts::", "assumed-role")
+
+
+def assert_no_aws_text(body: str) -> None:
+    """Nothing of what AWS says about the account and the function's role (the moto world's account id included)."""
+    assert not [text for text in AWS_TEXT if text in body], body[:300]
