@@ -37,6 +37,7 @@ from bench.accounting import Facts, Inputs, OutcomeTap, PlannedOrder, PlannedTic
 from bench.common import QUIET, prepare_environment, progress, publisher_quiet, synthesized
 from functions.producer import EventPublisher, OutgoingEvent
 from functions.producer.eventbridge import EventBridgeBus
+from infra.unused_access import NOT_EXERCISED_BY_THE_SOAK
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.faults import (
     Faults,
@@ -197,12 +198,19 @@ def run(settings: SoakSettings, assembly: Path, *extra: Rule) -> Report:
         drive(cloud, inputs, settings.wave)
         driven = time.monotonic() - driving
         facts = Facts.read(cloud, tap)
-        access = cloud.access_report()
+        access = cloud.access_report(NOT_EXERCISED_BY_THE_SOAK)
     report = account(inputs, facts)
     report.faults = {str(kind): n for kind, n in faults.counts().items()}
     report.seconds = time.monotonic() - started
     report.workflows, report.driven_seconds = len(inputs.orders) + len(inputs.tickets), driven
     report.access = access
+    # Least privilege, proven by the run: no call denied, and no grant unused without a reason (infra/unused_access.py).
+    report.problems += [
+        f"{p.role}: denied {a} on {r} ({w}, {n} calls)" for p in access.principals for a, r, w, n in p.denied
+    ]
+    report.problems += [
+        f"unused grant, not explained in infra/unused_access.py: {s}" for p in access.principals for s in p.unused
+    ]
     return report
 
 

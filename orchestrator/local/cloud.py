@@ -22,7 +22,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,7 +37,7 @@ from orchestrator.local.delivery import Delivery
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
-from orchestrator.local.iam.report import AccessReport, access_report
+from orchestrator.local.iam.report import AccessReport, Explanation, access_report
 from orchestrator.local.iam.resource_policies import allow_rule_to_send
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
@@ -197,9 +197,10 @@ class LocalCloud:
         allow_rule_to_send(sqs, url, arn, rule)
         return url
 
-    def access_report(self) -> AccessReport:
-        """Per role, what it was allowed, what it was denied and which statements nothing used, so far."""
-        return access_report(self.iam.principals, self.iam.log)
+    def access_report(self, explained: Sequence[Explanation] = ()) -> AccessReport:
+        """Per role, what it was allowed, what it was denied and which statements nothing used, so far (`explained`:
+        why some may be unused in this run, orchestrator/local/iam/report.py)."""
+        return access_report(self.iam.principals, self.iam.log, explained)
 
     # -- putting events --------------------------------------------------------------------------------------
 

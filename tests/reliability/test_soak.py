@@ -7,7 +7,10 @@ from pathlib import Path
 
 from bench.accounting import ExecutionEnd, Facts, Inputs, PlannedOrder, account
 from bench.soak import SoakSettings, run
+from infra.unused_access import NOT_EXERCISED_BY_THE_SOAK
 from orchestrator.local.faults import ignore_conditions
+from orchestrator.local.iam.evaluation import parse_policy
+from orchestrator.local.iam.report import why_unused
 
 # More duplicates than the full soak's 5%, so that a run this small surely has some reach the workflows.
 SMALL = SoakSettings(orders=20, pipelines=3, seed=7, duplicate_rate=0.2, wave=20)
@@ -25,6 +28,21 @@ def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
     assert {("TicketSubmitted", outcome) for outcome in ("resolved", "rejected", "escalated")} <= set(report.outcomes)
     assert {"lambda_throttle", "handler_timeout", "put_events_throttle", "event_duplicate"} <= set(report.faults)
     assert report.duplicates_absorbed > 0, "duplicate deliveries reached the workflows, which did nothing twice"
+    # Least privilege with IAM enforced: nothing denied, and every grant used or its path named elsewhere.
+    assert report.access is not None
+    assert (report.access.denied_calls, report.access.unused_statements) == (0, 0), report.access.lines()
+    assert report.access.explained_statements > 0
+
+
+def test_an_unused_grant_nothing_explains_is_a_finding() -> None:
+    (statement,) = parse_policy(
+        {"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:::q"}]},
+        source="role/R policy SchemaGuardValidatorFunctionServiceRoleDefaultPolicy",
+    )
+    role = "Orchestrator-dev-EventPlane-SchemaGuardValidatorFunctio-6ff9"  # a physical name, cut short
+    assert why_unused(role, statement, NOT_EXERCISED_BY_THE_SOAK) is not None
+    other = [e for e in NOT_EXERCISED_BY_THE_SOAK if e.role != "SchemaGuardValidatorFunction"]
+    assert why_unused(role, statement, other) is None
 
 
 def test_with_the_sagas_claims_broken_the_accounting_fails(assembly_dir: Path, aws_credentials: None) -> None:

@@ -96,3 +96,14 @@ def test_a_principal_is_denied_the_events_it_does_not_emit_at_the_bus(cloud: Loc
     assert [r.get("ErrorCode") is None for r in results] == [True, False, False, False]
     cloud.wait_until_quiet()
     assert sorted(e["detail-type"] for e in tap.events()) == ["AgentTaskCompleted", "OrderPlaced"]
+
+
+def test_sts_tells_a_principal_its_assumed_role_and_the_operator_its_own_identity(cloud: LocalCloud) -> None:
+    function = cloud.physical_id("AWS::Lambda::Function", "IngestFunction")
+    role = role_of_function(cloud, "IngestFunction")
+    with acting_as(role, function):
+        identity = boto3.client("sts", region_name=cloud.runtime.region).get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::123456789012:assumed-role/{role.rsplit('/', 1)[-1]}/{function}"
+    assert identity["UserId"].startswith("AROA") and identity["UserId"].endswith(f":{function}")
+    operator = boto3.client("sts", region_name=cloud.runtime.region).get_caller_identity()
+    assert "assumed-role" not in operator["Arn"]

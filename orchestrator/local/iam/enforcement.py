@@ -23,6 +23,7 @@ requests.py's; the evaluation is evaluation.py's; the roles are principals.py's.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -59,6 +60,7 @@ DEFAULT_DENIED_ERROR: Final = ("AccessDeniedException", 400)
 _EXECUTION_ARN: Final = re.compile(r"arn:aws:states:([^:]*):(\d+):(?:execution|express):([^:]+):(.+)")
 _SERVICE_CLIENT: Final = "_local_runtime_service_client"
 PUT_EVENTS: Final = ("events", "PutEvents")  # authorized per entry (put_events.py)
+CALLER_IDENTITY: Final = ("sts", "GetCallerIdentity")  # answered with the acting principal's assumed-role identity
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,11 @@ class IamEnforcement:
             def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
                 if not getattr(client, _SERVICE_CLIENT, False):
                     acting = enforcement.acting()
-                    if acting is not None and (client.meta.service_model.service_name, operation_name) == PUT_EVENTS:
+                    call = (client.meta.service_model.service_name, operation_name)
+                    if acting is not None and call == PUT_EVENTS:
                         return enforcement.put_events(client, acting, api_params, original)
+                    if acting is not None and call == CALLER_IDENTITY:
+                        return enforcement.caller_identity(acting)
                     if acting is not None:
                         enforcement.authorize(client, acting, operation_name, api_params)
                 return original(client, operation_name, api_params)
@@ -215,6 +220,17 @@ class IamEnforcement:
         call = Call(service, operation, params, client.meta.region_name, self.account)
         requests = authorizations(call, _Lookups(self.account, client.meta.region_name))
         self._check(client, acting, service, operation, requests)
+
+    def caller_identity(self, acting: Acting) -> dict[str, Any]:
+        """What STS answers a principal's GetCallerIdentity: its assumed-role session (the role's unique id, made up
+        but stable per role, then the session name), as a Lambda function's or a state machine's credentials are."""
+        role_id = "AROA" + hashlib.sha1(acting.role_arn.encode(), usedforsecurity=False).hexdigest()[:17].upper()
+        return {
+            "UserId": f"{role_id}:{acting.session}",
+            "Account": self.account,
+            "Arn": acting.arn(self.account),
+            "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())},
+        }
 
     def put_events(
         self, client: Any, acting: Acting, params: dict[str, Any], original: Callable[..., Any]

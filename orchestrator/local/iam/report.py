@@ -7,20 +7,44 @@ local runtime cannot observe, made by the service on the principal's behalf rath
 its logs (`logs:*` of AWSLambdaBasicExecutionRole), the X-Ray SDK or service sending traces (`xray:*`), Step Functions
 delivering its execution logs (`logs:*Delivery*`, `logs:*ResourcePolic*`, `logs:DescribeLogGroups`). Those are
 listed apart, as *served by the service*, not as unused.
+
+A run that does not take every path of the app (the soak) says why some statements are unused: `explained` entries
+(infra/unused_access.py) move a matching statement from *unused* to *explained*, with the reason; what is left
+unused is a finding.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from orchestrator.local.iam.evaluation import Statement
 from orchestrator.local.iam.principals import Principals
 
 # Action prefixes of the calls the services make for a principal, out of the local runtime's sight.
 SERVICE_SIDE_ACTIONS: Final = ("logs:", "xray:")
+
+
+class Explanation(Protocol):
+    """Why statements may be unused in a run (infra/unused_access.py `UnusedExplained`)."""
+
+    @property
+    def role(self) -> str:
+        """Part of the role's name, or of the name of the statement's policy (the role's logical id begins it)."""
+
+    @property
+    def action(self) -> str:
+        """An action the statement allows ("": any)."""
+
+    @property
+    def where(self) -> str:
+        """Part of the statement's text: its policy, resources and conditions ("": any)."""
+
+    @property
+    def reason(self) -> str: ...
 
 
 @dataclass
@@ -30,6 +54,7 @@ class PrincipalAccess:
     denied: list[tuple[str, str, str, int]] = field(default_factory=list)  # (action, resource, why, calls)
     unused: list[str] = field(default_factory=list)  # statements nothing used, described
     service_side: list[str] = field(default_factory=list)  # statements for the service's own calls
+    explained: list[str] = field(default_factory=list)  # unused statements a run explains: "<statement>: <why>"
 
 
 @dataclass
@@ -44,10 +69,15 @@ class AccessReport:
     def unused_statements(self) -> int:
         return sum(len(p.unused) for p in self.principals)
 
+    @property
+    def explained_statements(self) -> int:
+        return sum(len(p.explained) for p in self.principals)
+
     def summary(self) -> str:
+        explained = f" ({self.explained_statements} more explained)" if self.explained_statements else ""
         return (
             f"access report: {len(self.principals)} principals, {self.denied_calls} calls denied, "
-            f"{self.unused_statements} statements unused"
+            f"{self.unused_statements} statements unused{explained}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -60,6 +90,7 @@ class AccessReport:
                     "allowed": [{"action": a, "resource": r, "calls": n} for a, r, n in p.allowed],
                     "denied": [{"action": a, "resource": r, "why": w, "calls": n} for a, r, w, n in p.denied],
                     "unused": p.unused,
+                    "explained": p.explained,
                     "served_by_the_service": p.service_side,
                 }
                 for p in self.principals
@@ -77,6 +108,7 @@ class AccessReport:
                     [(d["action"], d["resource"], d["why"], d["calls"]) for d in p["denied"]],
                     list(p["unused"]),
                     list(p["served_by_the_service"]),
+                    list(p.get("explained", [])),
                 )
                 for p in document["principals"]
             ]
@@ -89,12 +121,14 @@ class AccessReport:
             out += [f"  allowed  {a} on {r} ({n})" for a, r, n in p.allowed]
             out += [f"  DENIED   {a} on {r}: {w} ({n})" for a, r, w, n in p.denied]
             out += [f"  unused   {s}" for s in p.unused]
+            out += [f"  explained {s}" for s in p.explained]
             out += [f"  service  {s}" for s in p.service_side]
         return out
 
 
-def access_report(principals: Principals, log: Any) -> AccessReport:
-    """The report of the run whose calls `log` (enforcement.AccessLog) recorded, over the roles of `principals`."""
+def access_report(principals: Principals, log: Any, explained: Sequence[Explanation] = ()) -> AccessReport:
+    """The report of the run whose calls `log` (enforcement.AccessLog) recorded, over the roles of `principals`;
+    `explained` says why some statements may be unused in this run."""
     allowed, denied, used = log.snapshot()
     denied_counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for entry in denied:
@@ -106,8 +140,11 @@ def access_report(principals: Principals, log: Any) -> AccessReport:
             if (statement.source, statement.index) in used:
                 continue
             described = describe(statement)
+            reason = why_unused(role.name, statement, explained)
             if statement.actions and all(a.startswith(SERVICE_SIDE_ACTIONS) for a in statement.actions):
                 access.service_side.append(described)
+            elif reason is not None:
+                access.explained.append(f"{described}: {reason}")
             else:
                 access.unused.append(described)
         report.append(access)
@@ -115,6 +152,19 @@ def access_report(principals: Principals, log: Any) -> AccessReport:
     others = sorted({who for who, *_ in allowed} | {who for who, *_ in denied_counts} - set(principals.roles))
     report += [_calls(who, who, allowed, denied_counts) for who in others if who not in principals.roles]
     return AccessReport(report)
+
+
+def why_unused(role: str, statement: Statement, explained: Sequence[Explanation]) -> str | None:
+    """The reason of the first of `explained` matching the unused `statement` of `role`; None: a finding."""
+    text = f"{statement.source} {json.dumps(statement.resources)} {json.dumps(statement.conditions)}"
+    for entry in explained:
+        if (
+            entry.role in f"{role} {statement.source}"  # a role's physical name may be cut short; its policies' not
+            and (not entry.action or entry.action in statement.actions)
+            and (not entry.where or entry.where in text)
+        ):
+            return entry.reason
+    return None
 
 
 def _calls(
