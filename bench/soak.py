@@ -28,7 +28,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,8 +187,11 @@ def run_still(cloud: LocalCloud) -> None:
         cloud.runtime.clock.advance(due + STEP_SECONDS)
 
 
-def run(settings: SoakSettings, assembly: Path, *extra: Rule) -> Report:
-    """Runs the soak on the assembly and accounts for it."""
+def run(
+    settings: SoakSettings, assembly: Path, *extra: Rule, inspect: Callable[[LocalCloud], None] | None = None
+) -> Report:
+    """Runs the soak on the assembly and accounts for it; `inspect`, when given, is called with the cloud once the
+    run is read, before the cloud stops (for a test to check what the run left)."""
     inputs = plan(settings)
     faults = soak_faults(settings, *extra)
     started = time.monotonic()
@@ -199,6 +202,8 @@ def run(settings: SoakSettings, assembly: Path, *extra: Rule) -> Report:
         driven = time.monotonic() - driving
         facts = Facts.read(cloud, tap)
         access = cloud.access_report(NOT_EXERCISED_BY_THE_SOAK)
+        if inspect is not None:
+            inspect(cloud)
     report = account(inputs, facts)
     report.faults = {str(kind): n for kind, n in faults.counts().items()}
     report.seconds = time.monotonic() - started

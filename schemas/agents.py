@@ -23,6 +23,7 @@ class AgentTaskRequested(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskRequested"
     SOURCE: ClassVar[str] = WORKFLOWS_SOURCE
     EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.WORKFLOWS})
+    SENSITIVE: ClassVar[frozenset[str]] = frozenset({"task_token"})
     DESCRIPTION: ClassVar[str] = "A workflow asks an agent to do a task and waits for its completion event."
 
     task_id: Identifier
@@ -37,6 +38,7 @@ class AgentTaskCompleted(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskCompleted"
     SOURCE: ClassVar[str] = AGENTS_SOURCE
     EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.AGENTS, Emitter.CONTROL})
+    SENSITIVE: ClassVar[frozenset[str]] = frozenset({"task_token"})
     DESCRIPTION: ClassVar[str] = "An agent finished a task; resumes the waiting workflow."
 
     task_id: Identifier
@@ -49,6 +51,7 @@ class AgentTaskFailed(EventData):
     DETAIL_TYPE: ClassVar[str] = "AgentTaskFailed"
     SOURCE: ClassVar[str] = AGENTS_SOURCE
     EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.AGENTS, Emitter.CONTROL})
+    SENSITIVE: ClassVar[frozenset[str]] = frozenset({"task_token"})
     DESCRIPTION: ClassVar[str] = "An agent could not do a task; fails the waiting task with the error."
 
     task_id: Identifier

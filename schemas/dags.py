@@ -36,6 +36,7 @@ class CustomerSignedUp(EventData):
     SOURCE: ClassVar[str] = "shop.customers"
     EMITTED_BY: ClassVar[frozenset[Emitter]] = frozenset({Emitter.PRODUCERS})
     BUSINESS_KEY: ClassVar[str | None] = "customer_id"
+    SENSITIVE: ClassVar[frozenset[str]] = frozenset({"name", "email"})
     DESCRIPTION: ClassVar[str] = "A customer signed up; starts the customer onboarding DAG."
 
     customer_id: Identifier

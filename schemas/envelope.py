@@ -59,6 +59,10 @@ class EventData(BaseModel):
     # The `data` field naming the business object a workflow started by this event is about (an order's id): a
     # workflow is started once per business id, whatever the deliveries or idempotency keys (functions/admission).
     BUSINESS_KEY: ClassVar[str | None] = None
+    # The `data` fields that never leave the workflow side as they are: the event store keeps, and the control plane
+    # shows, a marker in their place (schemas/redaction.py). Task tokens are redacted wherever they are, declared
+    # or not.
+    SENSITIVE: ClassVar[frozenset[str]] = frozenset()
 
 
 def is_external(event_type: type[EventData]) -> bool:

@@ -168,6 +168,10 @@ class StageConfig(_Strict):
     stage: str
     bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,256}$")]
     archive_retention_days: int = Field(ge=0)
+    # How long the event store keeps an event (its items' TTL, from when it was appended). dev 30: long enough to look
+    # back on a month of test runs, short enough that nothing piles up; prod 365: as long as the bus archive keeps the
+    # events it could replay, so a replayed process can still be read from the store (`orch history`, replay-test).
+    event_store_retention_days: int = Field(ge=1, le=3650)
     trusted_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(default_factory=list)
     trusted_organization_id: Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")] | None = None
     log_retention_days: int = Field(ge=1)

@@ -9,7 +9,8 @@ handlers and the workflows' ASL rewrites (which read and write them), and the co
 | CircuitBreakers | `breaker_id`         | one per breaker; the workflows' own are `agent:<name>`                   |
 | WorkflowControl | `pk` + `sk`          | pause records (`pause#<execution ARN>`, `pause`); the correlator's       |
 |                 |                      | waiters and messages (`msg#<name>#<key>`, `waiter#...` / `message#...`)  |
-| EventStore      | `event_id`, an index | every event; index `ByCorrelation` (`correlation_id`, `time`)            |
+| EventStore      | `event_id`, an index | every event, redacted, expiring (`expires_at`); index `ByCorrelation`    |
+|                 |                      | (`correlation_id`, `time`)                                               |
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ EVENT_STORE_PARTITION_KEY: Final = "event_id"
 BY_CORRELATION_INDEX: Final = "ByCorrelation"
 BY_CORRELATION_PARTITION_KEY: Final = "correlation_id"
 BY_CORRELATION_SORT_KEY: Final = "time"
+# An item's expiry (epoch seconds): appended + the stage's `event_store_retention_days`; DynamoDB's TTL deletes it.
+EVENT_STORE_TTL: Final = "expires_at"
 
 # The customer-onboarding DAG's agents are the tasks whose agent name starts with this (functions/onboarding).
 ONBOARDING_AGENT_PREFIX: Final = "onboarding-"

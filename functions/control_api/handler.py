@@ -9,6 +9,11 @@ said is never answered (it can name the account and the function's role): the er
 
 Who acts (`paused_by`, `resumed_by`, `decided_by`) is the request's signer, from API Gateway's request context
 (IAM authorization: `requestContext.identity.userArn`), never the body: a body naming one is refused (400).
+
+Every JSON body it answers is written by one function, `_serialize`, which redacts it first (schemas/redaction.py):
+no task token (an execution's history records the dispatched ones) nor any field an event model declares sensitive
+leaves the API, whatever the route; markers stand in their place. `signal task` still works: the control plane reads
+the token from the history itself and never answers it.
 """
 
 # No `from __future__ import annotations`: Powertools reads the routes' annotations at runtime to validate requests
@@ -26,6 +31,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, Json
@@ -45,11 +51,19 @@ from orchestrator.control import (
     Unreachable,
 )
 from orchestrator.control.render import to_jsonable
+from schemas.redaction import redact
 from schemas.stages import StageConfig
 
 logger, tracer, _ = observability()  # no metrics of its own
+
+
+def _serialize(body: Any) -> str:
+    """Every JSON body the API answers, redacted: the one boundary no task token or sensitive field passes."""
+    return json.dumps(redact(body), separators=(",", ":"), ensure_ascii=False, cls=Encoder)
+
+
 # Bodies are read by the handlers' one JSON reader: NaN, 1e999, a 5,000-digit integer are a 400 naming the field.
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json, serializer=_serialize)
 
 JSON = dict[str, Any]
 
@@ -431,7 +445,7 @@ def _field(location: Any) -> str:
 
 
 def _json(status: HTTPStatus, body: Any) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
+    return Response(status_code=status, content_type="application/json", body=_serialize(body))
 
 
 def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:

@@ -14,8 +14,11 @@ Item layout (the appender writes it, `orchestrator.control.event_store` reads it
     type, source    the EventBridge `detail-type` and `source`
     causation_id    the event that caused this one (a status change: the event that started the execution)
     idempotency_key the envelope's
-    detail          the whole `detail`, as JSON text (numbers and nesting kept exactly)
+    detail          the whole `detail`, as JSON text (numbers and nesting kept exactly), redacted: task tokens and
+                    the fields the event's model declares sensitive are markers (schemas/redaction.py)
     eventbridge_id  EventBridge's `id` of the delivery that was stored first
+    expires_at      epoch seconds: when it was appended plus the stage's `event_store_retention_days` (the table's
+                    TTL attribute: DynamoDB deletes the item some time after)
 
 The table's global secondary index `ByCorrelation` (partition `correlation_id`, sort `time`) answers "the events of
 one business process up to an instant".

@@ -8,6 +8,7 @@ dead-letter queue; a duplicate (a redelivery, a retried put, an archive replay) 
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 from functools import cache, partial
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from functions.agents.consumer import process_batch
 from functions.event_store.dynamodb import DynamoDBEventStore, TaggedWorkflows
-from functions.event_store.logic import EventStore, Workflows, append
+from functions.event_store.logic import EventStore, Workflows, append, expiry
 from functions.log_context import correlated
 from functions.observability import observability
 from functions.settings import load_settings
@@ -34,24 +35,28 @@ _METRICS = {"appended": "EventsStored", "duplicate": "EventDuplicatesIgnored", "
 class Settings(BaseModel):
     event_store_table: str = Field(min_length=1)
     stage: str = Field(min_length=1)
+    event_store_retention_days: int = Field(ge=1)
 
 
 @dataclass(frozen=True)
 class Dependencies:
     store: EventStore
     workflows: Workflows
+    retention_days: int
 
 
 @cache
 def dependencies() -> Dependencies:
     settings = load_settings(Settings)
     table = boto3.resource("dynamodb").Table(settings.event_store_table)
-    return Dependencies(DynamoDBEventStore(table), TaggedWorkflows(boto3.client("stepfunctions"), settings.stage))
+    workflows = TaggedWorkflows(boto3.client("stepfunctions"), settings.stage)
+    return Dependencies(DynamoDBEventStore(table), workflows, settings.event_store_retention_days)
 
 
 @tracer.capture_method
 def handle_record(record: SQSRecord, deps: Dependencies) -> None:
-    outcome, stored = append(json.loads(record.body), deps.store, deps.workflows)
+    expires_at = expiry(datetime.datetime.now(datetime.UTC), deps.retention_days)
+    outcome, stored = append(json.loads(record.body), deps.store, deps.workflows, expires_at=expires_at)
     with correlated(logger, stored.correlation_id or ""):
         metrics.add_metric(name=_METRICS[outcome], unit=MetricUnit.Count, value=1)
         logger.info("event store", outcome=outcome, event_id=stored.event_id, type=stored.type)

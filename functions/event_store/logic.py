@@ -7,15 +7,24 @@ from the default bus) carry none: the execution's input does, when an event star
 that starts a workflow passes the whole event as input. So a status change belongs to the starting event's business
 process and is caused by that event. A status change of another stage's (or another app's) state machine is left
 out: the `Workflows` port says which state machines are this stage's.
+
+Nothing that must not leave the workflow side is stored (schemas/redaction.py): a bus event's detail is kept with the
+fields its model declares sensitive and every task token replaced by markers; a status change's detail (its input and
+output are JSON text) with every task token and every event in it redacted the same way. Each record expires: its
+`expires_at` (epoch seconds, the table's TTL attribute) is when it was appended plus the stage's retention.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
+
+from schemas.redaction import redact, redact_event
+from schemas.tables import EVENT_STORE_TTL
 
 STATUS_CHANGE_SOURCE: Final = "aws.states"
 STATUS_CHANGE_TYPE: Final = "Step Functions Execution Status Change"
@@ -52,6 +61,7 @@ class EventRecord:
     correlation_id: str | None = None
     causation_id: str | None = None
     idempotency_key: str | None = None
+    expires_at: int | None = None  # epoch seconds: DynamoDB's TTL deletes the item after it
 
     def item(self) -> dict[str, Any]:
         """The DynamoDB item (functions/event_store/__init__.py), without the attributes that have no value."""
@@ -68,20 +78,30 @@ class EventRecord:
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
             "idempotency_key": self.idempotency_key,
+            EVENT_STORE_TTL: self.expires_at,
         }
         return item | {name: value for name, value in optional.items() if value}
 
 
-def append(event: Mapping[str, Any], store: EventStore, workflows: Workflows) -> tuple[Outcome, EventRecord]:
-    """Stores `event` unless it is stored already or is a status change of a state machine of another stage."""
-    record = record_of(event)
+def append(
+    event: Mapping[str, Any], store: EventStore, workflows: Workflows, *, expires_at: int | None = None
+) -> tuple[Outcome, EventRecord]:
+    """Stores `event`, redacted and expiring at `expires_at`, unless it is stored already or is a status change of a
+    state machine of another stage."""
+    record = dataclasses.replace(record_of(event), expires_at=expires_at)
     if record.kind == "execution" and not workflows.of_this_stage(str(record.detail.get("stateMachineArn", ""))):
         return "not-this-stage", record
     return ("appended" if store.append(record) else "duplicate"), record
 
 
+def expiry(now: datetime.datetime, retention_days: int) -> int:
+    """When a record appended at `now` expires (epoch seconds, as DynamoDB's TTL reads it)."""
+    return int((now + datetime.timedelta(days=retention_days)).timestamp())
+
+
 def record_of(event: Mapping[str, Any]) -> EventRecord:
-    """The record of an EventBridge event (a bus event with the envelope, or an execution status change)."""
+    """The record of an EventBridge event (a bus event with the envelope, or an execution status change), its detail
+    redacted."""
     detail = event.get("detail")
     if not isinstance(detail, Mapping) or not event.get("id"):
         raise UnreadableEvent("not an EventBridge event: no id or no detail")
@@ -96,7 +116,7 @@ def record_of(event: Mapping[str, Any]) -> EventRecord:
         type=str(event.get("detail-type", "")),
         source=str(event.get("source", "")),
         time=timestamp(_text(metadata.get("occurred_at")) or str(event.get("time", ""))),
-        detail=detail,
+        detail=redact_event(str(event.get("detail-type", "")), detail),
         eventbridge_id=str(event["id"]),
         correlation_id=_text(metadata.get("correlation_id")),
         causation_id=_text(metadata.get("causation_id")),
@@ -118,7 +138,7 @@ def _status_change(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Event
         type=STATUS_CHANGE_TYPE,
         source=STATUS_CHANGE_SOURCE,
         time=timestamp(moment if isinstance(moment, int) else str(event.get("time", ""))),
-        detail=detail,
+        detail=redact(detail),
         eventbridge_id=str(event["id"]),
         correlation_id=_text(envelope.get("correlation_id")),
         causation_id=_text(envelope.get("event_id")),

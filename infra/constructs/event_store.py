@@ -11,6 +11,9 @@ invoking the function directly:
 - the two rules (the stage's bus, and the default bus where AWS puts status changes) share one queue and function.
 A duplicate costs a conditional put that fails, which is why at-least-once delivery is enough here.
 
+What is stored is redacted (no task token, no field an event model declares sensitive) and expires after the stage's
+`event_store_retention_days` (functions/event_store/logic.py).
+
 Status changes come from every state machine of the account and region (the pattern cannot name the stage's: they
 live in a stack deployed after this one); the appender keeps those whose state machine carries this stage's tag.
 """
@@ -65,7 +68,11 @@ class EventStore(Construct):
             handler="functions.event_store.handler.handler",
             service="event-store",
             description="Event store: appends every event of the bus and every status change of the stage's workflows",
-            environment={"EVENT_STORE_TABLE": table.table_name},
+            environment={
+                "EVENT_STORE_TABLE": table.table_name,
+                # Each item expires this long after it is appended (the table's TTL attribute, infra/stacks/state.py).
+                "EVENT_STORE_RETENTION_DAYS": str(config.event_store_retention_days),
+            },
         )
         self.status_changes = self._status_changes(config, alerts)
         self._grant(table)

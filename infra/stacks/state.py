@@ -30,8 +30,11 @@ class StateStack(Stack):
             sort_key=tables.CONTROL_SORT_KEY,
             ttl=tables.CONTROL_TTL,
         )
-        # Append-only, kept as long as the table (no TTL): a business process's events by correlation id and time.
-        self.event_store = self._table(tables.EVENT_STORE_TABLE, partition_key=tables.EVENT_STORE_PARTITION_KEY)
+        # Append-only, each item kept for the stage's retention (TTL): a business process's events by correlation id
+        # and time.
+        self.event_store = self._table(
+            tables.EVENT_STORE_TABLE, partition_key=tables.EVENT_STORE_PARTITION_KEY, ttl=tables.EVENT_STORE_TTL
+        )
         self.event_store.add_global_secondary_index(
             index_name=tables.BY_CORRELATION_INDEX,
             partition_key=dynamodb.Attribute(name=tables.BY_CORRELATION_PARTITION_KEY, type=_STRING),

@@ -51,6 +51,7 @@ from orchestrator.cli.base import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_USAGE,
+    RedactedPlane,
     Registry,
     UsageError,
     app_breakers,
@@ -106,7 +107,8 @@ def run(registry: Registry, args: argparse.Namespace) -> int:
             breakers=app_breakers(),
         )
         plane.on_progress = progress
-        data, text = registry.handlers[args.group](plane, args)
+        # The one boundary of what commands print: every operation's result redacted before it is rendered.
+        data, text = registry.handlers[args.group](RedactedPlane(plane), args)
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
     except InvalidInput as error:

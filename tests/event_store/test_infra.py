@@ -14,6 +14,8 @@ from cfnlint.api import lint
 import functions.event_store as layout
 from functions.event_store import logic
 from infra.constructs import event_store as construct
+from schemas.stages import load_stage
+from schemas.tables import EVENT_STORE_TTL
 from tests.infra.helpers import logical_id, resources
 from tests.infra.test_workflows_stack import _statements
 
@@ -48,7 +50,15 @@ def test_the_table_is_keyed_on_the_event_id_and_indexed_by_correlation_and_time(
     ]
     assert index["Projection"] == {"ProjectionType": "ALL"}
     assert table["SSESpecification"] == {"SSEEnabled": True}
-    assert "TimeToLiveSpecification" not in table, "an event store keeps its events"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": EVENT_STORE_TTL, "Enabled": True}
+
+
+def test_the_appender_is_told_the_stages_retention(templates: dict[str, Any]) -> None:
+    (appender,) = [f["Properties"] for k, f in resources(templates["EventPlane"], "AWS::Lambda::Function").items()
+                   if k.startswith("EventStoreAppender")]  # fmt: skip
+    variables = appender["Environment"]["Variables"]
+    assert variables["EVENT_STORE_RETENTION_DAYS"] == str(load_stage("dev").event_store_retention_days) == "30"
+    assert load_stage("prod").event_store_retention_days == 365
 
 
 def test_every_event_of_the_bus_and_every_status_change_go_to_one_queue(templates: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -18,11 +19,14 @@ from orchestrator.control.event_store import ProcessHistory
 from orchestrator.local.cloud import LocalCloud
 from schemas.agents import ApprovalDecided
 from schemas.orders import PaymentCharged
+from schemas.redaction import marker
+from schemas.stages import load_stage
 from schemas.support import TicketSubmitted
 from tests.builders import ticket
 from tests.control.conftest import Orch
 from tests.control_api_client import ControlApi
 from tests.event_store.conftest import put_on_clock
+from tests.tokens import executions, issued_tokens, leaked
 
 TICKET = "t-store-1"
 WAIT = datetime.timedelta(hours=1)  # how long the drafted reply waits for its approval, on the local clock
@@ -167,3 +171,17 @@ def test_the_http_api_serves_the_process_history(ticket_run: Ticket, call: Contr
     assert body["chain"][0]["event"]["type"] == "TicketSubmitted"
 
     assert call("GET", "/processes/nobody/history").status == 404
+
+
+def test_the_stored_agent_tasks_hold_no_token_and_every_item_expires(ticket_run: Ticket, cloud: LocalCloud) -> None:
+    tokens = issued_tokens(cloud, executions(cloud))
+    items = stored_items(cloud)
+    requested = [i for i in items if i["type"] == "AgentTaskRequested" and i.get("correlation_id") == TICKET]
+
+    assert len(requested) == 2 and len(tokens) >= 2, "the ticket's two agents were dispatched, each with a token"
+    assert leaked(json.dumps(items), tokens) == []
+    markers = {json.loads(item["detail"])["data"]["task_token"] for item in requested}
+    assert markers <= {marker(token) for token in tokens}, "each request keeps its token's marker, to correlate by"
+    retention = load_stage("dev").event_store_retention_days * 86_400
+    now = time.time()  # the appender stamps real time (the runtime's clock does not reach handlers' datetime)
+    assert all(now - 600 <= int(item["expires_at"]) - retention <= now for item in items), "appended + retention"

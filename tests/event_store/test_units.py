@@ -15,10 +15,12 @@ from functions.event_store.logic import (
     EventRecord,
     UnreadableEvent,
     append,
+    expiry,
     record_of,
     timestamp,
 )
 from orchestrator.control.event_store import StoredEvent, causal_chain, fold
+from schemas.redaction import marker
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:OrderSaga:run-1"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:OrderSaga"
@@ -87,6 +89,35 @@ class Store:
 class Stage:
     def of_this_stage(self, state_machine_arn: str) -> bool:
         return state_machine_arn == MACHINE
+
+
+TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAtoken-of-a-dispatch=="
+
+
+def test_an_agent_task_request_is_stored_without_its_token_and_with_its_expiry() -> None:
+    store = Store()
+    requested = bus_event("AgentTaskRequested", "req-1", task_id="t-1/billing", agent="billing", task_token=TOKEN)
+    expires_at = expiry(datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC), 30)
+
+    append(requested, store, Stage(), expires_at=expires_at)
+
+    item = store.items["req-1"]
+    assert TOKEN not in json.dumps(item)
+    assert json.loads(item["detail"])["data"]["task_token"] == marker(TOKEN), "the marker, to correlate by"
+    assert item["expires_at"] == expires_at == int(datetime.datetime(2026, 12, 25, tzinfo=datetime.UTC).timestamp())
+
+
+def test_a_status_change_is_stored_without_the_tokens_and_personal_data_in_its_input_and_output() -> None:
+    change = status_change("SUCCEEDED")
+    signed_up = bus_event("CustomerSignedUp", "s-1", customer_id="c-1", name="Ada", email="ada@example.com")
+    change["detail"]["input"] = json.dumps(signed_up)
+    change["detail"]["output"] = json.dumps({"waited": [{"taskToken": TOKEN}]})
+
+    stored = json.dumps(record_of(change).item())
+
+    assert TOKEN not in stored and "ada@example.com" not in stored
+    assert marker(TOKEN) in stored and marker("ada@example.com") in stored and marker("Ada") in stored
+    assert record_of(change).correlation_id == "order-1", "still the process of the event that started it"
 
 
 def test_append_ignores_duplicates_and_other_stages_status_changes() -> None:

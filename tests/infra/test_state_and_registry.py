@@ -15,7 +15,7 @@ EXPECTED_TABLES = {
     "Idempotency": ("id", None, "expiration"),
     "CircuitBreakers": ("breaker_id", None, None),
     "WorkflowControl": ("pk", "sk", "expires_at"),
-    "EventStore": ("event_id", None, None),
+    "EventStore": ("event_id", None, "expires_at"),  # the stage's event_store_retention_days
 }
 
 

@@ -3,23 +3,67 @@ idempotency is broken on purpose or a ledger shows a side effect done twice."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from bench.accounting import ExecutionEnd, Facts, Inputs, PlannedOrder, account
-from bench.soak import SoakSettings, run
+from bench.soak import SoakSettings, plan, run
 from infra.unused_access import NOT_EXERCISED_BY_THE_SOAK
+from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.faults import ignore_conditions
 from orchestrator.local.iam.evaluation import parse_policy
 from orchestrator.local.iam.report import why_unused
+from tests.control_api_client import ControlApi, execution_path
+from tests.tokens import executions, issued_tokens, leaked
 
 # More duplicates than the full soak's 5%, so that a run this small surely has some reach the workflows.
 SMALL = SoakSettings(orders=20, pipelines=3, seed=7, duplicate_rate=0.2, wave=20)
 
 
+@dataclass
+class TokenAudit:
+    """What the soak's cloud held and served, read before it stopped: every token issued, and where one leaked."""
+
+    executions: int = 0
+    holders: int = 0  # executions whose history holds a token
+    tokens: int = 0
+    stored_items: int = 0
+    answers: int = 0
+    failed_answers: list[str] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+
+    def __call__(self, cloud: LocalCloud) -> None:
+        arns = executions(cloud)
+        issued = {arn: issued_tokens(cloud, [arn]) for arn in arns}
+        tokens = set().union(*issued.values())
+        items = cloud.table_items(cloud.physical_id("AWS::DynamoDB::Table", "EventStore"))
+        self.executions, self.tokens, self.stored_items = len(arns), len(tokens), len(items)
+        self.holders = sum(1 for found in issued.values() if found)
+        self.leaks += [f"event store: {t[:12]}..." for t in leaked(json.dumps(items), tokens)]
+        call = ControlApi(cloud)
+        tickets = [t.ticket_id for t in plan(SMALL).tickets]
+        paths = [("/executions", {"limit": "1000"})]
+        paths += [(f"/processes/{quote(t, safe='')}/history", {}) for t in tickets]
+        # Described and shown (with inputs and outputs): every execution whose history holds a token. The others (the
+        # order sagas dispatch to no agent) are in the list's answer; describing each would triple the check's time.
+        holders = [arn for arn, found in issued.items() if found]
+        paths += [(execution_path(arn), {}) for arn in holders]
+        paths += [(execution_path(arn, "/history"), {"with_io": "true"}) for arn in holders]
+        for path, query in paths:
+            answer = call("GET", path, query=query or None)
+            self.answers += 1
+            if answer.status != 200:
+                self.failed_answers.append(f"{path}: {answer.status}")
+            self.leaks += [f"{path}: {t[:12]}..." for t in leaked(answer.body, tokens)]
+
+
 def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
     assembly_dir: Path, aws_credentials: None
 ) -> None:
-    report = run(SMALL, assembly_dir)
+    audit = TokenAudit()
+    report = run(SMALL, assembly_dir, inspect=audit)
 
     assert report.ok, report.table()
     by_input = {kind: sum(n for (k, _), n in report.outcomes.items() if k == kind) for kind, _ in report.outcomes}
@@ -28,6 +72,11 @@ def test_a_small_soak_accounts_for_every_input_under_faults_and_duplicates(
     assert {("TicketSubmitted", outcome) for outcome in ("resolved", "rejected", "escalated")} <= set(report.outcomes)
     assert {"lambda_throttle", "handler_timeout", "put_events_throttle", "event_duplicate"} <= set(report.faults)
     assert report.duplicates_absorbed > 0, "duplicate deliveries reached the workflows, which did nothing twice"
+    # Issue 17: the event store and every control route hold and serve no task token, on the soak's data.
+    assert audit.executions >= SMALL.orders + SMALL.pipelines and audit.tokens >= 2 * SMALL.pipelines, audit
+    assert audit.holders >= SMALL.pipelines and audit.stored_items > 0, audit
+    assert audit.answers == 1 + SMALL.pipelines + 2 * audit.holders, audit
+    assert audit.failed_answers == [] and audit.leaks == [], audit
     # Least privilege with IAM enforced: nothing denied, and every grant used or its path named elsewhere.
     assert report.access is not None
     assert (report.access.denied_calls, report.access.unused_statements) == (0, 0), report.access.lines()
