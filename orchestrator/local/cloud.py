@@ -33,7 +33,7 @@ from functions.producer import EventPublisher, OutgoingEvent
 from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local import jsonata_engine
-from orchestrator.local.delivery import Delivery
+from orchestrator.local.delivery import Delivery, RulePatterns
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
@@ -68,6 +68,7 @@ class LocalCloud:
         self.runtime = Runtime(faults=faults)
         self.lambdas = LambdaRuntime(self.runtime)
         self.delivery = Delivery(self.runtime, self.lambdas)
+        self.rule_patterns = RulePatterns()
         self.pollers = Pollers(self.runtime, self.lambdas)
         self.stepfunctions = StepFunctionsAdapter(self.runtime)
         # The template's roles are provisioned either way; their policies are enforced only with `iam`.
@@ -167,7 +168,8 @@ class LocalCloud:
         """The adapters that apply seams on moto (orchestrator/local/seams); injected faults last, over the others."""
         faults = [] if self.faults is None else [self.faults]
         iam = [self.iam] if self.iam_enforced else []
-        return [self.dynamodb, self.lambdas, self.delivery, self.pollers, self.stepfunctions, *iam, *faults]
+        delivery = [self.delivery, self.rule_patterns]
+        return [self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""

@@ -16,7 +16,7 @@ from moto.events.models import Rule
 from orchestrator.cli import main
 from orchestrator.local import jsonata_engine
 from orchestrator.local.cloud import LocalCloud
-from orchestrator.local.delivery import Delivery
+from orchestrator.local.delivery import Delivery, RulePatterns
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults, throttle_dynamodb, throttle_put_events
 from orchestrator.local.lambdas import LambdaRuntime
@@ -138,6 +138,7 @@ def every_adapter_installed(aws_credentials: None) -> Iterator[None]:
             AtomicWrites(),
             lambdas,
             Delivery(runtime, lambdas),
+            RulePatterns(),
             Pollers(runtime, lambdas),
             StepFunctionsAdapter(runtime),
             faults,

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.builders import delivered_event, ticket
 
@@ -149,3 +151,70 @@ def test_a_busy_port_is_one_clear_line_and_exit_1(
         port = taken.getsockname()[1]
         assert main(["local", "up", "--port", str(port), "--assembly", str(assembly_dir)]) == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def aws_refused(endpoint: str, tmp_path: Path, *arguments: str) -> str:
+    """Runs the AWS CLI against the local endpoint, asserts that AWS refused the call, and returns the error."""
+    command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, env=cli_environment(tmp_path), timeout=60)
+    assert done.returncode != 0, done.stdout
+    return done.stderr
+
+
+def test_the_aws_cli_tests_patterns_and_a_malformed_rule_is_refused_while_the_bus_keeps_delivering(
+    endpoint: str, tmp_path: Path
+) -> None:
+    bus = "orchestrator-dev"
+    event = {
+        "version": "0", "id": "e-1", "detail-type": "PatternChecked", "source": "cli.patterns",
+        "account": "123456789012", "time": "2024-05-01T12:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"employees": [{"firstName": "Anna", "lastName": "Smith"}, {"firstName": "Peter"}]},
+    }  # fmt: skip
+    on_anna = json.dumps({"detail": {"employees": {"firstName": ["Anna"], "lastName": ["Smith"]}}})
+    on_mary = json.dumps({"detail": {"employees": {"firstName": ["Mary"]}}})
+
+    def tested(pattern: str) -> Any:
+        return aws(endpoint, tmp_path, "events", "test-event-pattern", "--event-pattern", pattern, "--event",
+                   json.dumps(event))  # fmt: skip
+
+    assert tested(on_anna) == {"Result": True}
+    assert tested(on_mary) == {"Result": False}
+    malformed = json.dumps({"detail": {"n": [{"numeric": [">", 10, "<", 5]}]}})
+    error = aws_refused(endpoint, tmp_path, "events", "test-event-pattern", "--event-pattern", malformed, "--event",
+                        json.dumps(event))  # fmt: skip
+    assert "(InvalidEventPatternException)" in error and "Bottom must be less than top" in error
+
+    error = aws_refused(endpoint, tmp_path, "events", "put-rule", "--name", "malformed", "--event-bus-name", bus,
+                        "--event-pattern", malformed)  # fmt: skip
+    assert "(InvalidEventPatternException)" in error and "Reason: Bottom must be less than top" in error
+    sdk = boto3.client("events", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")  # fmt: skip
+    with pytest.raises(ClientError) as refused:
+        sdk.put_rule(Name="malformed", EventBusName=bus, EventPattern=malformed)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert (
+        aws(endpoint, tmp_path, "events", "list-rules", "--event-bus-name", bus, "--name-prefix", "malformed")["Rules"]
+        == []
+    )
+
+    # The bus still takes events, and a rule on it delivers them: here to a queue that lets EventBridge send to it.
+    url = aws(endpoint, tmp_path, "sqs", "create-queue", "--queue-name", "pattern-checks")["QueueUrl"]
+    arn = aws(endpoint, tmp_path, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "QueueArn")[
+        "Attributes"
+    ]["QueueArn"]
+    grant = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    policy = {"Version": "2012-10-17", "Statement": [{**grant, "Resource": arn}]}
+    aws(endpoint, tmp_path, "sqs", "set-queue-attributes", "--queue-url", url, "--attributes",
+        json.dumps({"Policy": json.dumps(policy)}))  # fmt: skip
+    aws(endpoint, tmp_path, "events", "put-rule", "--name", "anna", "--event-bus-name", bus, "--event-pattern", on_anna)
+    aws(endpoint, tmp_path, "events", "put-targets", "--rule", "anna", "--event-bus-name", bus, "--targets",
+        json.dumps([{"Id": "queue", "Arn": arn}]))  # fmt: skip
+    entries = tmp_path / "pattern-entries.json"
+    entry = {"EventBusName": bus, "Source": event["source"], "DetailType": event["detail-type"]}
+    entries.write_text(json.dumps([{**entry, "Detail": json.dumps(event["detail"])}]))
+    assert aws(endpoint, tmp_path, "events", "put-events", "--entries", f"file://{entries}")["FailedEntryCount"] == 0
+
+    received = aws(endpoint, tmp_path, "sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "5")
+    (message,) = received["Messages"]
+    delivered = json.loads(message["Body"])
+    assert (delivered["source"], delivered["detail"]) == (event["source"], event["detail"])

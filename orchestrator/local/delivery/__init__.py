@@ -9,7 +9,9 @@ rule, ignores a target's input settings, raises NotImplementedError for Step Fun
 - `targets`: one attempt at sending an event to a target, by the kind its ARN names;
 - `retries`: the RetryPolicy, backoff with jitter on the runtime clock, which failures are retried, dead letters'
   attributes;
-- `adapter`: `Delivery`, which installs the seam and takes each matched event to its outcome (`DeliveryRecord`).
+- `adapter`: `Delivery`, which installs the seam and takes each matched event to its outcome (`DeliveryRecord`);
+- `rules`: `RulePatterns`, whose two seams make PutRule refuse a malformed pattern and TestEventPattern answer, both by
+  the local pattern engine (orchestrator/local/patterns.py), the one that delivery matches with.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from orchestrator.local.delivery.retries import (
     DeliveryFailure,
     RetryPolicy,
 )
+from orchestrator.local.delivery.rules import RulePatterns, event_pattern_result, pattern_error
 from orchestrator.local.delivery.targets import ASYNCHRONOUS_TARGETS, TargetKind, target_kind
 
 __all__ = [
@@ -39,10 +42,13 @@ __all__ = [
     "DeliveryRecord",
     "Outcome",
     "RetryPolicy",
+    "RulePatterns",
     "TargetKind",
     "event_json",
+    "pattern_error",
     "render_template",
     "select",
     "target_input",
     "target_kind",
+    "event_pattern_result",
 ]

@@ -3,10 +3,12 @@
 moto 5.2.5 delivers every matched event in `moto.events.models.Rule.send_to_targets`, the one seam that PutEvents,
 archive replays and S3 notifications all go through, and there it delivers for DISABLED rules too, and a rule with
 only a ScheduleExpression matches every event. `Delivery.install()` wraps that method (a seam declared in
-orchestrator/local/seams/services.py); per matched event and target it sends the event (`targets`), retries a failed
-attempt and dead-letters what is given up (`retries`). Once the runtime stops (`Activity.stopping`), a delivery still
-waiting for a retry, or not yet started, is abandoned without reaching its target: it must not outlive the runtime
-and write into the next one's moto. Every outcome is recorded in `Delivery.deliveries`.
+orchestrator/local/seams/services.py); rules match with the local pattern engine (orchestrator/local/patterns.py, the
+one PutRule and TestEventPattern use: `rules.RulePatterns`), not moto's. Per matched event and target it sends the
+event (`targets`), retries a failed attempt and dead-letters what is given up (`retries`). Once the runtime stops
+(`Activity.stopping`), a delivery still waiting for a retry, or not yet started, is abandoned without reaching its
+target: it must not outlive the runtime and write into the next one's moto.
+Every outcome is recorded in `Delivery.deliveries`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from orchestrator.local.delivery.retries import (
 )
 from orchestrator.local.delivery.targets import ASYNCHRONOUS_TARGETS, Job, SendToTargets, Targets, target_kind
 from orchestrator.local.lambda_port import LambdaPort
+from orchestrator.local.patterns import InvalidEventPattern, compile_pattern
 from orchestrator.local.provision import Creator
 from orchestrator.local.runtime import Runtime
 from orchestrator.local.seams import SeamAdapter, SeamSet
@@ -96,7 +99,7 @@ class Delivery(SeamAdapter):
         if not pattern and rule.scheduled_expression:
             return  # a schedule-only rule runs on its schedule; it matches no event
         event = event_json(moto_event)
-        if not rule.event_pattern.matches_event(event):
+        if pattern and not self._matches(rule, event):
             return
         received_at = self._runtime.clock.now()
         faults = self._runtime.faults
@@ -108,6 +111,15 @@ class Delivery(SeamAdapter):
                     self._runtime.clock.call_later(delay, functools.partial(self._dispatch, job))
                 else:
                     self._dispatch(job)
+
+    @staticmethod
+    def _matches(rule: Any, event: dict[str, Any]) -> bool:
+        """The local pattern engine's answer (orchestrator/local/patterns.py), not moto's."""
+        try:
+            return compile_pattern(rule.event_pattern.dump() or "{}").matches(event)
+        except InvalidEventPattern as invalid:  # a rule from before the PutRule seam: it matches nothing, as on AWS
+            logger.warning("eventbridge rule %s has an invalid pattern: %s", rule.name, invalid.reason)
+            return False
 
     def _dispatch(self, job: Job) -> None:
         """Delivers now to a synchronous target, on a background thread to an asynchronous one."""

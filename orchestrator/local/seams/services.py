@@ -90,6 +90,19 @@ EVENTS_DELIVERY = Seam(
     "moto raises NotImplementedError for those targets, ignores target input settings, retries and DISABLED",
     ("self", "original_event", "transform_input"), "delivery",
 )  # fmt: skip
+EVENTS_PUT_RULE = Seam(
+    "moto.events.models.EventsBackend", "put_rule", "wrap",
+    "PutRule validates the event pattern as EventBridge does (orchestrator/local/patterns.py): a malformed one is "
+    "refused with InvalidEventPatternException",
+    "moto accepts most malformed patterns, after which every PutEvents on the bus fails until the rule is deleted",
+    ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn", "scheduled_expression", "state",
+     "managed_by", "tags"), "delivery",
+)  # fmt: skip
+EVENTS_TEST_EVENT_PATTERN = Seam(
+    "moto.events.responses.EventsHandler", "test_event_pattern", "replace",
+    "TestEventPattern answers {\"Result\": true|false} from the local pattern engine, or InvalidEventPatternException",
+    "moto's handler is a stub that answers nothing", ("self",), "delivery",
+)  # fmt: skip
 FAULT_PUT_EVENTS = Seam(
     "moto.events.models.EventsBackend", "put_events", "wrap",
     "injected faults: PutEvents answers ThrottlingException entries for the entries hit",
@@ -171,6 +184,8 @@ SEAMS: Final[tuple[Seam, ...]] = (
     SQS_MAPPINGS_POLLED,
     SQS_ARRIVALS,
     EVENTS_DELIVERY,
+    EVENTS_PUT_RULE,
+    EVENTS_TEST_EVENT_PATTERN,
     *DYNAMODB_ATOMIC_WRITES,
     JSONATA_EVALUATOR,
     *JSONATA_QUERY_ERRORS,
