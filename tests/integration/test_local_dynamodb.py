@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from typing import Any
@@ -77,3 +78,57 @@ def test_a_write_waits_while_another_holds_the_lock(aws_credentials: None, monke
         finally:
             writes.uninstall()
     assert outcome == ["condition failed"], "only one conditional put of the same item succeeds"
+
+
+def test_a_transaction_backs_up_the_items_it_touches_not_the_table(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed TransactWriteItems leaves every item as it was (the one it changed first restored, the one it added
+    gone, the others untouched), and no table is deep-copied (moto copies each whole table per transaction)."""
+    from moto.dynamodb.models.table import Table
+
+    copied: list[str] = []
+    original_deepcopy = copy.deepcopy
+
+    def counting(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Table) and original_deepcopy(value, memo) is not value:
+            copied.append(value.name)
+        return original_deepcopy(value, memo)
+
+    writes = AtomicWrites()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for name in ("a", "held", *(f"other-{i}" for i in range(50))):
+            client.put_item(TableName="t", Item={"id": {"S": name}, "v": {"S": "before"}})
+        writes.install()
+        monkeypatch.setattr("moto.dynamodb.models.copy.deepcopy", counting)
+        try:
+            transaction = [
+                {"Put": {"TableName": "t", "Item": {"id": {"S": "a"}, "v": {"S": "after"}}}},
+                {"Put": {"TableName": "t", "Item": {"id": {"S": "new"}, "v": {"S": "after"}}}},
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"id": {"S": "held"}, "v": {"S": "after"}},
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                },
+            ]
+            with pytest.raises(client.exceptions.TransactionCanceledException):
+                client.transact_write_items(TransactItems=transaction)
+            failed = {i["id"]["S"]: i["v"]["S"] for i in client.scan(TableName="t")["Items"]}
+            client.transact_write_items(TransactItems=transaction[:2])  # and one that succeeds
+            succeeded = {i["id"]["S"]: i["v"]["S"] for i in client.scan(TableName="t")["Items"]}
+        finally:
+            writes.uninstall()
+
+    assert copied == [], "no table was copied whole"
+    assert "new" not in failed and (failed["a"], failed["held"]) == ("before", "before")
+    assert len(failed) == 52 and all(failed[f"other-{i}"] == "before" for i in range(50))
+    assert (succeeded["a"], succeeded["new"], succeeded["held"]) == ("after", "after", "before")
