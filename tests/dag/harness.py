@@ -82,9 +82,9 @@ def deploy(cloud: LocalCloud, dag: DagSpec) -> str:
     # Its role: the shipped DAG's, its start claims under its own prefix, as infra/constructs/dag.py grants them.
     shipped = sfn.describe_state_machine(stateMachineArn=_onboarding_arn(cloud))["roleArn"]
     shipped_claims = claim_prefix(load_spec(ONBOARDING_SPEC).name)
-    admission = _admission_like(cloud, name, shipped_claims, claim_prefix(dag.name))
-    text = text.replace("${AdmissionFunctionArn}", admission.arn)
     shipped_admission = _onboarding_admission(cloud)
+    admission = _admission_like(cloud, shipped_admission, name, shipped_claims, claim_prefix(dag.name))
+    text = text.replace("${AdmissionFunctionArn}", admission.arn)
     role = cloud.iam.principals.add_role_like(
         shipped, name, lambda text: text.replace(shipped_admission.arn, admission.arn)
     )
@@ -100,10 +100,11 @@ def _onboarding_admission(cloud: LocalCloud) -> LocalFunction:
     return found
 
 
-def _admission_like(cloud: LocalCloud, name: str, shipped_claims: str, claims: str) -> LocalFunction:
-    """The DAG's own admission function, as the app deploys one per workflow: the shipped DAG's, its grant on the
-    claims under the test DAG's prefix."""
-    shipped = _onboarding_admission(cloud)
+def _admission_like(
+    cloud: LocalCloud, shipped: LocalFunction, name: str, shipped_claims: str, claims: str
+) -> LocalFunction:
+    """The DAG's own admission function, as the app deploys one per workflow: the `shipped` DAG's, its grant on
+    the claims under the test DAG's prefix."""
     function_name = f"{name}-admission"
     role = cloud.iam.principals.add_role_like(
         shipped.role, function_name, lambda text: text.replace(shipped_claims, claims)

@@ -76,12 +76,8 @@ def test_one_order_under_two_keys_is_worked_once_and_two_orders_under_one_key_fa
     put_order(cloud, ORDER, "second-key")  # the same order, retried by a producer that made a new key
     put_order(cloud, {**ORDER, "order_id": "order-2002"}, "first-key")  # another order, reusing a key
 
-    by_order = {
-        json.loads(s["input"])["detail"]["data"]["order_id"]
-        + "/"
-        + json.loads(s["input"])["detail"]["metadata"]["idempotency_key"]: s
-        for s in sagas(cloud)
-    }
+    details = [(json.loads(s["input"])["detail"], s) for s in sagas(cloud)]
+    by_order = {f"{d['data']['order_id']}/{d['metadata']['idempotency_key']}": s for d, s in details}
 
     assert business_path(cloud, by_order["order-1001/first-key"]["executionArn"])[-1].name == "Completed"
     assert business_path(cloud, by_order["order-1001/second-key"]["executionArn"])[-1].name == "Duplicate"
