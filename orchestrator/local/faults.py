@@ -6,6 +6,8 @@ declarative `Faults(seed=7, rules=[...])` passed to `LocalCloud(faults=...)` mak
 
 - `fail_handler`: a function's handler fails with an errorType of choice, before it runs or after it ran;
 - `time_out`: the handler runs to its end (side effects happen), then times out: `Sandbox.Timedout`;
+- `crash_handler`: the function's process dies mid-handler, as it makes a chosen DynamoDB call (the work before it
+  stays, that call and the rest never happen): Lambda answers `Runtime.ExitError`, as for a killed process;
 - `throttle_lambda`: Lambda's Invoke API refuses the call: `Lambda.TooManyRequestsException` in a state machine;
 - `throttle_put_events`: PutEvents answers `ThrottlingException` entries for some entries and puts the others (a
   partial failure, FailedEntryCount > 0, as AWS answers; a state machine sees `EventBridge.FailedEntry`);
@@ -41,7 +43,8 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -51,6 +54,7 @@ from orchestrator.local.seams import services as declared
 Kind = Literal[
     "handler_error",
     "handler_timeout",
+    "handler_crash",
     "lambda_throttle",
     "put_events_throttle",
     "dynamodb_throttle",
@@ -63,6 +67,7 @@ Phase = Literal["before", "after"]
 
 THROTTLED_MESSAGE: Final = "Rate exceeded"
 DYNAMODB_THROTTLED: Final = "ProvisionedThroughputExceededException"
+CRASHED: Final = "Runtime.ExitError"  # Lambda's errorType when the runtime process exits mid-invocation
 # Keys of a payload that differ between two attempts of the same call (a task token is new per state entry).
 _VOLATILE_KEYS: Final = frozenset({"receiptHandle", "task_token", "taskToken", "TaskToken", "ApproximateReceiveCount"})
 
@@ -79,6 +84,7 @@ class Rule:
     error: str = ""  # the error type or code the failure carries
     phase: Phase = "before"  # handler errors: before the handler runs, or after it ran (its side effects kept)
     delay: float = 0.0  # event_delay: seconds on the runtime clock
+    at: str = ""  # handler_crash: words each found in the DynamoDB call "<operation> <table> <item key>" it dies at
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
@@ -103,6 +109,14 @@ def fail_handler(
 def time_out(target: str = "", *, rate: float = 1.0, calls: Iterable[int] | None = None, times: int | None = 1) -> Rule:
     """The handler runs to its end (side effects happen), then its result is lost: `Sandbox.Timedout`."""
     return Rule("handler_timeout", target, rate, _calls(calls), times, "Sandbox.Timedout", "after")
+
+
+def crash_handler(target: str = "", *, at: str, rate: float = 1.0, calls: Iterable[int] | None = None) -> Rule:
+    """The function's process dies as its handler makes a DynamoDB item call matching `at` (words each found in
+    "<operation> <table> <item key>", e.g. "update_item PaymentsTable"): the call is not made, what the handler did
+    before it stays done. Lambda answers `Runtime.ExitError` ("Runtime exited with error: signal: killed"). A crash
+    strikes one attempt of a call: the same call made again (a retried invocation) goes through."""
+    return Rule("handler_crash", target, rate, _calls(calls), 1, CRASHED, at=at)
 
 
 def throttle_lambda(
@@ -179,6 +193,11 @@ class HandlerFault:
     phase: Phase
 
 
+class HandlerCrashed(BaseException):  # noqa: N818 - not an error the handler could catch: its process is gone
+    """Raised in a handler's thread where its process dies (`crash_handler`); a BaseException, so that no `except
+    Exception` of the handler or of the libraries it calls can go on as if it had not happened."""
+
+
 class Faults(SeamAdapter):
     """The faults of one run: rules, a seed, and the record of every fault injected."""
 
@@ -189,6 +208,7 @@ class Faults(SeamAdapter):
         self._lock = threading.Lock()
         self._matching_calls: Counter[int] = Counter()  # per rule: calls that matched so far
         self._attempts: Counter[tuple[int, str]] = Counter()  # per rule and call key: attempts so far
+        self._running = threading.local()  # .function: the handler the thread runs (`running`)
 
     def counts(self) -> Counter[Kind]:
         """How many faults of each kind struck."""
@@ -197,10 +217,11 @@ class Faults(SeamAdapter):
 
     # -- deciding ------------------------------------------------------------------------------------------------
 
-    def _strike(self, kind: Kind, site: str, key: str) -> Rule | None:
-        """The first rule of `kind` matching `site` that hits this attempt of the call `key`, recorded; else None."""
+    def _strike(self, kind: Kind, site: str, key: str, where: str = "") -> Rule | None:
+        """The first rule of `kind` matching `site` (and holding each word of its `at` in `where`) that hits this
+        attempt of the call `key`, recorded; else None."""
         for index, rule in enumerate(self.rules):
-            if rule.kind != kind or rule.target not in site:
+            if rule.kind != kind or rule.target not in site or not all(w in where for w in rule.at.split()):
                 continue
             with self._lock:
                 self._matching_calls[index] += 1
@@ -229,6 +250,16 @@ class Faults(SeamAdapter):
         if rule is None:
             return None
         return HandlerFault(rule.error, f"injected fault: {rule.error} in {function_name}", rule.phase)
+
+    @contextmanager
+    def running(self, function_name: str) -> Iterator[None]:
+        """Called by the Lambda runtime around a handler's run: the calling thread runs `function_name`'s handler
+        (what a `crash_handler` rule's DynamoDB call is matched on)."""
+        self._running.function = function_name
+        try:
+            yield
+        finally:
+            self._running.function = None
 
     def lambda_service_error(self, function_name: str, payload: bytes) -> str | None:
         """Called by the Lambda invoke seam: the Invoke API's error code when the call is refused."""
@@ -263,7 +294,7 @@ class Faults(SeamAdapter):
         kinds = {rule.kind for rule in self.rules}
         if "put_events_throttle" in kinds:
             seam_set.wrap(declared.FAULT_PUT_EVENTS, self._wrapping(self._put_events))
-        if kinds & {"dynamodb_throttle", "ignore_conditions"}:
+        if kinds & {"dynamodb_throttle", "ignore_conditions", "handler_crash"}:
             for seam in declared.FAULT_DYNAMODB:
                 seam_set.wrap(seam, self._wrapping(functools.partial(self._dynamodb_call, seam.attribute)))
         return seam_set
@@ -303,6 +334,11 @@ class Faults(SeamAdapter):
         call = inspect.signature(original).bind(backend, *args, **kwargs)
         table_name = str(call.arguments["table_name"])
         item_key = _item_key(backend, table_name, call.arguments.get(_KEY_ARGUMENT[name]) or {})
+        function = getattr(self._running, "function", None)
+        if function is not None:
+            where = f"{name} {table_name} {item_key}"
+            if self._strike("handler_crash", function, f"{function}/{where}", where):
+                raise HandlerCrashed(f"injected fault: {function}'s process killed at {where}")
         if self._strike("dynamodb_throttle", f"{table_name} {item_key}", f"{table_name}/{item_key}"):
             from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 
@@ -373,10 +409,13 @@ def _item_key(backend: Any, table_name: str, attributes: Mapping[str, Any]) -> s
 
 
 __all__ = [
+    "CRASHED",
     "Faults",
+    "HandlerCrashed",
     "HandlerFault",
     "Injected",
     "Rule",
+    "crash_handler",
     "delay_events",
     "duplicate_events",
     "duplicate_messages",

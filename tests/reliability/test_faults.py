@@ -8,7 +8,9 @@ from typing import Any
 
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.faults import (
+    CRASHED,
     Faults,
+    crash_handler,
     delay_events,
     duplicate_events,
     duplicate_messages,
@@ -176,6 +178,23 @@ def test_a_charge_whose_answer_is_lost_lambda_unknown_is_retried_and_charges_onc
 
     assert order.failed_attempts("ChargePayment") == ["Lambda.Unknown"]
     assert_completed_once(order)
+
+
+def test_a_charge_killed_between_the_gateway_and_its_record_ends_refunded(cloud_with: StartCloud) -> None:
+    # The process dies after the gateway took the money and before the payment is recorded CHARGED (its first
+    # update_item of the payments table): the record says PENDING. Not retried (Runtime.ExitError); the saga
+    # compensates, and the refund of a PENDING charge asks the gateway, which took it: the customer is paid back.
+    cloud = cloud_with(crash_handler("Payments", at="update_item PaymentsTable", calls=[1]))
+
+    order = Order(cloud)
+
+    assert order.failed_attempts("ChargePayment") == [CRASHED]
+    (crash,) = injected(cloud)
+    assert crash.kind == "handler_crash" and "/update_item " in crash.key
+    assert order.statuses() == {"Inventory": ["RELEASED"], "Payments": ["REFUNDED"], "Shipping": []}
+    assert order.balance == 0, "charged by the gateway, then refunded: the ledger balances"
+    (cancelled,) = order.emitted("OrderCancelled")
+    assert cancelled["failed_step"] == "payment" and cancelled["compensated_steps"] == ["payment", "inventory"]
 
 
 def test_a_failed_escalation_still_releases_the_inventory(cloud_with: StartCloud) -> None:

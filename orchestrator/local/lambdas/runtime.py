@@ -36,10 +36,12 @@ import json
 import logging
 import threading
 import uuid
+from contextlib import nullcontext
 from typing import Any, Final
 
 import botocore.loaders
 
+from orchestrator.local.faults import CRASHED, HandlerCrashed
 from orchestrator.local.iam.enforcement import acting_as
 from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
 from orchestrator.local.lambdas.invoke_seam import bind_invoke
@@ -165,14 +167,21 @@ class LambdaRuntime(SeamAdapter):
                     started + function.timeout,
                     clock,
                 )
-                fault = None if self.runtime.faults is None else self.runtime.faults.handler(function.name, event)
+                faults = self.runtime.faults
+                fault = None if faults is None else faults.handler(function.name, event)
                 if fault is not None and fault.phase == "before":
                     raise InjectedFaultError(fault.error, fault.message)
-                payload, error_type = _marshal(handler(event, context), request_id)
+                with nullcontext() if faults is None else faults.running(function.name):
+                    result = handler(event, context)
+                payload, error_type = _marshal(result, request_id)
                 if fault is not None:  # after the handler ran: its side effects stay, its answer is lost
                     raise InjectedFaultError(fault.error, fault.message)
             except InjectedFaultError as error:
                 payload, error_type = _error_payload(error.error_type, str(error), request_id, [])
+            except HandlerCrashed as crash:  # its process died mid-handler: Lambda's answer for a killed runtime
+                logger.warning("lambda %s: %s", function.name, crash)
+                message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+                payload, error_type = _error_payload(CRASHED, message, request_id, [])
             except InitError as error:
                 payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
