@@ -27,8 +27,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
-
 from functions.producer import EventPublisher, OutgoingEvent
 from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
@@ -43,7 +41,7 @@ from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
 from orchestrator.local.quiet import LocalCloudError, NotQuietError, QuietDetector, Stillness
-from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.server import LocalServer, PortInUseError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas.envelope import EventData
@@ -124,7 +122,7 @@ class LocalCloud:
         jsonata_engine.install(self.runtime.clock.now)
         for adapter in self._patches():
             adapter.install()
-        self.runtime.session = boto3.Session()
+        self.runtime.session = local_session()
         provisioner = Provisioner(
             self.runtime.session,
             self.runtime.account,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from orchestrator.local.activity import Activity
 from orchestrator.local.clock import Clock
@@ -21,6 +24,18 @@ LOCAL_REGION = "us-east-1"
 
 # moto runs Step Functions executions only when asked, and must not look for Docker to run Lambda code.
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+# One botocore loader per data path for the whole process: a loader caches the service models it parsed (~0.1 s of
+# JSON per new client otherwise). Models are read-only data. The runtime's own clients use it, and the Lambda
+# runtime makes every session of the process use it while it runs handlers (seam BOTOCORE_SHARED_LOADER).
+shared_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def local_session() -> boto3.Session:
+    """A boto3 session whose clients read service models through the process's shared loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", shared_loader(core.get_config_variable("data_path")))
+    return boto3.Session(botocore_session=core)
 
 
 @dataclass
@@ -51,7 +66,8 @@ class Runtime:
         """A boto3 client of the current moto backend (creating clients is not thread-safe; using them is)."""
         with self._lock:
             if service not in self._clients:
-                session = self.session or boto3.Session()
+                self.session = self.session or local_session()  # one per runtime: its clients share its handlers
+                session = self.session
                 # The runtime's own work (delivery, pollers, status events) is the services' doing: never evaluated
                 # as a principal's call (orchestrator/local/iam/enforcement.py).
                 self._clients[service] = service_client(session.client(service, region_name=self.region))

@@ -24,7 +24,7 @@ from functions.breaker import BreakerSettings, CircuitBreaker
 from functions.breaker.dynamodb import DynamoDBBreakerStore
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
-from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
+from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas import breaker_rules as rules
 from schemas.stages import WorkflowBreaker
@@ -298,7 +298,7 @@ def forms(aws_credentials: None) -> Iterator[Forms]:
     """moto with the local runtime's JSONata on a clock frozen at `T0`, the table, a bus for the announcements."""
     assert not jsonata_engine.is_installed(), "another runtime's JSONata (and clock) is installed"
     with mock_aws(config=MOTO_CONFIG):
-        runtime = Runtime(clock=Clock(now=lambda: T0), session=boto3.Session())
+        runtime = Runtime(clock=Clock(now=lambda: T0), session=local_session())
         runtime.client("dynamodb").create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "breaker_id", "KeyType": "HASH"}],

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -21,7 +20,7 @@ from orchestrator.assembly import CloudAssembly
 from orchestrator.local.clock import Clock
 from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, RuntimeStoppedError
 from orchestrator.local.provision import Provisioned, Provisioner
-from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from tests.builders import delivered_event, sample_event
 from tests.integration.local_lambda_samples import clock_hook
 
@@ -75,7 +74,7 @@ def _local(directory: Path) -> Iterator[Local]:
         # Frozen: only `advance` (a test's, or a handler's through clock_hook) moves the clock, so a deadline
         # is never reached by real time passing while a slow machine runs the test.
         frozen = time.time()
-        runtime = Runtime(clock=Clock(now=lambda: frozen), session=boto3.Session())
+        runtime = Runtime(clock=Clock(now=lambda: frozen), session=local_session())
         lambdas = LambdaRuntime(runtime)
         lambdas.install()
         clock_hook.CLOCK = runtime.clock

@@ -28,7 +28,7 @@ from orchestrator.assembly import StackTemplate
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner
-from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime
+from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.seams import MotoSeamError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
 from tests.polling import eventually
@@ -110,7 +110,7 @@ class Local:
 def local_runtime() -> Local:
     """A runtime whose clock stands still (at a whole second) until advanced, with the adapter installed."""
     frozen = float(int(time.time()))
-    runtime = Runtime(clock=Clock(now=lambda: frozen), session=boto3.Session())
+    runtime = Runtime(clock=Clock(now=lambda: frozen), session=local_session())
     adapter = StepFunctionsAdapter(runtime)
     adapter.install()
     return Local(runtime, adapter, runtime.client("stepfunctions"), runtime.client("sqs"), runtime.client("events"))
@@ -210,7 +210,7 @@ TEMPLATE = {
 
 
 def test_state_machines_are_created_from_a_template_with_substitutions_applied(local: Local) -> None:
-    provisioner = Provisioner(boto3.Session(), creators=local.adapter.creators())
+    provisioner = Provisioner(local_session(), creators=local.adapter.creators())
 
     provisioner.provision_stack(StackTemplate("Local-Test", TEMPLATE))
 
@@ -252,7 +252,7 @@ def test_a_definition_in_s3_is_refused_with_a_clear_error(local: Local) -> None:
             }
         }
     }
-    provisioner = Provisioner(boto3.Session(), creators=local.adapter.creators())
+    provisioner = Provisioner(local_session(), creators=local.adapter.creators())
 
     with pytest.raises(NotImplementedError, match="Remote: DefinitionS3Location is not supported locally"):
         provisioner.provision_stack(StackTemplate("Local-Test", template))

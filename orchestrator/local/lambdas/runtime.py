@@ -31,15 +31,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import functools
 import json
 import logging
 import threading
 import uuid
 from contextlib import nullcontext
 from typing import Any, Final
-
-import botocore.loaders
 
 from orchestrator.local.faults import CRASHED, HandlerCrashed
 from orchestrator.local.iam.enforcement import acting_as
@@ -60,15 +57,11 @@ from orchestrator.local.lambdas.model import (
 from orchestrator.local.lambdas.provisioning import create_function
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
 from orchestrator.local.queues import queue_url
-from orchestrator.local.runtime import Runtime
+from orchestrator.local.runtime import Runtime, shared_loader
 from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 logger = logging.getLogger(__name__)
-
-# One botocore loader per data path for the whole process (seam BOTOCORE_SHARED_LOADER): a loader caches the service
-# models it parsed, and every local cloud's handlers build their clients from new sessions. Models are read-only data.
-_shared_loader = functools.cache(botocore.loaders.create_loader)
 
 ASYNC_RETRY_DELAYS: Final = (60.0, 120.0)  # Lambda retries a failed asynchronous invocation twice, 1 then 2 min later
 _DLQ_MESSAGE_LIMIT: Final = 1024  # Lambda truncates the ErrorMessage attribute of a dead-letter message to 1 KB
@@ -251,7 +244,8 @@ class LambdaRuntime(SeamAdapter):
         """moto's Lambda invoke routed to registered functions; others fall through to moto."""
         seam_set = SeamSet("LambdaRuntime")
         bind_invoke(seam_set, self)
-        seam_set.replace(declared.BOTOCORE_SHARED_LOADER, _shared_loader)
+        # Every local cloud's handlers build their clients from new sessions: each reads models through one loader.
+        seam_set.replace(declared.BOTOCORE_SHARED_LOADER, shared_loader)
         return seam_set
 
     def install(self) -> None:
