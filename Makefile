@@ -13,7 +13,9 @@ STAGE ?= dev
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# --no-compile: pip would byte-compile every module of every package (aws-cdk-lib alone is hundreds of MB of
+	# generated Python; ~80 s of a fresh install); Python compiles what is imported, once, on first use.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
