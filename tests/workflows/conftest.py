@@ -13,8 +13,6 @@ from asl.history import StateVisit
 from asl.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
 
-ENDED_ROUNDS = 50
-
 
 @pytest.fixture
 def cloud(assembly_dir: Path, aws_credentials: None) -> Iterator[LocalCloud]:
@@ -42,16 +40,15 @@ class Tap:
 
 
 def ended(cloud: LocalCloud, logical_id: str, picked: Callable[[dict[str, Any]], bool], count: int = 1) -> list[Any]:
-    """The executions of the state machine `logical_id` that `picked` selects, once `count` of them have started and
-    all have ended. For workflows that wait on nothing outside the cloud (a DAG played by its agents): quiet with one
-    still running is a moment's stillness of a loaded machine, so look again, a bounded number of times."""
+    """The executions of the state machine `logical_id` that `picked` selects, once the cloud is quiet: for workflows
+    that wait on nothing outside the cloud (a DAG played by its agents), quiet means every one of them has ended."""
     arn = cloud.physical_id("AWS::StepFunctions::StateMachine", logical_id)
-    for _ in range(ENDED_ROUNDS):
-        cloud.wait_until_quiet(timeout=60)
-        executions = [e for e in cloud.executions(arn) if picked(e)]
-        if len(executions) >= count and all(e["status"] != "RUNNING" for e in executions):
-            return executions
-    raise AssertionError(f"{logical_id}: still running after {ENDED_ROUNDS} looks: {executions}")
+    stillness = cloud.wait_until_quiet(timeout=60)
+    executions = [e for e in cloud.executions(arn) if picked(e)]
+    assert len(executions) >= count, f"{logical_id}: {len(executions)} of {count} executions started"
+    running = [e["executionArn"] for e in executions if e["status"] == "RUNNING"]
+    assert not running, f"{logical_id}: quiet with executions still running: {running}; waits: {stillness.waits}"
+    return executions
 
 
 def business_path(cloud: LocalCloud, execution_arn: str) -> list[StateVisit]:
