@@ -1,6 +1,7 @@
 """`orch local up`: the synthesized app served in-process on moto, as one endpoint on localhost; `orch local seams`:
 every change the local runtime makes to moto, and why; `orch local access-report`: what each role of the running
-app used, was denied, and never used (orchestrator/local/iam/report.py)."""
+app used, was denied, and never used (orchestrator/local/iam/report.py); `orch local conformance`: how many of the
+documented event-pattern and ASL cases the local runtime gets right (orchestrator/local/conformance)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from orchestrator.assembly import synthesize
 from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, assembly, listen_port, port, render_json, write
 from orchestrator.local.cloud import ACCESS_REPORT_PAGE, LocalCloud, PortInUseError
+from orchestrator.local.conformance import runner as conformance
 from orchestrator.local.iam.report import AccessReport
 from orchestrator.local.seams import MotoSeamError, seam_lines, seam_table
 from orchestrator.local.server import OWN_PREFIX, SERVER_HOST
@@ -49,6 +51,11 @@ def register(registry: Registry) -> None:
         "--port", type=port, default=DEFAULT_PORT, help=f"`orch local up`'s port (default {DEFAULT_PORT})"
     )
     report.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
+    conformance = commands.add_parser(
+        "conformance",
+        help="run the documented event-pattern and ASL cases on the local runtime; pass counts per category",
+    )
+    conformance.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
     seams = commands.add_parser("seams", help="every change the local runtime makes to moto, and why")
     seams.add_argument("--output", choices=("table", "json"), default=argparse.SUPPRESS, help="table (default) or json")
 
@@ -59,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "access-report":
         return print_access_report(args.port, args.output)
+    if args.command == "conformance":
+        return print_conformance(args.output)
     return up(args.assembly, args.port, args.stage, synth=args.synth, iam=args.iam == "on")
 
 
@@ -75,6 +84,15 @@ def print_access_report(port: int, output: str) -> int:
         return EXIT_FAILURE
     write(sys.stdout, render_json(report) if output == "json" else "\n".join(AccessReport.from_json(report).lines()))
     return EXIT_OK
+
+
+def print_conformance(output: str) -> int:
+    """Runs the conformance cases (orchestrator/local/conformance) on a local runtime of its own; 1 when a case
+    fails (a known difference, listed with its reason, does not fail the run)."""
+    with conformance.empty_local_cloud() as cloud:
+        report = conformance.run(cloud)
+    write(sys.stdout, render_json(report.as_json()) if output == "json" else "\n".join(report.lines()))
+    return EXIT_FAILURE if report.failed else EXIT_OK
 
 
 def up(assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True) -> int:

@@ -1,5 +1,5 @@
 """EventBridge event patterns on the local runtime (orchestrator/local/patterns.py and delivery/rules.py): every vector
-of event_pattern_vectors.py (each citing the AWS page it comes from) gives the documented answer through the engine,
+of orchestrator/local/conformance/pattern_vectors.py (each citing the AWS page it comes from) gives the documented answer through the engine,
 through TestEventPattern (boto3 against moto), and through real delivery (a rule with a queue target); a malformed
 pattern is refused at PutRule with InvalidEventPatternException, and the bus keeps delivering."""
 
@@ -20,7 +20,7 @@ from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.patterns import InvalidEventPattern, compile_pattern
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from tests.conftest import fake_aws_environment
-from tests.integration.event_pattern_vectors import INVALID, VECTORS, Vector
+from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS, Vector
 
 BUS = "vectors"
 # Every event the bus receives has version "0": this rule proves each vector's event was published as written.

@@ -207,6 +207,11 @@ SEND_TASK_FAILURE_CAUSE = _seam(
     "moto.stepfunctions.responses.StepFunctionResponse", "send_task_failure", "replace",
     "SendTaskFailure's cause reaches the task's failure", "SendTaskFailure drops `cause`", ("self",),
 )  # fmt: skip
+DESCRIBE_EXECUTION_OUTPUT_AS_JSON = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "describe_execution", "wrap",
+    "DescribeExecution's output is JSON text, a string output too (stepfunctions/outputs.py)",
+    "a string output is answered unquoted: `yes` for \"yes\"", ("self",),
+)  # fmt: skip
 EARLY_HEARTBEAT_REMEMBERED = _seam(
     f"{_A}.eval.callback.callback.CallbackEndpoint", "notify_heartbeat", "wrap",
     "a heartbeat sent before the task set up its heartbeat wait is remembered (in-process agents answer fast)",
@@ -290,6 +295,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     TIMED_OUT_TASK_RELEASES_WAIT,
     HEARTBEAT_TIMEOUT_ERROR,
     SEND_TASK_FAILURE_CAUSE,
+    DESCRIBE_EXECUTION_OUTPUT_AS_JSON,
     EARLY_HEARTBEAT_REMEMBERED,
     EARLY_OUTCOME_HEARD,
     EXECUTIONS_WITH_AN_ENV,

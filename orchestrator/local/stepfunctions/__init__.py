@@ -10,6 +10,7 @@ against that moto version when `StepFunctionsAdapter.install()` applies them):
 - `tasks`: fixes of moto's task tokens, heartbeats and stops, each as small as the defect;
 - `parsing`: each definition parsed once, its program shared by the executions;
 - `clients`: one boto3 client per service for every task that calls it;
+- `outputs`: DescribeExecution's output as JSON text, a string too;
 - `status`: "Step Functions Execution Status Change" events on the default bus;
 - `adapter`: the execution lifecycle (install, uninstall, redrive) and `history_path` (over `visits_from_history`,
   asl/history.py), which gives each state visit its own events by following their `previousEventId` chains.

@@ -26,6 +26,7 @@ from orchestrator.local.seams import SeamSet, check_moto_version
 from orchestrator.local.seams import stepfunctions as declared
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
+from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
@@ -77,6 +78,7 @@ class StepFunctionsAdapter:
             # After the lifecycle: the clock's start date is set before the RUNNING event reads it.
             bind_clock(seam_set, self.runtime.clock, self._program_started, self._threads)
             bind_fixes(seam_set)
+            bind_json_outputs(seam_set)
             bind_parse_once(seam_set)
             bind_shared_clients(seam_set)
             self._bind_redrive(seam_set)

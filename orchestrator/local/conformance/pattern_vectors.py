@@ -1,4 +1,5 @@
 """EventBridge event-pattern test vectors, each taken from (and citing) AWS's documentation, not from an emulator.
+The tests (tests/integration/test_event_patterns.py) and `orch local conformance` run them.
 
 Sources (the `source` of each vector):
 - EP: EventBridge User Guide, "Creating Amazon EventBridge event patterns"

@@ -1,0 +1,77 @@
+"""`orch local conformance` (orchestrator/local/conformance): every documented case passes on the local runtime or is
+a known difference that says why; the runner can fail (a wrong expectation, a stale known-difference mark); and
+DescribeExecution answers a string output as JSON text (the difference the conformance cases found)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from orchestrator.cli import EXIT_OK, main
+from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.conformance.asl_cases import CASES, AslCase
+from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS
+from orchestrator.local.conformance.runner import empty_local_cloud, run
+
+
+@pytest.fixture
+def cloud() -> Iterator[LocalCloud]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with empty_local_cloud() as local:
+            yield local
+
+
+def test_every_case_passes_or_is_a_known_difference_with_its_reason(cloud: LocalCloud) -> None:
+    report = run(cloud)
+
+    assert report.failed == 0, "\n".join(report.lines())
+    counted = sum(c.total for c in report.categories.values())
+    assert counted == len(VECTORS) + len(INVALID) + len(CASES)
+    known = [k for c in report.categories.values() for k in c.known]
+    assert len(known) == sum(1 for case in CASES if case.known_difference)
+    assert all(case.cite.startswith("https://") for case in CASES)
+    assert {c.split(": ")[1] for c in report.categories if c.startswith("asl: ")} >= {"choice", "errors"}
+
+
+def test_a_wrong_expectation_and_a_stale_known_difference_are_failures(cloud: LocalCloud) -> None:
+    passing = next(case for case in CASES if not case.known_difference and case.status == "SUCCEEDED")
+    wrong = dataclasses.replace(passing, name="wrong", output={"not": "this"})
+    stale = dataclasses.replace(passing, name="stale", known_difference="said to differ")
+    failing = dataclasses.replace(passing, name="failing", status="FAILED", error="X")
+
+    report = run(cloud, vectors=[], invalid=[], cases=[wrong, stale, failing])
+
+    (category,) = report.categories.values()
+    assert (category.passed, report.failed) == (0, 3)
+    assert category.failures[0].startswith("wrong: output ")
+    assert category.failures[1].startswith("stale: passes, but is marked as a known difference")
+    assert category.failures[2].startswith("failing: SUCCEEDED")
+
+
+def test_a_string_output_is_described_as_json_text(cloud: LocalCloud) -> None:
+    # "output: The JSON output data of the execution" (DescribeExecution, Step Functions API Reference).
+    sfn = cloud.client("stepfunctions")
+    case = AslCase(
+        "string", "x", "", {"StartAt": "S", "States": {"S": {"Type": "Pass", "Result": "yes", "End": True}}}, {}
+    )
+    machine = sfn.create_state_machine(
+        name="string-output", definition=json.dumps(case.definition), roleArn="arn:aws:iam::123456789012:role/r"
+    )
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    cloud.wait_until_quiet()
+
+    assert sfn.describe_execution(executionArn=started["executionArn"])["output"] == '"yes"'
+
+
+def test_the_command_prints_the_counts_per_category_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "conformance", "--output", "json"]) == EXIT_OK
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["asl: choice"]["failures"] == []
+    assert sum(c["cases"] for c in printed.values()) == len(VECTORS) + len(INVALID) + len(CASES)
