@@ -118,6 +118,32 @@ def alerts_topic(scope: Construct, config: StageConfig) -> AlertsTopic:
     return AlertsTopic(stack, _ALERTS_ID, config=config)
 
 
+def threshold_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    alerts: AlertsTopic,
+    config: StageConfig,
+    metric: cloudwatch.IMetric,
+    threshold: int,
+    description: str,
+) -> cloudwatch.Alarm:
+    """An alarm at `threshold` or more of `metric`, with the stage's evaluation periods, quiet without data, sent to
+    `alerts`: every alarm of the app is made here."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=config.alarms.evaluation_periods,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        # No data point: nothing was invoked, requested, queued or ended in the period, and nothing is wrong.
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    return alerts.notify(alarm)
+
+
 def _alarm(
     scope: Construct,
     construct_id: str,
@@ -127,19 +153,16 @@ def _alarm(
     threshold: int,
     description: str,
 ) -> cloudwatch.Alarm:
-    """An alarm at `threshold` or more of `metric`, with the stage's evaluation periods, quiet without data."""
-    alarm = cloudwatch.Alarm(
+    """A `threshold_alarm` sent to the alerts topic of `scope`'s stack."""
+    return threshold_alarm(
         scope,
         construct_id,
+        alerts=alerts_topic(scope, config),
+        config=config,
         metric=metric,
         threshold=threshold,
-        evaluation_periods=config.alarms.evaluation_periods,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        # No data point: nothing was invoked, requested or queued in the period, and nothing is wrong.
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_description=description,
+        description=description,
     )
-    return alerts_topic(scope, config).notify(alarm)
 
 
 def function_alarms(scope: Construct, function: lambda_.Function, *, config: StageConfig) -> list[cloudwatch.Alarm]:
@@ -200,16 +223,14 @@ class AlarmedQueue(Construct):
             retention_period=Duration.days(14),
             removal_policy=removal_policy(config),
         )
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = threshold_alarm(
             self,
             "DepthAlarm",
+            alerts=alerts,
+            config=config,
             metric=self.queue.metric_approximate_number_of_messages_visible(
                 period=Duration.seconds(config.alarms.period_seconds)
             ),
             threshold=threshold,
-            evaluation_periods=config.alarms.evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Messages are waiting in {construct_id}: look at them, fix the cause, redrive.",
+            description=f"Messages are waiting in {construct_id}: look at them, fix the cause, redrive.",
         )
-        alerts.notify(self.alarm)

@@ -35,7 +35,7 @@ from constructs import Construct
 
 from asl.admission import PLACEHOLDER as ADMISSION
 from asl.pause_points import functions_checking
-from infra.constructs.alerts import AlertsTopic
+from infra.constructs.alerts import AlertsTopic, threshold_alarm
 from infra.constructs.emitting import grant_emit_entries
 from infra.constructs.lambda_function import PythonFunction, log_group
 from infra.constructs.rule_targets import reliable_target_options
@@ -211,23 +211,19 @@ def execution_alarms(
         "ExecutionsTimedOut": (state_machine.metric_timed_out, settings.executions_timed_out, "timed out"),
         "ExecutionsAborted": (state_machine.metric_aborted, settings.executions_aborted, "were aborted"),
     }
-    alarms = []
-    for name, (metric, threshold, ended) in watched.items():
-        alarm = cloudwatch.Alarm(
+    return [
+        threshold_alarm(
             scope,
             f"{name}Alarm",
+            alerts=alerts,
+            config=config,
             metric=metric(period=period, statistic=cloudwatch.Stats.SUM),
             threshold=threshold,
-            evaluation_periods=settings.evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            # No execution ended in the period: there is no data point, and nothing is wrong.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Executions of {scope.node.path} {ended}: read their histories (and the ALL-level "
+            description=f"Executions of {scope.node.path} {ended}: read their histories (and the ALL-level "
             "execution logs), fix the cause, start them again.",
         )
-        alerts.notify(alarm)
-        alarms.append(alarm)
-    return alarms
+        for name, (metric, threshold, ended) in watched.items()
+    ]
 
 
 def _placeholder(function_name: str) -> str:
