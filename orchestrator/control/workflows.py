@@ -43,5 +43,8 @@ class WorkflowOperations(Connection):
         did there (orchestrator/control/drawing.py)."""
         if execution is not None:
             self._check_execution_arn(execution)
+        # A workflow by its tag first, as every other command names it (a state machine's name need not hold it),
+        # else an ARN, a state machine's name or a part of it (drawing.resolve).
+        machine = self.workflows().get(workflow, workflow)
         with self._calls():
-            return draw(self._client("stepfunctions"), workflow, execution, fmt)
+            return draw(self._client("stepfunctions"), machine, execution, fmt)

@@ -601,3 +601,24 @@ def test_orch_graph_with_no_endpoint_listening_says_so(
     assert main(["graph", "OrderSaga", "--endpoint-url", f"http://127.0.0.1:{port}"]) == 1
     (error,) = capsys.readouterr().err.splitlines()
     assert error.startswith(f"orch: cannot reach http://127.0.0.1:{port}") and "orch local up" in error
+
+
+def test_orch_graph_finds_a_workflow_by_its_tag_whatever_its_state_machine_is_called(
+    served: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A user's workflow whose state machine's name has nothing of its `workflow` tag, as `orch list --workflow`
+    # finds it (issue: `orch graph report-build` answered "no state machine matches" while `orch list` worked).
+    sfn = served.client("stepfunctions")
+    definition = {"StartAt": "Build", "States": {"Build": {"Type": "Pass", "End": True}}}
+    sfn.create_state_machine(
+        name="Orchestrator-dev-Workflows-Xyz123",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/any",
+        tags=[{"key": "workflow", "value": "report-build"}, {"key": "stage", "value": "dev"}],
+    )
+    endpoint = ["--endpoint-url", str(served.endpoint_url)]
+
+    assert main(["list", "--workflow", "report-build", *endpoint]) == 0
+    capsys.readouterr()
+    assert main(["graph", "report-build", *endpoint]) == 0
+    assert parse(capsys.readouterr().out).names() == ["Start", "Build", "End"]
