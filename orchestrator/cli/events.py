@@ -18,6 +18,7 @@ from typing import Any
 from orchestrator.cli.base import Registry, Result, UsageError, assembly, parse_time, render_json
 from orchestrator.control import ControlError, InvalidInput
 from orchestrator.control.render import pairs, table
+from orchestrator.local.handler_output import handler_logs_to
 from orchestrator.replay.recording import Recording, record
 from orchestrator.replay.runner import replay as replay_recording
 
@@ -95,7 +96,8 @@ def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
             raise InvalidInput(f"{args.recording}: not a readable recording ({error})", field="recording") from None
     if not (args.assembly / "manifest.json").exists():
         raise InvalidInput(f"{args.assembly} is not a cloud assembly", "run `make synth`", field="assembly")
-    _, report = replay_recording(recording, args.assembly, plane.config.stage)
+    with handler_logs_to(sys.stderr):  # stdout is the report's alone (JSON with --output json)
+        _, report = replay_recording(recording, args.assembly, plane.config.stage)
     text = render_report(report)
     if not report.clean:
         sys.stdout.write((render_json(report) if args.output == "json" else text) + "\n")

@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 from orchestrator.demo.command import main
-from orchestrator.demo.logs import handler_logs_to
 from orchestrator.demo.running import BusTap
 from orchestrator.demo.runs import timeline
 from orchestrator.demo.samples import DEFAULT_SAMPLES
+from orchestrator.local.handler_output import handler_logs_to
 
 __all__ = ["DEFAULT_SAMPLES", "BusTap", "handler_logs_to", "main", "timeline"]

@@ -25,12 +25,12 @@ from typing import Final, TextIO
 from pydantic import ValidationError
 
 from orchestrator.assembly import CloudAssembly, synthesize
-from orchestrator.demo.logs import handler_logs_to
 from orchestrator.demo.report import packed, report
 from orchestrator.demo.running import run_samples, stop_waiting_executions
 from orchestrator.demo.runs import DemoRun
 from orchestrator.demo.samples import DEFAULT_SAMPLES, Sample, load_samples
 from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.handler_output import handler_logs_to
 
 DEFAULT_OUTDIR: Final = Path("cdk.out")
 LOG_NAME: Final = "demo.log"

@@ -54,11 +54,25 @@ def test_orch_replay_test_replays_the_order_saga_recording_clean(
 ) -> None:
     recording = RECORDINGS / "order_saga_no_carrier.json"
     code = main(["replay-test", str(recording), "--assembly", str(assembly_dir)])
-    out = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("{"))
+    printed = capsys.readouterr()
+    out = printed.out.rstrip("\n")
     assert code == 0, out
+    assert '"service":"payments"' in printed.err, "the handlers' logs go to standard error, not into the report"
     assert "order-saga: recorded SUCCEEDED, replayed SUCCEEDED" in out
     assert "3     =  ArrangeShipping: caught NoCarrierAvailable  ArrangeShipping: caught NoCarrierAvailable" in out
     assert out.endswith("order-rec-1: replay matches the recording")
+
+
+def test_orch_replay_test_output_json_is_json_alone_on_stdout(
+    assembly_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = RECORDINGS / "order_saga_no_carrier.json"
+    code = main(["replay-test", str(recording), "--assembly", str(assembly_dir), "--output", "json"])
+    printed = capsys.readouterr()
+
+    assert code == 0, printed.err[-2000:]
+    report = json.loads(printed.out)  # the whole of stdout is one JSON document
+    assert [e["replayed_status"] for e in report["executions"]] == ["SUCCEEDED"]
 
 
 def test_a_changed_definition_is_reported_at_its_first_divergent_state(assembly_dir: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Where the handlers' output goes while the demo runs: a log file, so that it does not drown the demo's own lines."""
+"""Where the in-process handlers' output goes while a command runs them: a log file for the demo, standard error for
+`orch replay-test`, so that it does not drown (or, with `--output json`, corrupt) the command's own output."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Final, TextIO
 
 
 class _HandlerOutput(io.TextIOBase):
-    """What the process writes to stdout and stderr while the demo runs: the run's log file.
+    """What the process writes to stdout and stderr while a command runs handlers: its log.
 
     Powertools binds each service's logger to the `sys.stdout` of the moment that service's first logger is made,
     for the life of the process, so this one object serves every run: between runs it writes through to the
@@ -43,7 +44,7 @@ _HANDLER_OUTPUT: Final = _HandlerOutput()
 
 @contextlib.contextmanager
 def handler_logs_to(log: TextIO) -> Iterator[None]:
-    """stdout and stderr of everything but the demo's own lines go to `log` for the duration."""
+    """stdout and stderr of everything but the command's own lines go to `log` for the duration."""
     _HANDLER_OUTPUT.target = log
     try:
         with contextlib.redirect_stdout(_HANDLER_OUTPUT), contextlib.redirect_stderr(_HANDLER_OUTPUT):
