@@ -165,7 +165,43 @@ def graph_errors(spec: DagSpec) -> list[str]:
     cycle = spec.graph().cycle()
     if cycle:
         return ["tasks: cycle " + " -> ".join(cycle)]
-    return _reference_errors(spec) + _unreachable(spec)
+    return _syntax_errors(spec) + _reference_errors(spec) + _unreachable(spec)
+
+
+def _expression_fields(task: Task) -> list[tuple[str, Any]]:
+    """The fields of a task that hold JSONata, by their path in the spec."""
+    fields: list[tuple[str, Any]] = [("when", task.when), ("input", task.input)]
+    if task.compensation:
+        fields.append(("compensation.input", task.compensation.input))
+    return fields
+
+
+def _syntax_errors(spec: DagSpec) -> list[str]:
+    """Each expression that is not JSONata, named by its field: refused at compile rather than failing the running
+    execution with States.QueryEvaluationError."""
+    problems = []
+    for task in spec.tasks:
+        for field, value in _expression_fields(task):
+            expressions = [value.strip()] if field == "when" and value is not None else list(_expressions(value))
+            for expression in expressions:
+                try:
+                    jsonata.Jsonata(expression)
+                except jsonata.JException as error:
+                    problems.append(f"{_where(spec, task.name)}.{field}: not JSONata: `{expression}`: {error}")
+    return problems
+
+
+def _expressions(value: Any) -> Iterable[str]:
+    """The JSONata of each `{% ... %}` string in a payload template, at any depth."""
+    if isinstance(value, str):
+        if match := _EXPRESSION.match(value.strip()):
+            yield match.group(1).strip()
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _expressions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _expressions(item)
 
 
 def _reference_errors(spec: DagSpec) -> list[str]:
@@ -173,10 +209,7 @@ def _reference_errors(spec: DagSpec) -> list[str]:
     problems = []
     for task in spec.tasks:
         ancestors = graph.ancestors(task.name)
-        fields: list[tuple[str, Any]] = [("when", task.when), ("input", task.input)]
-        if task.compensation:
-            fields.append(("compensation.input", task.compensation.input))
-        for field, value in fields:
+        for field, value in _expression_fields(task):
             for referenced in sorted(set(_results_referenced(value))):
                 if referenced not in ancestors:
                     problems.append(

@@ -71,6 +71,18 @@ def test_reading_the_result_of_a_task_that_is_not_a_dependency_is_refused() -> N
     assert "tasks[2] (c).input: reads $results.a, but 'a' is not among its dependencies" in message
 
 
+def test_an_expression_that_is_not_jsonata_is_refused_naming_its_field() -> None:
+    message = refusal(
+        {"name": "a", "input": {"customer": {"id": "{% $input.id + %}"}}},
+        {"name": "b", "when": "$input.plan = ", "depends_on": ["a"]},
+        {"name": "c", "input": {"ok": "{% $input.id %}"}, "compensation": {"agent": "undo", "input": {"x": "{% ( %}"}}},
+    )
+    assert "tasks[0] (a).input: not JSONata: `$input.id +`: Unexpected end of expression" in message
+    assert "tasks[1] (b).when: not JSONata: `$input.plan =`" in message
+    assert "tasks[2] (c).compensation.input: not JSONata: `(`" in message
+    assert "tasks[2] (c).input" not in message
+
+
 def test_results_of_indirect_dependencies_may_be_read() -> None:
     spec = parse(
         document(
