@@ -15,6 +15,7 @@ from orchestrator.control.errors import Conflict, InvalidInput
 from orchestrator.control.pausing import PauseOperations, PauseRecord
 from orchestrator.control.tasks import waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
+from schemas.validation import EventValidationError, validate_detail
 
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
@@ -55,7 +56,11 @@ class ExecutionOperations(PauseOperations):
     """Start executions, find and read them, stop and restart them."""
 
     def start(self, workflow: str, execution_input: Mapping[str, Any], *, name: str | None = None) -> str:
-        """Starts `workflow` with `execution_input`; returns the execution's ARN."""
+        """Starts `workflow` with `execution_input`; returns the execution's ARN. An input shaped as an event (it has
+        a `detail-type`) must honour its type's contract: one that does not is refused before anything starts, with
+        each field and reason (the workflow's admission would only reject it once started)."""
+        if "detail-type" in execution_input:
+            _check_event(execution_input)
         arguments: dict[str, Any] = {
             "stateMachineArn": self._state_machine(workflow),
             "input": json.dumps(execution_input),
@@ -166,3 +171,20 @@ def _json(text: Any) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def _check_event(event: Mapping[str, Any]) -> None:
+    """Raises InvalidInput naming the first field of `event` that breaks its type's contract, and how many more."""
+    try:
+        validate_detail(str(event["detail-type"]), event.get("detail"), str(event.get("source", "")))
+    except EventValidationError as error:
+        first, *others = error.errors
+        more = f" (and {len(others)} more: {'; '.join(str(e) for e in others)})" if others else ""
+        raise InvalidInput(
+            f"the input is not a valid {first.detail_type}: {first.reason}{more}",
+            "correct the event and start again",
+            # data.* and metadata.* are fields of the detail; source and detail-type of the event itself.
+            field=f"input.detail.{first.field}"
+            if first.field.startswith(("data", "metadata"))
+            else f"input.{first.field}",
+        ) from None

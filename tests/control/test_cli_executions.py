@@ -9,7 +9,7 @@ from typing import Any
 
 from asl.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
-from tests.builders import ticket
+from tests.builders import delivered_event, sample_data, ticket
 from tests.control.conftest import Orch
 
 PIPELINE_PATH = ["Begin", "Triage", "Specialists", "Synthesis", "RequestApproval", "AwaitApproval", "Decision"]
@@ -138,6 +138,27 @@ def test_start_runs_a_workflow_with_the_given_input(orch: Orch, cloud: LocalClou
         "executions": [],
         "truncated": False,
     }
+
+
+def test_start_refuses_an_event_that_breaks_its_contract_before_anything_starts(
+    orch: Orch, cloud: LocalCloud, tmp_path: Any
+) -> None:
+    order = {**sample_data("OrderPlaced"), "total_cents": "lots"}
+    given = tmp_path / "order.json"
+    given.write_text(json.dumps(delivered_event("OrderPlaced", "shop.orders", data=order)))
+
+    machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
+    before = [e["executionArn"] for e in cloud.executions(machine)]
+
+    refused = orch("start", "order-saga", "--input", f"@{given}")
+
+    assert refused.code == 2
+    (line,) = refused.error_lines()
+    assert line == (
+        "orch: invalid input (input.detail.data.total_cents): the input is not a valid OrderPlaced: Input should be "
+        "a valid integer, unable to parse string as an integer; correct the event and start again"
+    )
+    assert [e["executionArn"] for e in cloud.executions(machine)] == before, "nothing started"
 
 
 def test_list_is_newest_first_and_bounded(orch: Orch, cloud: LocalCloud) -> None:

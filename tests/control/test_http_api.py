@@ -263,8 +263,8 @@ def test_publish_shift_a_canary_roll_back_and_replay(cloud: LocalCloud, call: Co
 # The start event of each workflow, as its rule delivers it (its execution's input).
 STARTS = {
     "agent-pipeline": ("TicketSubmitted", "support.tickets"),
-    "order-saga": ("OrderPlaced", "orders.web"),
-    "customer-onboarding": ("CustomerSignedUp", "customers.signup"),
+    "order-saga": ("OrderPlaced", "shop.orders"),
+    "customer-onboarding": ("CustomerSignedUp", "shop.customers"),
 }
 
 
