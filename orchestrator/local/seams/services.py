@@ -178,6 +178,28 @@ JSONATA_FUNCTION_STANDINS = tuple(
     for reference in ("$uuid", "$parse", "$hash")
 )
 
+# -- ASL fidelity: where moto's interpreter runs a definition otherwise than AWS (orchestrator/local/stepfunctions) --
+# Bound by the Step Functions adapter; each fix's module cites the AWS page that states the behaviour.
+_ASL: Final = "moto.stepfunctions.parser.asl"
+_FIDELITY: Final = "stepfunctions"
+INTRINSIC_FIELD_DECODED = Seam(
+    f"{_ASL}.parse.preprocessor.Preprocessor", "visitString_intrinsic_function", "replace",
+    "an intrinsic function is parsed from the field's value, its JSON escapes read (intrinsic_strings.py)",
+    "moto parses the field's JSON text as written: an escaped quote reaches the intrinsic parser as \\\\' and ends "
+    "the string literal", ("self", "ctx"), _FIDELITY,
+)  # fmt: skip
+INTRINSIC_LITERAL_ESCAPES = Seam(
+    f"{_ASL}.parse.intrinsic.preprocessor.Preprocessor", "visitFunc_arg_string", "replace",
+    "an intrinsic's string literal reads \\' \\{ \\} \\\\ as ' { } \\, and keeps its text as written for States.Format",
+    "moto keeps those escapes as written", ("self", "ctx"), _FIDELITY,
+)  # fmt: skip
+FORMAT_PLACEHOLDERS = Seam(
+    f"{_ASL}.component.intrinsic.function.statesfunction.generic.string_format.StringFormat", "_eval_body",
+    "replace", "States.Format replaces each {} with the next value; an escaped brace is a brace",
+    "moto formats with str.format: an escaped brace fails with KeyError (States.Runtime)", ("self", "env"),
+    _FIDELITY, ("_to_str_repr",),
+)  # fmt: skip
+
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
     BOTOCORE_SHARED_LOADER,
@@ -192,4 +214,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     *JSONATA_FUNCTION_STANDINS,
     FAULT_PUT_EVENTS,
     *FAULT_DYNAMODB,
+    INTRINSIC_FIELD_DECODED,
+    INTRINSIC_LITERAL_ESCAPES,
+    FORMAT_PLACEHOLDERS,
 )

@@ -26,6 +26,7 @@ from orchestrator.local.seams import SeamSet, check_moto_version
 from orchestrator.local.seams import stepfunctions as declared
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
+from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
@@ -81,6 +82,7 @@ class StepFunctionsAdapter:
             bind_json_outputs(seam_set)
             bind_parse_once(seam_set)
             bind_shared_clients(seam_set)
+            bind_intrinsic_strings(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

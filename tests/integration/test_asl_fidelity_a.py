@@ -1,0 +1,94 @@
+"""ASL as AWS runs it, on the local runtime (issue 19, "Local fidelity", item 2, first half): escapes in intrinsic
+functions and StringMatches, a Choice that matches nothing, the Map state's context object, ItemBatcher, ItemReader
+over S3 CSV, and the context object's timestamps.
+
+Each test states the behaviour of the AWS documentation page it cites; moto 5.2.5 differed on each (see
+orchestrator/local/seams/services.py, "ASL fidelity"). The clock is frozen at 2024-01-01T00:00:00Z."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from orchestrator.local import jsonata_engine
+from orchestrator.local.clock import Clock
+from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
+from orchestrator.local.stepfunctions import StepFunctionsAdapter
+from tests.polling import ended
+
+ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
+NEW_YEAR = 1704067200.0  # 2024-01-01T00:00:00Z
+
+
+@dataclass
+class Local:
+    runtime: Runtime
+    sfn: Any
+    s3: Any
+
+    def run(self, definition: dict[str, Any], payload: Any = None, name: str = "run") -> dict[str, Any]:
+        """Creates the state machine, runs one execution, and returns it described once it ended."""
+        machine = self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE_ARN)
+        started = self.sfn.start_execution(
+            stateMachineArn=machine["stateMachineArn"], name=name, input=json.dumps(payload or {})
+        )
+        return ended(self.sfn, started["executionArn"])
+
+    def output(self, definition: dict[str, Any], payload: Any = None, name: str = "run") -> Any:
+        """The output of a run that must succeed."""
+        execution = self.run(definition, payload, name)
+        assert execution["status"] == "SUCCEEDED", execution
+        return json.loads(execution["output"])
+
+
+@pytest.fixture
+def local(aws_credentials: None) -> Iterator[Local]:
+    with mock_aws(config=MOTO_CONFIG), jsonata_engine.jsonata_enabled():
+        runtime = Runtime(clock=Clock(now=lambda: NEW_YEAR), session=local_session())
+        adapter = StepFunctionsAdapter(runtime)
+        adapter.install()
+        try:
+            yield Local(runtime, runtime.client("stepfunctions"), runtime.client("s3"))
+        finally:
+            stopped = adapter.uninstall()
+        assert stopped, "a thread of the interpreter outlived uninstall()"
+
+
+def pass_state(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A JSONPath machine of one Pass state with these Parameters."""
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": parameters, "End": True}}}
+
+
+# 1. States.Format and escapes in intrinsic string literals -------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html ("Reserved characters in intrinsic
+# functions"): ' { } and \ are reserved; \' is ', \{ is {, \} is }, \\ is \ (each backslash written twice in JSON).
+# States.Format replaces each {} with the next argument; an escaped \{\} is a literal pair of braces.
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (r"States.Format('it\'s {}', $.name)", "it's Ann"),
+        (r"States.Format('\{literal\} {}', $.name)", "{literal} Ann"),
+        (r"States.Format('\{\} is not {}', $.name)", "{} is not Ann"),
+        (r"States.Format('back\\slash {}', $.name)", "back\\slash Ann"),
+        (r"States.Format('{} and {}', $.name, $.count)", "Ann and 2"),
+        (r"""States.Format('\{"name": "{}"\}', $.name)""", '{"name": "Ann"}'),
+    ],
+    ids=["quote", "braces", "escaped-placeholder", "backslash", "two-values", "json"],
+)
+def test_states_format_reads_escapes_as_the_intrinsic_functions_page_defines_them(
+    local: Local, template: str, expected: str
+) -> None:
+    assert local.output(pass_state({"text.$": template}), {"name": "Ann", "count": 2}) == {"text": expected}
+
+
+def test_an_escaped_quote_is_a_quote_in_any_intrinsics_string_literal(local: Local) -> None:
+    split = pass_state({"parts.$": r"States.StringSplit($.words, '\'')"})
+
+    assert local.output(split, {"words": "a'b'c"}) == {"parts": ["a", "b", "c"]}
