@@ -92,3 +92,110 @@ def test_an_escaped_quote_is_a_quote_in_any_intrinsics_string_literal(local: Loc
     split = pass_state({"parts.$": r"States.StringSplit($.words, '\'')"})
 
     assert local.output(split, {"words": "a'b'c"}) == {"parts": ["a", "b", "c"]}
+
+
+# 2. StringMatches ------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html (StringMatches): "*" matches zero or more
+# characters and no other character is special; \* is a literal asterisk and \\ a literal backslash (both written
+# with their backslash doubled in JSON).
+
+
+def matches_machine(pattern: str) -> dict[str, Any]:
+    return {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.value", "StringMatches": pattern, "Next": "Matched"}],
+                "Default": "Unmatched",
+            },
+            "Matched": {"Type": "Pass", "Result": True, "End": True},
+            "Unmatched": {"Type": "Pass", "Result": False, "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        (r"a\*b", "a*b", True),
+        (r"a\*b", "a-b", False),
+        (r"a\*b", "a\\xb", False),
+        ("log-*.txt", "log-2024-01.txt", True),
+        ("log-*.txt", "log-2024.csv", False),
+        (r"a\\b*", "a\\bcd", True),
+        (r"a\\b*", "abcd", False),
+        ("*[1]?", "file[1]?", True),
+        ("*[1]?", "file1x", False),
+    ],
+    ids=["asterisk", "asterisk-not-wildcard", "backslash-not-literal", "wildcard", "wildcard-miss", "backslash",
+         "backslash-miss", "nothing-else-special", "no-character-classes"],
+)  # fmt: skip
+def test_string_matches_reads_its_escapes_and_only_the_asterisk_as_a_wildcard(
+    local: Local, pattern: str, value: str, matches: bool
+) -> None:
+    assert local.output(matches_machine(pattern), {"value": value}) is matches
+
+
+# 3. A Choice that matches nothing --------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html: States.NoChoiceMatched, "a Choice
+# state failed to match the input with the conditions defined in the Choice Rule and a Default transition wasn't
+# specified" (state-choice.html: "the state machine will throw an error due to a failure to transition out").
+
+NO_DEFAULT_JSONPATH: dict[str, Any] = {
+    "StartAt": "Route",
+    "States": {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.kind", "StringEquals": "a", "Next": "A"}]},
+        "A": {"Type": "Succeed"},
+    },
+}
+NO_DEFAULT_JSONATA: dict[str, Any] = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Route",
+    "States": {
+        "Route": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.kind = 'a' %}", "Next": "A"}]},
+        "A": {"Type": "Succeed"},
+    },
+}
+
+
+@pytest.mark.parametrize("definition", [NO_DEFAULT_JSONPATH, NO_DEFAULT_JSONATA], ids=["jsonpath", "jsonata"])
+def test_a_choice_without_a_match_or_a_default_fails_with_states_no_choice_matched(
+    local: Local, definition: dict[str, Any]
+) -> None:
+    execution = local.run(definition, {"kind": "b"})
+
+    assert (execution["status"], execution.get("error")) == ("FAILED", "States.NoChoiceMatched")
+    failed = [event for event in history(local, execution) if event["type"] == "ExecutionFailed"]
+    assert failed[0]["executionFailedEventDetails"]["error"] == "States.NoChoiceMatched"
+
+
+CATCH_NO_CHOICE: list[dict[str, Any]] = [
+    {"ErrorEquals": ["States.NoChoiceMatched"], "ResultPath": "$.error", "Next": "Caught"}
+]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"Type": "Parallel", "Branches": [NO_DEFAULT_JSONPATH]},
+        {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": NO_DEFAULT_JSONPATH},
+    ],
+    ids=["parallel-branch", "map-iteration"],
+)
+def test_states_no_choice_matched_fails_a_branch_or_iteration_and_its_state_catches_it(
+    local: Local, state: dict[str, Any]
+) -> None:
+    definition = {
+        "StartAt": "Fan",
+        "States": {"Fan": {**state, "Catch": CATCH_NO_CHOICE, "End": True}, "Caught": {"Type": "Pass", "End": True}},
+    }
+
+    output = local.output(definition, {"kind": "b", "items": [{"kind": "b"}]})
+
+    assert output["error"]["Error"] == "States.NoChoiceMatched"
+
+
+def history(local: Local, execution: dict[str, Any]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = local.sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    return events

@@ -199,6 +199,30 @@ FORMAT_PLACEHOLDERS = Seam(
     "moto formats with str.format: an escaped brace fails with KeyError (States.Runtime)", ("self", "env"),
     _FIDELITY, ("_to_str_repr",),
 )  # fmt: skip
+STRING_MATCHES_PATTERN = Seam(
+    f"{_ASL}.component.state.choice.comparison.operator.implementations.string_operators.StringMatches", "_compare",
+    "replace", "StringMatches reads * as its only wildcard, \\* as an asterisk and \\\\ as a backslash (choice.py)",
+    "moto matches with fnmatch: ? and [...] are wildcards too and a backslash escapes nothing",
+    ("variable", "comparison_value"), _FIDELITY,
+)  # fmt: skip
+NO_CHOICE_MATCHED = Seam(
+    f"{_ASL}.component.state.choice.state_choice.StateChoice", "_eval_state", "wrap",
+    "a Choice state that matches no rule and has no Default fails with States.NoChoiceMatched",
+    "moto raises a RuntimeError: the execution fails with States.Runtime", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+BRANCH_ERROR_NAMES = tuple(
+    Seam(
+        f"{_ASL}.component.state.exec.{module}",
+        "CustomErrorName",
+        "replace",
+        "a Parallel or Map state fails with the States.* error of its branch or iteration, which Catch can match "
+        "(branch_errors.py)",
+        "moto names it with CustomErrorName, which refuses States.* names: the execution fails with States.Runtime",
+        None,
+        _FIDELITY,
+    )  # fmt: skip
+    for module in ("state_parallel.branches_decl", "state_map.iteration.iteration_worker")
+)
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
@@ -217,4 +241,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     INTRINSIC_FIELD_DECODED,
     INTRINSIC_LITERAL_ESCAPES,
     FORMAT_PLACEHOLDERS,
+    STRING_MATCHES_PATTERN,
+    NO_CHOICE_MATCHED,
+    *BRANCH_ERROR_NAMES,
 )
