@@ -199,3 +199,124 @@ def test_states_no_choice_matched_fails_a_branch_or_iteration_and_its_state_catc
 def history(local: Local, execution: dict[str, Any]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = local.sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     return events
+
+
+# 4. The Map state's context object -------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html ("Context object data for Map
+# states"): in ItemSelector, $$.Map.Item.Index (JSONata: $states.context.Map.Item.Index) is the item's index, .Value
+# the item, .Source where it came from: STATE_DATA for the state's input, the S3 URI of the object an ItemReader read.
+
+ECHO: dict[str, Any] = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+DISTRIBUTED_ECHO: dict[str, Any] = {
+    **ECHO,
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+}
+
+
+def test_map_item_index_value_and_source_in_a_jsonpath_item_selector(local: Local) -> None:
+    selector = {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "source.$": "$$.Map.Item.Source"}
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemSelector": selector,
+                "ItemProcessor": ECHO,
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition, {"items": ["a", {"b": 1}]}) == [
+        {"index": 0, "value": "a", "source": "STATE_DATA"},
+        {"index": 1, "value": {"b": 1}, "source": "STATE_DATA"},
+    ]
+
+
+@pytest.mark.parametrize("processor", [ECHO, DISTRIBUTED_ECHO], ids=["inline", "distributed"])
+def test_map_item_index_value_and_source_in_a_jsonata_item_selector(local: Local, processor: dict[str, Any]) -> None:
+    selector = {
+        "index": "{% $states.context.Map.Item.Index %}",
+        "value": "{% $states.context.Map.Item.Value %}",
+        "source": "{% $states.context.Map.Item.Source %}",
+    }
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "Items": "{% $states.input.items %}",
+                "ItemSelector": selector,
+                "ItemProcessor": processor,
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition, {"items": ["a", "b"]}) == [
+        {"index": 0, "value": "a", "source": "STATE_DATA"},
+        {"index": 1, "value": "b", "source": "STATE_DATA"},
+    ]
+
+
+def test_map_item_source_of_items_an_item_reader_read_is_the_objects_s3_uri(local: Local) -> None:
+    local.s3.create_bucket(Bucket="items")
+    local.s3.put_object(Bucket="items", Key="in/list.json", Body=json.dumps(["a", "b"]).encode())
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket": "items", "Key": "in/list.json"},
+                },
+                "ItemSelector": {"value.$": "$$.Map.Item.Value", "source.$": "$$.Map.Item.Source"},
+                "ItemProcessor": DISTRIBUTED_ECHO,
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition) == [
+        {"value": "a", "source": "s3://items/in/list.json"},
+        {"value": "b", "source": "s3://items/in/list.json"},
+    ]
+
+
+# 7. Timestamps of the context object -----------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html: Execution.StartTime and
+# State.EnteredTime are strings, "Format: ISO 8601" (as AWS writes them: 2024-01-01T00:00:00.000Z).
+
+
+def test_start_and_entered_times_are_iso_8601_strings_in_jsonpath(local: Local) -> None:
+    definition = pass_state({"start.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime"})
+
+    assert local.output(definition) == {"start": "2024-01-01T00:00:00.000Z", "entered": "2024-01-01T00:00:00.000Z"}
+
+
+def test_start_and_entered_times_are_iso_8601_strings_in_jsonata(local: Local) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Output": {
+                    "start": "{% $states.context.Execution.StartTime %}",
+                    "entered": "{% $states.context.State.EnteredTime %}",
+                    "millis": "{% $toMillis($states.context.State.EnteredTime) %}",
+                },
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition) == {
+        "start": "2024-01-01T00:00:00.000Z",
+        "entered": "2024-01-01T00:00:00.000Z",
+        "millis": int(NEW_YEAR * 1000),
+    }

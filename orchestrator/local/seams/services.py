@@ -223,6 +223,44 @@ BRANCH_ERROR_NAMES = tuple(
     )  # fmt: skip
     for module in ("state_parallel.branches_decl", "state_map.iteration.iteration_worker")
 )
+CONTEXT_START_TIME = Seam(
+    "moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker", "_get_evaluation_environment", "wrap",
+    "$$.Execution.StartTime is an ISO-8601 string, as AWS writes it (context.py)",
+    "moto puts a datetime object there: a JSONPath state reading it fails, or DescribeExecution does",
+    ("self",), _FIDELITY,
+)  # fmt: skip
+CONTEXT_ENTERED_TIME = Seam(
+    f"{_ASL}.component.state.state.CommonStateField", "_eval_state_input", "wrap",
+    "$$.State.EnteredTime is written as AWS writes timestamps (2024-01-01T00:00:00.000Z)",
+    "moto writes isoformat(): +00:00, and microseconds when there are any", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+MAP_ITEM_SOURCE = tuple(
+    Seam(
+        f"{_ASL}.component.state.exec.state_map.iteration.{worker}",
+        "_eval_input",
+        "wrap",
+        "$$.Map.Item.Source in ItemSelector: STATE_DATA, or the S3 URI an ItemReader read (context.py)",
+        "moto sets only Map.Item.Index and Map.Item.Value",
+        ("self", "env_frame"),
+        _FIDELITY,
+    )  # fmt: skip
+    for worker in (
+        "itemprocessor.inline_item_processor_worker.InlineItemProcessorWorker",
+        "iterator.inline_iterator_worker.InlineIteratorWorker",
+    )
+)
+ITEM_READER_OBJECT_SOURCE, ITEM_READER_LISTING_SOURCE = (
+    Seam(
+        f"{_ASL}.component.state.exec.state_map.item_reader.eval.resource_eval_s3.ResourceEvalS3",
+        handler,
+        "wrap",
+        "the S3 URI an ItemReader reads is remembered for $$.Map.Item.Source",
+        "(none: moto has no Map.Item.Source)",
+        ("env", "resource_runtime_part", "state_credentials"),
+        _FIDELITY,
+    )  # fmt: skip
+    for handler in ("_handle_get_object", "_handle_list_objects_v2")
+)
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
@@ -244,4 +282,9 @@ SEAMS: Final[tuple[Seam, ...]] = (
     STRING_MATCHES_PATTERN,
     NO_CHOICE_MATCHED,
     *BRANCH_ERROR_NAMES,
+    CONTEXT_START_TIME,
+    CONTEXT_ENTERED_TIME,
+    *MAP_ITEM_SOURCE,
+    ITEM_READER_OBJECT_SOURCE,
+    ITEM_READER_LISTING_SOURCE,
 )

@@ -27,6 +27,7 @@ from orchestrator.local.seams import stepfunctions as declared
 from orchestrator.local.stepfunctions.branch_errors import bind_branch_errors
 from orchestrator.local.stepfunctions.choice import bind_choice
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
+from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
@@ -87,6 +88,7 @@ class StepFunctionsAdapter:
             bind_intrinsic_strings(seam_set)
             bind_choice(seam_set)
             bind_branch_errors(seam_set)
+            bind_context(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set
