@@ -320,3 +320,221 @@ def test_start_and_entered_times_are_iso_8601_strings_in_jsonata(local: Local) -
         "entered": "2024-01-01T00:00:00.000Z",
         "millis": int(NEW_YEAR * 1000),
     }
+
+
+# 6. ItemReader over a CSV object in S3 ---------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html: ReaderConfig InputType CSV, with
+# CSVHeaderLocation FIRST_ROW (the first line names the columns) or GIVEN (CSVHeaders names them, every line is data),
+# CSVDelimiter COMMA (default), PIPE, SEMICOLON, SPACE or TAB, and MaxItems; each row becomes an object of strings.
+
+DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+
+
+def csv_map(reader_config: dict[str, Any], key: str = "rows.csv") -> dict[str, Any]:
+    """A Distributed Map whose items are the rows of a CSV object, each echoed as its iteration's output."""
+    return {
+        "StartAt": "Rows",
+        "States": {
+            "Rows": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", **reader_config},
+                    "Parameters": {"Bucket": "datasets", "Key": key},
+                },
+                "ItemProcessor": DISTRIBUTED_ECHO,
+                "End": True,
+            }
+        },
+    }
+
+
+def put_csv(local: Local, text: str, key: str = "rows.csv") -> None:
+    local.s3.create_bucket(Bucket="datasets")
+    local.s3.put_object(Bucket="datasets", Key=key, Body=text.encode())
+
+
+def test_csv_rows_are_named_by_the_first_row(local: Local) -> None:
+    put_csv(local, "sku,qty\na,1\nb,2\n")
+
+    assert local.output(csv_map({"CSVHeaderLocation": "FIRST_ROW"})) == [
+        {"sku": "a", "qty": "1"},
+        {"sku": "b", "qty": "2"},
+    ]
+
+
+def test_csv_rows_are_named_by_the_given_headers_and_every_line_is_data(local: Local) -> None:
+    put_csv(local, "a,1\nb,2\n")
+
+    config = {"CSVHeaderLocation": "GIVEN", "CSVHeaders": ["sku", "qty"]}
+    assert local.output(csv_map(config)) == [{"sku": "a", "qty": "1"}, {"sku": "b", "qty": "2"}]
+
+
+@pytest.mark.parametrize("name", list(DELIMITERS))
+def test_csv_delimiter_separates_the_fields_and_no_other_character_does(local: Local, name: str) -> None:
+    delimiter = DELIMITERS[name]
+    other = ";" if name == "COMMA" else ","
+    put_csv(local, f"sku{delimiter}note\na{delimiter}x{other}y\nb{delimiter}z\n")
+
+    config = {"CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": name}
+    assert local.output(csv_map(config)) == [{"sku": "a", "note": f"x{other}y"}, {"sku": "b", "note": "z"}]
+
+
+def test_quoted_csv_fields_hold_delimiters_quotes_and_line_breaks(local: Local) -> None:
+    put_csv(local, 'sku,note\n"a,1","say ""hi"""\nb,"two\nlines"\n')
+
+    assert local.output(csv_map({"CSVHeaderLocation": "FIRST_ROW"})) == [
+        {"sku": "a,1", "note": 'say "hi"'},
+        {"sku": "b", "note": "two\nlines"},
+    ]
+
+
+def test_quoted_fields_hold_the_delimiter_they_are_read_with(local: Local) -> None:
+    put_csv(local, 'sku|note\n"a|1"|"x ""|"" y"\n')
+
+    config = {"CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "PIPE"}
+    assert local.output(csv_map(config)) == [{"sku": "a|1", "note": 'x "|" y'}]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2}, ["a", "b"]),
+        ({"CSVHeaderLocation": "GIVEN", "CSVHeaders": ["sku"], "MaxItems": 2}, ["sku", "a"]),
+    ],
+    ids=["first-row", "given"],
+)
+def test_max_items_limits_the_rows_read(local: Local, config: dict[str, Any], expected: list[str]) -> None:
+    put_csv(local, "sku\na\nb\nc\n")
+
+    assert [row["sku"] for row in local.output(csv_map(config))] == expected
+
+
+def test_a_jsonata_item_reader_takes_its_csv_delimiter_too(local: Local) -> None:
+    put_csv(local, "sku\tqty\na\t1\n")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Rows",
+        "States": {
+            "Rows": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "TAB"},
+                    "Arguments": {"Bucket": "datasets", "Key": "{% $states.input.key %}"},
+                },
+                "ItemProcessor": DISTRIBUTED_ECHO,
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition, {"key": "rows.csv"}) == [{"sku": "a", "qty": "1"}]
+
+
+def test_an_unknown_csv_delimiter_is_refused_when_the_state_machine_is_created(local: Local) -> None:
+    with pytest.raises(local.sfn.exceptions.InvalidDefinition, match="CSVDelimiter"):
+        local.run(csv_map({"CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "COLON"}))
+
+
+# 5. ItemBatcher --------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html: in a Distributed Map state, items
+# are grouped in batches of at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes; each child execution gets
+# {"Items": [...]}, and "BatchInput" (a payload template on the state's input) when the batcher has one. ItemSelector
+# applies to each item before batching (input-output-fields-dist-map.html: ItemReader, ItemsPath, ItemSelector,
+# ItemBatcher, in that order).
+
+
+def batched_map(batcher: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A JSONPath Distributed Map over $.items whose child executions echo their input."""
+    state = {"Type": "Map", "ItemsPath": "$.items", "ItemBatcher": batcher, "ItemProcessor": DISTRIBUTED_ECHO}
+    return {"StartAt": "Batches", "States": {"Batches": {**state, **fields, "End": True}}}
+
+
+def test_items_are_batched_by_max_items_per_batch_with_the_batch_input(local: Local) -> None:
+    batcher = {"MaxItemsPerBatch": 2, "BatchInput": {"run.$": "$.run", "fixed": "v"}}
+
+    output = local.output(batched_map(batcher), {"run": "r-1", "items": [1, 2, 3, 4, 5]})
+
+    batch_input = {"run": "r-1", "fixed": "v"}
+    assert output == [
+        {"BatchInput": batch_input, "Items": [1, 2]},
+        {"BatchInput": batch_input, "Items": [3, 4]},
+        {"BatchInput": batch_input, "Items": [5]},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("max_bytes", "expected"),
+    [(25, [["aaaa", "bbbb"], ["cccc"]]), (24, [["aaaa"], ["bbbb"], ["cccc"]])],
+    ids=["two-fit", "one-fits"],
+)
+def test_items_are_batched_by_max_input_bytes_per_batch(local: Local, max_bytes: int, expected: list[Any]) -> None:
+    # {"Items":["aaaa","bbbb"]} is 25 bytes.
+    output = local.output(batched_map({"MaxInputBytesPerBatch": max_bytes}), {"items": ["aaaa", "bbbb", "cccc"]})
+
+    assert output == [{"Items": items} for items in expected]
+
+
+def test_each_item_goes_through_item_selector_before_it_is_batched(local: Local) -> None:
+    selector = {"value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index", "run.$": "$.run"}
+    definition = batched_map({"MaxItemsPerBatchPath": "$.size"}, ItemSelector=selector)
+
+    output = local.output(definition, {"run": "r-1", "size": 2, "items": ["a", "b", "c"]})
+
+    assert output == [
+        {"Items": [{"value": "a", "index": 0, "run": "r-1"}, {"value": "b", "index": 1, "run": "r-1"}]},
+        {"Items": [{"value": "c", "index": 2, "run": "r-1"}]},
+    ]
+
+
+def test_a_jsonata_item_batcher_reads_its_settings_from_expressions(local: Local) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Batches",
+        "States": {
+            "Batches": {
+                "Type": "Map",
+                "Items": "{% $states.input.items %}",
+                "ItemBatcher": {
+                    "MaxItemsPerBatch": "{% $states.input.size %}",
+                    "BatchInput": {"run": "{% $states.input.run %}"},
+                },
+                "ItemProcessor": DISTRIBUTED_ECHO,
+                "End": True,
+            }
+        },
+    }
+
+    output = local.output(definition, {"run": "r-1", "size": 2, "items": [1, 2, 3]})
+
+    assert output == [{"BatchInput": {"run": "r-1"}, "Items": [1, 2]}, {"BatchInput": {"run": "r-1"}, "Items": [3]}]
+
+
+def test_csv_rows_read_from_s3_are_batched(local: Local) -> None:
+    put_csv(local, "sku\na\nb\nc\n")
+    definition = csv_map({"CSVHeaderLocation": "FIRST_ROW"})
+    definition["States"]["Rows"]["ItemBatcher"] = {"MaxItemsPerBatch": 2}
+
+    assert local.output(definition) == [{"Items": [{"sku": "a"}, {"sku": "b"}]}, {"Items": [{"sku": "c"}]}]
+
+
+def test_an_item_batcher_in_an_inline_map_is_refused_when_the_state_machine_is_created(local: Local) -> None:
+    definition = batched_map({"MaxItemsPerBatch": 2})
+    definition["States"]["Batches"]["ItemProcessor"] = ECHO
+
+    with pytest.raises(local.sfn.exceptions.InvalidDefinition, match="ItemBatcher"):
+        local.run(definition)
+
+
+def test_an_item_batcher_inside_a_parallel_branch_batches_its_own_map(local: Local) -> None:
+    inner = batched_map({"MaxItemsPerBatch": 2})
+    definition = {
+        "StartAt": "Both",
+        "States": {"Both": {"Type": "Parallel", "Branches": [ECHO, inner], "End": True}},
+    }
+
+    assert local.output(definition, {"items": [1, 2, 3]}) == [
+        {"items": [1, 2, 3]},
+        [{"Items": [1, 2]}, {"Items": [3]}],
+    ]

@@ -261,6 +261,24 @@ ITEM_READER_OBJECT_SOURCE, ITEM_READER_LISTING_SOURCE = (
     )  # fmt: skip
     for handler in ("_handle_get_object", "_handle_list_objects_v2")
 )
+GRAMMAR_GAPS_PARSE = Seam(
+    f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser", "parse", "wrap",
+    "ItemBatcher and ReaderConfig.CSVDelimiter are taken out before moto parses a definition, then set on the "
+    "components that act on them (grammar_gaps.py)",
+    "moto's grammar has neither field: CreateStateMachine answers InvalidDefinition", ("definition",), _FIDELITY,
+)  # fmt: skip
+CSV_DELIMITER = Seam(
+    f"{_ASL}.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer_csv"
+    ".ResourceOutputTransformerCSV", "_eval_body", "wrap",
+    "a CSV object is read with its CSVDelimiter: PIPE, SEMICOLON, SPACE or TAB (map_items.py)",
+    "moto reads every CSV with a comma", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+ITEM_BATCHER = Seam(
+    f"{_ASL}.component.state.exec.state_map.iteration.distributed_iteration_component.DistributedIterationComponent",
+    "_map_run", "wrap",
+    "a Distributed Map's ItemBatcher: each child execution gets {\"Items\": [...], \"BatchInput\": ...} (map_items.py)",
+    "moto has no ItemBatcher: each child execution gets one item", ("self", "env", "eval_input"), _FIDELITY,
+)  # fmt: skip
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
@@ -287,4 +305,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     *MAP_ITEM_SOURCE,
     ITEM_READER_OBJECT_SOURCE,
     ITEM_READER_LISTING_SOURCE,
+    GRAMMAR_GAPS_PARSE,
+    CSV_DELIMITER,
+    ITEM_BATCHER,
 )

@@ -29,7 +29,9 @@ from orchestrator.local.stepfunctions.choice import bind_choice
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
+from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
+from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
@@ -89,6 +91,8 @@ class StepFunctionsAdapter:
             bind_choice(seam_set)
             bind_branch_errors(seam_set)
             bind_context(seam_set)
+            bind_grammar_gaps(seam_set)
+            bind_map_items(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

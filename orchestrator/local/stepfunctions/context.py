@@ -40,6 +40,12 @@ def iso_timestamp(moment: datetime.datetime | str) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
+def item_source(map_env: Any, *, from_reader: bool) -> str:
+    """`$$.Map.Item.Source` of the items a Map state evaluated in `map_env` iterates over (`from_reader`: they are
+    what its ItemReader read)."""
+    return str(getattr(map_env, _SOURCE_ATTRIBUTE, STATE_DATA)) if from_reader else STATE_DATA
+
+
 def bind_context(seam_set: SeamSet) -> None:
     """Binds the context object fixes into `seam_set`."""
 
@@ -62,10 +68,11 @@ def bind_context(seam_set: SeamSet) -> None:
 
     def telling_the_source(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
         def eval_input(worker: Any, env_frame: Any) -> None:
-            # Only a distributed worker has an ItemReader: a source its environment holds is that reader's.
+            # Only a distributed worker has an ItemReader: the source its Map state's environment holds is that
+            # reader's, set as it read (a Map state without one iterates over its input, whatever that env holds).
             from_reader = getattr(worker, "_item_reader", None) is not None
-            source = getattr(worker._env, _SOURCE_ATTRIBUTE, STATE_DATA) if from_reader else STATE_DATA
-            env_frame.states.context_object.context_object_data["Map"]["Item"]["Source"] = source
+            item = env_frame.states.context_object.context_object_data["Map"]["Item"]
+            item["Source"] = item_source(worker._env, from_reader=from_reader)
             original(worker, env_frame)
 
         return eval_input

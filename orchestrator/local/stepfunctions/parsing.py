@@ -32,13 +32,13 @@ from moto.core.exceptions import JsonRESTError
 from orchestrator.local import seams
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
-from orchestrator.local.stepfunctions import intrinsic_strings
+from orchestrator.local.stepfunctions import grammar_gaps, intrinsic_strings, map_items
 
 # Definitions kept parsed; the app has a handful, a test session a few hundred small ones.
 PARSED_CACHE_SIZE: Final[int] = 256
 
 # The modules whose seams change what moto's parser builds: a program kept on disk is keyed on their text too.
-PARSE_TIME_FIXES: Final = (intrinsic_strings,)
+PARSE_TIME_FIXES: Final = (intrinsic_strings, grammar_gaps, map_items)
 
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
