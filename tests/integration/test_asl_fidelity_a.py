@@ -287,6 +287,28 @@ def test_map_item_source_of_items_an_item_reader_read_is_the_objects_s3_uri(loca
     ]
 
 
+def test_map_item_source_of_an_s3_listing_is_the_buckets_uri(local: Local) -> None:
+    local.s3.create_bucket(Bucket="items")
+    local.s3.put_object(Bucket="items", Key="in/a.txt", Body=b"a")
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Parameters": {"Bucket": "items", "Prefix": "in/"},
+                },
+                "ItemSelector": {"key.$": "$$.Map.Item.Value.Key", "source.$": "$$.Map.Item.Source"},
+                "ItemProcessor": DISTRIBUTED_ECHO,
+                "End": True,
+            }
+        },
+    }
+
+    assert local.output(definition) == [{"key": "in/a.txt", "source": "s3://items"}]
+
+
 # 7. Timestamps of the context object -----------------------------------------------------------------------------
 # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html: Execution.StartTime and
 # State.EnteredTime are strings, "Format: ISO 8601" (as AWS writes them: 2024-01-01T00:00:00.000Z).
