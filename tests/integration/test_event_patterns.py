@@ -1,7 +1,8 @@
 """EventBridge event patterns on the local runtime (orchestrator/local/patterns.py and delivery/rules.py): every vector
-of orchestrator/local/conformance/pattern_vectors.py (each citing the AWS page it comes from) gives the documented answer through the engine,
-through TestEventPattern (boto3 against moto), and through real delivery (a rule with a queue target); a malformed
-pattern is refused at PutRule with InvalidEventPatternException, and the bus keeps delivering."""
+of orchestrator/local/conformance/pattern_vectors.py (each citing the AWS page it comes from) gives the documented
+answer through the engine, through TestEventPattern (boto3 against moto), and through real delivery (a rule with a
+queue target); a malformed pattern is refused at PutRule with InvalidEventPatternException, and the bus keeps
+delivering."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS, Vector
 from orchestrator.local.delivery import Delivery, RulePatterns
 from orchestrator.local.lambdas import LambdaRuntime
 from orchestrator.local.patterns import InvalidEventPattern, compile_pattern
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from tests.conftest import fake_aws_environment
-from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS, Vector
 
 BUS = "vectors"
 # Every event the bus receives has version "0": this rule proves each vector's event was published as written.

@@ -178,6 +178,108 @@ JSONATA_FUNCTION_STANDINS = tuple(
     for reference in ("$uuid", "$parse", "$hash")
 )
 
+# -- ASL fidelity: where moto's interpreter runs a definition otherwise than AWS (orchestrator/local/stepfunctions) --
+# Bound by the Step Functions adapter; each fix's module cites the AWS page that states the behaviour.
+_ASL: Final = "moto.stepfunctions.parser.asl"
+_FIDELITY: Final = "stepfunctions"
+INTRINSIC_FIELD_DECODED = Seam(
+    f"{_ASL}.parse.preprocessor.Preprocessor", "visitString_intrinsic_function", "replace",
+    "an intrinsic function is parsed from the field's value, its JSON escapes read (intrinsic_strings.py)",
+    "moto parses the field's JSON text as written: an escaped quote reaches the intrinsic parser as \\\\' and ends "
+    "the string literal", ("self", "ctx"), _FIDELITY,
+)  # fmt: skip
+INTRINSIC_LITERAL_ESCAPES = Seam(
+    f"{_ASL}.parse.intrinsic.preprocessor.Preprocessor", "visitFunc_arg_string", "replace",
+    "an intrinsic's string literal reads \\' \\{ \\} \\\\ as ' { } \\, and keeps its text as written for States.Format",
+    "moto keeps those escapes as written", ("self", "ctx"), _FIDELITY,
+)  # fmt: skip
+FORMAT_PLACEHOLDERS = Seam(
+    f"{_ASL}.component.intrinsic.function.statesfunction.generic.string_format.StringFormat", "_eval_body",
+    "replace", "States.Format replaces each {} with the next value; an escaped brace is a brace",
+    "moto formats with str.format: an escaped brace fails with KeyError (States.Runtime)", ("self", "env"),
+    _FIDELITY, ("_to_str_repr",),
+)  # fmt: skip
+STRING_MATCHES_PATTERN = Seam(
+    f"{_ASL}.component.state.choice.comparison.operator.implementations.string_operators.StringMatches", "_compare",
+    "replace", "StringMatches reads * as its only wildcard, \\* as an asterisk and \\\\ as a backslash (choice.py)",
+    "moto matches with fnmatch: ? and [...] are wildcards too and a backslash escapes nothing",
+    ("variable", "comparison_value"), _FIDELITY,
+)  # fmt: skip
+NO_CHOICE_MATCHED = Seam(
+    f"{_ASL}.component.state.choice.state_choice.StateChoice", "_eval_state", "wrap",
+    "a Choice state that matches no rule and has no Default fails with States.NoChoiceMatched",
+    "moto raises a RuntimeError: the execution fails with States.Runtime", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+BRANCH_ERROR_NAMES = tuple(
+    Seam(
+        f"{_ASL}.component.state.exec.{module}",
+        "CustomErrorName",
+        "replace",
+        "a Parallel or Map state fails with the States.* error of its branch or iteration, which Catch can match "
+        "(branch_errors.py)",
+        "moto names it with CustomErrorName, which refuses States.* names: the execution fails with States.Runtime",
+        None,
+        _FIDELITY,
+    )  # fmt: skip
+    for module in ("state_parallel.branches_decl", "state_map.iteration.iteration_worker")
+)
+CONTEXT_START_TIME = Seam(
+    "moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker", "_get_evaluation_environment", "wrap",
+    "$$.Execution.StartTime is an ISO-8601 string, as AWS writes it (context.py)",
+    "moto puts a datetime object there: a JSONPath state reading it fails, or DescribeExecution does",
+    ("self",), _FIDELITY,
+)  # fmt: skip
+CONTEXT_ENTERED_TIME = Seam(
+    f"{_ASL}.component.state.state.CommonStateField", "_eval_state_input", "wrap",
+    "$$.State.EnteredTime is written as AWS writes timestamps (2024-01-01T00:00:00.000Z)",
+    "moto writes isoformat(): +00:00, and microseconds when there are any", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+MAP_ITEM_SOURCE = tuple(
+    Seam(
+        f"{_ASL}.component.state.exec.state_map.iteration.{worker}",
+        "_eval_input",
+        "wrap",
+        "$$.Map.Item.Source in ItemSelector: STATE_DATA, or the S3 URI an ItemReader read (context.py)",
+        "moto sets only Map.Item.Index and Map.Item.Value",
+        ("self", "env_frame"),
+        _FIDELITY,
+    )  # fmt: skip
+    for worker in (
+        "itemprocessor.inline_item_processor_worker.InlineItemProcessorWorker",
+        "iterator.inline_iterator_worker.InlineIteratorWorker",
+    )
+)
+ITEM_READER_OBJECT_SOURCE, ITEM_READER_LISTING_SOURCE = (
+    Seam(
+        f"{_ASL}.component.state.exec.state_map.item_reader.eval.resource_eval_s3.ResourceEvalS3",
+        handler,
+        "wrap",
+        "the S3 URI an ItemReader reads is remembered for $$.Map.Item.Source",
+        "(none: moto has no Map.Item.Source)",
+        ("env", "resource_runtime_part", "state_credentials"),
+        _FIDELITY,
+    )  # fmt: skip
+    for handler in ("_handle_get_object", "_handle_list_objects_v2")
+)
+GRAMMAR_GAPS_PARSE = Seam(
+    f"{_ASL}.parse.asl_parser.AmazonStateLanguageParser", "parse", "wrap",
+    "ItemBatcher and ReaderConfig.CSVDelimiter are taken out before moto parses a definition, then set on the "
+    "components that act on them (grammar_gaps.py)",
+    "moto's grammar has neither field: CreateStateMachine answers InvalidDefinition", ("definition",), _FIDELITY,
+)  # fmt: skip
+CSV_DELIMITER = Seam(
+    f"{_ASL}.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer_csv"
+    ".ResourceOutputTransformerCSV", "_eval_body", "wrap",
+    "a CSV object is read with its CSVDelimiter: PIPE, SEMICOLON, SPACE or TAB (map_items.py)",
+    "moto reads every CSV with a comma", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+ITEM_BATCHER = Seam(
+    f"{_ASL}.component.state.exec.state_map.iteration.distributed_iteration_component.DistributedIterationComponent",
+    "_map_run", "wrap",
+    "a Distributed Map's ItemBatcher: each child execution gets {\"Items\": [...], \"BatchInput\": ...} (map_items.py)",
+    "moto has no ItemBatcher: each child execution gets one item", ("self", "env", "eval_input"), _FIDELITY,
+)  # fmt: skip
+
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
     BOTOCORE_SHARED_LOADER,
@@ -192,4 +294,18 @@ SEAMS: Final[tuple[Seam, ...]] = (
     *JSONATA_FUNCTION_STANDINS,
     FAULT_PUT_EVENTS,
     *FAULT_DYNAMODB,
+    INTRINSIC_FIELD_DECODED,
+    INTRINSIC_LITERAL_ESCAPES,
+    FORMAT_PLACEHOLDERS,
+    STRING_MATCHES_PATTERN,
+    NO_CHOICE_MATCHED,
+    *BRANCH_ERROR_NAMES,
+    CONTEXT_START_TIME,
+    CONTEXT_ENTERED_TIME,
+    *MAP_ITEM_SOURCE,
+    ITEM_READER_OBJECT_SOURCE,
+    ITEM_READER_LISTING_SOURCE,
+    GRAMMAR_GAPS_PARSE,
+    CSV_DELIMITER,
+    ITEM_BATCHER,
 )

@@ -24,8 +24,14 @@ from orchestrator.local.redrive import REDRIVABLE, ExecutionNotRedrivable, redri
 from orchestrator.local.runtime import Runtime
 from orchestrator.local.seams import SeamSet, check_moto_version
 from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.stepfunctions.branch_errors import bind_branch_errors
+from orchestrator.local.stepfunctions.choice import bind_choice
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
+from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
+from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
+from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
+from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
@@ -81,6 +87,12 @@ class StepFunctionsAdapter:
             bind_json_outputs(seam_set)
             bind_parse_once(seam_set)
             bind_shared_clients(seam_set)
+            bind_intrinsic_strings(seam_set)
+            bind_choice(seam_set)
+            bind_branch_errors(seam_set)
+            bind_context(seam_set)
+            bind_grammar_gaps(seam_set)
+            bind_map_items(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

@@ -32,9 +32,13 @@ from moto.core.exceptions import JsonRESTError
 from orchestrator.local import seams
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.stepfunctions import grammar_gaps, intrinsic_strings, map_items
 
 # Definitions kept parsed; the app has a handful, a test session a few hundred small ones.
 PARSED_CACHE_SIZE: Final[int] = 256
+
+# The modules whose seams change what moto's parser builds: a program kept on disk is keyed on their text too.
+PARSE_TIME_FIXES: Final = (intrinsic_strings, grammar_gaps, map_items)
 
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
@@ -58,12 +62,18 @@ def parsed(definition: str) -> Any:
 
 def _stored_path(definition: str) -> Path | None:
     """Where the parsed program of `definition` is kept between processes (None: not kept). Keyed by the definition,
-    moto's version and Python's (a program is moto's objects, pickled); `ORCH_ASL_CACHE=off` turns it off."""
+    moto's version and Python's (a program is moto's objects, pickled) and the parse-time fixes' text;
+    `ORCH_ASL_CACHE=off` turns it off."""
     if os.environ.get("ORCH_ASL_CACHE", "").lower() == "off":
         return None
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(f"{moto.__version__}|{sys.version}|{definition}".encode()).hexdigest()
+    key = hashlib.sha256(f"{moto.__version__}|{sys.version}|{_fixes_digest()}|{definition}".encode()).hexdigest()
     return base / "event-orchestrator" / "asl" / f"{key}.pickle"
+
+
+@functools.cache
+def _fixes_digest() -> str:
+    return hashlib.sha256(b"".join(Path(str(module.__file__)).read_bytes() for module in PARSE_TIME_FIXES)).hexdigest()
 
 
 def _load(stored: Path | None) -> Any:
