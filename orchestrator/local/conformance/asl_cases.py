@@ -66,6 +66,14 @@ CASES: Final[list[AslCase]] = [
         output={"r": "Hello, my name is Arnav."},
     ),
     AslCase(
+        "States.Format with escaped reserved characters",
+        "intrinsic functions",
+        INTRINSICS,  # "Reserved characters": ' { } \\ are escaped with a backslash inside a string literal
+        _pass({"Parameters": {"r.$": "States.Format('it\\'s \\{\\} {}', $.name)"}}),
+        {"name": "Ana"},
+        output={"r": "it's {} Ana"},
+    ),
+    AslCase(
         "States.StringToJson",
         "intrinsic functions",
         INTRINSICS,
@@ -287,6 +295,40 @@ CASES: Final[list[AslCase]] = [
         },
         {"n": 2},
         output="other",
+    ),
+    AslCase(
+        "Choice StringMatches: an escaped asterisk is a literal one",
+        "choice",
+        CHOICE,
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.file", "StringMatches": "log\\*.txt", "Next": "Yes"}],
+                    "Default": "No",
+                },
+                "Yes": {"Type": "Pass", "Result": "yes", "End": True},
+                "No": {"Type": "Pass", "Result": "no", "End": True},
+            },
+        },
+        {"file": "log-1.txt"},
+        output="no",
+    ),
+    AslCase(
+        "Choice with no matching rule and no Default fails States.NoChoiceMatched",
+        "choice",
+        CHOICE,
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One"}]},
+                "One": {"Type": "Pass", "End": True},
+            },
+        },
+        {"n": 2},
+        status="FAILED",
+        error="States.NoChoiceMatched",
     ),
     # -- Map and Parallel --------------------------------------------------------------------------------------------
     AslCase(
