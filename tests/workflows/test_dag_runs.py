@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from asl.graph import outcomes_of
 from orchestrator.local.cloud import LocalCloud
 from tests.builders import delivered_event, sample_data
 from tests.conftest import fake_aws_environment
@@ -165,6 +166,24 @@ def test_a_failure_compensates_what_completed_in_reverse_dependency_order(cloud:
     assert json.loads(run.execution["cause"])["compensated"] == undone
     # each compensation got the output of the task it undoes
     assert run.inputs["undo-b"] == {"undo": {"task": "b", "at": 2.0}}
+
+
+def test_a_failed_branch_is_blamed_not_a_sibling_that_completed(cloud: LocalCloud) -> None:
+    # a -> c (fails, slow), a -> d (completes first): the history and the picture name c as failed and d as done
+    # (an audit saw the failure attributed to d, a completed task, in `orch history` and `orch graph`).
+    tasks: list[dict[str, Any]] = [
+        {"name": "a", "undo": True},
+        {"name": "c", "depends_on": ["a"]},
+        {"name": "d", "depends_on": ["a"]},
+    ]
+    dag = spec("blame", tasks)
+    run = AgentPlayer(cloud).run(deploy(cloud, dag), {"a": 1, "c": 2, "d": 1}, fail={"c": 1})
+
+    visits = cloud.stepfunctions.history_path(run.execution["executionArn"])
+    outcomes = {v.name: v.outcome for v in visits if v.name in ("c", "c: failed", "d")}
+    assert outcomes == {"c": "caught TaskBroke", "c: failed": "failed TaskBroke", "d": "succeeded"}
+    coloured = outcomes_of(visits)
+    assert (coloured["c"], coloured["d"]) == ("caught", "succeeded")
 
 
 def test_a_task_out_of_time_fails_the_dag(cloud: LocalCloud) -> None:
