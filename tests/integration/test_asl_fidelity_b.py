@@ -1,0 +1,183 @@
+"""ASL and Lambda tasks on the local runtime as AWS runs them (issue 19, "Local fidelity", items 2 and 3): each test
+names the moto 5.2.5 behaviour it guards against and the AWS documentation page that states the behaviour.
+
+The runtime's clock is frozen (`Clock(now=...)` fixed): only `advance` moves it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from orchestrator.local import jsonata_engine
+from orchestrator.local.clock import Clock
+from orchestrator.local.lambdas import LambdaRuntime, LocalFunction
+from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
+from orchestrator.local.stepfunctions import StepFunctionsAdapter
+from tests.polling import ended
+
+ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
+SAMPLES = Path(__file__).parent / "local_lambda_samples"
+
+
+@dataclass
+class Local:
+    runtime: Runtime
+    sfn: Any
+    lambdas: LambdaRuntime
+
+    def machine(self, definition: dict[str, Any], name: str | None = None) -> str:
+        created = self.sfn.create_state_machine(
+            name=name or f"m-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition), roleArn=ROLE_ARN
+        )
+        return str(created["stateMachineArn"])
+
+    def start(self, machine_arn: str, payload: Any = None) -> str:
+        started = self.sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(payload or {}))
+        return str(started["executionArn"])
+
+    def run(self, definition: dict[str, Any], payload: Any = None) -> dict[str, Any]:
+        """Creates the machine, starts one execution and returns it described once it ended."""
+        return ended(self.sfn, self.start(self.machine(definition), payload))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self.sfn.get_execution_history(executionArn=execution_arn)["events"]
+        return events
+
+    def function(self, name: str, handler: str) -> str:
+        """A function of the sample handlers (tests/integration/local_lambda_samples), in moto and run locally."""
+        role = self.runtime.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
+        arn = str(
+            self.runtime.client("lambda").create_function(
+                FunctionName=name,
+                Role=role["Role"]["Arn"],
+                Runtime="python3.13",
+                Handler=f"handlers.{handler}",
+                Code={"ZipFile": b"local"},
+            )["FunctionArn"]
+        )
+        self.lambdas.register(LocalFunction(name, arn, f"handlers.{handler}", SAMPLES))
+        return arn
+
+
+@pytest.fixture
+def local(aws_credentials: None) -> Iterator[Local]:
+    with mock_aws(config=MOTO_CONFIG), jsonata_engine.jsonata_enabled():
+        frozen = float(int(time.time()))
+        runtime = Runtime(clock=Clock(now=lambda: frozen), session=local_session())
+        adapter, lambdas = StepFunctionsAdapter(runtime), LambdaRuntime(runtime)
+        adapter.install()
+        lambdas.install()
+        try:
+            yield Local(runtime, runtime.client("stepfunctions"), lambdas)
+            assert runtime.activity.wait_idle(10), "status-change events still being sent"
+            assert runtime.activity.failures == []
+        finally:
+            lambdas.uninstall()
+            stopped = adapter.uninstall()
+        assert stopped, "a thread of the interpreter outlived uninstall()"
+
+
+def jsonata(states: dict[str, Any], start_at: str | None = None) -> dict[str, Any]:
+    return {"QueryLanguage": "JSONata", "StartAt": start_at or next(iter(states)), "States": states}
+
+
+def failure(local: Local, execution: dict[str, Any]) -> tuple[str, str]:
+    """The execution's status and error."""
+    return execution["status"], execution.get("error", "")
+
+
+# -- 1. moto's ASL parser, used from several threads at once -----------------------------------------------------------
+
+
+def _jsonpath_machine(tag: str) -> dict[str, Any]:
+    # No QueryLanguage: JSONPath by default, so a JSONata scope left over from another parse breaks it.
+    return {
+        "Comment": tag,
+        "StartAt": "Shape",
+        "States": {
+            "Shape": {"Type": "Pass", "Parameters": {"tag": tag, "n.$": "$.n"}, "ResultPath": "$.shaped", "End": True}
+        },
+    }
+
+
+def _jsonata_machine(tag: str) -> dict[str, Any]:
+    return {
+        "Comment": tag,
+        **jsonata({"Shape": {"Type": "Pass", "Output": {"tag": tag, "n": "{% $states.input.n %}"}, "End": True}}),
+    }
+
+
+def test_a_definition_refused_by_the_parser_leaves_no_query_language_behind(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto keeps the parser's query-language scopes on a class-level list (`Preprocessor._query_language_per_scope`)
+    that a refused definition leaves unbalanced: every later JSONPath definition in the process then inherits JSONata
+    and is refused ("Unsupported declaration in QueryLanguage=JSONPath block"). JSONPath is the default query
+    language of a state machine without `QueryLanguage`
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-states.html)."""
+    monkeypatch.setenv("ORCH_ASL_CACHE", "off")  # each definition parsed here, none read from the disk cache
+    tag = uuid.uuid4().hex
+    refused = jsonata({"Shape": {"Type": "Pass", "Parameters": {"a": 1}, "End": True}})
+    with pytest.raises(local.sfn.exceptions.InvalidDefinition):
+        local.machine({"Comment": tag, **refused})
+
+    execution = local.run(_jsonpath_machine(tag), {"n": 1})
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["shaped"] == {"tag": tag, "n": 1}
+
+
+def test_jsonpath_and_jsonata_machines_created_and_started_from_several_threads_all_succeed(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Definitions parsed concurrently: CreateStateMachine (validation) and StartExecution (the execution's parse)
+    from eight threads, half JSONPath, half JSONata, each definition new to the process."""
+    monkeypatch.setenv("ORCH_ASL_CACHE", "off")
+    per_thread, threads = 6, 8
+    barrier = threading.Barrier(threads)
+    started: list[tuple[str, str]] = []  # (execution ARN, tag)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def create_and_start(index: int) -> None:
+        try:
+            barrier.wait(10)
+            for n in range(per_thread):
+                tag = f"{index}-{n}-{uuid.uuid4().hex}"
+                definition = (_jsonpath_machine if (index + n) % 2 else _jsonata_machine)(tag)
+                arn = local.start(local.machine(definition), {"n": n})
+                with lock:
+                    started.append((arn, tag))
+        except BaseException as error:  # noqa: BLE001 - reported below, with the thread's definition
+            with lock:
+                errors.append(error)
+
+    workers = [threading.Thread(target=create_and_start, args=(i,)) for i in range(threads)]
+    # Threads switch far more often than every 5 ms (the default): each parse is interleaved with the others.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    assert errors == []
+    assert len(started) == per_thread * threads
+    outcomes = [ended(local.sfn, arn, cap_seconds=30) for arn, _ in started]
+    assert [(o["status"], o.get("error")) for o in outcomes] == [("SUCCEEDED", None)] * len(outcomes)
+    for (_, tag), outcome in zip(started, outcomes, strict=True):
+        output = json.loads(outcome["output"])
+        assert output.get("shaped", output)["tag"] == tag
