@@ -181,3 +181,86 @@ def test_jsonpath_and_jsonata_machines_created_and_started_from_several_threads_
     for (_, tag), outcome in zip(started, outcomes, strict=True):
         output = json.loads(outcome["output"])
         assert output.get("shaped", output)["tag"] == tag
+
+
+# -- 2. JSONata Output reads the variables as they were on entering the state ------------------------------------------
+# "Passing data between states with variables" (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html):
+# a state's Assign and Output are evaluated in parallel from what the state entered with, so an Output reading a
+# variable its own state assigns gets the value from before the state; the new value is seen from the next state on.
+# moto evaluates Assign first and Output after it, on the variables Assign just set.
+
+
+def test_output_reads_the_variables_from_before_its_own_states_assign(local: Local) -> None:
+    definition = jsonata(
+        {
+            "Init": {"Type": "Pass", "Assign": {"n": 1}, "Next": "Bump"},
+            "Bump": {
+                "Type": "Pass",
+                "Assign": {"n": "{% $n + 1 %}"},
+                "Output": {"seen": "{% $n %}"},
+                "Next": "Route",
+            },
+            "Route": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Condition": "{% $n = 2 %}",
+                        "Assign": {"n": "{% $n * 10 %}"},
+                        "Output": {"seen": "{% $n %}", "before": "{% $states.input.seen %}"},
+                        "Next": "Done",
+                    }
+                ],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Pass", "Output": {"n": "{% $n %}", "previous": "{% $states.input %}"}, "End": True},
+        }
+    )
+
+    execution = local.run(definition)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"n": 20, "previous": {"seen": 2, "before": 1}}
+    exited = {
+        e["stateExitedEventDetails"]["name"]: e["stateExitedEventDetails"]
+        for e in local.history(execution["executionArn"])
+        if "stateExitedEventDetails" in e
+    }
+    assert json.loads(exited["Bump"]["output"]) == {"seen": 1}
+    assert exited["Bump"]["assignedVariables"] == {"n": "2"}
+
+
+def test_a_tasks_output_and_a_catchers_output_read_the_variables_from_before_their_assign(local: Local) -> None:
+    echo, failing = local.function("echo", "echo"), local.function("failing", "fail")
+    definition = jsonata(
+        {
+            "Init": {"Type": "Pass", "Assign": {"n": 1}, "Next": "Call"},
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": echo, "Payload": {"m": 5}},
+                "Assign": {"n": "{% $n + $states.result.Payload.m %}"},
+                "Output": {"seen": "{% $n %}"},
+                "Next": "Fail",
+            },
+            "Fail": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": failing, "Payload": {"id": "x"}},
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {"n": "{% $n * 100 %}"},
+                        "Output": {"seen": "{% $n %}", "before": "{% $states.input.seen %}"},
+                        "Next": "Done",
+                    }
+                ],
+                "End": True,
+            },
+            "Done": {"Type": "Pass", "Output": {"n": "{% $n %}", "previous": "{% $states.input %}"}, "End": True},
+        }
+    )
+
+    execution = local.run(definition)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"n": 600, "previous": {"seen": 6, "before": 1}}

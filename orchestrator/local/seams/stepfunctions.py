@@ -242,6 +242,18 @@ VALIDATE_FROM_PARSE_CACHE = _seam(
     "an invalid one is refused with an empty error code rather than InvalidDefinition",
     ("definition",),
 )  # fmt: skip
+# -- JSONata evaluation order --------------------------------------------------------------------------------------
+ASSIGN_KEEPS_ENTRY_VARIABLES = _seam(
+    f"{_A}.component.common.assign.assign_decl.AssignDecl", "_eval_body", "wrap",
+    "Assign keeps the variables its state was entered with, for the state's Output (variables.py)",
+    "Output is evaluated after Assign, on the variables Assign just set", ("self", "env"),
+)  # fmt: skip
+OUTPUT_READS_ENTRY_VARIABLES = _seam(
+    f"{_A}.component.common.outputdecl.Output", "_eval_body", "wrap",
+    "a JSONata Output reads the variables as they were on entering its state, as AWS evaluates Assign and Output "
+    "in parallel (variables.py)",
+    "Output reads the values its own state's Assign just set", ("self", "env"),
+)  # fmt: skip
 PARSER_SCOPES_PER_PARSE = _seam(
     f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
     "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
@@ -311,4 +323,6 @@ SEAMS: Final[tuple[Seam, ...]] = (
     VALIDATE_FROM_PARSE_CACHE,
     *SHARED_SERVICE_CLIENTS,
     PARSER_SCOPES_PER_PARSE,
+    ASSIGN_KEEPS_ENTRY_VARIABLES,
+    OUTPUT_READS_ENTRY_VARIABLES,
 )

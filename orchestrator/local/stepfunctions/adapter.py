@@ -38,6 +38,7 @@ from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
 from orchestrator.local.stepfunctions.threads import InterpreterThreads
 from orchestrator.local.stepfunctions.timing import bind_clock
+from orchestrator.local.stepfunctions.variables import bind_entry_variables
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class StepFunctionsAdapter:
             bind_context(seam_set)
             bind_grammar_gaps(seam_set)
             bind_map_items(seam_set)
+            bind_entry_variables(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

@@ -69,3 +69,7 @@ def observed(event: Any, context: Any) -> dict[str, Any]:
     """Logs one line with the module's Logger and says which service that Logger is of."""
     logger.info("observed", function=context.function_name)
     return {"service": logger.service}
+
+
+def echo(event: Any, context: Any) -> Any:
+    return event
