@@ -282,14 +282,18 @@ def _raising_query_evaluation_errors(original: EvalBody, names: _MotoNames) -> E
         try:
             original(component, env)
         except names.jsonata_exception as ex:
-            raise _query_evaluation_failure(names, env, component.expression, ex) from ex
+            # The state expression only: the composed one carries all of $states and every variable.
+            details = getattr(ex, "details", None) or ex
+            cause = f"The JSONata expression '{component.expression}' could not be evaluated: {details}"
+            raise query_evaluation_failure(env, cause) from ex
 
     return _eval_body
 
 
-def _query_evaluation_failure(names: _MotoNames, env: Any, expression: str, ex: Exception) -> Exception:
-    # The state expression only: the composed one carries all of $states and every variable.
-    cause = f"The JSONata expression '{expression}' could not be evaluated: {getattr(ex, 'details', None) or ex}"
+def query_evaluation_failure(env: Any, cause: str) -> Exception:
+    """moto's failure of the state `env` evaluates, States.QueryEvaluationError with `cause`, which Catch and Retry
+    can match (raise it from a seam on the interpreter)."""
+    names = _load_moto_names()
     error_name = names.states_error_name(typ=names.query_evaluation_error_type)
     failure_event = names.failure_event(
         env=env,

@@ -91,11 +91,6 @@ def jsonata(states: dict[str, Any], start_at: str | None = None) -> dict[str, An
     return {"QueryLanguage": "JSONata", "StartAt": start_at or next(iter(states)), "States": states}
 
 
-def failure(local: Local, execution: dict[str, Any]) -> tuple[str, str]:
-    """The execution's status and error."""
-    return execution["status"], execution.get("error", "")
-
-
 # -- 1. moto's ASL parser, used from several threads at once -----------------------------------------------------------
 
 
@@ -264,3 +259,89 @@ def test_a_tasks_output_and_a_catchers_output_read_the_variables_from_before_the
 
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"]) == {"n": 600, "previous": {"seen": 6, "before": 1}}
+
+
+# -- 3. JSONata fields that must be numbers ----------------------------------------------------------------------------
+# A Task's TimeoutSeconds and HeartbeatSeconds are positive integers, a Wait's Seconds an integer from 0 to 99999999;
+# "In JSONata states, you can alternatively specify a JSONata expression which must evaluate to an integer in the
+# stated range" (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html,
+# https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html). An expression that does not fails the state
+# with States.QueryEvaluationError
+# (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). moto 5.2.5 passes the result
+# through int(): "10" is 10, 2.7 is 2, -5 a wait of nothing.
+
+
+def _task(function_arn: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": function_arn, "Payload": {"ok": True}},
+        "Output": "{% $states.result.Payload %}",
+        **fields,
+    }
+
+
+def test_a_timeout_seconds_that_is_a_plain_string_is_refused_with_the_definition(local: Local) -> None:
+    echo = local.function("echo", "echo")
+    with pytest.raises(local.sfn.exceptions.InvalidDefinition):
+        local.machine(jsonata({"Call": _task(echo, TimeoutSeconds="10", End=True)}))
+
+
+@pytest.mark.parametrize(
+    ("field", "expression"),
+    [
+        ("TimeoutSeconds", "{% '10' %}"),
+        ("TimeoutSeconds", "{% 2.7 %}"),
+        ("TimeoutSeconds", "{% 0 %}"),
+        ("HeartbeatSeconds", "{% 'soon' %}"),
+        ("HeartbeatSeconds", "{% -1 %}"),
+    ],
+)
+def test_a_task_whose_timeout_expression_is_no_positive_integer_fails_with_a_query_evaluation_error(
+    local: Local, field: str, expression: str
+) -> None:
+    echo = local.function("echo", "echo")
+    caught = {"ErrorEquals": ["States.QueryEvaluationError"], "Output": "{% $states.errorOutput %}", "Next": "Caught"}
+    fields: dict[str, Any] = {field: expression, "Catch": [caught], "End": True}
+    if field == "HeartbeatSeconds":  # a heartbeat is a callback task's
+        fields |= {"Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "TimeoutSeconds": 60}
+    definition = jsonata({"Call": _task(echo, **fields), "Caught": {"Type": "Pass", "End": True}})
+
+    execution = local.run(definition)
+
+    assert execution["status"] == "SUCCEEDED", "States.QueryEvaluationError can be caught"
+    error = json.loads(execution["output"])
+    assert error["Error"] == "States.QueryEvaluationError"
+    assert field in error["Cause"]
+
+
+def test_a_task_whose_timeout_expression_is_a_whole_number_runs(local: Local) -> None:
+    echo = local.function("echo", "echo")
+    definition = jsonata({"Call": _task(echo, TimeoutSeconds="{% 30 / 3 %}", End=True)})
+
+    execution = local.run(definition)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"ok": True}
+    (scheduled,) = [e for e in local.history(execution["executionArn"]) if e["type"] == "TaskScheduled"]
+    assert scheduled["taskScheduledEventDetails"]["timeoutInSeconds"] == 10
+
+
+@pytest.mark.parametrize("expression", ["{% -5 %}", "{% 1.5 %}", "{% '3' %}", "{% 100000000 %}", "{% true %}"])
+def test_a_wait_whose_seconds_expression_is_out_of_range_fails_with_a_query_evaluation_error(
+    local: Local, expression: str
+) -> None:
+    definition = jsonata({"Pause": {"Type": "Wait", "Seconds": expression, "End": True}})
+
+    execution = local.run(definition)
+
+    assert (execution["status"], execution.get("error")) == ("FAILED", "States.QueryEvaluationError")
+    assert "Seconds" in execution["cause"]
+
+
+def test_a_wait_of_zero_seconds_from_an_expression_ends_at_once(local: Local) -> None:
+    definition = jsonata({"Pause": {"Type": "Wait", "Seconds": "{% 4 - 4 %}", "Output": {"waited": 0}, "End": True}})
+
+    execution = local.run(definition)
+
+    assert execution["status"] == "SUCCEEDED"

@@ -254,6 +254,24 @@ OUTPUT_READS_ENTRY_VARIABLES = _seam(
     "in parallel (variables.py)",
     "Output reads the values its own state's Assign just set", ("self", "env"),
 )  # fmt: skip
+JSONATA_TIMEOUT_SECONDS = _seam(
+    f"{_A}.component.common.timeouts.timeout.TimeoutSecondsJSONata", "_eval_seconds", "replace",
+    "a TimeoutSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(): '10' is 10 s, 2.7 is 2 s, 0 no timeout",
+    ("self", "env"), ("string_jsonata",),
+)  # fmt: skip
+JSONATA_HEARTBEAT_SECONDS = _seam(
+    f"{_A}.component.common.timeouts.heartbeat.HeartbeatSecondsJSONata", "_eval_seconds", "replace",
+    "a HeartbeatSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(); 'soon' fails with States.Runtime",
+    ("self", "env"), ("string_jsonata",),
+)  # fmt: skip
+JSONATA_WAIT_SECONDS = _seam(
+    f"{_A}.component.state.wait.wait_function.seconds.SecondsJSONata", "_get_wait_seconds", "replace",
+    "a Wait's Seconds expression that is no integer from 0 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(): -5 waits nothing, 1.5 one second, '3' three",
+    ("self", "env"), ("string_jsonata",),
+)  # fmt: skip
 PARSER_SCOPES_PER_PARSE = _seam(
     f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
     "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
@@ -325,4 +343,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     PARSER_SCOPES_PER_PARSE,
     ASSIGN_KEEPS_ENTRY_VARIABLES,
     OUTPUT_READS_ENTRY_VARIABLES,
+    JSONATA_TIMEOUT_SECONDS,
+    JSONATA_HEARTBEAT_SECONDS,
+    JSONATA_WAIT_SECONDS,
 )
