@@ -345,3 +345,61 @@ def test_a_wait_of_zero_seconds_from_an_expression_ends_at_once(local: Local) ->
     execution = local.run(definition)
 
     assert execution["status"] == "SUCCEEDED"
+
+
+# -- 4. Step Functions' own JSONata functions: $partition and $random ------------------------------------------------
+# "Transforming data with JSONata in Step Functions", JSONata functions provided by Step Functions
+# (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html): $partition(array, chunkSize) splits
+# an array into chunks of chunkSize items, the last chunk holding what is left (fewer items when the array does not
+# divide evenly, as States.ArrayPartition: https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html),
+# the chunk size a non-zero positive integer; $random(seed) returns a number from 0 (included) to 1 (excluded), the
+# same one for the same integer seed. moto's JSONata $partition makes an empty chunk too many when two or more items
+# are left over and answers null for a chunk size of 0; jsonata-python's $random takes no seed.
+
+
+def test_partition_splits_into_chunks_of_the_size_given_the_last_one_holding_the_rest(local: Local) -> None:
+    cases = {
+        "nine_by_four": "{% $partition([1,2,3,4,5,6,7,8,9], 4) %}",
+        "ten_by_four": "{% $partition([1,2,3,4,5,6,7,8,9,10], 4) %}",
+        "even": "{% $partition([1,2,3,4], 2) %}",
+        "larger_than_the_array": "{% $partition([1,2,3], 5) %}",
+        "by_one": "{% $partition(['a','b'], 1) %}",
+        "whole_number_as_float": "{% $partition([1,2,3,4], 4 / 2) %}",
+    }
+    execution = local.run(jsonata({"Split": {"Type": "Pass", "Output": cases, "End": True}}))
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert json.loads(execution["output"]) == {
+        "nine_by_four": [[1, 2, 3, 4], [5, 6, 7, 8], [9]],
+        "ten_by_four": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]],
+        "even": [[1, 2], [3, 4]],
+        "larger_than_the_array": [[1, 2, 3]],
+        "by_one": [["a"], ["b"]],
+        "whole_number_as_float": [[1, 2], [3, 4]],
+    }
+
+
+@pytest.mark.parametrize(
+    "expression", ["$partition([1,2,3], 0)", "$partition([1,2,3], -1)", "$partition([1,2,3], 1.5)", "$partition(5, 2)"]
+)
+def test_partition_refuses_a_chunk_size_that_is_no_positive_integer(local: Local, expression: str) -> None:
+    execution = local.run(jsonata({"Split": {"Type": "Pass", "Output": f"{{% {expression} %}}", "End": True}}))
+
+    assert (execution["status"], execution.get("error")) == ("FAILED", "States.QueryEvaluationError")
+
+
+def test_random_with_a_seed_returns_the_same_number_for_the_same_seed(local: Local) -> None:
+    draws = {
+        "seeded": "{% $random(42) %}",
+        "again": "{% $random(42) %}",
+        "other_seed": "{% $random(7) %}",
+        "unseeded": "{% $random() %}",
+    }
+    first = local.run(jsonata({"Draw": {"Type": "Pass", "Output": draws, "End": True}}))
+    second = local.run(jsonata({"Draw": {"Type": "Pass", "Output": draws, "End": True}}))
+
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED"), first.get("cause")
+    one, two = json.loads(first["output"]), json.loads(second["output"])
+    assert one["seeded"] == one["again"] == two["seeded"], "a seed gives the same number, in every execution"
+    assert one["seeded"] != one["other_seed"]
+    assert all(isinstance(value, float) and 0 <= value < 1 for value in (*one.values(), *two.values()))

@@ -279,6 +279,13 @@ ITEM_BATCHER = Seam(
     "a Distributed Map's ItemBatcher: each child execution gets {\"Items\": [...], \"BatchInput\": ...} (map_items.py)",
     "moto has no ItemBatcher: each child execution gets one item", ("self", "env", "eval_input"), _FIDELITY,
 )  # fmt: skip
+JSONATA_PARTITION_STANDIN = Seam(
+    f"{_JSONATA}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE", "$partition", "remove",
+    "$partition() is Step Functions' own, registered with jsonata-python (jsonata_functions.py): moto's stand-in "
+    "would shadow it",
+    "moto's JSONata $partition makes an empty chunk too many when two or more items are left over, and answers null "
+    "for a chunk size of 0", None, "jsonata_engine",
+)  # fmt: skip
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
@@ -308,4 +315,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     GRAMMAR_GAPS_PARSE,
     CSV_DELIMITER,
     ITEM_BATCHER,
+    JSONATA_PARTITION_STANDIN,
 )

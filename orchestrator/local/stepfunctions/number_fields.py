@@ -9,7 +9,7 @@ States.QueryEvaluationError (https://docs.aws.amazon.com/step-functions/latest/d
 Catch and Retry can match. moto 5.2.5 passes the result through int(): the string "10" is 10 seconds, 2.7 is 2, -5 a
 wait of nothing, `true` one second, and "soon" a States.Runtime error.
 
-A number with no fraction is an integer (`{% 30 / 3 %}` is 10.0 in jsonata-python, 10 in JSONata's JavaScript).
+A number with no fraction is an integer (JSONata's numbers are JavaScript's: 10.0 is 10).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from orchestrator.local.jsonata_engine import query_evaluation_failure
+from orchestrator.local.jsonata_functions import integer_value
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
 
@@ -34,12 +35,8 @@ def bind_number_fields(seam_set: SeamSet) -> None:
 
 def whole_number(value: Any, smallest: int, largest: int = LARGEST) -> int | None:
     """`value` as an integer from `smallest` to `largest`, or None when it is none (a bool is no number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    number = int(value)
-    return number if smallest <= number <= largest else None
+    number = integer_value(value)
+    return number if number is not None and smallest <= number <= largest else None
 
 
 def _evaluated(field: str, smallest: int) -> Callable[[Any, Any], int]:
