@@ -403,3 +403,46 @@ def test_random_with_a_seed_returns_the_same_number_for_the_same_seed(local: Loc
     assert one["seeded"] == one["again"] == two["seeded"], "a seed gives the same number, in every execution"
     assert one["seeded"] != one["other_seed"]
     assert all(isinstance(value, float) and 0 <= value < 1 for value in (*one.values(), *two.values()))
+
+
+# -- 5. The optimized lambda:invoke result -----------------------------------------------------------------------------
+# "Invoke an AWS Lambda function with Step Functions" (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html):
+# the task's result nests the function's output in Lambda's Invoke response and its SDK metadata: ExecutedVersion,
+# Payload, SdkHttpMetadata (HttpHeaders, HttpStatusCode), SdkResponseMetadata (RequestId), StatusCode. moto keeps
+# only the fields of Invoke's response shape (`select_from_typed_dict(InvocationResponse, ...)`).
+
+
+def test_a_lambda_invoke_tasks_result_carries_the_sdk_metadata_beside_the_payload(local: Local) -> None:
+    echo = local.function("echo", "echo")
+    call = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": echo, "Payload": {"order": "o-1"}},
+        "End": True,
+    }
+
+    execution = local.run(jsonata({"Call": call}))
+
+    assert execution["status"] == "SUCCEEDED"
+    result = json.loads(execution["output"])
+    assert set(result) == {"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}
+    assert (result["ExecutedVersion"], result["Payload"], result["StatusCode"]) == ("$LATEST", {"order": "o-1"}, 200)
+    http = result["SdkHttpMetadata"]
+    assert http["HttpStatusCode"] == 200
+    headers = http["HttpHeaders"]
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Amz-Executed-Version"] == "$LATEST"
+    assert headers["Content-Length"] == str(len(json.dumps({"order": "o-1"})))
+    assert headers["x-amzn-RequestId"] == result["SdkResponseMetadata"]["RequestId"]
+    assert http["AllHttpHeaders"] == {name: [value] for name, value in headers.items()}
+
+
+def test_a_lambda_resource_arn_tasks_result_is_the_payload_alone(local: Local) -> None:
+    echo = local.function("echo", "echo")
+
+    execution = local.run(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": echo, "End": True}}}, {"a": 1}
+    )
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"a": 1}

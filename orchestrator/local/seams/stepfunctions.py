@@ -272,6 +272,12 @@ JSONATA_WAIT_SECONDS = _seam(
     "(number_fields.py)", "the result is passed through int(): -5 waits nothing, 1.5 one second, '3' three",
     ("self", "env"), ("string_jsonata",),
 )  # fmt: skip
+LAMBDA_RESULT_SDK_METADATA = _seam(
+    f"{_A}.component.state.exec.state_task.lambda_eval_utils", "select_from_typed_dict", "replace",
+    "a lambda:invoke task's result carries SdkHttpMetadata and SdkResponseMetadata beside Payload, StatusCode and "
+    "ExecutedVersion, as on AWS (lambda_result.py)",
+    "the result keeps only the fields of Invoke's response shape", ("typed_dict", "obj", "filter"),
+)  # fmt: skip
 PARSER_SCOPES_PER_PARSE = _seam(
     f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
     "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
@@ -346,4 +352,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     JSONATA_TIMEOUT_SECONDS,
     JSONATA_HEARTBEAT_SECONDS,
     JSONATA_WAIT_SECONDS,
+    LAMBDA_RESULT_SDK_METADATA,
 )

@@ -33,6 +33,7 @@ from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
 from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
+from orchestrator.local.stepfunctions.lambda_result import bind_lambda_result
 from orchestrator.local.stepfunctions.number_fields import bind_number_fields
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
@@ -97,6 +98,7 @@ class StepFunctionsAdapter:
             bind_map_items(seam_set)
             bind_entry_variables(seam_set)
             bind_number_fields(seam_set)
+            bind_lambda_result(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set
