@@ -446,3 +446,84 @@ def test_a_lambda_resource_arn_tasks_result_is_the_payload_alone(local: Local) -
 
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"]) == {"a": 1}
+
+
+# -- 6. A Lambda task's result and errors as Lambda and Step Functions report them -------------------------------------
+
+
+def _invoke(function_arn: str, payload: Any, **fields: Any) -> dict[str, Any]:
+    return jsonata(
+        {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": function_arn, "Payload": payload},
+                "Output": "{% $states.result.Payload %}",
+                "End": True,
+                **fields,
+            }
+        }
+    )
+
+
+def test_a_handlers_stack_trace_names_its_files_under_var_task(local: Local) -> None:
+    """ "AWS Lambda function errors in Python" (https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html):
+    the error's stackTrace names the function's files where Lambda unpacks them, /var/task; moto's task shows the
+    local asset folder."""
+    failing = local.function("failing", "fail")
+
+    execution = local.run(_invoke(failing, {"id": "o-9"}))
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "ValueError")
+    error = json.loads(execution["cause"])
+    assert error["errorMessage"] == "cannot handle o-9"
+    (frame,) = error["stackTrace"]
+    assert frame.startswith('  File "/var/task/handlers.py", line '), frame
+    assert frame.endswith(", in fail\n    raise ValueError(f\"cannot handle {event.get('id')}\")\n"), frame
+    assert str(SAMPLES) not in execution["cause"]
+
+
+def test_a_handler_returning_bytes_answers_them_as_they_are(local: Local) -> None:
+    """Lambda's Python runtime sends a handler's bytes as the response as they are, and JSON-serializes anything else
+    (awslambdaric's LambdaMarshaller.marshal_response; "Define Lambda function handler in Python",
+    https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html). The local runtime answered a MarshalError."""
+    as_bytes = local.function("as-bytes", "as_bytes")
+
+    response = local.runtime.client("lambda").invoke(FunctionName=as_bytes, Payload=b'{"text": "plain words"}')
+    assert (response.get("FunctionError"), response["Payload"].read()) == (None, b"plain words")
+
+    execution = local.run(_invoke(as_bytes, {"text": '{"shipped": true}'}))
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert json.loads(execution["output"]) == {"shipped": True}, "Step Functions parses a JSON payload"
+
+
+def test_a_handler_returning_what_json_cannot_hold_fails_the_task_with_runtime_marshal_error(local: Local) -> None:
+    """Runtime.MarshalError, "Unable to marshal response: ...", with no stack trace, as Lambda's Python runtime
+    reports a return value it cannot serialize (https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html)."""
+    unserializable = local.function("unserializable", "unserializable")
+
+    execution = local.run(_invoke(unserializable, {}))
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "Runtime.MarshalError")
+    error = json.loads(execution["cause"])
+    assert error["errorMessage"] == "Unable to marshal response: Object of type set is not JSON serializable"
+    assert error["stackTrace"] == []
+
+
+def test_a_result_over_256_kib_fails_the_state_with_data_limit_exceeded_which_states_all_does_not_catch(
+    local: Local,
+) -> None:
+    """A state's result is limited to 256 KiB (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html);
+    beyond it the state fails with States.DataLimitExceeded, a terminal error States.ALL does not catch
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). Lambda itself answers up to
+    6 MB."""
+    sized = local.function("sized", "sized")
+    caught = {"ErrorEquals": ["States.ALL"], "Next": "Caught"}
+    definition = _invoke(sized, {"size": 300 * 1024}, Catch=[caught])
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+
+    execution = local.run(definition)
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.DataLimitExceeded")
+    small = local.run(_invoke(sized, {"size": 10}))
+    assert (small["status"], json.loads(small["output"])) == ("SUCCEEDED", {"text": "x" * 10})

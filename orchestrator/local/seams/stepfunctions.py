@@ -278,6 +278,12 @@ LAMBDA_RESULT_SDK_METADATA = _seam(
     "ExecutedVersion, as on AWS (lambda_result.py)",
     "the result keeps only the fields of Invoke's response shape", ("typed_dict", "obj", "filter"),
 )  # fmt: skip
+STATES_ALL_SKIPS_DATA_LIMIT = _seam(
+    f"{_A}.component.common.error_name.error_equals_decl.ErrorEqualsDecl", "_eval_body", "wrap",
+    "a Retry or Catch on States.ALL does not match States.DataLimitExceeded, a terminal error on AWS "
+    "(terminal_errors.py)",
+    "States.ALL matches every error: a Catch routes an oversized result to its fallback", ("self", "env"),
+)  # fmt: skip
 PARSER_SCOPES_PER_PARSE = _seam(
     f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
     "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
@@ -353,4 +359,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     JSONATA_HEARTBEAT_SECONDS,
     JSONATA_WAIT_SECONDS,
     LAMBDA_RESULT_SDK_METADATA,
+    STATES_ALL_SKIPS_DATA_LIMIT,
 )

@@ -38,6 +38,7 @@ from orchestrator.local.stepfunctions.number_fields import bind_number_fields
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
+from orchestrator.local.stepfunctions.terminal_errors import bind_terminal_errors
 from orchestrator.local.stepfunctions.threads import InterpreterThreads
 from orchestrator.local.stepfunctions.timing import bind_clock
 from orchestrator.local.stepfunctions.variables import bind_entry_variables
@@ -99,6 +100,7 @@ class StepFunctionsAdapter:
             bind_entry_variables(seam_set)
             bind_number_fields(seam_set)
             bind_lambda_result(seam_set)
+            bind_terminal_errors(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

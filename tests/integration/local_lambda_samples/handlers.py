@@ -73,3 +73,13 @@ def observed(event: Any, context: Any) -> dict[str, Any]:
 
 def echo(event: Any, context: Any) -> Any:
     return event
+
+
+def as_bytes(event: Any, context: Any) -> bytes:
+    """Returns bytes, which Lambda's Python runtime sends as they are."""
+    return str(event["text"]).encode()
+
+
+def sized(event: Any, context: Any) -> dict[str, str]:
+    """Returns an object holding a string of `event["size"]` characters."""
+    return {"text": "x" * int(event["size"])}
