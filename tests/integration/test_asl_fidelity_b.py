@@ -5,6 +5,7 @@ The runtime's clock is frozen (`Clock(now=...)` fixed): only `advance` moves it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import threading
@@ -21,6 +22,7 @@ from moto import mock_aws
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.lambdas import LambdaRuntime, LocalFunction
+from orchestrator.local.lambdas.handlers import stack_of
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from tests.polling import ended
@@ -481,6 +483,28 @@ def test_a_handlers_stack_trace_names_its_files_under_var_task(local: Local) -> 
     assert frame.startswith('  File "/var/task/handlers.py", line '), frame
     assert frame.endswith(", in fail\n    raise ValueError(f\"cannot handle {event.get('id')}\")\n"), frame
     assert str(SAMPLES) not in execution["cause"]
+
+
+def test_a_frame_of_a_package_the_asset_ships_is_named_under_var_task_wherever_it_was_imported_from(
+    tmp_path: Path,
+) -> None:
+    """The handlers' packages (`functions.*`, `schemas.*`) are imported once from the repository, while Lambda runs
+    the asset's copies from /var/task: a frame of either is named under /var/task; a file the asset lacks is left."""
+    source = "def fail():\n    raise RuntimeError('deep')\n"
+    for root in ("repository", "asset"):
+        (tmp_path / root / "shipped").mkdir(parents=True)
+        (tmp_path / root / "shipped" / "deep.py").write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("_fidelity_shipped_deep", tmp_path / "repository/shipped/deep.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    with pytest.raises(RuntimeError) as raised:
+        module.fail()
+
+    (caller, shipped) = stack_of(raised.value, tmp_path / "asset")
+    assert caller.startswith(f'  File "{__file__}", line ')
+    assert shipped == "  File \"/var/task/shipped/deep.py\", line 2, in fail\n    raise RuntimeError('deep')\n"
 
 
 def test_a_handler_returning_bytes_answers_them_as_they_are(local: Local) -> None:
