@@ -137,27 +137,29 @@ def test_a_definition_refused_by_the_parser_leaves_no_query_language_behind(
 def test_jsonpath_and_jsonata_machines_created_and_started_from_several_threads_all_succeed(
     local: Local, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Definitions parsed concurrently: CreateStateMachine (validation) and StartExecution (the execution's parse)
-    from eight threads, half JSONPath, half JSONata, each definition new to the process."""
-    monkeypatch.setenv("ORCH_ASL_CACHE", "off")
-    per_thread, threads = 6, 8
+    """Definitions parsed at once on eight threads, half JSONPath, half JSONata, each new to the process: each
+    CreateStateMachine parses its definition (into the parse cache its executions then reuse), and each round of
+    eight starts together, while the executions of the rounds before run."""
+    monkeypatch.setenv("ORCH_ASL_CACHE", "off")  # each definition parsed here, none read from the disk cache
+    rounds, threads = 6, 8
     barrier = threading.Barrier(threads)
     started: list[tuple[str, str]] = []  # (execution ARN, tag)
-    errors: list[BaseException] = []
+    errors: list[tuple[str, BaseException]] = []  # (tag, what CreateStateMachine or StartExecution raised)
     lock = threading.Lock()
 
     def create_and_start(index: int) -> None:
-        try:
-            barrier.wait(10)
-            for n in range(per_thread):
-                tag = f"{index}-{n}-{uuid.uuid4().hex}"
-                definition = (_jsonpath_machine if (index + n) % 2 else _jsonata_machine)(tag)
+        for n in range(rounds):
+            barrier.wait(30)
+            tag = f"{index}-{n}-{uuid.uuid4().hex}"
+            definition = (_jsonpath_machine if (index + n) % 2 else _jsonata_machine)(tag)
+            try:
                 arn = local.start(local.machine(definition), {"n": n})
+            except Exception as error:  # noqa: BLE001 - reported below, with the definition's tag
                 with lock:
-                    started.append((arn, tag))
-        except BaseException as error:  # noqa: BLE001 - reported below, with the thread's definition
+                    errors.append((tag, error))
+                continue
             with lock:
-                errors.append(error)
+                started.append((arn, tag))
 
     workers = [threading.Thread(target=create_and_start, args=(i,)) for i in range(threads)]
     # Threads switch far more often than every 5 ms (the default): each parse is interleaved with the others.
@@ -172,7 +174,7 @@ def test_jsonpath_and_jsonata_machines_created_and_started_from_several_threads_
         sys.setswitchinterval(switch_interval)
 
     assert errors == []
-    assert len(started) == per_thread * threads
+    assert len(started) == rounds * threads
     outcomes = [ended(local.sfn, arn, cap_seconds=30) for arn, _ in started]
     assert [(o["status"], o.get("error")) for o in outcomes] == [("SUCCEEDED", None)] * len(outcomes)
     for (_, tag), outcome in zip(started, outcomes, strict=True):
