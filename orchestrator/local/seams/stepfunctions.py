@@ -242,48 +242,6 @@ VALIDATE_FROM_PARSE_CACHE = _seam(
     "an invalid one is refused with an empty error code rather than InvalidDefinition",
     ("definition",),
 )  # fmt: skip
-# -- JSONata evaluation order --------------------------------------------------------------------------------------
-ASSIGN_KEEPS_ENTRY_VARIABLES = _seam(
-    f"{_A}.component.common.assign.assign_decl.AssignDecl", "_eval_body", "wrap",
-    "Assign keeps the variables its state was entered with, for the state's Output (variables.py)",
-    "Output is evaluated after Assign, on the variables Assign just set", ("self", "env"),
-)  # fmt: skip
-OUTPUT_READS_ENTRY_VARIABLES = _seam(
-    f"{_A}.component.common.outputdecl.Output", "_eval_body", "wrap",
-    "a JSONata Output reads the variables as they were on entering its state, as AWS evaluates Assign and Output "
-    "in parallel (variables.py)",
-    "Output reads the values its own state's Assign just set", ("self", "env"),
-)  # fmt: skip
-JSONATA_TIMEOUT_SECONDS = _seam(
-    f"{_A}.component.common.timeouts.timeout.TimeoutSecondsJSONata", "_eval_seconds", "replace",
-    "a TimeoutSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
-    "(number_fields.py)", "the result is passed through int(): '10' is 10 s, 2.7 is 2 s, 0 no timeout",
-    ("self", "env"), ("string_jsonata",),
-)  # fmt: skip
-JSONATA_HEARTBEAT_SECONDS = _seam(
-    f"{_A}.component.common.timeouts.heartbeat.HeartbeatSecondsJSONata", "_eval_seconds", "replace",
-    "a HeartbeatSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
-    "(number_fields.py)", "the result is passed through int(); 'soon' fails with States.Runtime",
-    ("self", "env"), ("string_jsonata",),
-)  # fmt: skip
-JSONATA_WAIT_SECONDS = _seam(
-    f"{_A}.component.state.wait.wait_function.seconds.SecondsJSONata", "_get_wait_seconds", "replace",
-    "a Wait's Seconds expression that is no integer from 0 to 99999999 fails with States.QueryEvaluationError "
-    "(number_fields.py)", "the result is passed through int(): -5 waits nothing, 1.5 one second, '3' three",
-    ("self", "env"), ("string_jsonata",),
-)  # fmt: skip
-LAMBDA_RESULT_SDK_METADATA = _seam(
-    f"{_A}.component.state.exec.state_task.lambda_eval_utils", "select_from_typed_dict", "replace",
-    "a lambda:invoke task's result carries SdkHttpMetadata and SdkResponseMetadata beside Payload, StatusCode and "
-    "ExecutedVersion, as on AWS (lambda_result.py)",
-    "the result keeps only the fields of Invoke's response shape", ("typed_dict", "obj", "filter"),
-)  # fmt: skip
-STATES_ALL_SKIPS_DATA_LIMIT = _seam(
-    f"{_A}.component.common.error_name.error_equals_decl.ErrorEqualsDecl", "_eval_body", "wrap",
-    "a Retry or Catch on States.ALL does not match States.DataLimitExceeded, a terminal error on AWS "
-    "(terminal_errors.py)",
-    "States.ALL matches every error: a Catch routes an oversized result to its fallback", ("self", "env"),
-)  # fmt: skip
 PARSER_SCOPES_PER_PARSE = _seam(
     f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
     "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
@@ -353,11 +311,4 @@ SEAMS: Final[tuple[Seam, ...]] = (
     VALIDATE_FROM_PARSE_CACHE,
     *SHARED_SERVICE_CLIENTS,
     PARSER_SCOPES_PER_PARSE,
-    ASSIGN_KEEPS_ENTRY_VARIABLES,
-    OUTPUT_READS_ENTRY_VARIABLES,
-    JSONATA_TIMEOUT_SECONDS,
-    JSONATA_HEARTBEAT_SECONDS,
-    JSONATA_WAIT_SECONDS,
-    LAMBDA_RESULT_SDK_METADATA,
-    STATES_ALL_SKIPS_DATA_LIMIT,
 )

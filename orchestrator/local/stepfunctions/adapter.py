@@ -31,10 +31,10 @@ from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
-from orchestrator.local.stepfunctions.map_items import bind_map_items
-from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.lambda_result import bind_lambda_result
+from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.number_fields import bind_number_fields
+from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from orchestrator.local import seams
 from orchestrator.local.seams import SeamSet
-from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.seams import services as declared
 
 # Lambda Invoke's response headers, as botocore lowercases them -> as Step Functions shows them.
 _INVOKE_HEADERS: Final[dict[str, str]] = {

@@ -21,7 +21,7 @@ from typing import Any, Final
 from orchestrator.local.jsonata_engine import query_evaluation_failure
 from orchestrator.local.jsonata_functions import integer_value
 from orchestrator.local.seams import SeamSet
-from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.seams import services as declared
 
 LARGEST: Final[int] = 99_999_999  # the largest timeout or wait the Task and Wait pages allow
 

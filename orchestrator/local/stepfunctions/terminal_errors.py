@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from orchestrator.local.seams import SeamSet
-from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.seams import services as declared
 
 DATA_LIMIT_EXCEEDED: Final[str] = "States.DataLimitExceeded"
 _ALL: Final[str] = "States.ALL"

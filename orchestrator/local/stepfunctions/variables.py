@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from orchestrator.local.seams import SeamSet
-from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.seams import services as declared
 
 EvalBody = Callable[[Any, Any], None]
 
