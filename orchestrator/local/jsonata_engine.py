@@ -20,12 +20,13 @@ What is patched, in `moto.stepfunctions.parser.asl`:
    callers of that pointer, are wrapped to turn a `JSONataException` into moto's `FailureEventException` with the
    error `States.QueryEvaluationError`. The pointer is given no `Environment`, and without one the interpreter maps
    any exception to `States.Runtime`, which Catch / Retry on `States.QueryEvaluationError` would never match.
-3. Step Functions' own JSONata functions that jsonata-python lacks, `$uuid()`, `$parse(json)` and
-   `$hash(value, algorithm)`, are registered on every expression `evaluate` compiles (`STEP_FUNCTIONS_FUNCTIONS`).
-   moto declares stand-ins for them at the head of each composed expression (`$uuid:=function(){"Function $uuid is
+3. Step Functions' own JSONata functions that jsonata-python lacks, `$uuid()`, `$parse(json)`,
+   `$hash(value, algorithm)`, `$partition(array, chunkSize)` and a seeded `$random([seed])`, are registered on every
+   expression `evaluate` compiles (`STEP_FUNCTIONS_FUNCTIONS`, orchestrator/local/jsonata_functions.py). moto declares
+   stand-ins for the first four at the head of each composed expression (`$uuid:=function(){"Function $uuid is
    currently not supported"}`, from `component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE`), and a
-   declaration in the expression would shadow a registered function; so `install()` takes those three entries out
-   of that table (seams of kind `remove`). moto's JSONata definitions of `$partition` and `$range` are left in place.
+   declaration in the expression would shadow a registered function; so `install()` takes those four entries out
+   of that table (seams of kind `remove`). moto's JSONata definition of `$range` is left in place.
 4. `$now()` and `$millis()` read the time source given to `install()` (the local runtime passes its clock), once per
    expression as JSONata specifies, so a workflow comparing times (a breaker's cool-down, a deadline) sees the clock
    jump when a test advances it.
@@ -43,13 +44,11 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import importlib
 import json
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ import jsonata
 from jsonata.functions import Functions
 from jsonata.utils import Utils
 
+from orchestrator.local.jsonata_functions import STEP_FUNCTIONS_FUNCTIONS
 from orchestrator.local.seams import MotoSeamError, SeamSet, check_moto_version
 from orchestrator.local.seams import services as declared
 
@@ -70,40 +70,6 @@ COMPILED_CACHE_SIZE: Final[int] = 4096
 _ASL: Final[str] = "moto.stepfunctions.parser.asl"
 
 EvalBody = Callable[[Any, Any], None]
-
-# Step Functions' `$hash` algorithms, by the names its documentation gives, as hashlib names them.
-_HASH_ALGORITHMS: Final[dict[str, str]] = {
-    "MD5": "md5",
-    "SHA-1": "sha1",
-    "SHA-256": "sha256",
-    "SHA-384": "sha384",
-    "SHA-512": "sha512",
-}
-
-
-def _uuid() -> str:
-    """`$uuid()`: a random version 4 UUID."""
-    return str(uuid.uuid4())
-
-
-def _parse(text: Any) -> Any:
-    """`$parse(json)`: the value a JSON string holds."""
-    if not isinstance(text, str):
-        raise TypeError(f"$parse takes a JSON string, not {type(text).__name__}")
-    return json.loads(text)
-
-
-def _hash(value: Any, algorithm: Any) -> str:
-    """`$hash(value, algorithm)`: the hex digest of a string with MD5, SHA-1, SHA-256, SHA-384 or SHA-512."""
-    if not isinstance(value, str):
-        raise TypeError(f"$hash takes a string to hash, not {type(value).__name__}")
-    if algorithm not in _HASH_ALGORITHMS:
-        raise ValueError(f"$hash algorithm must be one of {', '.join(_HASH_ALGORITHMS)}, not {algorithm!r}")
-    return hashlib.new(_HASH_ALGORITHMS[algorithm], value.encode("utf-8")).hexdigest()
-
-
-# JSONata functions of Step Functions that jsonata-python does not have, by name without the `$`.
-STEP_FUNCTIONS_FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {"uuid": _uuid, "parse": _parse, "hash": _hash}
 
 
 @dataclass(frozen=True)
@@ -243,7 +209,7 @@ def install(time_source: Callable[[], float] = time.time) -> None:
         for seam in declared.JSONATA_QUERY_ERRORS:
             seam_set.wrap(seam, functools.partial(_raising_query_evaluation_errors, names=names))
         # moto's stand-in declarations would shadow the registered functions (see the module docstring, 3.).
-        for seam in declared.JSONATA_FUNCTION_STANDINS:
+        for seam in (*declared.JSONATA_FUNCTION_STANDINS, declared.JSONATA_PARTITION_STANDIN):
             seam_set.remove(seam)
         seam_set.apply()
         _installed = seam_set
@@ -282,14 +248,18 @@ def _raising_query_evaluation_errors(original: EvalBody, names: _MotoNames) -> E
         try:
             original(component, env)
         except names.jsonata_exception as ex:
-            raise _query_evaluation_failure(names, env, component.expression, ex) from ex
+            # The state expression only: the composed one carries all of $states and every variable.
+            details = getattr(ex, "details", None) or ex
+            cause = f"The JSONata expression '{component.expression}' could not be evaluated: {details}"
+            raise query_evaluation_failure(env, cause) from ex
 
     return _eval_body
 
 
-def _query_evaluation_failure(names: _MotoNames, env: Any, expression: str, ex: Exception) -> Exception:
-    # The state expression only: the composed one carries all of $states and every variable.
-    cause = f"The JSONata expression '{expression}' could not be evaluated: {getattr(ex, 'details', None) or ex}"
+def query_evaluation_failure(env: Any, cause: str) -> Exception:
+    """moto's failure of the state `env` evaluates, States.QueryEvaluationError with `cause`, which Catch and Retry
+    can match (raise it from a seam on the interpreter)."""
+    names = _load_moto_names()
     error_name = names.states_error_name(typ=names.query_evaluation_error_type)
     failure_event = names.failure_event(
         env=env,

@@ -28,6 +28,7 @@ from orchestrator.local.lambdas.model import Handler, InitError, LocalFunction
 from orchestrator.local.runtime import Runtime
 
 _PACKAGE: Final = Path(__file__).parent  # the runtime's own frames are left out of a handler's stack trace
+TASK_ROOT: Final = "/var/task"  # where Lambda unpacks a function's code
 
 
 class HandlerModules:
@@ -86,11 +87,13 @@ class HandlerModules:
             except ImportError as error:
                 sys.modules.pop(unique, None)
                 raise InitError(
-                    "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {error}", stack_of(error)
+                    "Runtime.ImportModuleError",
+                    f"Unable to import module '{module_path}': {error}",
+                    stack_of(error, function.code_dir),
                 ) from error
             except Exception as error:
                 sys.modules.pop(unique, None)
-                raise InitError(type(error).__name__, str(error), stack_of(error)) from error
+                raise InitError(type(error).__name__, str(error), stack_of(error, function.code_dir)) from error
         self._modules.append(unique)
         return module
 
@@ -160,10 +163,25 @@ class Environments:
         }
 
 
-def stack_of(error: BaseException) -> list[str]:
-    """The traceback as Lambda's Python runtime reports it: the handler's frames, not the runtime's."""
+def stack_of(error: BaseException, code_dir: Path) -> list[str]:
+    """The traceback as Lambda's Python runtime reports it: the handler's frames, not the runtime's, each file of the
+    function's code named where Lambda unpacks it (`/var/task/handler.py`: "AWS Lambda function errors in Python",
+    https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html), formatted from (file, line, function,
+    source) as the runtime formats them (awslambdaric's bootstrap: no column markers)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).parent != _PACKAGE]
-    return traceback.format_list(frames)
+    return traceback.format_list([(_task_path(f.filename, code_dir), f.lineno or 0, f.name, f.line) for f in frames])
+
+
+def _task_path(filename: str, code_dir: Path) -> str:
+    """`filename` under /var/task when the function's code folder holds it: one of the folder's own files, or a module
+    of a package the folder ships that this process imported from elsewhere (`functions.*` and `schemas.*` come from
+    the repository); other files (site-packages) as they are."""
+    path = Path(filename)
+    for parent in reversed(path.parents):  # the longest path inside the code folder first
+        inside = path.relative_to(parent)
+        if inside.parts and (code_dir / inside).is_file():
+            return f"{TASK_ROOT}/{inside.as_posix()}"
+    return filename
 
 
 @contextmanager

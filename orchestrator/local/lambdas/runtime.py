@@ -178,7 +178,8 @@ class LambdaRuntime(SeamAdapter):
             except InitError as error:
                 payload, error_type = _error_payload(error.error_type, str(error), request_id, error.stack)
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
-                payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack_of(error))
+                stack = stack_of(error, function.code_dir)
+                payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack)
             duration = clock.now() - started
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
@@ -278,7 +279,11 @@ def _parse_payload(payload: bytes) -> Any:
 
 
 def _marshal(result: Any, request_id: str) -> tuple[bytes, str | None]:
-    """The handler's result as JSON, as Lambda's Python runtime serializes it (Decimals as numbers)."""
+    """The handler's result as Lambda's Python runtime answers it (awslambdaric's `LambdaMarshaller.marshal_response`):
+    bytes as they are, anything else as JSON (Decimals as numbers), or Runtime.MarshalError when JSON cannot hold it
+    ("Define Lambda function handler in Python", https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html)."""
+    if isinstance(result, bytes):
+        return result, None
 
     def decimals(value: Any) -> Any:
         if isinstance(value, decimal.Decimal):

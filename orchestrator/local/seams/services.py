@@ -177,6 +177,13 @@ JSONATA_FUNCTION_STANDINS = tuple(
     )  # fmt: skip
     for reference in ("$uuid", "$parse", "$hash")
 )
+JSONATA_PARTITION_STANDIN = Seam(
+    f"{_JSONATA}.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE", "$partition", "remove",
+    "$partition() is Step Functions' own, registered with jsonata-python (jsonata_functions.py): moto's stand-in "
+    "would shadow it",
+    "moto's JSONata $partition makes an empty chunk too many when two or more items are left over, and answers null "
+    "for a chunk size of 0", None, "jsonata_engine",
+)  # fmt: skip
 
 # -- ASL fidelity: where moto's interpreter runs a definition otherwise than AWS (orchestrator/local/stepfunctions) --
 # Bound by the Step Functions adapter; each fix's module cites the AWS page that states the behaviour.
@@ -279,6 +286,47 @@ ITEM_BATCHER = Seam(
     "a Distributed Map's ItemBatcher: each child execution gets {\"Items\": [...], \"BatchInput\": ...} (map_items.py)",
     "moto has no ItemBatcher: each child execution gets one item", ("self", "env", "eval_input"), _FIDELITY,
 )  # fmt: skip
+ASSIGN_KEEPS_ENTRY_VARIABLES = Seam(
+    f"{_ASL}.component.common.assign.assign_decl.AssignDecl", "_eval_body", "wrap",
+    "Assign keeps the variables its state was entered with, for the state's Output (variables.py)",
+    "Output is evaluated after Assign, on the variables Assign just set", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+OUTPUT_READS_ENTRY_VARIABLES = Seam(
+    f"{_ASL}.component.common.outputdecl.Output", "_eval_body", "wrap",
+    "a JSONata Output reads the variables as they were on entering its state, as AWS evaluates Assign and Output "
+    "in parallel (variables.py)",
+    "Output reads the values its own state's Assign just set", ("self", "env"), _FIDELITY,
+)  # fmt: skip
+JSONATA_TIMEOUT_SECONDS = Seam(
+    f"{_ASL}.component.common.timeouts.timeout.TimeoutSecondsJSONata", "_eval_seconds", "replace",
+    "a TimeoutSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(): '10' is 10 s, 2.7 is 2 s, 0 no timeout",
+    ("self", "env"), _FIDELITY, ("string_jsonata",),
+)  # fmt: skip
+JSONATA_HEARTBEAT_SECONDS = Seam(
+    f"{_ASL}.component.common.timeouts.heartbeat.HeartbeatSecondsJSONata", "_eval_seconds", "replace",
+    "a HeartbeatSeconds expression that is no integer from 1 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(); 'soon' fails with States.Runtime",
+    ("self", "env"), _FIDELITY, ("string_jsonata",),
+)  # fmt: skip
+JSONATA_WAIT_SECONDS = Seam(
+    f"{_ASL}.component.state.wait.wait_function.seconds.SecondsJSONata", "_get_wait_seconds", "replace",
+    "a Wait's Seconds expression that is no integer from 0 to 99999999 fails with States.QueryEvaluationError "
+    "(number_fields.py)", "the result is passed through int(): -5 waits nothing, 1.5 one second, '3' three",
+    ("self", "env"), _FIDELITY, ("string_jsonata",),
+)  # fmt: skip
+LAMBDA_RESULT_SDK_METADATA = Seam(
+    f"{_ASL}.component.state.exec.state_task.lambda_eval_utils", "select_from_typed_dict", "replace",
+    "a lambda:invoke task's result carries SdkHttpMetadata and SdkResponseMetadata beside Payload, StatusCode and "
+    "ExecutedVersion, as on AWS (lambda_result.py)",
+    "the result keeps only the fields of Invoke's response shape", ("typed_dict", "obj", "filter"), _FIDELITY,
+)  # fmt: skip
+STATES_ALL_SKIPS_DATA_LIMIT = Seam(
+    f"{_ASL}.component.common.error_name.error_equals_decl.ErrorEqualsDecl", "_eval_body", "wrap",
+    "a Retry or Catch on States.ALL does not match States.DataLimitExceeded, a terminal error on AWS "
+    "(terminal_errors.py)",
+    "States.ALL matches every error: a Catch routes an oversized result to its fallback", ("self", "env"), _FIDELITY,
+)  # fmt: skip
 
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
@@ -292,6 +340,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     JSONATA_EVALUATOR,
     *JSONATA_QUERY_ERRORS,
     *JSONATA_FUNCTION_STANDINS,
+    JSONATA_PARTITION_STANDIN,
     FAULT_PUT_EVENTS,
     *FAULT_DYNAMODB,
     INTRINSIC_FIELD_DECODED,
@@ -308,4 +357,11 @@ SEAMS: Final[tuple[Seam, ...]] = (
     GRAMMAR_GAPS_PARSE,
     CSV_DELIMITER,
     ITEM_BATCHER,
+    ASSIGN_KEEPS_ENTRY_VARIABLES,
+    OUTPUT_READS_ENTRY_VARIABLES,
+    JSONATA_TIMEOUT_SECONDS,
+    JSONATA_HEARTBEAT_SECONDS,
+    JSONATA_WAIT_SECONDS,
+    LAMBDA_RESULT_SDK_METADATA,
+    STATES_ALL_SKIPS_DATA_LIMIT,
 )

@@ -242,6 +242,14 @@ VALIDATE_FROM_PARSE_CACHE = _seam(
     "an invalid one is refused with an empty error code rather than InvalidDefinition",
     ("definition",),
 )  # fmt: skip
+PARSER_SCOPES_PER_PARSE = _seam(
+    f"{_A}.parse.preprocessor.Preprocessor", "__init__", "add",
+    "each parse keeps its QueryLanguage scopes to itself, so definitions parse from several threads at once and "
+    "after a refused one (parsing.py)",
+    "the scopes are one class-level list: a parse on another thread, or one refused half-way, leaves JSONata on it "
+    "and a JSONPath definition is refused (\"Unsupported declaration in QueryLanguage=JSONPath block\")",
+    needs=("_query_language_per_scope",),
+)  # fmt: skip
 SHARED_SERVICE_CLIENTS = tuple(
     _seam(
         f"{_A}.component.state.exec.{module}",
@@ -302,4 +310,5 @@ SEAMS: Final[tuple[Seam, ...]] = (
     PARSE_ONCE,
     VALIDATE_FROM_PARSE_CACHE,
     *SHARED_SERVICE_CLIENTS,
+    PARSER_SCOPES_PER_PARSE,
 )

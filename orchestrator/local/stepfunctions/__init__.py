@@ -8,13 +8,16 @@ against that moto version when `StepFunctionsAdapter.install()` applies them):
 - `definitions`: `AWS::StepFunctions::StateMachine` from the template (`creators()`);
 - `timing`: every wait real time bounds, and every timestamp, on `runtime.clock`;
 - `tasks`: fixes of moto's task tokens, heartbeats and stops, each as small as the defect;
-- `parsing`: each definition parsed once, its program shared by the executions;
+- `parsing`: each definition parsed once, its program shared by the executions, the parser safe on several threads;
 - `clients`: one boto3 client per service for every task that calls it;
 - `outputs`: DescribeExecution's output as JSON text, a string too;
 - ASL as AWS runs it, where moto reads it otherwise (each module cites the AWS page): `intrinsic_strings` (escapes in
   intrinsic string literals, `States.Format`), `choice` (`StringMatches`, `States.NoChoiceMatched`), `branch_errors`
   (a branch's or iteration's `States.*` error), `context` (context-object timestamps, `Map.Item.Source`),
-  `grammar_gaps` and `map_items` (`ItemBatcher` and `CSVDelimiter`, which moto's grammar lacks);
+  `grammar_gaps` and `map_items` (`ItemBatcher` and `CSVDelimiter`, which moto's grammar lacks), `variables` (a
+  JSONata `Output` reads the variables from before its state's `Assign`), `number_fields` (JSONata timeouts and
+  waits checked), `lambda_result` (a `lambda:invoke` result's SDK metadata), `terminal_errors` (States.ALL does not
+  catch States.DataLimitExceeded);
 - `status`: "Step Functions Execution Status Change" events on the default bus;
 - `adapter`: the execution lifecycle (install, uninstall, redrive) and `history_path` (over `visits_from_history`,
   asl/history.py), which gives each state visit its own events by following their `previousEventId` chains.

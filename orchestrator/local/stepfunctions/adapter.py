@@ -31,13 +31,17 @@ from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
+from orchestrator.local.stepfunctions.lambda_result import bind_lambda_result
 from orchestrator.local.stepfunctions.map_items import bind_map_items
+from orchestrator.local.stepfunctions.number_fields import bind_number_fields
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
+from orchestrator.local.stepfunctions.terminal_errors import bind_terminal_errors
 from orchestrator.local.stepfunctions.threads import InterpreterThreads
 from orchestrator.local.stepfunctions.timing import bind_clock
+from orchestrator.local.stepfunctions.variables import bind_entry_variables
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +97,10 @@ class StepFunctionsAdapter:
             bind_context(seam_set)
             bind_grammar_gaps(seam_set)
             bind_map_items(seam_set)
+            bind_entry_variables(seam_set)
+            bind_number_fields(seam_set)
+            bind_lambda_result(seam_set)
+            bind_terminal_errors(seam_set)
             self._bind_redrive(seam_set)
             seam_set.apply()
             self._seams = seam_set

@@ -12,6 +12,13 @@ attribute is set when the program is built (`from_state_props`), and what change
 workers). moto already relies on that within one execution, whose Map iterations and Parallel branches evaluate the
 same components concurrently. The one lazy attribute, `EvalComponent.heap_key` (a retrier's attempt counter is kept
 in the heap under it), is set before the program is shared, so two executions never race to pick it.
+
+Parsing itself is made safe to run on several threads (`PARSER_SCOPES_PER_PARSE`): moto's `Preprocessor` keeps the
+stack of QueryLanguage scopes it is inside on a class attribute, one list for every parse of the process. Two
+definitions parsed at once (CreateStateMachine on one thread while an execution parses on another) push onto each
+other's scopes, and a definition refused half-way never pops its own: a JSONPath definition parsed after either
+inherits JSONata and is refused with "Unsupported declaration in QueryLanguage=JSONPath block". Each preprocessor
+gets a list of its own.
 """
 
 from __future__ import annotations
@@ -104,7 +111,8 @@ def _store(stored: Path | None, program: Any) -> None:
 
 
 def bind_parse_once(seam_set: SeamSet) -> None:
-    """Binds the process's parse cache into `seam_set`, for executions and for CreateStateMachine's validation."""
+    """Binds the process's parse cache into `seam_set`, for executions and for CreateStateMachine's validation, and
+    the parser's scopes per parse."""
     parser_exception = seams.read(f"{_ASL}.parse.asl_parser.ASLParserException")
 
     def evaluation_entrypoint(worker: Any) -> Any:
@@ -122,8 +130,14 @@ def bind_parse_once(seam_set: SeamSet) -> None:
                 f"Error={error.__class__.__name__} Args={list(error.args)} in definition '{definition}'."
             ) from None
 
+    seam_set.add(declared.PARSER_SCOPES_PER_PARSE, _scopes_of_its_own)
     seam_set.replace(declared.PARSE_ONCE, evaluation_entrypoint)
     seam_set.replace(declared.VALIDATE_FROM_PARSE_CACHE, staticmethod(validate_definition))
+
+
+def _scopes_of_its_own(preprocessor: Any) -> None:
+    """`Preprocessor.__init__` (moto defines none): the QueryLanguage scopes of this parse only."""
+    preprocessor._query_language_per_scope = []
 
 
 class InvalidDefinitionError(JsonRESTError):

@@ -69,3 +69,17 @@ def observed(event: Any, context: Any) -> dict[str, Any]:
     """Logs one line with the module's Logger and says which service that Logger is of."""
     logger.info("observed", function=context.function_name)
     return {"service": logger.service}
+
+
+def echo(event: Any, context: Any) -> Any:
+    return event
+
+
+def as_bytes(event: Any, context: Any) -> bytes:
+    """Returns bytes, which Lambda's Python runtime sends as they are."""
+    return str(event["text"]).encode()
+
+
+def sized(event: Any, context: Any) -> dict[str, str]:
+    """Returns an object holding a string of `event["size"]` characters."""
+    return {"text": "x" * int(event["size"])}
