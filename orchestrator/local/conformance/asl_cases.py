@@ -445,6 +445,28 @@ CASES: Final[list[AslCase]] = [
         output={"greeting": "Hello, Ana"},
     ),
     AslCase(
+        "Output reads the variables as they were on entering the state, not its own Assign",
+        "jsonata and variables",
+        VARIABLES,  # "Assign and Output are evaluated in parallel": both read the values from before the state
+        _jsonata(
+            {
+                "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "B"},
+                "B": {"Type": "Pass", "Assign": {"x": 2}, "Output": "{% $x %}", "End": True},
+            },
+            "A",
+        ),
+        {},
+        output=1,
+    ),
+    AslCase(
+        "$partition splits an array into chunks, the last holding what is left",
+        "jsonata and variables",
+        JSONATA,
+        _jsonata({"S": {"Type": "Pass", "Output": "{% $partition([1, 2, 3, 4, 5], 2) %}", "End": True}}, "S"),
+        {},
+        output=[[1, 2], [3, 4], [5]],
+    ),
+    AslCase(
         "JSONata Choice Condition",
         "jsonata and variables",
         JSONATA,
