@@ -193,15 +193,21 @@ def _syntax_errors(spec: DagSpec) -> list[str]:
 
 def _expressions(value: Any) -> Iterable[str]:
     """The JSONata of each `{% ... %}` string in a payload template, at any depth."""
-    if isinstance(value, str):
-        if match := _EXPRESSION.match(value.strip()):
+    for text in _strings(value):
+        if match := _EXPRESSION.match(text.strip()):
             yield match.group(1).strip()
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every string of a payload template (or a condition), at any depth."""
+    if isinstance(value, str):
+        yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _expressions(item)
+            yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _expressions(item)
+            yield from _strings(item)
 
 
 def _reference_errors(spec: DagSpec) -> list[str]:
@@ -250,14 +256,8 @@ def constant_false(expression: str) -> bool:
 
 
 def _results_referenced(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield from _RESULT_REFERENCE.findall(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _results_referenced(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _results_referenced(item)
+    for text in _strings(value):
+        yield from _RESULT_REFERENCE.findall(text)
 
 
 def _where(spec: DagSpec, name: str) -> str:

@@ -47,6 +47,18 @@ def _pass(state: dict[str, Any], **top: Any) -> dict[str, Any]:
     return {"StartAt": "S", "States": {"S": {"Type": "Pass", "End": True, **state}}, **top}
 
 
+def _yes_or_no(rule: dict[str, Any]) -> dict[str, Any]:
+    """A Choice whose one `rule` leads to a Pass answering "yes"; its Default to one answering "no"."""
+    return {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{**rule, "Next": "Yes"}], "Default": "No"},
+            "Yes": {"Type": "Pass", "Result": "yes", "End": True},
+            "No": {"Type": "Pass", "Result": "no", "End": True},
+        },
+    }
+
+
 def _jsonata(states: dict[str, Any], start: str) -> dict[str, Any]:
     return {"QueryLanguage": "JSONata", "StartAt": start, "States": states}
 
@@ -233,28 +245,16 @@ CASES: Final[list[AslCase]] = [
         "Choice rules: And, Not, numeric and IsPresent",
         "choice",
         CHOICE,
-        {
-            "StartAt": "C",
-            "States": {
-                "C": {
-                    "Type": "Choice",
-                    "Choices": [
-                        {
-                            "And": [
-                                {"Variable": "$.value", "NumericGreaterThanEquals": 20},
-                                {"Variable": "$.value", "NumericLessThan": 30},
-                                {"Not": {"Variable": "$.type", "StringEquals": "Private"}},
-                                {"Variable": "$.missing", "IsPresent": False},
-                            ],
-                            "Next": "Yes",
-                        }
-                    ],
-                    "Default": "No",
-                },
-                "Yes": {"Type": "Pass", "Result": "yes", "End": True},
-                "No": {"Type": "Pass", "Result": "no", "End": True},
-            },
-        },
+        _yes_or_no(
+            {
+                "And": [
+                    {"Variable": "$.value", "NumericGreaterThanEquals": 20},
+                    {"Variable": "$.value", "NumericLessThan": 30},
+                    {"Not": {"Variable": "$.type", "StringEquals": "Private"}},
+                    {"Variable": "$.missing", "IsPresent": False},
+                ]
+            }
+        ),
         {"value": 25, "type": "Public"},
         output="yes",
     ),
@@ -262,18 +262,7 @@ CASES: Final[list[AslCase]] = [
         "Choice StringMatches with a wildcard",
         "choice",
         CHOICE,
-        {
-            "StartAt": "C",
-            "States": {
-                "C": {
-                    "Type": "Choice",
-                    "Choices": [{"Variable": "$.file", "StringMatches": "log-*.txt", "Next": "Yes"}],
-                    "Default": "No",
-                },
-                "Yes": {"Type": "Pass", "Result": "yes", "End": True},
-                "No": {"Type": "Pass", "Result": "no", "End": True},
-            },
-        },
+        _yes_or_no({"Variable": "$.file", "StringMatches": "log-*.txt"}),
         {"file": "log-2024-01-01.txt"},
         output="yes",
     ),
@@ -281,37 +270,15 @@ CASES: Final[list[AslCase]] = [
         "Choice takes the Default when no rule matches",
         "choice",
         CHOICE,
-        {
-            "StartAt": "C",
-            "States": {
-                "C": {
-                    "Type": "Choice",
-                    "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One"}],
-                    "Default": "Other",
-                },
-                "One": {"Type": "Pass", "Result": "one", "End": True},
-                "Other": {"Type": "Pass", "Result": "other", "End": True},
-            },
-        },
+        _yes_or_no({"Variable": "$.n", "NumericEquals": 1}),
         {"n": 2},
-        output="other",
+        output="no",
     ),
     AslCase(
         "Choice StringMatches: an escaped asterisk is a literal one",
         "choice",
         CHOICE,
-        {
-            "StartAt": "C",
-            "States": {
-                "C": {
-                    "Type": "Choice",
-                    "Choices": [{"Variable": "$.file", "StringMatches": "log\\*.txt", "Next": "Yes"}],
-                    "Default": "No",
-                },
-                "Yes": {"Type": "Pass", "Result": "yes", "End": True},
-                "No": {"Type": "Pass", "Result": "no", "End": True},
-            },
-        },
+        _yes_or_no({"Variable": "$.file", "StringMatches": "log\\*.txt"}),
         {"file": "log-1.txt"},
         output="no",
     ),
