@@ -30,12 +30,12 @@ test: install lint typecheck docs-check
 	$(PY) -m pytest -n 2 --dist loadfile
 
 # The inner loop (under a minute on 2 cores): unit tests, the layers, the docs, and each local adapter and handler
-# alone on moto. `make test` adds the synthesized templates' checks (infra, security: cfn-lint, cdk-nag), the
+# alone on moto; tests marked whole_app (they provision the whole synthesized app) are left to `make test`. `make test` adds the synthesized templates' checks (infra, security: cfn-lint, cdk-nag), the
 # handler fuzzing, and the suites that run the whole app end to end on the local runtime (workflows, control plane,
 # replay, event store, reliability, benchmarks).
 FAST_TESTS := tests/unit tests/architecture tests/docs tests/integration tests/dag
 test-fast: install
-	$(PY) -m pytest -n 2 --dist loadfile $(FAST_TESTS)
+	$(PY) -m pytest -n 2 --dist loadfile -m "not whole_app" $(FAST_TESTS)
 
 lint: install
 	$(BIN)/ruff check .

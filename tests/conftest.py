@@ -26,6 +26,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
 STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
+# Tests that provision the whole synthesized app (a process's first one pays ~5 s of cold start): `make test` runs
+# them, `make test-fast` (unit and single-adapter tests) leaves them out.
+WHOLE_APP = pytest.mark.whole_app
+
 
 @pytest.fixture(scope="session")
 def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -22,6 +22,7 @@ from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, Runtim
 from orchestrator.local.provision import Provisioned, Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from tests.builders import delivered_event, sample_event
+from tests.conftest import WHOLE_APP
 from tests.integration.local_lambda_samples import clock_hook
 
 SAMPLES = Path(__file__).parent / "local_lambda_samples"
@@ -144,6 +145,7 @@ def _guard(local: Local) -> str:
 # -- the real app --------------------------------------------------------------------------------------------
 
 
+@WHOLE_APP
 def test_provisioning_creates_the_apps_functions_with_their_settings(app: Local, assembly_dir: Path) -> None:
     in_templates = {
         app.provisioner.resources[stack.name][logical_id].ref
@@ -167,6 +169,7 @@ def test_provisioning_creates_the_apps_functions_with_their_settings(app: Local,
     assert (local.code_dir / "functions" / "schema_guard" / "handler.py").is_file(), "the function's asset folder"
 
 
+@WHOLE_APP
 def test_the_schema_guard_passes_a_valid_event_and_quarantines_a_malformed_one(app: Local) -> None:
     guard = _guard(app)
     quarantine = app.lambdas.functions[guard].environment["QUARANTINE_QUEUE_URL"].rsplit("/", 1)[1]

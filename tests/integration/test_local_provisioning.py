@@ -13,6 +13,9 @@ from moto import mock_aws
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.provision import Provisioner
 from schemas.catalog import EVENT_TYPES
+from tests.conftest import WHOLE_APP
+
+pytestmark = WHOLE_APP
 
 BUS = "orchestrator-dev"
 

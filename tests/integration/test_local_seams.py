@@ -24,6 +24,7 @@ from orchestrator.local.pollers import Pollers
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
 from orchestrator.local.seams import DECLARED, MotoSeamError, Seam, SeamSet, applied_seams, check, resolve
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
+from tests.conftest import WHOLE_APP
 
 ABSENT = object()
 
@@ -79,6 +80,7 @@ def test_a_changed_signature_is_refused_naming_the_target_and_both_signatures() 
         check(changed)
 
 
+@WHOLE_APP
 def test_start_up_fails_with_one_line_naming_a_missing_target_and_restores_moto(
     assembly_dir: Path, aws_credentials: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
