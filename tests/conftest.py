@@ -26,8 +26,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
 STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
-# Tests that provision the whole synthesized app (a process's first one pays ~5 s of cold start): `make test` runs
-# them, `make test-fast` (unit and single-adapter tests) leaves them out.
+# Tests that synthesize or provision the whole app (a process's first one pays ~5 s: the CDK synth, the cold start):
+# `make test` runs them, `make test-fast` (unit and single-adapter tests) leaves them out.
 WHOLE_APP = pytest.mark.whole_app
 
 

@@ -180,6 +180,7 @@ def test_orch_local_seams_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert {row["kind"] for row in rows} == {"wrap", "replace", "add", "remove"}
 
 
+@WHOLE_APP
 def test_orch_local_up_says_a_missing_target_in_one_line(
     assembly_dir: Path, aws_credentials: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
