@@ -75,3 +75,21 @@ def test_the_command_prints_the_counts_per_category_as_json(capsys: pytest.Captu
     printed = json.loads(capsys.readouterr().out)
     assert printed["asl: choice"]["failures"] == []
     assert sum(c["cases"] for c in printed.values()) == len(VECTORS) + len(INVALID) + len(CASES)
+
+
+def test_states_math_random_never_draws_its_end(cloud: LocalCloud) -> None:
+    # "a random number between the specified start number (inclusive) and end number (exclusive)" (intrinsic-functions
+    # page): with start 5 and end 6 every draw is 5 (moto's randint drew 6 half the time).
+    sfn = cloud.client("stepfunctions")
+    definition = {
+        "StartAt": "S",
+        "States": {"S": {"Type": "Pass", "Parameters": {"r.$": "States.MathRandom(5, 6)"}, "End": True}},
+    }
+    machine = sfn.create_state_machine(
+        name="dice", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+    )
+    started = [sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}") for _ in range(12)]
+    cloud.wait_until_quiet()
+
+    drawn = [json.loads(sfn.describe_execution(executionArn=s["executionArn"])["output"])["r"] for s in started]
+    assert drawn == [5] * 12

@@ -24,6 +24,8 @@ ERRORS: Final = _DG + "concepts-error-handling.html"
 JSONATA: Final = _DG + "transforming-data.html"
 VARIABLES: Final = _DG + "workflow-variables.html"
 STATES_LANGUAGE: Final = "https://states-language.net/#appendix-b"  # the Amazon States Language specification
+FAIL: Final = _DG + "state-fail.html"
+WAIT: Final = _DG + "state-wait.html"
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,22 @@ CASES: Final[list[AslCase]] = [
         {"inputString": "1,2,3,4,5", "splitter": ","},
         output={"r": ["1", "2", "3", "4", "5"]},
     ),
+    AslCase(
+        "States.MathRandom: start inclusive, end exclusive",
+        "intrinsic functions",
+        INTRINSICS,  # "a random number between the start (inclusive) and end (exclusive) numbers"
+        _pass({"Parameters": {"r.$": "States.MathRandom(1, 2)"}}),
+        {},
+        output={"r": 1},
+    ),
+    AslCase(
+        "nested intrinsic functions",
+        "intrinsic functions",
+        INTRINSICS,  # "You can nest up to 10 intrinsic functions within a field"
+        _pass({"Parameters": {"r.$": "States.ArrayLength(States.StringSplit($.csv, ','))"}}),
+        {"csv": "a,b,c"},
+        output={"r": 3},
+    ),
     # -- input and output processing (JSONPath) ------------------------------------------------------------------
     AslCase(
         "ResultPath $ replaces the input",
@@ -223,6 +241,22 @@ CASES: Final[list[AslCase]] = [
         _pass({"Result": _GREETING, "ResultPath": "$.taskresult"}),
         _EXAMPLE,
         output={**_EXAMPLE, "taskresult": _GREETING},
+    ),
+    AslCase(
+        "ResultPath creates the nodes it names",
+        "input and output",
+        RESULT_PATH,
+        _pass({"Result": {"ok": True}, "ResultPath": "$.checks.first"}),
+        {"order": 1},
+        output={"order": 1, "checks": {"first": {"ok": True}}},
+    ),
+    AslCase(
+        "OutputPath selects part of the state's output",
+        "input and output",
+        PARAMETERS,
+        _pass({"Result": {"keep": "this", "drop": "that"}, "ResultPath": "$.result", "OutputPath": "$.result.keep"}),
+        {"x": 1},
+        output="this",
     ),
     AslCase(
         "InputPath, Parameters and OutputPath",
@@ -297,6 +331,22 @@ CASES: Final[list[AslCase]] = [
         status="FAILED",
         error="States.NoChoiceMatched",
     ),
+    AslCase(
+        "Choice comparing two fields of the input (a Path operator)",
+        "choice",
+        CHOICE,
+        _yes_or_no({"Variable": "$.paid", "NumericGreaterThanEqualsPath": "$.total"}),
+        {"paid": 30, "total": 25},
+        output="yes",
+    ),
+    AslCase(
+        "Choice on a timestamp",
+        "choice",
+        CHOICE,
+        _yes_or_no({"Variable": "$.at", "TimestampGreaterThan": "2024-01-01T00:00:00Z"}),
+        {"at": "2024-06-01T12:00:00Z"},
+        output="yes",
+    ),
     # -- Map and Parallel --------------------------------------------------------------------------------------------
     AslCase(
         "Map: ItemSelector with the item's index and value",
@@ -336,6 +386,29 @@ CASES: Final[list[AslCase]] = [
         },
         {},
         output=["first", "second"],
+    ),
+    AslCase(
+        "Parallel ResultSelector picks from the branches' outputs",
+        "map and parallel",
+        PARALLEL,
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"n": 1}, "End": True}}},
+                        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": {"n": 2}, "End": True}}},
+                    ],
+                    "ResultSelector": {"first.$": "$[0].n", "second.$": "$[1].n"},
+                    "End": True,
+                }
+            },
+        },
+        {},
+        output={"first": 1, "second": 2},
+        known_difference="moto's JSONPath answers a list for any path through an array index (`$[0].n` gives [1]); "
+        "Step Functions' JSONPath treats an index as definite: one value",
     ),
     # -- errors ------------------------------------------------------------------------------------------------------
     AslCase(
@@ -388,6 +461,49 @@ CASES: Final[list[AslCase]] = [
         {},
         output="caught",
     ),
+    AslCase(
+        "Fail: Error and Cause read from the input (ErrorPath, CausePath)",
+        "errors",
+        FAIL,
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.code", "CausePath": "$.why"}}},
+        {"code": "OutOfStock", "why": "sku A is gone"},
+        status="FAILED",
+        error="OutOfStock",
+        cause_starts="sku A is gone",
+    ),
+    AslCase(
+        "a Retry that runs out of attempts fails with the error",
+        "errors",
+        ERRORS,
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Flaky"}}}],
+                    "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+                    "End": True,
+                }
+            },
+        },
+        {},
+        status="FAILED",
+        error="Flaky",
+    ),
+    AslCase(
+        "Wait: the execution goes on when the time is up",
+        "errors",
+        WAIT,
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 30, "Next": "Done"},
+                "Done": {"Type": "Pass", "Result": "waited", "End": True},
+            },
+        },
+        {},
+        output="waited",
+    ),
     # -- JSONata and variables -----------------------------------------------------------------------------------
     AslCase(
         "JSONata Output from $states.input",
@@ -432,6 +548,14 @@ CASES: Final[list[AslCase]] = [
         _jsonata({"S": {"Type": "Pass", "Output": "{% $partition([1, 2, 3, 4, 5], 2) %}", "End": True}}, "S"),
         {},
         output=[[1, 2], [3, 4], [5]],
+    ),
+    AslCase(
+        "JSONata reads the state's own name from $states.context",
+        "jsonata and variables",
+        JSONATA,
+        _jsonata({"Named": {"Type": "Pass", "Output": "{% $states.context.State.Name %}", "End": True}}, "Named"),
+        {},
+        output="Named",
     ),
     AslCase(
         "JSONata Choice Condition",

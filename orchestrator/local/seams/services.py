@@ -206,6 +206,11 @@ FORMAT_PLACEHOLDERS = Seam(
     "moto formats with str.format: an escaped brace fails with KeyError (States.Runtime)", ("self", "env"),
     _FIDELITY, ("_to_str_repr",),
 )  # fmt: skip
+MATH_RANDOM_END_EXCLUSIVE = Seam(
+    f"{_ASL}.component.intrinsic.function.statesfunction.math_operations.math_random.MathRandom", "_eval_body",
+    "replace", "States.MathRandom draws from start (inclusive) to end (exclusive) (intrinsic_math.py)",
+    "moto draws with randint: the end is included", ("self", "env"), _FIDELITY, ("_validate_integer_value",),
+)  # fmt: skip
 STRING_MATCHES_PATTERN = Seam(
     f"{_ASL}.component.state.choice.comparison.operator.implementations.string_operators.StringMatches", "_compare",
     "replace", "StringMatches reads * as its only wildcard, \\* as an asterisk and \\\\ as a backslash (choice.py)",
@@ -346,6 +351,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     INTRINSIC_FIELD_DECODED,
     INTRINSIC_LITERAL_ESCAPES,
     FORMAT_PLACEHOLDERS,
+    MATH_RANDOM_END_EXCLUSIVE,
     STRING_MATCHES_PATTERN,
     NO_CHOICE_MATCHED,
     *BRANCH_ERROR_NAMES,

@@ -30,6 +30,7 @@ from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.context import bind_context
 from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
 from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
+from orchestrator.local.stepfunctions.intrinsic_math import bind_intrinsic_math
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
 from orchestrator.local.stepfunctions.lambda_result import bind_lambda_result
 from orchestrator.local.stepfunctions.map_items import bind_map_items
@@ -92,6 +93,7 @@ class StepFunctionsAdapter:
             bind_parse_once(seam_set)
             bind_shared_clients(seam_set)
             bind_intrinsic_strings(seam_set)
+            bind_intrinsic_math(seam_set)
             bind_choice(seam_set)
             bind_branch_errors(seam_set)
             bind_context(seam_set)
