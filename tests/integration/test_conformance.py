@@ -15,6 +15,7 @@ from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.conformance.asl_cases import CASES, AslCase
 from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS
 from orchestrator.local.conformance.runner import empty_local_cloud, run
+from orchestrator.local.stepfunctions.json_paths import is_definite
 
 
 @pytest.fixture
@@ -93,3 +94,36 @@ def test_states_math_random_never_draws_its_end(cloud: LocalCloud) -> None:
 
     drawn = [json.loads(sfn.describe_execution(executionArn=s["executionArn"])["output"])["r"] for s in started]
     assert drawn == [5] * 12
+
+
+@pytest.mark.parametrize(
+    ("path", "definite"),
+    [
+        ("$", True),
+        ("$.a.b", True),
+        ("$[0].n", True),
+        ("$.items[2]", True),
+        ("$['a b'].c", True),
+        ("$.items[*].n", False),
+        ("$..n", False),
+        ("$.items[?(@.n > 1)]", False),
+        ("$.items[0:2]", False),
+        ("$.items[0,1]", False),
+    ],
+)
+def test_a_path_is_definite_unless_it_filters_scans_slices_unites_or_wildcards(path: str, definite: bool) -> None:
+    assert is_definite(path) is definite
+
+
+def test_a_definite_path_through_an_index_gives_the_value_and_a_filter_a_list(cloud: LocalCloud) -> None:
+    sfn = cloud.client("stepfunctions")
+    parameters = {"first.$": "$.items[0].n", "big.$": "$.items[?(@.n > 1)].n", "one.$": "$.items[?(@.n == 1)].n"}
+    definition = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": parameters, "End": True}}}
+    machine = sfn.create_state_machine(
+        name="paths", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+    )
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"items": [{"n": 1}, {"n": 2}]}')
+    cloud.wait_until_quiet()
+
+    output = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["output"])
+    assert output == {"first": 1, "big": [2], "one": [1]}

@@ -407,8 +407,6 @@ CASES: Final[list[AslCase]] = [
         },
         {},
         output={"first": 1, "second": 2},
-        known_difference="moto's JSONPath answers a list for any path through an array index (`$[0].n` gives [1]); "
-        "Step Functions' JSONPath treats an index as definite: one value",
     ),
     # -- errors ------------------------------------------------------------------------------------------------------
     AslCase(

@@ -211,6 +211,27 @@ MATH_RANDOM_END_EXCLUSIVE = Seam(
     "replace", "States.MathRandom draws from start (inclusive) to end (exclusive) (intrinsic_math.py)",
     "moto draws with randint: the end is included", ("self", "env"), _FIDELITY, ("_validate_integer_value",),
 )  # fmt: skip
+JSONPATH_DEFINITE_PATHS = tuple(
+    Seam(
+        f"{_ASL}.{module}",
+        "extract_json",
+        "replace",
+        "a definite JSONPath (an index is definite) gives one value, an indefinite one a list (json_paths.py)",
+        "moto answers a list for any path through an array index: $[0].n gives [1]",
+        ("path", "data"),
+        _FIDELITY,
+    )  # fmt: skip
+    for module in (
+        "utils.json_path",
+        "eval.states",
+        "component.common.string.string_expression",
+        "component.intrinsic.argument.argument",
+        "component.state.choice.comparison.operator.implementations.timestamp_operators",
+        "component.state.choice.comparison.operator.implementations.boolean_equals",
+        "component.state.choice.comparison.operator.implementations.numeric",
+        "component.state.choice.comparison.operator.implementations.string_operators",
+    )  # fmt: skip
+)
 STRING_MATCHES_PATTERN = Seam(
     f"{_ASL}.component.state.choice.comparison.operator.implementations.string_operators.StringMatches", "_compare",
     "replace", "StringMatches reads * as its only wildcard, \\* as an asterisk and \\\\ as a backslash (choice.py)",
@@ -352,6 +373,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     INTRINSIC_LITERAL_ESCAPES,
     FORMAT_PLACEHOLDERS,
     MATH_RANDOM_END_EXCLUSIVE,
+    *JSONPATH_DEFINITE_PATHS,
     STRING_MATCHES_PATTERN,
     NO_CHOICE_MATCHED,
     *BRANCH_ERROR_NAMES,

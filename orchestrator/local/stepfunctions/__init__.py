@@ -12,7 +12,8 @@ against that moto version when `StepFunctionsAdapter.install()` applies them):
 - `clients`: one boto3 client per service for every task that calls it;
 - `outputs`: DescribeExecution's output as JSON text, a string too;
 - ASL as AWS runs it, where moto reads it otherwise (each module cites the AWS page): `intrinsic_strings` (escapes in
-  intrinsic string literals, `States.Format`), `choice` (`StringMatches`, `States.NoChoiceMatched`), `branch_errors`
+  intrinsic string literals, `States.Format`), `intrinsic_math` (`States.MathRandom`'s end exclusive), `json_paths`
+  (a definite JSONPath gives one value), `choice` (`StringMatches`, `States.NoChoiceMatched`), `branch_errors`
   (a branch's or iteration's `States.*` error), `context` (context-object timestamps, `Map.Item.Source`),
   `grammar_gaps` and `map_items` (`ItemBatcher` and `CSVDelimiter`, which moto's grammar lacks), `variables` (a
   JSONata `Output` reads the variables from before its state's `Assign`), `number_fields` (JSONata timeouts and

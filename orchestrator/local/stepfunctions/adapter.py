@@ -32,6 +32,7 @@ from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, cre
 from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_math import bind_intrinsic_math
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
+from orchestrator.local.stepfunctions.json_paths import bind_json_paths
 from orchestrator.local.stepfunctions.lambda_result import bind_lambda_result
 from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.number_fields import bind_number_fields
@@ -94,6 +95,7 @@ class StepFunctionsAdapter:
             bind_shared_clients(seam_set)
             bind_intrinsic_strings(seam_set)
             bind_intrinsic_math(seam_set)
+            bind_json_paths(seam_set)
             bind_choice(seam_set)
             bind_branch_errors(seam_set)
             bind_context(seam_set)
