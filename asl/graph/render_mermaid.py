@@ -20,9 +20,10 @@ _SHAPES: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-def mermaid(definition: Mapping[str, Any], outcomes: Mapping[str, str] | None = None) -> str:
-    """A Mermaid flowchart of the definition; with `outcomes` (state name -> one of OUTCOMES), states coloured."""
-    top = chart(definition)
+def mermaid(definition: Mapping[str, Any] | Frame, outcomes: Mapping[str, str] | None = None) -> str:
+    """A Mermaid flowchart of the definition (or of a frame already charted, like a DAG's dependencies); with
+    `outcomes` (state name -> one of OUTCOMES), states coloured."""
+    top = definition if isinstance(definition, Frame) else chart(definition)
     lines = ["flowchart TD"]
     styled: list[str] = []
     _mermaid_frame(top, lines, styled, outcomes or {}, "  ")

@@ -13,9 +13,10 @@ from asl.graph.model import Frame, Node, chart, label
 from asl.graph.outcomes import COLOURS, OUTCOMES, PLAIN
 
 
-def svg(definition: Mapping[str, Any], outcomes: Mapping[str, str] | None = None) -> str:
-    """A standalone SVG picture of the definition; with `outcomes`, states coloured as in `mermaid`."""
-    laid = _lay_out(chart(definition), outcomes or {})
+def svg(definition: Mapping[str, Any] | Frame, outcomes: Mapping[str, str] | None = None) -> str:
+    """A standalone SVG picture of the definition (or of a frame already charted); with `outcomes`, states coloured
+    as in `mermaid`."""
+    laid = _lay_out(definition if isinstance(definition, Frame) else chart(definition), outcomes or {})
     margin = 16
     legend_height = LINE + 8 if outcomes else 0
     legend_width = sum(32 + len(word) * CHAR_WIDTH for word in _LEGEND) if outcomes else 0.0

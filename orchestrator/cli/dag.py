@@ -2,7 +2,8 @@
 deploys, or draw it.
 
     orch dag compile FILE [--stage dev]                      the deployed definition (breakers wrapped), as JSON
-    orch dag graph FILE [--format mermaid|svg] [--out FILE]  its picture, as `orch graph` draws a deployed workflow
+    orch dag graph FILE [--format mermaid|svg] [--out FILE]  its tasks and dependencies, as the spec says them
+                        [--compiled]                         the state machine it compiles to, as `orch graph` draws it
 
 An invalid spec is a usage error (exit 2) whose message names the task and the field (asl/dag/spec.py).
 Neither command calls AWS: the control plane it is handed goes unused.
@@ -18,6 +19,7 @@ from typing import Any
 from asl import graph
 from asl.dag import DagSpecError, load
 from asl.dag.deploy import deployed_definition
+from asl.dag.picture import dependency_chart
 from orchestrator.cli.base import Registry, Result
 from orchestrator.control.errors import InvalidInput
 from schemas.stages import load_stage
@@ -29,7 +31,10 @@ def register(registry: Registry) -> None:
     compiled = actions.add_parser("compile", help="print the ASL the CDK app deploys for a spec")
     compiled.add_argument("file", type=Path, metavar="FILE", help="a .dag.yaml spec")
     compiled.add_argument("--stage", default="dev", help="whose breaker settings (default dev)")
-    drawn = actions.add_parser("graph", help="draw a spec's compiled state machine (Mermaid or SVG)")
+    drawn = actions.add_parser("graph", help="draw a spec's tasks and dependencies (Mermaid or SVG)")
+    drawn.add_argument(
+        "--compiled", action="store_true", help="draw the state machine it compiles to instead (pauses, breakers)"
+    )
     drawn.add_argument("file", type=Path, metavar="FILE", help="a .dag.yaml spec")
     drawn.add_argument("--format", choices=("mermaid", "svg"), default="mermaid", help="default mermaid")
     drawn.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
@@ -40,7 +45,8 @@ def run(plane: Any, args: argparse.Namespace) -> Result:
     definition = deployed(args.file, args.stage or "dev")
     if args.action == "compile":
         return definition, json.dumps(definition, indent=2)
-    picture = (graph.svg if args.format == "svg" else graph.mermaid)(definition)
+    drawn = definition if args.compiled else dependency_chart(load(args.file))
+    picture = (graph.svg if args.format == "svg" else graph.mermaid)(drawn)
     if args.out is None:
         return {"format": args.format, "picture": picture}, picture.rstrip("\n")
     try:
