@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from asl.dag.deploy import defined_breakers
+from asl.dag.deploy import defined_breakers, unserved_agents
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import alerts_topic
@@ -196,6 +196,11 @@ class WorkflowsStack(Stack):
                 workflow_control_table=workflow_control_table,
                 breakers_table=breakers_table,
             )
+            for unserved in unserved_agents(dag.spec, SPECIALISTS, (ONBOARDING_AGENT_PREFIX,)):
+                Annotations.of(dag).add_error(
+                    f"{spec_file.name}: {unserved}: no agent consumer serves it (served: {', '.join(SPECIALISTS)}, "
+                    f"and {ONBOARDING_AGENT_PREFIX}*), so its tasks would wait until they time out"
+                )
             self._serve(dag.state_machine, self.onboarding_agents.function)
             self.correlator.serve(construct_id, dag.state_machine)
             CfnOutput(self, f"{construct_id}Arn", value=dag.state_machine.state_machine_arn)
