@@ -25,7 +25,7 @@ import yaml
 from asl.dag import DagSpec, parse
 from asl.dag.deploy import deployed_definition
 from asl.dag.spec import load as load_spec
-from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.cloud import LocalCloud, Stillness
 from orchestrator.local.lambdas import LocalFunction
 from schemas.dags import CustomerSignedUp
 from schemas.stages import load_stage
@@ -35,7 +35,6 @@ from tests.workflows.conftest import Tap
 
 PREFIX = "dagtest-"
 ONBOARDING_SPEC = Path(__file__).resolve().parents[2] / "state_machines" / "customer_onboarding.dag.yaml"
-SETTLE_ROUNDS = 50
 UNDO = f"{PREFIX}undo-"
 
 
@@ -184,9 +183,9 @@ class AgentPlayer:
         sfn = self.cloud.client("stepfunctions")
         run = Run({})
         pending: dict[str, tuple[str, float]] = {}  # token -> (agent suffix, end time)
-        seen, stalls = played, 0
+        seen = played
         while True:
-            terminal = self._settle(execution_arn)
+            terminal, stillness = self._settle(execution_arn)
             requests = self.tap.events()
             for request in requests[seen:]:
                 task = request["detail"]["data"]
@@ -199,10 +198,12 @@ class AgentPlayer:
             if terminal:
                 break
             if not pending:
-                stalls += 1  # still, running, no task out: look again (see `_settle`), a bounded number of times
-                assert stalls < SETTLE_ROUNDS, (
-                    f"the execution waits for nothing: {self.cloud.history(execution_arn)[-3:]}"
-                )
+                # Quiet, running, no task out to an agent: it waits on the clock (a retry's backoff, a Wait state),
+                # which moves to that moment; or for nothing the harness can give.
+                waited = stillness.next_deadline_in
+                assert waited is not None, f"the execution waits for nothing: {self.cloud.history(execution_arn)[-3:]}"
+                self.cloud.runtime.clock.advance(waited)
+                now += waited
                 continue
             following = min(end for _, end in pending.values())
             self.cloud.runtime.clock.advance(following - now)
@@ -227,21 +228,12 @@ class AgentPlayer:
         except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken):
             pass  # the workflow gave up on the task (its timeout): a late answer goes nowhere, as on AWS
 
-    def _settle(self, execution_arn: str) -> bool:
-        """Waits until the execution has ended or stopped moving; whether it ended. The cloud's quiet detection reads
-        threads' stacks and may call a loaded machine still for a moment: still twice in a row, with the same
-        history, is taken as still."""
-        sfn = self.cloud.client("stepfunctions")
-        length = -1
-        for _ in range(SETTLE_ROUNDS):
-            self.cloud.wait_until_quiet(timeout=30)
-            if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
-                return True
-            now = len(self.cloud.history(execution_arn))
-            if now == length:
-                return False
-            length = now
-        raise AssertionError(f"the execution never settled: {self.cloud.history(execution_arn)[-3:]}")
+    def _settle(self, execution_arn: str) -> tuple[bool, Stillness]:
+        """Waits until the cloud is quiet (nothing in flight: the runtime's ledger says so, no thread is sampled);
+        whether the execution has ended, and what the cloud waits for."""
+        stillness = self.cloud.wait_until_quiet(timeout=60)
+        status: str = self.cloud.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        return status != "RUNNING", stillness
 
 
 def earliest_finish(dag: DagSpec, durations: dict[str, float]) -> dict[str, float]:
