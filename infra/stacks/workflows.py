@@ -196,10 +196,11 @@ class WorkflowsStack(Stack):
                 workflow_control_table=workflow_control_table,
                 breakers_table=breakers_table,
             )
-            for unserved in unserved_agents(dag.spec, SPECIALISTS, (ONBOARDING_AGENT_PREFIX,)):
+            # Only the onboarding consumer serves DAGs (`_serve` below grants it their task tokens and heartbeats).
+            for unserved in unserved_agents(dag.spec, (), (ONBOARDING_AGENT_PREFIX,)):
                 Annotations.of(dag).add_error(
-                    f"{spec_file.name}: {unserved}: no agent consumer serves it (served: {', '.join(SPECIALISTS)}, "
-                    f"and {ONBOARDING_AGENT_PREFIX}*), so its tasks would wait until they time out"
+                    f"{spec_file.name}: {unserved}: no agent consumer serves it for a DAG (served: "
+                    f"{ONBOARDING_AGENT_PREFIX}*), so its tasks would wait until they time out"
                 )
             self._serve(dag.state_machine, self.onboarding_agents.function)
             self.correlator.serve(construct_id, dag.state_machine)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from asl.pause_points import held_before
+from functions.schema_guard.logic import MAX_REASONS, contract_errors
 from orchestrator.control.connection import Execution
 from orchestrator.control.errors import Conflict, InvalidInput
 from orchestrator.control.pausing import PauseOperations, PauseRecord
 from orchestrator.control.tasks import waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
-from schemas.validation import EventValidationError, validate_detail
 
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution records, with the reason as cause
@@ -174,17 +174,18 @@ def _json(text: Any) -> Any:
 
 
 def _check_event(event: Mapping[str, Any]) -> None:
-    """Raises InvalidInput naming the first field of `event` that breaks its type's contract, and how many more."""
-    try:
-        validate_detail(str(event["detail-type"]), event.get("detail"), str(event.get("source", "")))
-    except EventValidationError as error:
-        first, *others = error.errors
-        more = f" (and {len(others)} more: {'; '.join(str(e) for e in others)})" if others else ""
-        raise InvalidInput(
-            f"the input is not a valid {first.detail_type}: {first.reason}{more}",
-            "correct the event and start again",
-            # data.* and metadata.* are fields of the detail; source and detail-type of the event itself.
-            field=f"input.detail.{first.field}"
-            if first.field.startswith(("data", "metadata"))
-            else f"input.{first.field}",
-        ) from None
+    """Raises InvalidInput naming the first field of `event` that breaks its type's contract (the schema guard's
+    check, functions/schema_guard/logic.py), and the next few."""
+    errors = contract_errors(event)
+    if not errors:
+        return
+    first, others = errors[0], errors[1:MAX_REASONS]
+    more = len(errors) - MAX_REASONS
+    listed = "; ".join(str(e) for e in others) + (f"; and {more} more" if more > 0 else "")
+    also = f" (and: {listed})" if listed else ""
+    raise InvalidInput(
+        f"the input is not a valid {first.detail_type or 'event'}: {first.reason}{also}",
+        "correct the event and start again",
+        # data.* and metadata.* are fields of the detail; source and detail-type of the event itself.
+        field=f"input.detail.{first.field}" if first.field.startswith(("data", "metadata")) else f"input.{first.field}",
+    )

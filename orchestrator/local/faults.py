@@ -255,11 +255,12 @@ class Faults(SeamAdapter):
     def running(self, function_name: str) -> Iterator[None]:
         """Called by the Lambda runtime around a handler's run: the calling thread runs `function_name`'s handler
         (what a `crash_handler` rule's DynamoDB call is matched on)."""
+        outer = getattr(self._running, "function", None)  # a handler invoking another in its thread
         self._running.function = function_name
         try:
             yield
         finally:
-            self._running.function = None
+            self._running.function = outer
 
     def lambda_service_error(self, function_name: str, payload: bytes) -> str | None:
         """Called by the Lambda invoke seam: the Invoke API's error code when the call is refused."""
@@ -335,7 +336,9 @@ class Faults(SeamAdapter):
         table_name = str(call.arguments["table_name"])
         item_key = _item_key(backend, table_name, call.arguments.get(_KEY_ARGUMENT[name]) or {})
         function = getattr(self._running, "function", None)
-        if function is not None:
+        # Not inside a transaction: moto rolls one back only on an Exception, and a crash must not leave it half done
+        # (DynamoDB applies a transaction whole or not at all).
+        if function is not None and not getattr(self._running, "transaction", False):
             where = f"{name} {table_name} {item_key}"
             if self._strike("handler_crash", function, f"{function}/{where}", where):
                 raise HandlerCrashed(f"injected fault: {function}'s process killed at {where}")
@@ -358,7 +361,11 @@ class Faults(SeamAdapter):
             if self._ignores_conditions(str(body.get("TableName", ""))):
                 body = {k: v for k, v in body.items() if k != "ConditionExpression"}
             items.append({kind: body})
-        return original(backend, items)
+        self._running.transaction = True
+        try:
+            return original(backend, items)
+        finally:
+            self._running.transaction = False
 
     def _ignores_conditions(self, table_name: str) -> bool:
         return any(r.kind == "ignore_conditions" and r.target in table_name for r in self.rules)

@@ -55,7 +55,7 @@ def test_the_app_does_not_synthesize_a_dag_whose_agents_nobody_serves(
     errors = [e for e in every if "report_build.dag.yaml" in e]
     assert not [e for e in every if "customer_onboarding" in e], "the shipped DAG's agents are all served"
 
-    served = "(served: billing, technical, account, general, and onboarding-*)"
+    served = "for a DAG (served: onboarding-*)"
     assert [e.split(": ", 2)[2] for e in errors] == [
         f"report_build.dag.yaml: tasks[1] (build).agent: report-builder: no agent consumer serves it {served}, so "
         "its tasks would wait until they time out",

@@ -69,6 +69,14 @@ def test_a_string_output_is_described_as_json_text(cloud: LocalCloud) -> None:
 
     assert sfn.describe_execution(executionArn=started["executionArn"])["output"] == '"yes"'
 
+    nothing = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Result": None, "End": True}}}
+    machine = sfn.create_state_machine(
+        name="null-output", definition=json.dumps(nothing), roleArn="arn:aws:iam::123456789012:role/r"
+    )
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    cloud.wait_until_quiet()
+    assert sfn.describe_execution(executionArn=started["executionArn"])["output"] == "null"
+
 
 def test_the_command_prints_the_counts_per_category_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["local", "conformance", "--output", "json"]) == EXIT_OK
@@ -117,7 +125,12 @@ def test_a_path_is_definite_unless_it_filters_scans_slices_unites_or_wildcards(p
 
 def test_a_definite_path_through_an_index_gives_the_value_and_a_filter_a_list(cloud: LocalCloud) -> None:
     sfn = cloud.client("stepfunctions")
-    parameters = {"first.$": "$.items[0].n", "big.$": "$.items[?(@.n > 1)].n", "one.$": "$.items[?(@.n == 1)].n"}
+    parameters = {
+        "first.$": "$.items[0].n",
+        "big.$": "$.items[?(@.n > 1)].n",
+        "one.$": "$.items[?(@.n == 1)].n",
+        "none.$": "$.items[?(@.n > 5)].n",  # indefinite, nothing matched: an empty list, not an error
+    }
     definition = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": parameters, "End": True}}}
     machine = sfn.create_state_machine(
         name="paths", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
@@ -126,4 +139,4 @@ def test_a_definite_path_through_an_index_gives_the_value_and_a_filter_a_list(cl
     cloud.wait_until_quiet()
 
     output = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["output"])
-    assert output == {"first": 1, "big": [2], "one": [1]}
+    assert output == {"first": 1, "big": [2], "one": [1], "none": []}

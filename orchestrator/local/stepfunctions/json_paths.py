@@ -34,7 +34,8 @@ def bind_json_paths(seam_set: SeamSet) -> None:
     def extract_json(path: str, data: Any) -> Any:
         matches = parse(path).find(data)
         if not matches:
-            return moto_extract(path, data)  # moto's answer for nothing found (NoSuchJsonPathError, or [])
+            # An indefinite path that matches nothing is an empty list; a definite one is moto's NoSuchJsonPathError.
+            return moto_extract(path, data) if is_definite(path) else []
         if is_definite(path):
             return matches[0].value
         return [match.value for match in matches]

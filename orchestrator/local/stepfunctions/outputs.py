@@ -18,7 +18,7 @@ def bind_json_outputs(seam_set: SeamSet) -> None:
         def describe_execution(response: Any) -> Any:
             answer = original(response)
             result = answer.result
-            if "output" in result:
+            if result.get("status") == "SUCCEEDED":  # a null output too: AWS answers "null", moto left it out
                 execution = response.stepfunction_backend.describe_execution(result["executionArn"])
                 result["output"] = json.dumps(execution.output, separators=(",", ":"))
             return answer
