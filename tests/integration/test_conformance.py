@@ -7,14 +7,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from orchestrator.cli import EXIT_OK, main
 from orchestrator.local.cloud import LocalCloud
-from orchestrator.local.conformance.asl_cases import CASES, AslCase
+from orchestrator.local.conformance.asl_cases import CASES
 from orchestrator.local.conformance.pattern_vectors import INVALID, VECTORS
-from orchestrator.local.conformance.runner import empty_local_cloud, run
+from orchestrator.local.conformance.runner import empty_local_cloud, run, run_to_end
 from orchestrator.local.stepfunctions.json_paths import is_definite
 
 
@@ -55,27 +56,15 @@ def test_a_wrong_expectation_and_a_stale_known_difference_are_failures(cloud: Lo
     assert category.failures[2].startswith("failing: SUCCEEDED")
 
 
+def _pass(state: dict[str, Any]) -> dict[str, Any]:
+    return {"StartAt": "S", "States": {"S": {"Type": "Pass", "End": True, **state}}}
+
+
 def test_a_string_output_is_described_as_json_text(cloud: LocalCloud) -> None:
     # "output: The JSON output data of the execution" (DescribeExecution, Step Functions API Reference).
-    sfn = cloud.client("stepfunctions")
-    case = AslCase(
-        "string", "x", "", {"StartAt": "S", "States": {"S": {"Type": "Pass", "Result": "yes", "End": True}}}, {}
-    )
-    machine = sfn.create_state_machine(
-        name="string-output", definition=json.dumps(case.definition), roleArn="arn:aws:iam::123456789012:role/r"
-    )
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
-    cloud.wait_until_quiet()
+    ((said,), (nothing,)) = (run_to_end(cloud, _pass({"Result": r}), {}) for r in ("yes", None))
 
-    assert sfn.describe_execution(executionArn=started["executionArn"])["output"] == '"yes"'
-
-    nothing = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Result": None, "End": True}}}
-    machine = sfn.create_state_machine(
-        name="null-output", definition=json.dumps(nothing), roleArn="arn:aws:iam::123456789012:role/r"
-    )
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
-    cloud.wait_until_quiet()
-    assert sfn.describe_execution(executionArn=started["executionArn"])["output"] == "null"
+    assert (said["output"], nothing["output"]) == ('"yes"', "null")
 
 
 def test_the_command_prints_the_counts_per_category_as_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,19 +78,9 @@ def test_the_command_prints_the_counts_per_category_as_json(capsys: pytest.Captu
 def test_states_math_random_never_draws_its_end(cloud: LocalCloud) -> None:
     # "a random number between the specified start number (inclusive) and end number (exclusive)" (intrinsic-functions
     # page): with start 5 and end 6 every draw is 5 (moto's randint drew 6 half the time).
-    sfn = cloud.client("stepfunctions")
-    definition = {
-        "StartAt": "S",
-        "States": {"S": {"Type": "Pass", "Parameters": {"r.$": "States.MathRandom(5, 6)"}, "End": True}},
-    }
-    machine = sfn.create_state_machine(
-        name="dice", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
-    )
-    started = [sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}") for _ in range(12)]
-    cloud.wait_until_quiet()
+    ended = run_to_end(cloud, _pass({"Parameters": {"r.$": "States.MathRandom(5, 6)"}}), {}, runs=12)
 
-    drawn = [json.loads(sfn.describe_execution(executionArn=s["executionArn"])["output"])["r"] for s in started]
-    assert drawn == [5] * 12
+    assert [json.loads(e["output"])["r"] for e in ended] == [5] * 12
 
 
 @pytest.mark.parametrize(
@@ -124,19 +103,12 @@ def test_a_path_is_definite_unless_it_filters_scans_slices_unites_or_wildcards(p
 
 
 def test_a_definite_path_through_an_index_gives_the_value_and_a_filter_a_list(cloud: LocalCloud) -> None:
-    sfn = cloud.client("stepfunctions")
     parameters = {
         "first.$": "$.items[0].n",
         "big.$": "$.items[?(@.n > 1)].n",
         "one.$": "$.items[?(@.n == 1)].n",
         "none.$": "$.items[?(@.n > 5)].n",  # indefinite, nothing matched: an empty list, not an error
     }
-    definition = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": parameters, "End": True}}}
-    machine = sfn.create_state_machine(
-        name="paths", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
-    )
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"items": [{"n": 1}, {"n": 2}]}')
-    cloud.wait_until_quiet()
+    (ended,) = run_to_end(cloud, _pass({"Parameters": parameters}), {"items": [{"n": 1}, {"n": 2}]})
 
-    output = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["output"])
-    assert output == {"first": 1, "big": [2], "one": [1], "none": []}
+    assert json.loads(ended["output"]) == {"first": 1, "big": [2], "one": [1], "none": []}

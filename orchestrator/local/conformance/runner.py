@@ -114,9 +114,8 @@ def run(
         report.record(f"event patterns ({vector.source})", vector.name, _pattern_difference(events, vector))
     for source, pattern, reason in invalid:
         report.record("event patterns: malformed", reason, _refusal_difference(events, source, pattern))
-    run_id = uuid.uuid4().hex[:8]  # a cloud can run the cases more than once: state machine names stay unique
-    for number, case in enumerate(cases):
-        difference = _asl_difference(cloud, case, f"case-{run_id}-{number}")
+    for case in cases:
+        difference = _asl_difference(cloud, case)
         report.record(f"asl: {case.category}", case.name, difference, case.known_difference)
     return report
 
@@ -149,22 +148,35 @@ def _refusal_difference(events: Any, source: str, pattern: str) -> str | None:
     return None
 
 
-def _asl_difference(cloud: LocalCloud, case: AslCase, name: str) -> str | None:
+def run_to_end(cloud: LocalCloud, definition: Any, execution_input: Any, *, runs: int = 1) -> list[dict[str, Any]]:
+    """Creates a state machine of `definition` (a CreateStateMachine refusal is the caller's ClientError), starts it
+    `runs` times with `execution_input`, runs the executions to their end on the runtime's clock, and answers their
+    DescribeExecution."""
     sfn = cloud.client("stepfunctions")
+    name = f"conformance-{uuid.uuid4().hex[:12]}"  # a cloud can run many: names stay unique
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=_ROLE)
+    started = [
+        sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(execution_input))
+        for _ in range(runs)
+    ]
+    cloud.wait_until_quiet(advance_clock=True)
+    return [sfn.describe_execution(executionArn=s["executionArn"]) for s in started]
+
+
+def _asl_difference(cloud: LocalCloud, case: AslCase) -> str | None:
     try:
-        machine = sfn.create_state_machine(name=name, definition=json.dumps(case.definition), roleArn=_ROLE)
+        (ended,) = run_to_end(cloud, case.definition, case.input)
     except ClientError as error:
         return f"CreateStateMachine refused it: {error.response['Error']['Code']}: {error.response['Error']['Message']}"
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(case.input))
-    cloud.wait_until_quiet(advance_clock=True)
-    ended = sfn.describe_execution(executionArn=started["executionArn"])
     if ended["status"] != case.status:
         return f"{ended['status']} ({ended.get('error', '')}: {ended.get('cause', '')}), expected {case.status}"
     if case.status == "SUCCEEDED":
+        if "output" not in ended:
+            return "no output"
         try:
-            output = json.loads(ended.get("output", "null"))
+            output = json.loads(ended["output"])
         except ValueError:
-            return f"output {ended.get('output')!r} is not JSON"
+            return f"output {ended['output']!r} is not JSON"
         return None if output == case.output else f"output {output!r}, expected {case.output!r}"
     failed_with, cause = ended.get("error"), ended.get("cause", "")
     if failed_with != case.error or not cause.startswith(case.cause_starts):
