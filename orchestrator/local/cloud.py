@@ -18,6 +18,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -32,6 +33,7 @@ from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery, RulePatterns
+from orchestrator.local.dispatch import MotoDispatch
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
@@ -74,6 +76,7 @@ class LocalCloud:
         self.iam_enforced = iam
         self.runtime.access = self.iam if iam else None
         self.dynamodb = AtomicWrites()
+        self.dispatch = MotoDispatch()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
         self.endpoint_url: str | None = None
@@ -167,7 +170,7 @@ class LocalCloud:
         faults = [] if self.faults is None else [self.faults]
         iam = [self.iam] if self.iam_enforced else []
         delivery = [self.delivery, self.rule_patterns]
-        return [self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
+        return [self.dispatch, self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
@@ -204,9 +207,10 @@ class LocalCloud:
 
     # -- putting events --------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def bus_name(self) -> str:
-        """The orchestrator's bus (the one `AWS::Events::EventBus` of the app)."""
+        """The orchestrator's bus (the one `AWS::Events::EventBus` of the app). Kept once found: finding it reads
+        the assembly's templates."""
         (name,) = [p.ref for _, p in self._provisioned("AWS::Events::EventBus")]
         return str(name)
 
