@@ -30,7 +30,7 @@ def register(registry: Registry) -> None:
     put.add_argument("--idempotency-key", help="consumers deduplicate on it (default: the event id)")
     put.add_argument("--source", help="checked against the event type's source")
 
-    started = registry.command("start", "start an execution of a workflow", start)
+    started = registry.command("start", "start an execution of a workflow, through its live alias", start)
     started.add_argument("workflow", metavar="WORKFLOW", help=WORKFLOW_HELP)
     started.add_argument("--input", default="{}", help="the execution input: JSON, or @FILE holding it")
     started.add_argument("--name", help="the execution's name (default: generated)")

@@ -12,6 +12,7 @@ from typing import Any, Final
 from asl.pause_points import held_before
 from functions.schema_guard.logic import MAX_REASONS, contract_errors
 from orchestrator.control.connection import Execution
+from orchestrator.control.definitions import DEFAULT_ALIAS
 from orchestrator.control.errors import Conflict, InvalidInput
 from orchestrator.control.pausing import PauseOperations, PauseRecord
 from orchestrator.control.tasks import waiting_tasks
@@ -56,13 +57,17 @@ class ExecutionOperations(PauseOperations):
     """Start executions, find and read them, stop and restart them."""
 
     def start(self, workflow: str, execution_input: Mapping[str, Any], *, name: str | None = None) -> str:
-        """Starts `workflow` with `execution_input`; returns the execution's ARN. An input shaped as an event (it has
-        a `detail-type`) must honour its type's contract: one that does not is refused before anything starts, with
-        each field and reason (the workflow's admission would only reject it once started)."""
+        """Starts `workflow` with `execution_input`; returns the execution's ARN. A workflow named (or its state
+        machine) is started through its `live` alias, as its events start it: it runs the version the deploy or
+        `shift` routed there. An ARN is started as given (a version's, to try it before shifting to it). An input
+        shaped as an event (it has a `detail-type`) must honour its type's contract: one that does not is refused
+        before anything starts, with each field and reason (the workflow's admission would only reject it once
+        started)."""
         if "detail-type" in execution_input:
             _check_event(execution_input)
+        machine = self._state_machine(workflow)
         arguments: dict[str, Any] = {
-            "stateMachineArn": self._state_machine(workflow),
+            "stateMachineArn": machine if workflow.startswith("arn:") else f"{machine}:{DEFAULT_ALIAS}",
             "input": json.dumps(execution_input),
         }
         if name:
