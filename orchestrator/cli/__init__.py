@@ -51,7 +51,6 @@ from orchestrator.cli.base import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_USAGE,
-    RedactedPlane,
     Registry,
     UsageError,
     app_breakers,
@@ -62,6 +61,8 @@ from orchestrator.cli.base import (
     write,
 )
 from orchestrator.control import LOCAL_ENDPOINT, ControlError, ControlPlane, InvalidInput, NotFound
+from orchestrator.control.errors import shown
+from orchestrator.control.redacted import RedactedPlane
 
 # In the order `orch --help` lists them.
 GROUPS = (local, executions, operations, events, dag)
@@ -112,11 +113,11 @@ def run(registry: Registry, args: argparse.Namespace) -> int:
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
     except InvalidInput as error:
-        return _fail(f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}", EXIT_USAGE)
+        return _fail(shown(error), EXIT_USAGE)
     except NotFound as error:
-        return _fail(error.line(), EXIT_NOT_FOUND)
+        return _fail(shown(error), EXIT_NOT_FOUND)
     except ControlError as error:
-        return _fail(error.line(), EXIT_FAILURE)
+        return _fail(shown(error), EXIT_FAILURE)
     write(sys.stdout, render_json(data) if args.output == "json" else text)
     return EXIT_OK
 

@@ -147,6 +147,8 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
             rows.append(("pause reason", detail.pause.reason))
     for task in detail.waiting_tasks:
         rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
+    for message in detail.waiting_messages:
+        rows.append(("waiting for", f"{message.message_name} {message.correlation_key}"))
     if detail.error or detail.cause:
         rows += [("error", detail.error or "-"), ("cause", detail.cause or "-")]
     if detail.output is not None:

@@ -53,6 +53,14 @@ class ControlError(Exception):
         return f"{self.message}; {self.fix}" if self.fix else self.message
 
 
+def shown(error: ControlError) -> str:
+    """The error as an operator reads it (the `orch` CLI after `orch: `, the console in its alert): invalid input
+    names the field at fault first."""
+    if isinstance(error, InvalidInput):
+        return f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}"
+    return error.line()
+
+
 class InvalidInput(ControlError):  # noqa: N818 - a kind of outcome, like NotFound
     """The operator's input is wrong; `field` names the part at fault (`data.total_cents`, `--input`)."""
 
