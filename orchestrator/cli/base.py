@@ -208,11 +208,3 @@ def parse_time(text: str | None, option: str) -> datetime.datetime | None:
     except ValueError:
         raise UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-
-
-def took(started: datetime.datetime, stopped: datetime.datetime | None) -> float | None:
-    return None if stopped is None else (stopped - started).total_seconds() * 1000
-
-
-def epoch(millis: int | None) -> datetime.datetime | None:
-    return None if millis is None else datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)

@@ -17,9 +17,8 @@ from orchestrator.cli.base import (
     positive,
     retired_by,
     subcommand,
-    took,
 )
-from orchestrator.control.render import duration, pairs, table
+from orchestrator.control.render import duration, pairs, table, took
 
 
 def register(registry: Registry) -> None:
