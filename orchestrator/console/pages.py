@@ -278,7 +278,7 @@ def queues(view: View) -> Page:
                         ),
                     ]
                 ),
-                aria_label=queue.name,
+                aria_label=f"{title}: {queue.name}",
             )
         )
     body = join(sections) if sections else tag("p", "No quarantine or dead-letter queue found.", class_="empty")
