@@ -62,7 +62,7 @@ class QueueOperations(Connection):
                 )["Attributes"]
                 depth = sum(int(value) for value in attributes.values())
                 messages = self._peek(sqs, url, min(sample, MAX_SAMPLE)) if depth and sample > 0 else []
-                found.append(SetAsideQueue(name, kind, url, depth, [_read(kind, m) for m in messages]))
+                found.append(SetAsideQueue(name, kind, url, depth, [read_message(kind, m) for m in messages]))
         found.sort(key=lambda queue: (queue.kind != "quarantine", queue.name))
         return found
 
@@ -89,7 +89,8 @@ class QueueOperations(Connection):
         return list(answer.get("Messages", []))
 
 
-def _read(kind: QueueKind, message: Mapping[str, Any]) -> SetAsideMessage:
+def read_message(kind: QueueKind, message: Mapping[str, Any]) -> SetAsideMessage:
+    """A message of a `kind` queue as ReceiveMessage gives it, read: why it was set aside and what it holds."""
     body = str(message.get("Body", ""))
     loaded = json_object(body)
     # The schema guard's record holds the reason, then the event as it came (functions/schema_guard/logic.py);
