@@ -37,25 +37,24 @@ def register(registry: Registry) -> None:
 
 
 def run(plane: Any, args: argparse.Namespace) -> Result:
-    endpoint = getattr(args, "endpoint_url", None)
-    local = bool(getattr(args, "local", False)) or (
-        endpoint is not None and urlsplit(endpoint).hostname in LOOPBACK_HOSTS
-    )
-    allow = bool(args.allow_actions) or local
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    address = serve(plane, stop, host=args.host, port=args.port, allow_actions=allow)
+    endpoint = args.endpoint_url
+    local = bool(args.local) or (endpoint is not None and urlsplit(endpoint).hostname in LOOPBACK_HOSTS)
+    address = serve(plane, host=args.host, port=args.port, allow_actions=bool(args.allow_actions) or local)
     return {"console": address, "stopped": True}, "console stopped"
 
 
-def serve(plane: Any, stop: threading.Event, *, host: str, port: int, allow_actions: bool) -> str:
-    """Serves the console over `plane` (already redacted) until `stop` is set; returns its address."""
+def serve(plane: Any, *, host: str, port: int, allow_actions: bool, stop: threading.Event | None = None) -> str:
+    """Serves the console over `plane` (already redacted) until `stop` is set, or without one until SIGINT or
+    SIGTERM; returns its address. A port it cannot listen on is a UsageError, before any signal is handled."""
     console = Console(plane, host=host, port=port, allow_actions=allow_actions)
     try:
         address = console.start()
     except OSError as error:
         raise UsageError(f"--port: cannot listen on {host}:{port}: {error.strerror}; pick another port") from None
+    if stop is None:
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
     try:
         mode = "actions allowed" if allow_actions else "read-only (--allow-actions to act)"
         write(sys.stdout, f"console at {address} ({mode}); Ctrl-C stops it")

@@ -148,7 +148,7 @@ def up(
         else:
             # The console talks to the endpoint as `orch --local` does: through the control plane, over loopback.
             plane = ControlPlane.connect(endpoint_url=cloud.endpoint_url, stage=stage, breakers=app_breakers())
-            serve(RedactedPlane(plane), stop, host=DEFAULT_HOST, port=console_port, allow_actions=True)
+            serve(RedactedPlane(plane), host=DEFAULT_HOST, port=console_port, allow_actions=True, stop=stop)
     except UsageError as error:  # the console's port is taken
         print(f"orch: {error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -138,6 +138,28 @@ def test_a_waiting_ticket_is_approved(cloud: LocalCloud, browser: Browser) -> No
     assert decided["decided_by"] == ControlPlane.connect().caller_arn()
 
 
+def test_terminating_asks_first_and_an_invalid_start_says_what_the_cli_says(
+    cloud: LocalCloud, browser: Browser
+) -> None:
+    arn = waiting_ticket(cloud, "T-web-stop")
+    page = execution_page(browser, arn)
+    page.get_by_label("Reason", exact=True).last.fill("opened by mistake")
+    page.get_by_role("button", name="Terminate").click()
+
+    expect(page.get_by_role("status")).to_have_text("Terminate this execution? It stops where it is.")
+    assert ControlPlane.connect().describe(arn).execution.status == "RUNNING", "nothing done before the answer"
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_role("status")).to_have_text("terminated: ABORTED")
+    expect(status_of(page)).to_have_text("ABORTED")
+
+    start = browser.open("/")
+    start.get_by_label("Input (JSON)").fill('{"ticket_id": ')
+    start.get_by_role("button", name="Start").click()
+    expect(start.get_by_role("alert")).to_contain_text("invalid input (input): input is ")
+    expect(start.get_by_role("link", name="Back")).to_be_visible()
+
+
 def test_the_quarantine_shows_why_a_malformed_event_was_set_aside(cloud: LocalCloud, browser: Browser) -> None:
     # A web form puts a ticket straight on the bus, under its own source and without the envelope.
     cloud.put_raw_event("support.web", "TicketSubmitted", {"ticket_id": "T-web-bad", "subject": "Where is my order?"})
@@ -168,6 +190,8 @@ def test_the_other_pages_render_and_no_request_left_this_machine(cloud: LocalClo
         screenshot(page, name)
     workflows = browser.open("/")
     expect(workflows.get_by_role("row", name="customer-onboarding")).to_contain_text("1")
+    workflows.keyboard.press("Tab")  # the first stop: past the navigation, to the content
+    expect(workflows.locator(":focus")).to_have_text("Skip to the content")
 
     assert browser.requests.urls, "the recorder saw the requests"
     assert browser.requests.refused == [], f"requests for elsewhere: {browser.requests.refused}"

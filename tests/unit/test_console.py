@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,3 +126,17 @@ def test_a_set_aside_message_says_why() -> None:
     dead = read_message("dead-letter", letter)
     assert (dead.reason, dead.detail_type, dead.correlation_id) == ("Throttled slow", "OrderPlaced", "O-1")
     assert read_message("dead-letter", {"Body": "not json"}).reason == "redriven after its maximum receives"
+
+
+def test_orch_console_on_a_port_taken_says_so_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestrator.cli import EXIT_USAGE, main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        code = main(["--local", "console", "--port", str(port)])
+
+    assert code == EXIT_USAGE
+    assert capsys.readouterr().err.startswith(f"orch: --port: cannot listen on 127.0.0.1:{port}: ")
