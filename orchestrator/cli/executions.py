@@ -17,9 +17,8 @@ from orchestrator.cli.base import (
     positive,
     retired_by,
     subcommand,
-    took,
 )
-from orchestrator.control.render import duration, pairs, table
+from orchestrator.control.render import duration, pairs, table, took
 
 
 def register(registry: Registry) -> None:
@@ -147,6 +146,8 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
             rows.append(("pause reason", detail.pause.reason))
     for task in detail.waiting_tasks:
         rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
+    for message in detail.waiting_messages:
+        rows.append(("waiting for", f"{message.message_name} {message.correlation_key}"))
     if detail.error or detail.cause:
         rows += [("error", detail.error or "-"), ("cause", detail.cause or "-")]
     if detail.output is not None:

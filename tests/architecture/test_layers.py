@@ -43,6 +43,8 @@ ALLOWED: dict[str, set[str]] = {
     "orchestrator.local": {*_LAMBDA, "infra", "orchestrator.assembly"},
     "orchestrator.replay": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
     "orchestrator.demo": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
+    # The web console: the control plane's pages and actions, nothing of the runtime it shows.
+    "orchestrator.console": _CONTROL,
     "orchestrator.cli": {
         *_CONTROL,
         "infra",
@@ -50,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
         "orchestrator.local",
         "orchestrator.replay",
         "orchestrator.demo",
+        "orchestrator.console",
     },
     "orchestrator": set(),  # the bare package: a docstring
 }
