@@ -279,4 +279,3 @@ __all__ = [
     "unserved",
     "workflows",
 ]
-

@@ -38,7 +38,8 @@ EVENT_TYPES: tuple[type[EventData], ...] = tuple(t for module in event_modules()
 
 _BY_DETAIL_TYPE: dict[str, type[EventData]] = {t.DETAIL_TYPE: t for t in EVENT_TYPES}
 if len(_BY_DETAIL_TYPE) != len(EVENT_TYPES):
-    _shared = sorted({t.DETAIL_TYPE for t in EVENT_TYPES if sum(u.DETAIL_TYPE == t.DETAIL_TYPE for u in EVENT_TYPES) > 1})
+    _names = [t.DETAIL_TYPE for t in EVENT_TYPES]
+    _shared = sorted({name for name in _names if _names.count(name) > 1})
     raise RuntimeError(f"two event types share a detail-type: {', '.join(_shared)}; rename one (DETAIL_TYPE)")
 
 
