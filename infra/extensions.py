@@ -132,6 +132,11 @@ def pascal(name: str) -> str:
     return "".join(part.title() for part in name.replace("-", "_").split("_"))
 
 
+def dag_construct_id(spec_file: Path) -> str:
+    """The construct id of the DAG in `spec_file` (`state_machines/report_build.dag.yaml`: `DagReportBuild`)."""
+    return "Dag" + pascal(spec_file.name.removesuffix(".dag.yaml"))
+
+
 def shown(path: Path, root: Path = PROJECT_ROOT) -> str:
     """`path` as a message names it: relative to the project when inside it."""
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
@@ -270,6 +275,7 @@ __all__ = [
     "Workflow",
     "WorkflowSidecar",
     "agents",
+    "dag_construct_id",
     "name_clash",
     "emission_errors",
     "emitted_types",

@@ -191,7 +191,7 @@ class WorkflowsStack(Stack):
         """Every `state_machines/*.dag.yaml`, served by the consumers of its agents."""
         self.dags: dict[str, DagWorkflow] = {}
         for spec_file in spec_files():
-            construct_id = "Dag" + "".join(part.title() for part in spec_file.name.removesuffix(".dag.yaml").split("_"))
+            construct_id = extensions.dag_construct_id(spec_file)
             dag = DagWorkflow(
                 self,
                 construct_id,

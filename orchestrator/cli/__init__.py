@@ -20,6 +20,7 @@
     orch replay-test RECORDING|--from-store ID [--assembly cdk.out]      re-run a recorded process locally, diff it
     orch config show
     orch dag compile FILE | graph FILE [--format mermaid|svg] [--out FILE]   a .dag.yaml spec, offline
+    orch new event|agent|workflow NAME ...                              an extension's files from templates, offline
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
 `--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
@@ -28,7 +29,7 @@ table|json` (default table) how results print. Global options go before or after
 starting with `...`.
 
 Every operation is implemented once in `orchestrator.control.ControlPlane`; this package only parses arguments and
-prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`), each registering its
+prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`, `new`), each registering its
 own subcommands (`register`).
 
 Errors are one line on stderr, `orch: <what happened>; <what to do>`, and the exit status says which kind:
@@ -45,7 +46,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchestrator.cli import dag, events, executions, local, operations
+from orchestrator.cli import dag, events, executions, local, new, operations
 from orchestrator.cli.base import (
     EXIT_FAILURE,
     EXIT_NOT_FOUND,
@@ -64,7 +65,7 @@ from orchestrator.cli.base import (
 from orchestrator.control import LOCAL_ENDPOINT, ControlError, ControlPlane, InvalidInput, NotFound
 
 # In the order `orch --help` lists them.
-GROUPS = (local, executions, operations, events, dag)
+GROUPS = (local, executions, operations, events, dag, new)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,9 +43,12 @@ ALLOWED: dict[str, set[str]] = {
     "orchestrator.local": {*_LAMBDA, "infra", "orchestrator.assembly"},
     "orchestrator.replay": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
     "orchestrator.demo": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
+    # `orch new`'s writers: the extension conventions (infra/extensions.py, pure) and the ASL they write.
+    "orchestrator.scaffold": {*_ASL, "infra"},
     "orchestrator.cli": {
         *_CONTROL,
         "infra",
+        "orchestrator.scaffold",
         "orchestrator.assembly",
         "orchestrator.local",
         "orchestrator.replay",
