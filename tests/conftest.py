@@ -24,6 +24,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # What the stacks set on every function; handler modules read it when imported.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
+# An assembly synthesized already, for the session to use instead of synthesizing its own.
+ASSEMBLY_VARIABLE = "ORCH_TEST_ASSEMBLY"
 STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
 # Tests that synthesize or provision the whole app (a process's first one pays ~5 s: the CDK synth, the cold start):
@@ -33,9 +35,12 @@ WHOLE_APP = pytest.mark.whole_app
 
 @pytest.fixture(scope="session")
 def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The dev stage synthesized once for the whole session, as `make synth` does."""
+    """The dev stage synthesized once for the whole session, as `make synth` does; or, with ORCH_TEST_ASSEMBLY set,
+    the assembly a caller synthesized already (tests/extensions runs a project copy's tests after its own synth)."""
     from infra.app import build_app
 
+    if os.environ.get(ASSEMBLY_VARIABLE):
+        return Path(os.environ[ASSEMBLY_VARIABLE])
     outdir = tmp_path_factory.mktemp("cdk.out")
     app, _ = build_app("dev", str(outdir))
     app.synth()

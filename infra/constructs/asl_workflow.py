@@ -4,10 +4,10 @@ putting exactly the entries its definition puts.
 
 The sidecar says what starts it: an event (`start`, a rule on the bus, as the DAGs' and the shipped workflows'), or a
 schedule (`schedule`, `rate(...)` or `cron(...)`: a rule on the account's default bus, where EventBridge keeps
-schedules, whose input is a `ScheduledRun` event of the workflow, so the definition reads `$states.input` the same
-way whatever started it). Its `substitutions` fill the definition's other `"${Name}"` placeholders; the bus fills
-`${EventBusName}`. A definition naming `${AdmissionFunctionArn}` (asl/admission.py `begin_state`) gets its own
-admission function and start claims, as the shipped workflows do.
+schedules, whose input is a `ScheduledRun` event naming the workflow and its schedule; the time is the execution's
+start, `$states.context.Execution.StartTime`). Its `substitutions` fill the definition's other `"${Name}"`
+placeholders; the bus fills `${EventBusName}`. A definition naming `${AdmissionFunctionArn}` (asl/admission.py
+`begin_state`) gets its own admission function and start claims, as the shipped workflows do.
 """
 
 from __future__ import annotations
@@ -82,7 +82,6 @@ class AslWorkflow(Construct):
                         {
                             "detail-type": SCHEDULED_DETAIL_TYPE,
                             "source": SCHEDULED_SOURCE,
-                            "time": events.EventField.time,
                             "detail": {"workflow": sidecar.name, "schedule": sidecar.schedule},
                         }
                     ),

@@ -114,31 +114,27 @@ def new_workflow(
     folder = Path("state_machines")
     files: dict[Path, str]
     if dag:
-        tasks = [_snake(agent) for agent in agents]
-        files = {
-            folder / f"{snake}.dag.yaml": _render("workflow.dag.yaml.tmpl", {**fields, "tasks": _dag_tasks(agents)})
-        }
-        logical_id, expected = (
-            dag_construct_id(folder / f"{snake}.dag.yaml"),
-            f"set(json.loads(execution['output'])) == {set(tasks)!r}",
-        )
+        spec_file = folder / f"{snake}.dag.yaml"
+        files = {spec_file: _render("workflow.dag.yaml.tmpl", {**fields, "tasks": _dag_tasks(agents)})}
+        logical_id = dag_construct_id(spec_file)
     else:
+        _check(_SCHEDULE, schedule or "rate(1)", "a schedule is rate(...) or cron(...)")
         definition = f"{snake}.asl.json"
         trigger = f"start: {{source: {source}, detail_type: {start}}}" if start else f'schedule: "{schedule}"'
-        _check(_SCHEDULE, schedule or "rate(1)", "a schedule is rate(...) or cron(...)")
         files = {
             folder / definition: json.dumps(_definition(name, start), indent=2) + "\n",
             folder / f"{snake}{SIDECAR_SUFFIX}": _render(
                 "workflow.sidecar.yaml.tmpl", {**fields, "definition": definition, "trigger": trigger}
             ),
         }
-        logical_id, expected = "Workflow" + pascal(name), "json.loads(execution['output'])['received'] == SAMPLE"
-    if start is not None:
-        test = _render(
-            "workflow_test.py.tmpl",
-            {**fields, "logical_id": logical_id, "expected": expected, "sample": _sample(root, start, snake)},
-        )
-        files[Path("tests") / "workflows" / f"test_{snake}_workflow.py"] = test
+        logical_id = "Workflow" + pascal(name)
+    fields["logical_id"] = logical_id
+    if start is None:
+        test = _render("workflow_schedule_test.py.tmpl", {**fields, "schedule": str(schedule)})
+    else:
+        template = "workflow_dag_test.py.tmpl" if dag else "workflow_test.py.tmpl"
+        test = _render(template, {**fields, "sample": _sample(root, start, snake)})
+    files[Path("tests") / "workflows" / f"test_{snake}_workflow.py"] = test
     return _write(root, files)
 
 
