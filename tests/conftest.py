@@ -24,7 +24,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # What the stacks set on every function; handler modules read it when imported.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
-# An assembly synthesized already, for the session to use instead of synthesizing its own.
+# Where the session's assembly goes (or an assembly synthesized already, to use instead of synthesizing one).
 ASSEMBLY_VARIABLE = "ORCH_TEST_ASSEMBLY"
 STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
@@ -35,13 +35,15 @@ WHOLE_APP = pytest.mark.whole_app
 
 @pytest.fixture(scope="session")
 def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The dev stage synthesized once for the whole session, as `make synth` does; or, with ORCH_TEST_ASSEMBLY set,
-    the assembly a caller synthesized already (tests/extensions runs a project copy's tests after its own synth)."""
+    """The dev stage synthesized once for the whole session, as `make synth` does. With ORCH_TEST_ASSEMBLY set, into
+    that folder, or that folder's assembly if it has one (tests/extensions runs a project copy's tests and then reads
+    the assembly they synthesized)."""
     from infra.app import build_app
 
-    if os.environ.get(ASSEMBLY_VARIABLE):
-        return Path(os.environ[ASSEMBLY_VARIABLE])
-    outdir = tmp_path_factory.mktemp("cdk.out")
+    given = os.environ.get(ASSEMBLY_VARIABLE)
+    if given and (Path(given) / "manifest.json").is_file():
+        return Path(given)
+    outdir = Path(given) if given else tmp_path_factory.mktemp("cdk.out")
     app, _ = build_app("dev", str(outdir))
     app.synth()
     return outdir

@@ -1,16 +1,19 @@
 """Issue 18's new user, and the examples, on a copy of the project (a fresh clone's files): `orch new` writes an event,
-an agent serving two more, a DAG and two ASL workflows (one event-started, one scheduled), the user makes the DAG N-shaped with a compensation (docs/extending.md's worked
-example), every example under examples/ is copied in, the app synthesizes with no error, and the tests `orch new`
-wrote and those of the examples pass, running each workflow on the local runtime.
+an agent serving more, a DAG and two ASL workflows (one event-started, one scheduled); the user makes the DAG N-shaped
+with a compensation (docs/extending.md's worked example); every example under examples/ is copied in; the app
+synthesizes with no error, and the tests `orch new` wrote and those of the examples pass, running each workflow on
+the local runtime.
 
-The copy runs in processes of its own (its `schemas`, `functions` and `state_machines` are not this process's):
-one synth, then one pytest over every test to run there, reusing that synth (ORCH_TEST_ASSEMBLY). One module
-fixture does it all, and each test reads its part of the outcome.
+The copy runs in a process of its own (its `schemas`, `functions` and `state_machines` are not this process's):
+one pytest over every test to run there, whose session synthesizes the copy's app into its cdk.out
+(ORCH_TEST_ASSEMBLY), where this module then reads the synthesis errors. One module fixture does it all, and each
+test reads its part of the outcome.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -116,6 +119,17 @@ def _copy_project(target: Path) -> None:
         shutil.copytree(example, target, dirs_exist_ok=True)
 
 
+def _synthesis_errors(assembly: Path) -> list[str]:
+    """The error annotations of every stack of `assembly` (what stops `cdk synth`; `make synth` prints them)."""
+    return [
+        f"{path}: {entry['data']}"
+        for metadata in sorted(assembly.glob("*.metadata.json"))
+        for path, entries in json.loads(metadata.read_text(encoding="utf-8")).items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:error"
+    ]
+
+
 def _outcomes(report: Path) -> dict[str, str]:
     found = {}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
@@ -143,10 +157,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         printed.append(done.stdout + done.stderr)
     after = _files(root)
     (root / "state_machines" / "shipment_flow.dag.yaml").write_text(N_SHAPED, encoding="utf-8")
-    environment = {**os.environ, "PYTHONPATH": str(root)}
-    synth = subprocess.run(
-        [sys.executable, "app.py"], cwd=root, env=environment, capture_output=True, text=True, check=False
-    )
     tests = sorted(
         str(path.relative_to(root))
         for path in [
@@ -155,10 +165,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         ]
     )
     report = root / "report.xml"
+    # The session synthesizes the copy's app into its cdk.out (ORCH_TEST_ASSEMBLY), as `make synth` does there.
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *tests],
         cwd=root,
-        env={**environment, ASSEMBLY_VARIABLE: str(root / "cdk.out")},
+        env={**os.environ, "PYTHONPATH": str(root), ASSEMBLY_VARIABLE: str(root / "cdk.out")},
         capture_output=True,
         check=False,
         timeout=600,
@@ -168,7 +179,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         printed=printed,
         added=sorted(set(after) - set(before)),
         changed=sorted(name for name in before if after.get(name) != before[name]),
-        synth_errors=[line for line in synth.stderr.splitlines() if line.startswith("error")],
+        synth_errors=_synthesis_errors(root / "cdk.out"),
         outcomes=_outcomes(report) if report.exists() else {},
     )
 
