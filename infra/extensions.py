@@ -60,6 +60,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Permission(_Strict):
+    """An IAM statement the agent's own work needs beyond the app's wiring (a model provider's API): named actions on
+    named resources, `{region}` and `{account}` filled with the stack's."""
+
+    actions: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+:[A-Za-z0-9]+$")]] = Field(min_length=1)
+    resources: list[Annotated[str, StringConstraints(pattern=r"^arn:")]] = Field(min_length=1)
+
+
 class AgentDeclaration(_Strict):
     """`functions/<package>/agent.yaml`: the agents a handler serves and the events it emits."""
 
@@ -68,6 +76,8 @@ class AgentDeclaration(_Strict):
     emits: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=lambda: [*PROTOCOL_EVENTS])
     # The function's variables filled from the stage config (`REASONER: agent_pipeline.reasoner`).
     stage_settings: dict[str, str] = Field(default_factory=dict)
+    # What its work calls besides the bus and its tasks (no wildcard action: each is named).
+    permissions: list[Permission] = Field(default_factory=list)
     # The consumer's construct id; by default the package's name in PascalCase + `Agents`.
     construct_id: PascalName | None = None
 

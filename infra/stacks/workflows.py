@@ -177,6 +177,13 @@ class WorkflowsStack(Stack):
             },
         )
         grant_emit_types(bus, consumer.function, extensions.emitted_types(agent))
+        for permission in agent.declaration.permissions:
+            consumer.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=permission.actions,
+                    resources=[r.format(region=self.region, account=self.account) for r in permission.resources],
+                )
+            )
         grant_idempotency_records(consumer.function, idempotency_table, IDEMPOTENCY_ACTIONS, config)
         return consumer
 

@@ -161,7 +161,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         str(path.relative_to(root))
         for path in [
             *(root / "tests").rglob("test_shipment_*.py"),
-            *(root / "tests" / "workflows").glob("test_example_*.py"),
+            *(root / "tests").rglob("test_example_*.py"),
         ]
     )
     report = root / "report.xml"
@@ -195,7 +195,7 @@ def test_orch_new_adds_the_files_of_an_event_an_agent_and_a_dag_and_changes_none
 def test_the_app_with_the_extensions_and_the_examples_synthesizes_without_an_error(project: Project) -> None:
     assert project.synth_errors == []
     workflows = (project.root / "cdk.out" / "Orchestrator-dev-Workflows.template.json").read_text(encoding="utf-8")
-    for built in ("DagShipmentFlow", "ShipmentAgentsAgents", "DagReportBuild", "ReportsAgents"):
+    for built in ("DagShipmentFlow", "ShipmentAgentsAgents", "DagReportBuild", "ReportsAgents", "TicketSummaryAgents"):
         assert f'"{built}' in workflows, built
     assert '"WorkflowNightlyReportsSchedule' in workflows and '"WorkflowReportsArchiveStart' in workflows
 
