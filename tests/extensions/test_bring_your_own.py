@@ -206,17 +206,17 @@ def test_the_tests_orch_new_wrote_pass_the_dag_to_success_and_to_its_compensatio
 ) -> None:
     generated = {name: outcome for name, outcome in project.outcomes.items() if "shipment" in name}
 
-    assert sorted(name.rsplit("::", 1)[1] for name in generated) == [
-        "test_a_sample_shipment_booked_is_valid_and_an_undeclared_field_is_refused",
-        "test_shipment_agents_answers_a_task",
-        "test_shipment_agents_refuses_a_task_told_to_fail",
-        "test_shipment_audit_runs_to_its_end",
-        "test_shipment_flow_compensates_what_completed_when_its_last_task_fails",
-        "test_shipment_flow_runs_to_its_end",
-        "test_shipment_sweep_runs_on_its_schedule",
-        "test_the_app_finds_the_shipment_agents_declaration",
-        "test_the_catalog_knows_shipment_booked_from_its_source",
-        "test_the_registry_document_of_shipment_booked_is_current",
+    assert sorted(name.split(".", 2)[2] for name in generated) == [
+        "test_shipment_agents_agent::test_it_answers_a_task",
+        "test_shipment_agents_agent::test_it_refuses_a_task_told_to_fail",
+        "test_shipment_agents_agent::test_the_app_finds_its_declaration",
+        "test_shipment_audit_workflow::test_it_runs_to_its_end",
+        "test_shipment_booked_event::test_a_sample_is_valid_and_an_undeclared_field_is_refused",
+        "test_shipment_booked_event::test_its_registry_document_is_current",
+        "test_shipment_booked_event::test_the_catalog_knows_it_from_its_source",
+        "test_shipment_flow_workflow::test_it_compensates_what_completed_when_its_last_task_fails",
+        "test_shipment_flow_workflow::test_it_runs_to_its_end",
+        "test_shipment_sweep_workflow::test_it_runs_on_its_schedule",
     ]
     assert {name: outcome for name, outcome in generated.items() if outcome != "passed"} == {}
 

@@ -4,31 +4,19 @@ the model-provider port, with the stage's reasoner (`offline`: deterministic, no
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from orchestrator.local.cloud import LocalCloud
 from schemas.support import TicketSubmitted
-from tests.conftest import WHOLE_APP, fake_aws_environment
+from tests.conftest import WHOLE_APP
 from tests.workflows.conftest import ended
 
 
-@pytest.fixture(scope="module")
-def cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
-    with pytest.MonkeyPatch.context() as patch:
-        fake_aws_environment(patch)
-        with LocalCloud.from_assembly(assembly_dir) as local:
-            yield local
-
-
 @WHOLE_APP
-def test_a_submitted_ticket_is_summarized_by_the_reasoner(cloud: LocalCloud) -> None:
+def test_a_submitted_ticket_is_summarized_by_the_reasoner(module_cloud: LocalCloud) -> None:
     ticket = TicketSubmitted(ticket_id="T-9", customer_id="C-9", subject="Charged twice", body="Two charges, please.")
-    cloud.put_event(ticket, correlation_id="T-9")
+    module_cloud.put_event(ticket, correlation_id="T-9")
 
-    (execution,) = ended(cloud, "DagTicketSummary", lambda e: "T-9" in e["input"])
+    (execution,) = ended(module_cloud, "DagTicketSummary", lambda e: "T-9" in e["input"])
 
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     summary = json.loads(execution["output"])["summarize"]

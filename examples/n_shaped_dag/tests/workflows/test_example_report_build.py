@@ -4,25 +4,13 @@ and when the report fails, the fetches that completed are undone."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from orchestrator.local.cloud import LocalCloud
 from schemas.report_requested import ReportRequested
-from tests.conftest import WHOLE_APP, fake_aws_environment
+from tests.conftest import WHOLE_APP
 from tests.workflows.conftest import ended
 
 STATE_MACHINE = "DagReportBuild"
-
-
-@pytest.fixture(scope="module")
-def cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
-    with pytest.MonkeyPatch.context() as patch:
-        fake_aws_environment(patch)
-        with LocalCloud.from_assembly(assembly_dir) as local:
-            yield local
 
 
 def _report(cloud: LocalCloud, report_id: str) -> dict[str, object]:
@@ -32,8 +20,8 @@ def _report(cloud: LocalCloud, report_id: str) -> dict[str, object]:
 
 
 @WHOLE_APP
-def test_the_report_is_built_from_both_fetches_and_the_costs_archived(cloud: LocalCloud) -> None:
-    execution = _report(cloud, "R-1")
+def test_the_report_is_built_from_both_fetches_and_the_costs_archived(module_cloud: LocalCloud) -> None:
+    execution = _report(module_cloud, "R-1")
 
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     output = json.loads(str(execution["output"]))
@@ -42,8 +30,8 @@ def test_the_report_is_built_from_both_fetches_and_the_costs_archived(cloud: Loc
 
 
 @WHOLE_APP
-def test_a_failed_report_releases_what_the_fetches_held(cloud: LocalCloud) -> None:
-    execution = _report(cloud, "R-2-fail-report-build")
+def test_a_failed_report_releases_what_the_fetches_held(module_cloud: LocalCloud) -> None:
+    execution = _report(module_cloud, "R-2-fail-report-build")
 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "ReportRefused"

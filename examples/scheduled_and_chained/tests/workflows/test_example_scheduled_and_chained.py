@@ -4,24 +4,12 @@ ReportsDue, and that event starts the reports archive."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from orchestrator.local.cloud import LocalCloud
-from tests.conftest import WHOLE_APP, fake_aws_environment
+from tests.conftest import WHOLE_APP
 from tests.workflows.conftest import ended
 
 NIGHTLY, ARCHIVE = "WorkflowNightlyReports", "WorkflowReportsArchive"
-
-
-@pytest.fixture(scope="module")
-def cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
-    with pytest.MonkeyPatch.context() as patch:
-        fake_aws_environment(patch)
-        with LocalCloud.from_assembly(assembly_dir) as local:
-            yield local
 
 
 def fire_schedule(cloud: LocalCloud) -> str:
@@ -35,12 +23,12 @@ def fire_schedule(cloud: LocalCloud) -> str:
 
 
 @WHOLE_APP
-def test_the_nightly_run_starts_the_archive_with_its_event(cloud: LocalCloud) -> None:
-    nightly_arn = fire_schedule(cloud)
+def test_the_nightly_run_starts_the_archive_with_its_event(module_cloud: LocalCloud) -> None:
+    nightly_arn = fire_schedule(module_cloud)
     run_id = nightly_arn.rsplit(":", 1)[-1]
 
-    (nightly,) = ended(cloud, NIGHTLY, lambda e: e["executionArn"] == nightly_arn)
-    (archive,) = ended(cloud, ARCHIVE, lambda e: run_id in e["input"])
+    (nightly,) = ended(module_cloud, NIGHTLY, lambda e: e["executionArn"] == nightly_arn)
+    (archive,) = ended(module_cloud, ARCHIVE, lambda e: run_id in e["input"])
 
     assert nightly["status"] == "SUCCEEDED", nightly.get("cause")
     assert archive["status"] == "SUCCEEDED", archive.get("cause")
