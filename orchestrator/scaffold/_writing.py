@@ -227,7 +227,12 @@ def _format(root: Path, sources: Sequence[Path]) -> None:
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
     if ruff and sources:
         for command in (["check", "--fix", "--select", "I"], ["format"]):  # the imports' order, then the layout
-            subprocess.run([ruff, *command, "--quiet", *map(str, sources)], cwd=root, check=False, capture_output=True)
+            subprocess.run(
+                [ruff, *command, "--quiet", "--no-cache", *map(str, sources)],
+                cwd=root,
+                check=False,
+                capture_output=True,
+            )
 
 
 def _render(template: str, fields: Mapping[str, str]) -> str:
