@@ -93,6 +93,7 @@ class Project:
     added: list[str]  # files `orch new` added, relative to the root
     changed: list[str]  # files it changed
     synth_errors: list[str]
+    typecheck: str  # mypy's last line over the files added and the examples'
     outcomes: dict[str, str]  # test file -> test name -> "passed", "failed: ...", "skipped: ..."
 
 
@@ -174,12 +175,31 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         check=False,
         timeout=600,
     )
+    # mypy as `make typecheck` runs it, over what was added (the project's cache copied in, as a checkout has one after
+    # `make typecheck`: only the new files are checked from scratch).
+    if (ROOT / ".mypy_cache").is_dir():
+        shutil.copytree(ROOT / ".mypy_cache", root / ".mypy_cache")
+    examples = [str(path.relative_to(example)) for example in EXAMPLES for path in example.rglob("*.py")]
+    typed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            *[name for name in [*after.keys() - before.keys(), *examples] if name.endswith(".py")],
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return Project(
         root=root,
         printed=printed,
         added=sorted(set(after) - set(before)),
         changed=sorted(name for name in before if after.get(name) != before[name]),
         synth_errors=_synthesis_errors(root / "cdk.out"),
+        typecheck=typed.stdout.strip(),
         outcomes=_outcomes(report) if report.exists() else {},
     )
 
@@ -189,6 +209,11 @@ def test_orch_new_adds_the_files_of_an_event_an_agent_and_a_dag_and_changes_none
     assert project.changed == []
     assert project.added == sorted(GENERATED), project.printed
     assert not [name for name in project.added if name.startswith("infra/")]
+
+
+@WHOLE_APP
+def test_the_added_files_type_check(project: Project) -> None:
+    assert project.typecheck.splitlines()[-1].startswith("Success: no issues found"), project.typecheck
 
 
 @WHOLE_APP
