@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 
-.PHONY: install demo test test-fast lint format typecheck docs docs-check synth schemas openapi deploy bootstrap bench soak clean
+.PHONY: install chromium console demo test test-fast lint format typecheck docs docs-check synth schemas openapi deploy bootstrap bench soak clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,9 +24,18 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m orchestrator.demo --stage $(STAGE)
 
+# The web console on http://127.0.0.1:8321 beside the local runtime (docs/console.md); CONSOLE_ARGS="--port 0" etc.
+console: install
+	$(BIN)/orch local up --console $(CONSOLE_ARGS)
+
+# The console's browser tests drive Debian's Chromium package (Playwright never downloads a browser here): installed
+# when missing, as root as CI runs (about 20 s; apt-get update first, since a fresh machine may have no package lists).
+chromium:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+
 # Two workers, a test file each at a time (moto's backends are per process, and a file's tests share fixtures).
 # docs-check builds the docs site strictly (a broken link fails); tests/docs fails when docs/cli.md is stale.
-test: install lint typecheck docs-check
+test: install lint typecheck docs-check chromium
 	$(PY) -m pytest -n 2 --dist loadfile
 
 # The inner loop (under a minute on 2 cores): unit tests, the layers, the docs, and each local adapter and handler

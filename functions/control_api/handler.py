@@ -41,15 +41,12 @@ from functions.log_context import correlated
 from functions.observability import observability
 from functions.settings import load_settings
 from orchestrator.control import (
-    Conflict,
     ControlError,
     ControlPlane,
     Forbidden,
     InvalidInput,
-    NoCredentials,
-    NotFound,
-    Unreachable,
 )
+from orchestrator.control.errors import http_status
 from orchestrator.control.render import to_jsonable
 from schemas.redaction import redact
 from schemas.stages import StageConfig
@@ -361,16 +358,6 @@ def replay(request: Annotated[ReplayRequest, Body()]) -> Response[str]:
 
 # -- errors ----------------------------------------------------------------------------------------------------
 
-_STATUS: dict[type[ControlError], HTTPStatus] = {
-    InvalidInput: HTTPStatus.BAD_REQUEST,
-    NotFound: HTTPStatus.NOT_FOUND,
-    Forbidden: HTTPStatus.FORBIDDEN,  # the API's own role may not do it: a state machine not of its stage
-    Conflict: HTTPStatus.CONFLICT,
-    Unreachable: HTTPStatus.SERVICE_UNAVAILABLE,
-    NoCredentials: HTTPStatus.SERVICE_UNAVAILABLE,
-}
-
-
 # What an error from AWS is answered with, by status: the code only (`service_code`), never AWS's text.
 _SERVICE_ANSWERS: dict[HTTPStatus, str] = {
     HTTPStatus.BAD_REQUEST: "the service refused a value: {code}; check the value given",
@@ -383,7 +370,7 @@ _SERVICE_ANSWERS: dict[HTTPStatus, str] = {
 def control_error(error: ControlError) -> Response[str]:
     """The library's one line; an error from AWS it has no kind for is the gateway's upstream failing (502). When
     the line holds what AWS said (account id, role ARN), the answer names its code only and the log keeps the line."""
-    status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_GATEWAY)
+    status = http_status(error)
     field = error.field if isinstance(error, InvalidInput) and error.field else None
     message = error.line()
     if error.service_code is not None:

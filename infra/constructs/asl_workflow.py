@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from asl.admission import PLACEHOLDER as ADMISSION
 from infra.constructs.alerts import AlertsTopic
+from infra.constructs.live_alias import live_alias
 from infra.constructs.rule_targets import reliable_target_options
 from infra.constructs.workflow import execution_alarms, start_rule, workflow_state_machine
 from infra.extensions import Workflow
@@ -75,9 +75,10 @@ class AslWorkflow(Construct):
                 schedule=events.Schedule.expression(sidecar.schedule),
                 description=f"Starts the {sidecar.name} workflow {sidecar.schedule}",
             )
+            # Through the `live` alias, as an event-started workflow (infra/constructs/live_alias.py): a canary shift
+            # applies to scheduled runs too.
             self.schedule.add_target(
-                targets.SfnStateMachine(
-                    self.state_machine,
+                live_alias(self.state_machine).start_target(
                     input=events.RuleTargetInput.from_object(
                         {
                             "detail-type": SCHEDULED_DETAIL_TYPE,

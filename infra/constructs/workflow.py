@@ -4,7 +4,9 @@ A workflow's definition is a JSONata ASL file under `state_machines/`. Its `"${N
 ways: numbers from the stage config are written in at synth time (`with_numbers`), because ASL wants numbers there and
 CloudFormation substitutes only strings; what is known at deploy time only (the functions' ARNs, the bus name) is a
 definition substitution. Every execution logs ALL and is traced; the role may invoke the workflow's functions and put
-events on the bus, nothing else. An event on the bus starts an execution (rule target with retries and a DLQ).
+events on the bus, nothing else. Each deploy publishes the definition as a version behind the workflow's `live` alias
+(infra/constructs/live_alias.py); an event on the bus starts an execution through that alias (rule target with
+retries and a DLQ), so that shifting the alias (canary, rollback) decides what events run.
 Executions that end failed, timed out or aborted raise alarms on the alerts topic (`execution_alarms`, set up with
 the start rule, which is where a workflow meets its alerts topic).
 A definition that writes metrics itself (a direct `aws-sdk:cloudwatch:putMetricData` task, no Lambda) names their
@@ -26,7 +28,6 @@ from aws_cdk import Duration, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -38,6 +39,7 @@ from asl.pause_points import functions_checking
 from infra.constructs.alerts import AlertsTopic, threshold_alarm
 from infra.constructs.emitting import grant_emit_entries
 from infra.constructs.lambda_function import PythonFunction, log_group
+from infra.constructs.live_alias import live_alias
 from infra.constructs.rule_targets import reliable_target_options
 from schemas.stages import StageConfig
 from schemas.tables import PAUSE_PARTITION_PREFIX, PAUSE_TABLE_VARIABLE, claim_prefix
@@ -119,6 +121,7 @@ def workflow_state_machine(
         tracing_enabled=True,
     )
     Tags.of(state_machine).add(WORKFLOW_TAG, workflow)
+    live_alias(state_machine)  # every workflow, started by events or not: `orch start` starts it through the alias
     if pause_records is not None:
         checking = [_placeholder(name) for name in functions_checking(json.loads(text))]
         unknown = sorted(set(checking) - set(functions))
@@ -177,12 +180,13 @@ def start_rule(
     config: StageConfig,
     bus: events.IEventBus,
     alerts: AlertsTopic,
-    state_machine: sfn.IStateMachine,
+    state_machine: sfn.StateMachine,
     description: str,
     source: str,
     detail_types: Sequence[str],
 ) -> events.Rule:
-    """A rule that starts `state_machine` for every event of `source` and `detail_types` (dead letters alarmed)."""
+    """A rule that starts `state_machine` through its `live` alias for every event of `source` and `detail_types`
+    (dead letters alarmed)."""
     rule = events.Rule(
         scope,
         construct_id,
@@ -191,8 +195,8 @@ def start_rule(
         event_pattern=events.EventPattern(source=[source], detail_type=list(detail_types)),
     )
     rule.add_target(
-        targets.SfnStateMachine(
-            state_machine, **reliable_target_options(scope, "StartDeadLetters", config=config, alerts=alerts)
+        live_alias(state_machine).start_target(
+            **reliable_target_options(scope, "StartDeadLetters", config=config, alerts=alerts)
         )
     )
     execution_alarms(scope, state_machine, alerts=alerts, config=config)

@@ -20,6 +20,7 @@
     orch replay-test RECORDING|--from-store ID [--assembly cdk.out]      re-run a recorded process locally, diff it
     orch config show
     orch dag compile FILE | graph FILE [--format mermaid|svg] [--out FILE]   a .dag.yaml spec, offline
+    orch console [--port 8321] [--allow-actions]                         the web console on 127.0.0.1
     orch new event|agent|workflow NAME ...                              an extension's files from templates, offline
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
@@ -29,8 +30,8 @@ table|json` (default table) how results print. Global options go before or after
 starting with `...`.
 
 Every operation is implemented once in `orchestrator.control.ControlPlane`; this package only parses arguments and
-prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`, `new`), each registering its
-own subcommands (`register`).
+prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`, `console`,
+`new`), each registering its own subcommands (`register`).
 
 Errors are one line on stderr, `orch: <what happened>; <what to do>`, and the exit status says which kind:
 
@@ -46,13 +47,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchestrator.cli import dag, events, executions, local, new, operations
+from orchestrator.cli import console, dag, events, executions, local, new, operations
 from orchestrator.cli.base import (
     EXIT_FAILURE,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_USAGE,
-    RedactedPlane,
     Registry,
     UsageError,
     app_breakers,
@@ -63,9 +63,11 @@ from orchestrator.cli.base import (
     write,
 )
 from orchestrator.control import LOCAL_ENDPOINT, ControlError, ControlPlane, InvalidInput, NotFound
+from orchestrator.control.errors import shown
+from orchestrator.control.redacted import RedactedPlane
 
 # In the order `orch --help` lists them.
-GROUPS = (local, executions, operations, events, dag, new)
+GROUPS = (local, executions, operations, events, dag, console, new)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,11 +115,11 @@ def run(registry: Registry, args: argparse.Namespace) -> int:
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
     except InvalidInput as error:
-        return _fail(f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}", EXIT_USAGE)
+        return _fail(shown(error), EXIT_USAGE)
     except NotFound as error:
-        return _fail(error.line(), EXIT_NOT_FOUND)
+        return _fail(shown(error), EXIT_NOT_FOUND)
     except ControlError as error:
-        return _fail(error.line(), EXIT_FAILURE)
+        return _fail(shown(error), EXIT_FAILURE)
     write(sys.stdout, render_json(data) if args.output == "json" else text)
     return EXIT_OK
 

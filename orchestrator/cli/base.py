@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import re
 import sys
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from asl.dag.deploy import defined_breakers, spec_files
 from functions.agents.reasoning import SPECIALISTS
 from functions.json_body import BodyError, read_json
 from orchestrator.control.render import as_json
-from schemas.redaction import redact
 
 WORKFLOW_HELP: Final = "order-saga, agent-pipeline, a DAG's name (customer-onboarding), a state machine name or ARN"
 EXIT_OK: Final = 0
@@ -100,27 +98,6 @@ def subcommand(actions: Any, name: str, help_text: str) -> argparse.ArgumentPars
         name, help=help_text, description=help_text, parents=[global_options(suppress=True)]
     )
     return parser
-
-
-class RedactedPlane:
-    """The control plane as every `orch` command sees it: the result of each operation is redacted
-    (schemas/redaction.py) before a command renders it, as a table or as JSON, so no output shows a task token or a
-    field an event model declares sensitive. The plane itself still uses the tokens (`signal task` reads the one it
-    answers from the execution's history), inside the operation."""
-
-    def __init__(self, plane: Any) -> None:
-        self._plane = plane
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._plane, name)
-        if not callable(attribute):
-            return attribute
-
-        @functools.wraps(attribute)
-        def redacted(*args: Any, **kwargs: Any) -> Any:
-            return redact(attribute(*args, **kwargs))
-
-        return redacted
 
 
 def write(stream: Any, text: str) -> None:
@@ -231,11 +208,3 @@ def parse_time(text: str | None, option: str) -> datetime.datetime | None:
     except ValueError:
         raise UsageError(f"{option}: {text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 7d") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-
-
-def took(started: datetime.datetime, stopped: datetime.datetime | None) -> float | None:
-    return None if stopped is None else (stopped - started).total_seconds() * 1000
-
-
-def epoch(millis: int | None) -> datetime.datetime | None:
-    return None if millis is None else datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)

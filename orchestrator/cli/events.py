@@ -55,7 +55,7 @@ def render(found: Any) -> str:
     chain = [
         (
             link.event.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
-            "  " * link.depth + ("└ " if link.depth else "") + _name(link.event),
+            "  " * link.depth + ("└ " if link.depth else "") + link.event.label,
             link.event.summary or "-",
             link.event.event_id + (" (cause not stored)" if link.cause_missing else ""),
         )
@@ -142,8 +142,3 @@ def render_report(report: Any) -> str:
         blocks.append(table(["EMITTED", "EVENT", "SOURCE"], events))
     verdict = "replay matches the recording" if report.clean else "replay DIVERGED from the recording"
     return "\n\n".join([*blocks, f"{report.correlation_id}: {verdict}"])
-
-
-def _name(event: Any) -> str:
-    # A status change's detail-type says nothing its summary does not: named by what changed instead.
-    return "execution status" if event.kind == "execution" else str(event.type)

@@ -17,9 +17,8 @@ from orchestrator.cli.base import (
     positive,
     retired_by,
     subcommand,
-    took,
 )
-from orchestrator.control.render import duration, pairs, table
+from orchestrator.control.render import duration, pairs, table, took
 
 
 def register(registry: Registry) -> None:
@@ -30,7 +29,7 @@ def register(registry: Registry) -> None:
     put.add_argument("--idempotency-key", help="consumers deduplicate on it (default: the event id)")
     put.add_argument("--source", help="checked against the event type's source")
 
-    started = registry.command("start", "start an execution of a workflow", start)
+    started = registry.command("start", "start an execution of a workflow, through its live alias", start)
     started.add_argument("workflow", metavar="WORKFLOW", help=WORKFLOW_HELP)
     started.add_argument("--input", default="{}", help="the execution input: JSON, or @FILE holding it")
     started.add_argument("--name", help="the execution's name (default: generated)")
@@ -147,6 +146,8 @@ def describe(plane: Any, args: argparse.Namespace) -> Result:
             rows.append(("pause reason", detail.pause.reason))
     for task in detail.waiting_tasks:
         rows.append(("waiting task", f"{task.task_id} ({task.agent})"))
+    for message in detail.waiting_messages:
+        rows.append(("waiting for", f"{message.message_name} {message.correlation_key}"))
     if detail.error or detail.cause:
         rows += [("error", detail.error or "-"), ("cause", detail.cause or "-")]
     if detail.output is not None:

@@ -15,7 +15,23 @@ import urllib.request
 from pathlib import Path
 
 from orchestrator.assembly import synthesize
-from orchestrator.cli.base import EXIT_FAILURE, EXIT_OK, Registry, assembly, listen_port, port, render_json, write
+from orchestrator.cli.base import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Registry,
+    UsageError,
+    app_breakers,
+    assembly,
+    listen_port,
+    port,
+    render_json,
+    write,
+)
+from orchestrator.cli.console import serve
+from orchestrator.console import DEFAULT_HOST
+from orchestrator.console import DEFAULT_PORT as DEFAULT_CONSOLE_PORT
+from orchestrator.control import ControlPlane
+from orchestrator.control.redacted import RedactedPlane
 from orchestrator.local.cloud import ACCESS_REPORT_PAGE, LocalCloud, PortInUseError
 from orchestrator.local.conformance import runner as conformance
 from orchestrator.local.iam.report import AccessReport
@@ -38,6 +54,10 @@ def register(registry: Registry) -> None:
     up.add_argument("--assembly", type=assembly, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
     up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
+    up.add_argument("--console", action="store_true", help="also serve the web console (actions allowed) on localhost")
+    up.add_argument(
+        "--console-port", type=listen_port, default=DEFAULT_CONSOLE_PORT, help="the console's port (default 8321)"
+    )
     up.add_argument(
         "--iam",
         choices=("on", "off"),
@@ -68,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         return print_access_report(args.port, args.output)
     if args.command == "conformance":
         return print_conformance(args.output)
-    return up(args.assembly, args.port, args.stage, synth=args.synth, iam=args.iam == "on")
+    console_port = args.console_port if args.console else None
+    return up(args.assembly, args.port, args.stage, synth=args.synth, iam=args.iam == "on", console_port=console_port)
 
 
 def print_access_report(port: int, output: str) -> int:
@@ -95,8 +116,10 @@ def print_conformance(output: str) -> int:
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 
-def up(assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True) -> int:
-    """Serves the app until SIGINT or SIGTERM."""
+def up(
+    assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True, console_port: int | None = None
+) -> int:
+    """Serves the app until SIGINT or SIGTERM; with `console_port`, the web console over it too."""
     if synth or not (assembly / "manifest.json").exists():
         print(f"synthesizing stage {stage} into {assembly} ...", flush=True)
         synthesize(stage, assembly)
@@ -119,8 +142,16 @@ def up(assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool 
         print(
             f"try: orch --local list   or   aws --endpoint-url {cloud.endpoint_url} stepfunctions list-state-machines"
         )
-        print("Ctrl-C stops it.", flush=True)
-        stop.wait()
+        if console_port is None:
+            print("Ctrl-C stops it.", flush=True)
+            stop.wait()
+        else:
+            # The console talks to the endpoint as `orch --local` does: through the control plane, over loopback.
+            plane = ControlPlane.connect(endpoint_url=cloud.endpoint_url, stage=stage, breakers=app_breakers())
+            serve(RedactedPlane(plane), host=DEFAULT_HOST, port=console_port, allow_actions=True, stop=stop)
+    except UsageError as error:  # the console's port is taken
+        print(f"orch: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         cloud.stop()
     return EXIT_OK

@@ -11,12 +11,11 @@ from orchestrator.cli.base import (
     Registry,
     Result,
     UsageError,
-    epoch,
     positive,
     retired_by,
     subcommand,
 )
-from orchestrator.control.render import flatten, pairs, table
+from orchestrator.control.render import epoch, flatten, pairs, table
 
 _DEFINITION_ACTIONS = {
     "list": "the state machine, its versions and its aliases' routing",

@@ -3,6 +3,8 @@
 Step Functions keeps published versions (immutable snapshots, `<machine arn>:<n>`) and aliases (`<machine arn>:<name>`)
 that route executions to one version, or split them between two by weight. An operator publishes the current
 definition as a version, moves an alias to it a little at a time (`shift`), and moves it back (`rollback`).
+Each deploy publishes the definition it deploys and routes `live` all to it (infra/constructs/live_alias.py); events
+and `orch start` start executions through `live`, so its routing is what they run.
 
 Only calls moto 5.2.5 implements are needed on the local runtime (moto/stepfunctions/responses.py):
 
@@ -28,6 +30,8 @@ from botocore.exceptions import ClientError
 
 from orchestrator.control.errors import Conflict, InvalidInput, NotFound
 
+# The alias each deploy creates and routes to the version it publishes, which events and `orch start` start
+# workflows through (infra/constructs/live_alias.py `LIVE_ALIAS`; a test ties them).
 DEFAULT_ALIAS: Final = "live"
 _PREVIOUS = re.compile(r"orch: previous (\S+)")
 

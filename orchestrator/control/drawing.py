@@ -39,9 +39,18 @@ def _fetch(client: Any, workflow: str, execution: str | None) -> tuple[dict[str,
         )
     # The definition the execution ran (a version's, if it ran one), not the state machine's latest.
     definition = client.describe_state_machine_for_execution(executionArn=execution)["definition"]
+    return json.loads(definition), _outcomes(client, execution, described["status"])
+
+
+def outcomes(client: Any, execution: str) -> dict[str, str]:
+    """What each state `execution` visited did (`graph.outcomes_of`): how a picture of it is coloured."""
+    return _outcomes(client, execution, client.describe_execution(executionArn=execution)["status"])
+
+
+def _outcomes(client: Any, execution: str, status: str) -> dict[str, str]:
     pages = client.get_paginator("get_execution_history").paginate(executionArn=execution)
     history = [event for page in pages for event in page["events"]]
-    return json.loads(definition), graph.outcomes_of(visits_from_history(history, described["status"]))
+    return graph.outcomes_of(visits_from_history(history, status))
 
 
 def resolve(client: Any, workflow: str) -> str:

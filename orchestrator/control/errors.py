@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Final
 
 from botocore.exceptions import (
@@ -53,6 +54,14 @@ class ControlError(Exception):
         return f"{self.message}; {self.fix}" if self.fix else self.message
 
 
+def shown(error: ControlError) -> str:
+    """The error as an operator reads it (the `orch` CLI after `orch: `, the console in its alert): invalid input
+    names the field at fault first."""
+    if isinstance(error, InvalidInput):
+        return f"invalid input{f' ({error.field})' if error.field else ''}: {error.line()}"
+    return error.line()
+
+
 class InvalidInput(ControlError):  # noqa: N818 - a kind of outcome, like NotFound
     """The operator's input is wrong; `field` names the part at fault (`data.total_cents`, `--input`)."""
 
@@ -79,6 +88,22 @@ class NoCredentials(ControlError):  # noqa: N818
 
 class Conflict(ControlError):  # noqa: N818
     """The thing changed under the operation (a conditional write lost, an execution already ended)."""
+
+
+# Each kind as an HTTP status (the control API answers with it, the console's pages too); any other: 502, AWS failing.
+HTTP_STATUS: Final[dict[type[ControlError], HTTPStatus]] = {
+    InvalidInput: HTTPStatus.BAD_REQUEST,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Forbidden: HTTPStatus.FORBIDDEN,  # the caller's role may not do it
+    Conflict: HTTPStatus.CONFLICT,
+    Unreachable: HTTPStatus.SERVICE_UNAVAILABLE,
+    NoCredentials: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+def http_status(error: ControlError) -> HTTPStatus:
+    """The HTTP status an answer to `error` carries."""
+    return next((code for kind, code in HTTP_STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_GATEWAY)
 
 
 @contextmanager

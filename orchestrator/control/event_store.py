@@ -86,6 +86,12 @@ class StoredEvent:
         return data if isinstance(data, Mapping) else {}
 
     @property
+    def label(self) -> str:
+        """The event's name in a chain: its type, or "execution status" for a status change (whose detail-type says
+        nothing its summary does not)."""
+        return "execution status" if self.kind == "execution" else self.type
+
+    @property
     def summary(self) -> str:
         """A few words naming what happened (`order_id=O-1`, `order-saga/abc SUCCEEDED`)."""
         if self.kind == "execution":

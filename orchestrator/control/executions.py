@@ -6,15 +6,16 @@ import datetime
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from asl.pause_points import held_before
 from functions.schema_guard.logic import MAX_REASONS, contract_errors
 from orchestrator.control.connection import Execution
+from orchestrator.control.definitions import DEFAULT_ALIAS
 from orchestrator.control.errors import Conflict, InvalidInput
 from orchestrator.control.pausing import PauseOperations, PauseRecord
-from orchestrator.control.tasks import waiting_tasks
+from orchestrator.control.tasks import WaitingMessage, waiting_messages, waiting_tasks
 from orchestrator.control.timeline import TimelineEntry, current_states, timeline
 
 STATUSES: Final = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -22,6 +23,7 @@ TERMINATED_ERROR: Final = "orch.Terminated"  # the error a terminated execution 
 REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # what RedriveExecution restarts
 STOP_WAIT_SECONDS: Final = 10.0  # how long `terminate` waits to see the execution ended
 LIST_PROGRESS_EVERY: Final = 25  # `list_executions` reports progress every this many executions read
+COUNT_LIMIT: Final = 1000  # `count_executions` reads at most this many of a workflow's executions
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class ExecutionDetail:
     waiting_tasks: list[AgentTask]  # agent tasks it waits for, to answer with `signal_task`
     pause: PauseRecord | None = None  # its pause, while one is in force (state PAUSED)
     held_before: str | None = None  # the pause point it is held before, once it got there
+    # What it waits for through the correlator: an approval's decision by its business key, a DAG's signal, the
+    # ExecutionResumed a paused execution's hold waits for.
+    waiting_messages: list[WaitingMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WorkflowCounts:
+    workflow: str
+    counts: dict[str, int]  # status -> executions started in the window (only the statuses seen)
+    truncated: bool  # more than `COUNT_LIMIT` started in the window: the counts are of the newest only
 
 
 @dataclass(frozen=True)
@@ -56,13 +68,17 @@ class ExecutionOperations(PauseOperations):
     """Start executions, find and read them, stop and restart them."""
 
     def start(self, workflow: str, execution_input: Mapping[str, Any], *, name: str | None = None) -> str:
-        """Starts `workflow` with `execution_input`; returns the execution's ARN. An input shaped as an event (it has
-        a `detail-type`) must honour its type's contract: one that does not is refused before anything starts, with
-        each field and reason (the workflow's admission would only reject it once started)."""
+        """Starts `workflow` with `execution_input`; returns the execution's ARN. A workflow named (or its state
+        machine) is started through its `live` alias, as its events start it: it runs the version the deploy or
+        `shift` routed there. An ARN is started as given (a version's, to try it before shifting to it). An input
+        shaped as an event (it has a `detail-type`) must honour its type's contract: one that does not is refused
+        before anything starts, with each field and reason (the workflow's admission would only reject it once
+        started)."""
         if "detail-type" in execution_input:
             _check_event(execution_input)
+        machine = self._state_machine(workflow)
         arguments: dict[str, Any] = {
-            "stateMachineArn": self._state_machine(workflow),
+            "stateMachineArn": machine if workflow.startswith("arn:") else f"{machine}:{DEFAULT_ALIAS}",
             "input": json.dumps(execution_input),
         }
         if name:
@@ -102,6 +118,22 @@ class ExecutionOperations(PauseOperations):
         found.sort(key=lambda e: e.started, reverse=True)
         return ExecutionList(found[:limit], len(found) > limit)
 
+    def count_executions(self, *, since: datetime.datetime | None = None) -> list[WorkflowCounts]:
+        """Each of the app's workflows with how many of its executions started since `since` are in each status,
+        from ListExecutions alone (no DescribeExecution each), by workflow name."""
+        found: list[WorkflowCounts] = []
+        with self._calls():
+            for workflow, machine in sorted(self.workflows().items()):
+                counts: dict[str, int] = {}
+                more = False
+                for read, summary in enumerate(self._summaries(machine, None, since)):
+                    if read == COUNT_LIMIT:
+                        more = True
+                        break
+                    counts[str(summary["status"])] = counts.get(str(summary["status"]), 0) + 1
+                found.append(WorkflowCounts(workflow, counts, truncated=more))
+        return found
+
     def describe(self, execution_arn: str) -> ExecutionDetail:
         """An execution with its input, output, error, and the states it is in now when it runs."""
         with self._calls():
@@ -110,6 +142,7 @@ class ExecutionOperations(PauseOperations):
             events = self._history(execution_arn) if status == "RUNNING" else []
             where = current_states(events, status) if events else []
             tasks = [AgentTask(t.task_id, t.agent) for t in waiting_tasks(events)]
+            messages = waiting_messages(events)
             execution = self._execution(description)
             pause = self._pause_in_force(execution_arn) if status == "RUNNING" else None
             points = self._pause_points(execution_arn) if pause else []
@@ -123,6 +156,7 @@ class ExecutionOperations(PauseOperations):
             waiting_tasks=tasks,
             pause=pause,
             held_before=held_before(where, points),
+            waiting_messages=messages,
         )
 
     def history(self, execution_arn: str, *, with_io: bool = False) -> list[TimelineEntry]:

@@ -12,7 +12,7 @@ handlers' own store and state (functions/breaker), so the rules live in one plac
 
 The operations come in groups, a module each, all over one `Connection` (connection.py): events (events.py),
 executions (executions.py), pause and resume (pausing.py), signals (signals.py), workflows' definitions and
-pictures (workflows.py), circuit breakers (breakers.py).
+pictures (workflows.py), circuit breakers (breakers.py), the quarantine and dead-letter queues (queues.py).
 """
 
 from __future__ import annotations
@@ -28,13 +28,20 @@ from orchestrator.control.errors import aws_errors
 from orchestrator.control.events import EventOperations
 from orchestrator.control.executions import ExecutionOperations
 from orchestrator.control.pausing import PauseOperations
+from orchestrator.control.queues import QueueOperations
 from orchestrator.control.signals import SignalOperations
 from orchestrator.control.workflows import WorkflowOperations
 from schemas.stages import StageConfig
 
 
 class ControlPlane(
-    SignalOperations, ExecutionOperations, PauseOperations, EventOperations, WorkflowOperations, BreakerOperations
+    SignalOperations,
+    ExecutionOperations,
+    PauseOperations,
+    EventOperations,
+    WorkflowOperations,
+    BreakerOperations,
+    QueueOperations,
 ):
     """Operations on one deployed stage of the app, through the clients of `session` (to `endpoint_url` if given)."""
 

@@ -75,6 +75,16 @@ def duration(milliseconds: int | float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def took(started: datetime.datetime, stopped: datetime.datetime | None) -> float | None:
+    """Milliseconds from `started` to `stopped`; None while it runs."""
+    return None if stopped is None else (stopped - started).total_seconds() * 1000
+
+
+def epoch(millis: int | None) -> datetime.datetime | None:
+    """A time stored as epoch milliseconds (a breaker's `opened_at`) as a UTC datetime."""
+    return None if millis is None else datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)
+
+
 def flatten(config: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """Nested settings as dotted keys (`agent_pipeline.specialist_breaker.cooldown_seconds`), in file order."""
     flat: list[tuple[str, Any]] = []

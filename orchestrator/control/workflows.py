@@ -8,7 +8,7 @@ from typing import Literal
 from orchestrator.control import definitions
 from orchestrator.control.connection import Connection
 from orchestrator.control.definitions import DEFAULT_ALIAS, AliasChange, Definitions, Version
-from orchestrator.control.drawing import draw
+from orchestrator.control.drawing import draw, outcomes
 
 
 class WorkflowOperations(Connection):
@@ -48,3 +48,10 @@ class WorkflowOperations(Connection):
         machine = self.workflows().get(workflow, workflow)
         with self._calls():
             return draw(self._client("stepfunctions"), machine, execution, fmt)
+
+    def state_outcomes(self, execution: str) -> dict[str, str]:
+        """What each state the execution visited did ("succeeded", "caught", "failed", "running", "aborted"), as
+        `graph` colours them: for a picture drawn elsewhere (a DAG's dependency view, asl/dag/picture.py)."""
+        self._check_execution_arn(execution)
+        with self._calls():
+            return outcomes(self._client("stepfunctions"), execution)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
+from orchestrator.control.queues import correlation_of_event, dead_letter_reason, json_object
 from orchestrator.demo.runs import DemoRun, Jump, SampleRun, execution_run
 from orchestrator.demo.samples import ProjectEvent, Sample
 from orchestrator.local.cloud import LocalCloud, LocalCloudError
@@ -146,7 +147,7 @@ def _attribute(
             owners[run.sample.event.correlation_id] = run
 
     def owner(event: Mapping[str, Any]) -> SampleRun | None:
-        return owners.get(_correlation_id(event) or "") or owners.get(str(event.get("id")))
+        return owners.get(correlation_of_event(event)) or owners.get(str(event.get("id")))
 
     strays: list[str] = []
     for description in cloud.executions():
@@ -169,34 +170,12 @@ def _attribute(
             strays.append(f"quarantined: {record.get('reason', '')}")
     for url in dead_letters:
         for message in _receive_all(sqs, url, delete=False):
-            letter = f"{url.rsplit('/', 1)[-1]}: {_dead_letter_reason(message)}"
-            if found := owner(_json_object(message["Body"])):  # EventBridge and Lambda keep the event as the body
+            letter = f"{url.rsplit('/', 1)[-1]}: {dead_letter_reason(message)}"
+            if found := owner(json_object(message["Body"])):  # EventBridge and Lambda keep the event as the body
                 found.dead_lettered.append(letter)
             else:
                 strays.append(f"dead-lettered in {letter}")
     return strays
-
-
-def _dead_letter_reason(message: Mapping[str, Any]) -> str:
-    """Why a message was dead-lettered, from the attributes EventBridge or Lambda put on it (redrive puts none)."""
-    attributes = {k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()}
-    reason = " ".join(attributes[k] for k in ("ERROR_CODE", "ERROR_MESSAGE", "ErrorMessage") if k in attributes)
-    return reason or "redriven after its maximum receives"
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _correlation_id(event: Mapping[str, Any]) -> str | None:
-    detail = event.get("detail")
-    metadata = detail.get("metadata") if isinstance(detail, Mapping) else None
-    correlation = metadata.get("correlation_id") if isinstance(metadata, Mapping) else None
-    return str(correlation) if correlation is not None else None
 
 
 def stop_waiting_executions(cloud: LocalCloud) -> None:

@@ -18,8 +18,10 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +34,7 @@ from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local import jsonata_engine
 from orchestrator.local.delivery import Delivery, RulePatterns
+from orchestrator.local.dispatch import MotoDispatch
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
@@ -58,22 +61,31 @@ TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are f
 
 class LocalCloud:
     def __init__(
-        self, assembly: CloudAssembly, *, port: int | None = None, faults: Faults | None = None, iam: bool = True
+        self,
+        assembly: CloudAssembly,
+        *,
+        port: int | None = None,
+        faults: Faults | None = None,
+        iam: bool = True,
+        seed: int | None = None,
     ) -> None:
         self.assembly = assembly
         self.port = port
         self.faults = faults
         self.runtime = Runtime(faults=faults)
         self.lambdas = LambdaRuntime(self.runtime)
-        self.delivery = Delivery(self.runtime, self.lambdas)
+        # Seeded, the runtime's random draws repeat run to run: retry jitter, and the version an alias sends each
+        # execution to (a canary's split).
+        self.delivery = Delivery(self.runtime, self.lambdas, rng=_seeded(seed, "delivery"))
         self.rule_patterns = RulePatterns()
         self.pollers = Pollers(self.runtime, self.lambdas)
-        self.stepfunctions = StepFunctionsAdapter(self.runtime)
+        self.stepfunctions = StepFunctionsAdapter(self.runtime, rng=_seeded(seed, "aliases"))
         # The template's roles are provisioned either way; their policies are enforced only with `iam`.
         self.iam = IamEnforcement(self.runtime.account, self.stepfunctions.execution_of_current_thread)
         self.iam_enforced = iam
         self.runtime.access = self.iam if iam else None
         self.dynamodb = AtomicWrites()
+        self.dispatch = MotoDispatch()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
         self.endpoint_url: str | None = None
@@ -91,11 +103,12 @@ class LocalCloud:
         port: int | None = None,
         faults: Faults | None = None,
         iam: bool = True,
+        seed: int | None = None,
     ) -> LocalCloud:
         """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode;
         `faults` injects failures (orchestrator/local/faults.py); `iam=False` runs without enforcing the
-        template's policies (orchestrator/local/iam)."""
-        return cls(CloudAssembly(Path(directory)), port=port, faults=faults, iam=iam)
+        template's policies (orchestrator/local/iam); `seed` makes its random draws repeat."""
+        return cls(CloudAssembly(Path(directory)), port=port, faults=faults, iam=iam, seed=seed)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -167,7 +180,7 @@ class LocalCloud:
         faults = [] if self.faults is None else [self.faults]
         iam = [self.iam] if self.iam_enforced else []
         delivery = [self.delivery, self.rule_patterns]
-        return [self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
+        return [self.dispatch, self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""
@@ -204,9 +217,10 @@ class LocalCloud:
 
     # -- putting events --------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def bus_name(self) -> str:
-        """The orchestrator's bus (the one `AWS::Events::EventBus` of the app)."""
+        """The orchestrator's bus (the one `AWS::Events::EventBus` of the app). Kept once found: finding it reads
+        the assembly's templates."""
         (name,) = [p.ref for _, p in self._provisioned("AWS::Events::EventBus")]
         return str(name)
 
@@ -302,3 +316,8 @@ class LocalCloud:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
+
+
+def _seeded(seed: int | None, purpose: str) -> random.Random | None:
+    """A generator of its own per purpose, so that one's draws never shift another's; None unseeded."""
+    return None if seed is None else random.Random(f"{seed}/{purpose}")

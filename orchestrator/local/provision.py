@@ -159,6 +159,8 @@ class Provisioner:
 # Types whose `Ref` is their ARN rather than their name, so a placeholder still fits where an ARN is expected.
 _REF_IS_ARN = {
     "AWS::StepFunctions::StateMachine",
+    "AWS::StepFunctions::StateMachineVersion",
+    "AWS::StepFunctions::StateMachineAlias",
     "AWS::StepFunctions::Activity",
     "AWS::Lambda::LayerVersion",
     "AWS::SNS::Topic",

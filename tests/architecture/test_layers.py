@@ -45,6 +45,8 @@ ALLOWED: dict[str, set[str]] = {
     "orchestrator.demo": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
     # `orch new`'s writers: the extension conventions (infra/extensions.py, pure) and the ASL they write.
     "orchestrator.scaffold": {*_ASL, "infra"},
+    # The web console: the control plane's pages and actions, nothing of the runtime it shows.
+    "orchestrator.console": _CONTROL,
     "orchestrator.cli": {
         *_CONTROL,
         "infra",
@@ -53,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
         "orchestrator.local",
         "orchestrator.replay",
         "orchestrator.demo",
+        "orchestrator.console",
     },
     "orchestrator": set(),  # the bare package: a docstring
 }

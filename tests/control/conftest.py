@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,16 +24,23 @@ FAKE_CREDENTIALS = {
 }
 
 
-@pytest.fixture(scope="module")
-def cloud(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    """One local cloud per test module (a start costs seconds); each test keeps to its own business keys."""
+@contextmanager
+def running_cloud(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory, **options: Any) -> Iterator[LocalCloud]:
+    """A local cloud of the assembly (`options`: LocalCloud's), with credentials that reach only it."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAKE_CREDENTIALS.items():
             patch.setenv(name, value)
         patch.delenv("AWS_PROFILE", raising=False)
         patch.setenv("AWS_CONFIG_FILE", str(tmp_path_factory.mktemp("aws") / "no-config"))
-        with LocalCloud.from_assembly(assembly_dir) as local:
+        with LocalCloud.from_assembly(assembly_dir, **options) as local:
             yield local
+
+
+@pytest.fixture(scope="module")
+def cloud(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """One local cloud per test module (a start costs seconds); each test keeps to its own business keys."""
+    with running_cloud(assembly_dir, tmp_path_factory) as local:
+        yield local
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""`orch definitions`: publish two versions of a deployed workflow, shift an alias to the second by 10 % then 100 %,
-roll back; checked on the service's own alias (DescribeStateMachineAlias), not only on what the CLI prints."""
+"""`orch definitions`: on a deployed workflow (version 1 published and `live` routed to it by the deploy), publish two
+versions, shift `live` to one by 10 % then 100 %, roll back; checked on the service's own alias
+(DescribeStateMachineAlias), not only on what the CLI prints. tests/control/test_canary.py shows events following it."""
 
 from __future__ import annotations
 
@@ -21,17 +22,18 @@ def routing(cloud: LocalCloud, machine: str, alias: str = "live") -> list[tuple[
 
 
 def test_publish_shift_canary_then_all_then_roll_back(orch: Orch, cloud: LocalCloud) -> None:
-    first = orch("definitions", "publish", WORKFLOW, "--description", "first", "--output", "json")
-    assert first.code == 0, first.err
-    machine = first.json()["arn"].rsplit(":", 1)[0]
-    assert first.json()["number"] == 1
-    second = orch("definitions", "publish", WORKFLOW, "--description", "second")
-    assert second.code == 0, second.err
-    assert second.out.splitlines()[0].split() == ["published", "2"]
-
-    created = orch("definitions", "shift", WORKFLOW, "--to", "1", "--weight", "100")
-    assert created.code == 0, created.err
+    deployed = orch("definitions", "list", WORKFLOW, "--output", "json").json()
+    machine = deployed["state_machine_arn"]
+    assert [(v["number"], v["description"]) for v in deployed["versions"]] == [(1, "published by the deploy")]
     assert routing(cloud, machine) == [(1, 100)]
+
+    second = orch("definitions", "publish", WORKFLOW, "--description", "second", "--output", "json")
+    assert second.code == 0, second.err
+    assert second.json()["number"] == 2
+    assert second.json()["arn"] == f"{machine}:2"
+    third = orch("definitions", "publish", WORKFLOW, "--description", "third")
+    assert third.code == 0, third.err
+    assert third.out.splitlines()[0].split() == ["published", "3"]
 
     canary = orch("definitions", "shift", WORKFLOW, "--to", "2", "--weight", "10")
     assert canary.code == 0, canary.err
@@ -39,15 +41,18 @@ def test_publish_shift_canary_then_all_then_roll_back(orch: Orch, cloud: LocalCl
     assert routing(cloud, machine) == [(1, 90), (2, 10)]
 
     listed = orch("definitions", "list", WORKFLOW, "--output", "json").json()
-    assert [(v["number"], v["description"]) for v in listed["versions"]] == [(1, "first"), (2, "second")]
+    assert [(v["number"], v["description"]) for v in listed["versions"]] == [
+        (1, "published by the deploy"), (2, "second"), (3, "third"),
+    ]  # fmt: skip
     assert [(a["name"], a["routing"]) for a in listed["aliases"]] == [
         ("live", [{"version": 1, "weight": 90}, {"version": 2, "weight": 10}])
     ]
     table = orch("definitions", "list", WORKFLOW).out.splitlines()
     assert table[0].split() == ["KIND", "NAME", "WHAT", "CREATED", "(UTC)"]
     assert [line.split()[:3] for line in table[2:]] == [
-        ["version", "1", "first"],
+        ["version", "1", "published"],
         ["version", "2", "second"],
+        ["version", "3", "third"],
         ["alias", "live", "v1"],
     ]
 
@@ -60,10 +65,15 @@ def test_publish_shift_canary_then_all_then_roll_back(orch: Orch, cloud: LocalCl
     assert routing(cloud, machine) == [(1, 100)]
 
     # A canary rolls back to its stable (first) entry.
-    assert orch("definitions", "shift", WORKFLOW, "--to", "2", "--weight", "30").code == 0
-    assert routing(cloud, machine) == [(1, 70), (2, 30)]
+    assert orch("definitions", "shift", WORKFLOW, "--to", "3", "--weight", "30").code == 0
+    assert routing(cloud, machine) == [(1, 70), (3, 30)]
     assert orch("definitions", "rollback", WORKFLOW).code == 0
     assert routing(cloud, machine) == [(1, 100)]
+
+    # Another alias is created by its first shift, all of it on one version.
+    created = orch("definitions", "shift", WORKFLOW, "--to", "3", "--weight", "100", "--alias", "beta")
+    assert created.code == 0, created.err
+    assert routing(cloud, machine, "beta") == [(3, 100)]
 
 
 def test_unknown_workflow_is_not_found(orch: Orch) -> None:

@@ -239,17 +239,17 @@ def test_publish_shift_a_canary_roll_back_and_replay(cloud: LocalCloud, call: Co
     for description in ("first", "second"):
         published = call("POST", "/workflows/order-saga/versions", {"description": description})
         assert published.status == 201, published.body
-    assert published.json()["number"] == 2
-    assert call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 1, "weight": 100}).status == 200
-    canary = call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 2, "weight": 10})
+    assert published.json()["number"] == 3  # version 1 is the deploy's, behind `live`
+    assert call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 2, "weight": 100}).status == 200
+    canary = call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 3, "weight": 10})
     assert canary.status == 200, canary.body
-    assert canary.json()["after"] == [{"version": 1, "weight": 90}, {"version": 2, "weight": 10}]
+    assert canary.json()["after"] == [{"version": 2, "weight": 90}, {"version": 3, "weight": 10}]
     listed = call("GET", "/workflows/order-saga/definitions").json()
-    assert [v["description"] for v in listed["versions"]] == ["first", "second"]
+    assert [v["description"] for v in listed["versions"]] == ["published by the deploy", "first", "second"]
     assert [a["routing"] for a in listed["aliases"]] == [canary.json()["after"]]
     back = call("POST", "/workflows/order-saga/aliases/live/rollback")
     assert back.status == 200, back.body
-    assert back.json()["after"] == [{"version": 1, "weight": 100}]
+    assert back.json()["after"] == [{"version": 2, "weight": 100}]
 
     too_much = call("POST", "/workflows/order-saga/aliases/live/shift", {"to": 2, "weight": 150})
     assert (too_much.status, too_much.json()["field"]) == (400, "weight")

@@ -13,7 +13,7 @@ from functions.onboarding.logic import AGENTS, PREFIX
 from infra.stacks.workflows import SPECIALISTS as ROUTED_SPECIALISTS
 from schemas.stages import load_stage
 from tests.dag.test_spec import SHIPPED
-from tests.infra.helpers import logical_id, resources
+from tests.infra.helpers import live_alias_of, logical_id, resources
 
 
 def test_the_specialists_rule_and_the_onboarding_rule_split_the_agents_between_them() -> None:
@@ -44,7 +44,7 @@ def test_each_spec_is_deployed_with_its_compiled_definition_and_start_rule(templ
         (rule,) = [
             r["Properties"]
             for r in rules.values()
-            if any(logical_id(t["Arn"]) == machine_id for t in r["Properties"]["Targets"])
+            if any(logical_id(t["Arn"]) == live_alias_of(workflows, machine_id) for t in r["Properties"]["Targets"])
         ]
         assert rule["EventPattern"] == {"source": [spec.start.source], "detail-type": [spec.start.detail_type]}
         # Its start claims are its admission function's (`Begin`, tests/infra/test_admission.py), not its own.

@@ -33,3 +33,36 @@ def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, An
         if logical_id(policy["Properties"]["Roles"][0]) == role_id
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+def started_through_live(template: dict[str, Any], target: dict[str, Any]) -> str:
+    """The state machine (logical id) a rule target starts, asserting that it starts it through its `live` alias: an
+    alias named live, routing all to a version of that state machine."""
+    alias = template["Resources"][logical_id(target["Arn"])]
+    assert alias["Type"] == "AWS::StepFunctions::StateMachineAlias", f"{target['Arn']} is not an alias"
+    assert alias["Properties"]["Name"] == "live"
+    (route,) = alias["Properties"]["RoutingConfiguration"]
+    assert route["Weight"] == 100
+    version = template["Resources"][logical_id(route["StateMachineVersionArn"])]
+    assert version["Type"] == "AWS::StepFunctions::StateMachineVersion"
+    return logical_id(version["Properties"]["StateMachineArn"])
+
+
+def live_alias_of(template: dict[str, Any], machine_id: str) -> str:
+    """The logical id of the `live` alias of the state machine `machine_id`."""
+    (found,) = [
+        alias_id
+        for alias_id, alias in resources(template, "AWS::StepFunctions::StateMachineAlias").items()
+        if started_through_live(template, {"Arn": {"Ref": alias_id}}) == machine_id
+    ]
+    return found
+
+
+# What EventBridge's role for a workflow's alias may do: start it through `live` only (infra/constructs/live_alias.py).
+def start_live_statement(machine_id: str) -> dict[str, Any]:
+    return {
+        "Action": "states:StartExecution",
+        "Condition": {"StringEquals": {"states:StateMachineQualifier": "live"}},
+        "Effect": "Allow",
+        "Resource": {"Ref": machine_id},
+    }

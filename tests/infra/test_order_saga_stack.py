@@ -17,7 +17,7 @@ from infra.constructs.order_saga import (
 )
 from schemas.orders import OrderCancelled, OrderCompensationEscalated, OrderCompleted, OrderPlaced
 from schemas.stages import load_stage
-from tests.infra.helpers import logical_id, resources, role_statements
+from tests.infra.helpers import logical_id, resources, role_statements, started_through_live
 
 DEV = load_stage("dev")
 STATE_EXPORTS = "Orchestrator-dev-State:"
@@ -75,7 +75,7 @@ def test_a_placed_order_starts_the_saga_with_retries_and_a_dead_letter_queue(wor
 
     assert rule["EventPattern"] == {"source": [ORDERS_SOURCE], "detail-type": [START_DETAIL_TYPE]}
     assert rule["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
-    assert logical_id(target["Arn"]) == machine_id
+    assert started_through_live(workflows, target) == machine_id
     assert workflows["Resources"][logical_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
     assert target["RetryPolicy"] == {
         "MaximumRetryAttempts": DEV.target_retry.maximum_retry_attempts,

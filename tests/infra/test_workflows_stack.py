@@ -20,7 +20,7 @@ from schemas.agents import AgentTaskCompleted, AgentTaskFailed, AgentTaskRequest
 from schemas.stages import load_stage
 from schemas.support import TicketResolved, TicketSubmitted
 from schemas.tables import ONBOARDING_AGENT_PREFIX as ONBOARDING_PREFIX
-from tests.infra.helpers import logical_id, resources
+from tests.infra.helpers import logical_id, resources, start_live_statement, started_through_live
 
 DEV = load_stage("dev")
 
@@ -81,14 +81,14 @@ def test_a_submitted_ticket_starts_the_pipeline_with_retries_and_a_dead_letter_q
 
     assert rule["EventPattern"] == {"source": [TicketSubmitted.SOURCE], "detail-type": [TicketSubmitted.DETAIL_TYPE]}
     assert rule["EventBusName"]["Fn::ImportValue"].startswith("Orchestrator-dev-EventPlane:")
-    assert workflows["Resources"][logical_id(target["Arn"])]["Type"] == "AWS::StepFunctions::StateMachine"
+    assert started_through_live(workflows, target) == _pipeline_id(workflows)
     assert workflows["Resources"][logical_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
     assert target["RetryPolicy"] == {
         "MaximumRetryAttempts": DEV.target_retry.maximum_retry_attempts,
         "MaximumEventAgeInSeconds": DEV.target_retry.maximum_event_age_seconds,
     }
     starter = _statements(workflows, logical_id(target["RoleArn"]))
-    assert starter == [{"Action": "states:StartExecution", "Effect": "Allow", "Resource": target["Arn"]}]
+    assert starter == [start_live_statement(_pipeline_id(workflows))]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from orchestrator.cli import main
 from orchestrator.local import jsonata_engine
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.delivery import Delivery, RulePatterns
+from orchestrator.local.dispatch import MotoDispatch
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults, throttle_dynamodb, throttle_put_events
 from orchestrator.local.lambdas import LambdaRuntime
@@ -137,6 +138,7 @@ def every_adapter_installed(aws_credentials: None) -> Iterator[None]:
         lambdas = LambdaRuntime(runtime)
         faults = Faults(rules=[throttle_put_events(), throttle_dynamodb()])  # the kinds that apply seams
         adapters: list[Any] = [
+            MotoDispatch(),
             AtomicWrites(),
             lambdas,
             Delivery(runtime, lambdas),

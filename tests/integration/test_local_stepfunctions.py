@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import random
 import threading
 import time
 import uuid
@@ -107,11 +108,12 @@ class Local:
         eventually(lambda: self.history_types(execution_arn).count("TaskSubmitted") >= tasks, "TaskSubmitted")
 
 
-def local_runtime() -> Local:
-    """A runtime whose clock stands still (at a whole second) until advanced, with the adapter installed."""
+def local_runtime(rng: random.Random | None = None) -> Local:
+    """A runtime whose clock stands still (at a whole second) until advanced, with the adapter installed (`rng`: its
+    alias routing's draws)."""
     frozen = float(int(time.time()))
     runtime = Runtime(clock=Clock(now=lambda: frozen), session=local_session())
-    adapter = StepFunctionsAdapter(runtime)
+    adapter = StepFunctionsAdapter(runtime, rng=rng)
     adapter.install()
     return Local(runtime, adapter, runtime.client("stepfunctions"), runtime.client("sqs"), runtime.client("events"))
 

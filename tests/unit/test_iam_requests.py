@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from orchestrator.local.iam.requests import Authorization, Call, UnknownOperationError, authorizations
+from orchestrator.local.iam.evaluation import Request, evaluate, parse_policy
+from orchestrator.local.iam.requests import (
+    Authorization,
+    Call,
+    UnknownOperationError,
+    authorization_on,
+    authorizations,
+)
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:saga"
 
@@ -43,6 +50,33 @@ def test_a_version_or_alias_is_authorized_on_the_state_machine_with_its_qualifie
     assert of("states", "DescribeExecution", executionArn=execution) == [
         Authorization("states:DescribeExecution", execution)
     ]
+
+
+def test_a_start_through_an_alias_is_allowed_by_a_grant_on_the_state_machine_not_on_the_alias() -> None:
+    """Developer guide, "Authorization for versions and aliases in Step Functions workflows": "Step Functions uses the
+    state machine's ARN instead of using the version ARN or alias ARN", scoped down by states:StateMachineQualifier.
+    So EventBridge's role for a workflow's `live` alias (infra/constructs/live_alias.py) is granted the machine, with
+    the qualifier pinned; a grant naming the alias's ARN would allow nothing."""
+
+    def may_start(arn: str, *statements: dict[str, Any]) -> bool:
+        granted = parse_policy({"Version": "2012-10-17", "Statement": list(statements)}, source="role/EventsRole")
+        start = authorization_on("states:StartExecution", arn)
+        role = "arn:aws:sts::123456789012:assumed-role/EventsRole/events"
+        return evaluate(Request(role, start.action, start.resource, start.context), granted).allowed
+
+    on_machine = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": MACHINE}
+    on_alias = {**on_machine, "Resource": f"{MACHINE}:live"}
+    pinned = {**on_machine, "Condition": {"StringEquals": {"states:StateMachineQualifier": "live"}}}
+
+    assert may_start(f"{MACHINE}:live", on_machine)
+    assert not may_start(f"{MACHINE}:live", on_alias)
+    assert may_start(f"{MACHINE}:live", pinned)
+    assert not may_start(MACHINE, pinned), "not the latest revision"
+    assert not may_start(f"{MACHINE}:1", pinned), "nor a version"
+    assert not may_start(f"{MACHINE}:beta", pinned), "nor another alias"
+    assert authorization_on("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q") == Authorization(
+        "sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q"
+    )
 
 
 def test_publishing_with_update_state_machine_also_needs_publish_state_machine_version() -> None:

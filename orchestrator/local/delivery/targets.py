@@ -5,7 +5,9 @@ moto 5.2.5 raises NotImplementedError for Step Functions and Lambda targets, and
 string template or an ISO time. Here:
 - SQS queues and log groups: sent through the runtime's boto3 clients with the target's input, synchronously (as moto
   does, so a queue holds the event when PutEvents returns);
-- archives, other buses and API destinations: handed back to moto's original method, one target at a time;
+- archives: the event stored in moto's archive (`Rule._send_to_events_archive`), the archive named by the target's
+  input rendered here: moto's own path parses nine JSONPath expressions with a fresh PLY parser at every event;
+- other buses and API destinations: handed back to moto's original method, one target at a time;
 - Lambda functions: `LambdaPort.invoke(arn, event, "Event")`, synchronously like a queue. As on AWS, EventBridge
   invokes a function asynchronously: delivery succeeds once Lambda has queued the event, and what the handler does
   with it is Lambda's business: a failing handler is retried by Lambda's own asynchronous handling (twice, 1 then
@@ -16,20 +18,22 @@ string template or an ISO time. Here:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from moto.events import models as events_models
+from moto.utilities.arns import parse_arn
 
 from orchestrator.local.delivery.inputs import iso_time, target_input
 from orchestrator.local.lambda_port import LambdaPort
 from orchestrator.local.queues import queue_url
 from orchestrator.local.runtime import Runtime
 
-# "moto": archives, other buses, API destinations, and what moto cannot deliver to (it raises NotImplementedError).
-TargetKind = Literal["state-machine", "function", "queue", "log-group", "moto"]
+# "moto": other buses, API destinations, and what moto cannot deliver to (it raises NotImplementedError).
+TargetKind = Literal["state-machine", "function", "queue", "log-group", "archive", "moto"]
 # Lambda functions are not among them: handing an event to Lambda only queues it (InvocationType Event).
 ASYNCHRONOUS_TARGETS: Final[frozenset[TargetKind]] = frozenset({"state-machine"})
 
@@ -51,6 +55,8 @@ def target_kind(arn: str) -> TargetKind:
         return "queue"
     if service == "logs" and resource.startswith("log-group:"):
         return "log-group"
+    if service == "events" and not resource.strip(":"):
+        return "archive"  # moto's archive rule targets `arn:aws:events:<region>:::` (moto/events/models.py:1771)
     return "moto"
 
 
@@ -111,6 +117,9 @@ class Targets:
             self.send_message(job.target_arn, self._input(job), **({"MessageGroupId": group} if group else {}))
         elif kind == "log-group":
             self._put_log_event(job)
+        elif kind == "archive":
+            archive = parse_arn(json.loads(self._input(job))["archive-arn"])
+            job.rule._send_to_events_archive(archive.resource_id, job.moto_event)
         else:
             assert self.moto_send is not None, "Delivery.install() sets moto's original delivery"
             try:

@@ -36,7 +36,7 @@ from typing import Any, Final
 from orchestrator.local.iam.evaluation import Decision, Request, evaluate
 from orchestrator.local.iam.principals import Principals, Role
 from orchestrator.local.iam.put_events import entry_refusal, may_put_on_bus
-from orchestrator.local.iam.requests import IAM_PREFIXES, Authorization, Call, authorizations
+from orchestrator.local.iam.requests import IAM_PREFIXES, Authorization, Call, authorization_on, authorizations
 from orchestrator.local.iam.resource_policies import (
     create_permission,
     create_queue_policy,
@@ -148,12 +148,13 @@ class IamEnforcement:
         if not role_arn:
             message = f"the target names no role (RoleArn) for EventBridge to assume: it may not {action} {resource}"
             raise _access_denied(client, service, operation, message)
-        self._check(client, Acting(role_arn, "events"), service, operation, [Authorization(action, resource)])
+        # A target naming a state machine's alias is authorized as a start through it (`authorization_on`).
+        self._check(client, Acting(role_arn, "events"), service, operation, [authorization_on(action, resource)])
 
     def permit_delivery(self, service: str, action: str, resource: str, source_arn: str, client: Any) -> None:
         """A service principal (`events.amazonaws.com`) delivering for `source_arn` (the rule): raises AccessDenied
         unless the resource's policy allows it (queue policy, Lambda permission)."""
-        policy = (queue_policy if action.startswith("sqs:") else function_policy)(client, resource)
+        policy = queue_policy(resource) if action.startswith("sqs:") else function_policy(client, resource)
         context = {"aws:SourceArn": source_arn, "aws:SourceAccount": self.account}
         evaluation = evaluate(Request(service, action, resource, context), (), policy)
         self.log.record(service, Authorization(action, resource, context), evaluation)

@@ -222,18 +222,30 @@ def _start_replay(call: Call, lookups: Lookups) -> Iterator[Authorization]:
 
 def _states_on(action: str, parameter: str) -> Mapper:
     def mapper(call: Call, lookups: Lookups) -> Iterator[Authorization]:
-        yield _on_machine(f"states:{action}", str(call.params[parameter]))
+        yield authorization_on(f"states:{action}", str(call.params[parameter]))
 
     return mapper
 
 
-def _on_machine(action: str, arn: str) -> Authorization:
-    """Step Functions authorizes a call on a version or an alias (`...:stateMachine:<name>:<qualifier>`) on the state
-    machine's own ARN, the qualifier being `states:StateMachineQualifier` (developer guide, "Authorization for
-    versions and aliases"). Execution ARNs and others are their own resource."""
+def split_qualifier(arn: str) -> tuple[str, str] | None:
+    """(state machine ARN, version number or alias name) of a version's or an alias's ARN
+    (`...:stateMachine:<name>:<qualifier>`); None for any other ARN, a state machine's own included."""
     parts = arn.split(":")
     if len(parts) == 8 and parts[5] == "stateMachine":
-        return Authorization(action, ":".join(parts[:7]), {"states:StateMachineQualifier": parts[7]})
+        return ":".join(parts[:7]), parts[7]
+    return None
+
+
+def authorization_on(action: str, arn: str) -> Authorization:
+    """The request IAM evaluates for `action` on `arn`. Step Functions authorizes a call on a version or an alias on
+    the state machine's own ARN, the qualifier being `states:StateMachineQualifier` (developer guide, "Authorization
+    for versions and aliases in Step Functions workflows": "Step Functions uses the state machine's ARN instead of
+    using the version ARN or alias ARN"): a grant on the machine's ARN allows a start through any of its aliases,
+    one on an alias's ARN allows nothing. Any other ARN (an execution's, a queue's) is its own resource."""
+    qualified = split_qualifier(arn)
+    if qualified is not None:
+        machine, qualifier = qualified
+        return Authorization(action, machine, {"states:StateMachineQualifier": qualifier})
     return Authorization(action, arn)
 
 
@@ -259,10 +271,10 @@ def _update_state_machine(call: Call, lookups: Lookups) -> Iterator[Authorizatio
 
 
 def _create_alias(call: Call, lookups: Lookups) -> Iterator[Authorization]:
-    """Authorized on the state machine whose versions it routes, the alias name its qualifier (see `_on_machine`)."""
+    """Authorized on the state machine whose versions it routes, the alias name its qualifier (`authorization_on`)."""
     version = str(call.params["routingConfiguration"][0]["stateMachineVersionArn"])
     alias = f"{version.rsplit(':', 1)[0]}:{call.params['name']}"
-    yield _on_machine("states:CreateStateMachineAlias", alias)
+    yield authorization_on("states:CreateStateMachineAlias", alias)
 
 
 # -- Lambda, SQS, SNS, CloudWatch, X-Ray -------------------------------------------------------------------------

@@ -4,12 +4,16 @@ to the resource: EventBridge sending to a queue or invoking a function is allowe
 (the service acts as `events.amazonaws.com`, with `aws:SourceArn` the rule's ARN and `aws:SourceAccount`).
 
 Read from moto at each delivery rather than from the template: a queue made at run time (a test's tap) has the
-policy its maker gave it, and none if it was given none, as on AWS.
+policy its maker gave it, and none if it was given none, as on AWS. A queue's policy is read off moto's queue, not
+through GetQueueAttributes: moto answers that call by computing every attribute, the message counts included (a scan
+of the queue's messages), and this is asked at every delivery to a queue. Parsed documents are kept by their text
+(`_statements`): a policy changes rarely, and parsing it again costs more than reading it.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from orchestrator.local.iam.evaluation import Statement, parse_policy
@@ -40,25 +44,29 @@ def create_permission(p: Provisioner, logical_id: str, props: dict[str, Any]) ->
     return Provisioned(logical_id, {"Id": logical_id})
 
 
-def queue_policy(sqs: Any, queue_arn: str) -> list[Statement]:
-    """The statements of the queue's policy now (none: no policy, or no such queue). `sqs`: a client of the
-    runtime's own (its calls are not a principal's)."""
-    name = queue_arn.rsplit(":", 1)[-1]
-    try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
-    except sqs.exceptions.QueueDoesNotExist:
-        return []
-    return parse_policy(policy, source=f"queue policy of {queue_arn}") if policy else []
+def queue_policy(queue_arn: str) -> tuple[Statement, ...]:
+    """The statements of the queue's policy now (none: no policy, or no such queue), read off moto's queue."""
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    queue = sqs_backends[account][region].queues.get(name)
+    policy = queue.policy if queue is not None else None
+    return _statements(policy, f"queue policy of {queue_arn}") if policy else ()
 
 
-def function_policy(lambdas: Any, function_arn: str) -> list[Statement]:
-    """The statements of the function's resource policy now (none: no permission, or no such function)."""
+def function_policy(lambdas: Any, function_arn: str) -> tuple[Statement, ...]:
+    """The statements of the function's resource policy now (none: no permission, or no such function). `lambdas`:
+    a client of the runtime's own (its calls are not a principal's)."""
     try:
         policy = lambdas.get_policy(FunctionName=function_arn)["Policy"]
     except lambdas.exceptions.ResourceNotFoundException:
-        return []
-    return parse_policy(policy, source=f"resource policy of {function_arn}")
+        return ()
+    return _statements(policy, f"resource policy of {function_arn}")
+
+
+@lru_cache(maxsize=256)
+def _statements(document: str, source: str) -> tuple[Statement, ...]:
+    return tuple(parse_policy(document, source=source))
 
 
 def allow_rule_to_send(sqs: Any, queue_url: str, queue_arn: str, rule_arn: str) -> None:

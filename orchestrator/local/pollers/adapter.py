@@ -82,6 +82,7 @@ class Pollers(SeamAdapter):
         seam_set = SeamSet("Pollers")
         seam_set.wrap(declared.SQS_MAPPINGS_POLLED, polled_here)
         seam_set.wrap(declared.SQS_ARRIVALS, self._waking_on_arrival)
+        seam_set.replace(declared.SQS_RETENTION_READ, _within_retention)
         return seam_set
 
     def _waking_on_arrival(self, original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -178,16 +179,19 @@ class Pollers(SeamAdapter):
         """Messages a poller can receive now (the rest wait on a visibility timeout or a delay)."""
         return self._count("ApproximateNumberOfMessages")
 
+    def _queue(self, name: str) -> Any:
+        """moto's queue named `name` (None: there is none)."""
+        from moto.sqs.models import sqs_backends
+
+        return sqs_backends[self._runtime.account][self._runtime.region].queues.get(name)
+
     def _count(self, *names: str) -> int:
         """The sum of the queue attributes `names` (as GetQueueAttributes names them) over the polled queues, read
         from moto's queues directly: quiet detection asks this at every still moment, and through boto3 it costs a
         millisecond a queue."""
-        from moto.sqs.models import sqs_backends
-
-        backend = sqs_backends[self._runtime.account][self._runtime.region]
         total = 0
         for name in {queue_name(m.queue_url) for m in self._mappings if m.enabled}:
-            queue = backend.queues.get(name)
+            queue = self._queue(name)
             if queue is not None:
                 total += sum(int(getattr(queue, _QUEUE_COUNTS[attribute])) for attribute in names)
         return total
@@ -323,11 +327,8 @@ class Pollers(SeamAdapter):
                 self._timers.received_again(message["MessageId"])
         if not messages:
             return []
-        visibility = int(
-            sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"][
-                "VisibilityTimeout"
-            ]
-        )
+        # Off moto's queue: GetQueueAttributes computes every attribute, the message counts (a scan) included.
+        visibility = int(self._queue(queue_name(mapping.queue_url)).visibility_timeout)
         return [Received(message, now + visibility) for message in messages]
 
     def _process(self, mapping: SqsMapping, batch: list[Received]) -> None:
@@ -371,3 +372,11 @@ class Pollers(SeamAdapter):
                     error,
                 )
             )
+
+
+def _within_retention(backend: Any, name: str, message: Any) -> bool:
+    """moto's retention check of a message being received (moto/sqs/models.py:1279), the period read off the queue."""
+    from moto.core.utils import unix_time
+
+    retained_until = float(backend.get_queue(name).message_retention_period) + message.sent_timestamp / 1000
+    return bool(retained_until > unix_time())

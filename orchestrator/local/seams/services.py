@@ -67,6 +67,12 @@ BOTOCORE_SHARED_LOADER = Seam(
     ("search_path_string",), "lambdas",
 )  # fmt: skip
 
+MOTO_ACTION_NAMES = Seam(
+    "moto.core.responses", "method_names_from_class", "wrap",
+    "each response class's methods are listed once, not at every request (dispatch.py)",
+    "moto lists the class's members with inspect.getmembers at every call it answers", ("clazz",), "dispatch",
+)  # fmt: skip
+
 # -- SQS event-source mappings -------------------------------------------------------------------------------------
 SQS_MAPPINGS_POLLED = Seam(
     "moto.awslambda.models.LambdaBackend", "create_event_source_mapping", "wrap",
@@ -81,6 +87,13 @@ SQS_ARRIVALS = Seam(
     "detection reads the queue's message counts from moto directly", "(none: the pollers')", ("self", "message"),
     "pollers", ("approximate_number_of_messages", "approximate_number_of_messages_not_visible",
     "approximate_number_of_messages_delayed"),
+)  # fmt: skip
+
+SQS_RETENTION_READ = Seam(
+    "moto.sqs.models.SQSBackend", "is_message_valid_based_on_retention_period", "replace",
+    "a receive checks each message's retention against the queue's MessageRetentionPeriod read off the queue",
+    "moto computes every queue attribute for each message received, the message counts included (a scan of the "
+    "queue per message)", ("self", "queue_name", "message"), "pollers", ("get_queue",),
 )  # fmt: skip
 
 # -- EventBridge ---------------------------------------------------------------------------------------------------
@@ -232,6 +245,12 @@ JSONPATH_DEFINITE_PATHS = tuple(
         "component.state.choice.comparison.operator.implementations.string_operators",
     )  # fmt: skip
 )
+RESULT_PATH_PARSED_ONCE = Seam(
+    f"{_ASL}.component.common.path.result_path", "parse", "replace",
+    "a ResultPath is parsed once per path text, not at every state it ends (json_paths.py)",
+    "moto parses the path at every evaluation, building a new PLY parser each time (a few ms a state)",
+    ("string",), _FIDELITY,
+)  # fmt: skip
 STRING_MATCHES_PATTERN = Seam(
     f"{_ASL}.component.state.choice.comparison.operator.implementations.string_operators.StringMatches", "_compare",
     "replace", "StringMatches reads * as its only wildcard, \\* as an asterisk and \\\\ as a backslash (choice.py)",
@@ -358,7 +377,9 @@ SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
     BOTOCORE_SHARED_LOADER,
     SQS_MAPPINGS_POLLED,
+    MOTO_ACTION_NAMES,
     SQS_ARRIVALS,
+    SQS_RETENTION_READ,
     EVENTS_DELIVERY,
     EVENTS_PUT_RULE,
     EVENTS_TEST_EVENT_PATTERN,
@@ -374,6 +395,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     FORMAT_PLACEHOLDERS,
     MATH_RANDOM_END_EXCLUSIVE,
     *JSONPATH_DEFINITE_PATHS,
+    RESULT_PATH_PARSED_ONCE,
     STRING_MATCHES_PATTERN,
     NO_CHOICE_MATCHED,
     *BRANCH_ERROR_NAMES,

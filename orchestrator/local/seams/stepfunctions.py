@@ -165,6 +165,30 @@ REDRIVE_RESPONSE = _seam(
     "the RedriveExecution action of the API", "moto has no RedriveExecution",
 )  # fmt: skip
 
+# -- versions and aliases: executions started through a qualified ARN (qualified.py) -------------------------------
+QUALIFIED_START = _seam(
+    f"{_P}.models.StepFunctionsParserBackend", "start_execution", "wrap",
+    "StartExecution through an alias runs a version drawn by the alias's weights, through a version that version, "
+    "kept as the state machine's execution with the version (and alias) it ran",
+    "an alias ARN is StateMachineDoesNotExist, a version ARN an AttributeError",
+    ("self", "state_machine_arn", "name", "execution_input", "trace_header"),
+)  # fmt: skip
+DESCRIBE_EXECUTION_QUALIFIERS = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "describe_execution", "wrap",
+    "DescribeExecution answers stateMachineVersionArn and stateMachineAliasArn",
+    "no version or alias in DescribeExecution", ("self",),
+)  # fmt: skip
+LIST_EXECUTIONS_QUALIFIERS = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "list_executions", "wrap",
+    "ListExecutions' items name the version and the alias each execution was started with",
+    "no version or alias in ListExecutions", ("self",),
+)  # fmt: skip
+DEFINITION_FOR_EXECUTION = _seam(
+    "moto.stepfunctions.responses.StepFunctionResponse", "describe_state_machine_for_execution", "replace",
+    "DescribeStateMachineForExecution answers the definition the execution runs (its version's)",
+    "it answers the state machine's latest definition", ("self",),
+)  # fmt: skip
+
 # -- task tokens, heartbeats and stops: fixes of moto defects -------------------------------------------------------
 STOP_RELEASES_CALLBACKS = _seam(
     f"{_A}.eval.environment.Environment", "set_stop", "wrap",
@@ -295,6 +319,10 @@ SEAMS: Final[tuple[Seam, ...]] = (
     LIFECYCLE_REFUSE_WHEN_CLOSING,
     REDRIVE_BACKEND,
     REDRIVE_RESPONSE,
+    QUALIFIED_START,
+    DESCRIBE_EXECUTION_QUALIFIERS,
+    LIST_EXECUTIONS_QUALIFIERS,
+    DEFINITION_FOR_EXECUTION,
     STOP_RELEASES_CALLBACKS,
     TIMEOUT_RELEASES_CALLBACKS,
     ENDED_STAYS_ENDED,

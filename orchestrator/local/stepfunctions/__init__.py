@@ -5,7 +5,10 @@ moto 5.2.5 runs executions with the interpreter it ported from LocalStack (`moto
 `mock_aws(config=MOTO_CONFIG)`. This package adds, through the seams declared in orchestrator/local/seams (checked
 against that moto version when `StepFunctionsAdapter.install()` applies them):
 
-- `definitions`: `AWS::StepFunctions::StateMachine` from the template (`creators()`);
+- `definitions`: `AWS::StepFunctions::StateMachine`, `StateMachineVersion` and `StateMachineAlias` from the template
+  (`creators()`);
+- `qualified`: StartExecution through a version's or an alias's ARN (an alias's versions drawn by weight), the
+  execution's version and alias in the API's answers;
 - `timing`: every wait real time bounds, and every timestamp, on `runtime.clock`;
 - `tasks`: fixes of moto's task tokens, heartbeats and stops, each as small as the defect;
 - `parsing`: each definition parsed once, its program shared by the executions, the parser safe on several threads;
@@ -32,12 +35,15 @@ from orchestrator.local.stepfunctions.adapter import (
     StepFunctionsStoppedError,
 )
 from orchestrator.local.stepfunctions.definitions import (
+    ALIAS_TYPE,
     IGNORED_PROPERTIES,
     STATE_MACHINE_TYPE,
+    VERSION_TYPE,
     apply_substitutions,
     create_state_machine,
     state_machine_definition,
 )
+from orchestrator.local.stepfunctions.qualified import AliasRouter
 from orchestrator.local.stepfunctions.status import (
     STATUS_CHANGE_DETAIL_TYPE,
     STATUS_CHANGE_SOURCE,
@@ -45,11 +51,14 @@ from orchestrator.local.stepfunctions.status import (
 )
 
 __all__ = [
+    "ALIAS_TYPE",
     "IGNORED_PROPERTIES",
     "STATE_MACHINE_TYPE",
     "STATUS_CHANGE_DETAIL_TYPE",
     "STATUS_CHANGE_SOURCE",
     "STOP_TIMEOUT_SECONDS",
+    "VERSION_TYPE",
+    "AliasRouter",
     "StepFunctionsAdapter",
     "StepFunctionsStoppedError",
     "apply_substitutions",

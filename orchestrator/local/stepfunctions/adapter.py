@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,14 @@ from orchestrator.local.stepfunctions.branch_errors import bind_branch_errors
 from orchestrator.local.stepfunctions.choice import bind_choice
 from orchestrator.local.stepfunctions.clients import bind_shared_clients
 from orchestrator.local.stepfunctions.context import bind_context
-from orchestrator.local.stepfunctions.definitions import STATE_MACHINE_TYPE, create_state_machine
+from orchestrator.local.stepfunctions.definitions import (
+    ALIAS_TYPE,
+    STATE_MACHINE_TYPE,
+    VERSION_TYPE,
+    create_alias,
+    create_state_machine,
+    create_version,
+)
 from orchestrator.local.stepfunctions.grammar_gaps import bind_grammar_gaps
 from orchestrator.local.stepfunctions.intrinsic_math import bind_intrinsic_math
 from orchestrator.local.stepfunctions.intrinsic_strings import bind_intrinsic_strings
@@ -38,6 +46,7 @@ from orchestrator.local.stepfunctions.map_items import bind_map_items
 from orchestrator.local.stepfunctions.number_fields import bind_number_fields
 from orchestrator.local.stepfunctions.outputs import bind_json_outputs
 from orchestrator.local.stepfunctions.parsing import bind_parse_once
+from orchestrator.local.stepfunctions.qualified import AliasRouter, bind_qualified_starts
 from orchestrator.local.stepfunctions.status import StatusEvents
 from orchestrator.local.stepfunctions.tasks import bind_fixes, named_by_default
 from orchestrator.local.stepfunctions.terminal_errors import bind_terminal_errors
@@ -63,8 +72,10 @@ class StepFunctionsAdapter:
         threading.Lock()
     )  # installs and uninstalls of every adapter, one at a time
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, rng: random.Random | None = None) -> None:
+        """`rng`: the draws of alias routing (seeded, they repeat run to run)."""
         self.runtime = runtime
+        self._router = AliasRouter(rng)
         self._running: dict[str, Any] = {}  # execution ARN -> moto's execution, from start to end
         self._starting = 0  # starts under way: their worker thread may not be running yet
         self._running_lock = threading.Condition()
@@ -74,7 +85,7 @@ class StepFunctionsAdapter:
         self._threads = InterpreterThreads(runtime.ledger)  # the interpreter's threads, in the ledger
 
     def creators(self) -> dict[str, Callable[[Provisioner, str, dict[str, Any]], Provisioned]]:
-        return {STATE_MACHINE_TYPE: create_state_machine}
+        return {STATE_MACHINE_TYPE: create_state_machine, VERSION_TYPE: create_version, ALIAS_TYPE: create_alias}
 
     def install(self) -> None:
         """Applies this adapter's seams on moto's interpreter (idempotent); one adapter can be installed at a time."""
@@ -86,6 +97,7 @@ class StepFunctionsAdapter:
             self._threads = InterpreterThreads(self.runtime.ledger)
             for seam in declared.INTERPRETER_THREADS:
                 seam_set.replace(seam, self._threads.list_for(seam.target))
+            bind_qualified_starts(seam_set, self._router)  # first: inside the lifecycle's wraps of StartExecution
             self._bind_lifecycle(seam_set)
             # After the lifecycle: the clock's start date is set before the RUNNING event reads it.
             bind_clock(seam_set, self.runtime.clock, self._program_started, self._threads)

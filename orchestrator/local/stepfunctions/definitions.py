@@ -1,8 +1,12 @@
-"""State machines from the template: `AWS::StepFunctions::StateMachine` created in moto, as CloudFormation would.
+"""State machines from the template, created in moto as CloudFormation would.
 
-`DefinitionString` or `Definition`, with `DefinitionSubstitutions` applied as CloudFormation does.
-`LoggingConfiguration`, `TracingConfiguration` and `EncryptionConfiguration` are accepted and ignored: moto's
-interpreter writes no execution logs or traces.
+`AWS::StepFunctions::StateMachine`: `DefinitionString` or `Definition`, with `DefinitionSubstitutions` applied as
+CloudFormation does. `LoggingConfiguration`, `TracingConfiguration` and `EncryptionConfiguration` are accepted and
+ignored: moto's interpreter writes no execution logs or traces.
+`AWS::StepFunctions::StateMachineVersion`: the state machine's current revision published, refused (as
+PublishStateMachineVersion refuses it) when `StateMachineRevisionId` names another revision.
+`AWS::StepFunctions::StateMachineAlias`: its `RoutingConfiguration`; a `DeploymentPreference` (CloudFormation shifting
+traffic under alarms, which nothing runs locally) is taken at its end: all on its version.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from orchestrator.local.provision import Provisioned, Provisioner
 logger = logging.getLogger(__name__)
 
 STATE_MACHINE_TYPE: Final[str] = "AWS::StepFunctions::StateMachine"
+VERSION_TYPE: Final[str] = "AWS::StepFunctions::StateMachineVersion"
+ALIAS_TYPE: Final[str] = "AWS::StepFunctions::StateMachineAlias"
 IGNORED_PROPERTIES: Final[frozenset[str]] = frozenset(
     {"LoggingConfiguration", "TracingConfiguration", "EncryptionConfiguration"}
 )
@@ -79,6 +85,45 @@ def create_state_machine(p: Provisioner, logical_id: str, props: dict[str, Any])
     if ignored:
         logger.info("state machine %s: %s accepted and ignored locally", name, ", ".join(ignored))
     arn = p.client("stepfunctions").create_state_machine(**arguments)["stateMachineArn"]
-    # moto keeps no revision ids; one derived from the definition changes exactly when the definition does.
-    revision = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{definition}"))
-    return Provisioned(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": revision})
+    return Provisioned(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": _revision(arn, definition)})
+
+
+def _revision(arn: str, definition: str) -> str:
+    """moto keeps no revision ids; one derived from the definition changes exactly when the definition does."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{definition}"))
+
+
+def create_version(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
+    """Creator of `AWS::StepFunctions::StateMachineVersion`: Ref and Arn are the version's ARN."""
+    machine = str(props["StateMachineArn"])
+    sfn = p.client("stepfunctions")
+    definition = str(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+    revision = props.get("StateMachineRevisionId")
+    if revision not in (None, "INITIAL", _revision(machine, definition)):
+        raise ValueError(f"{logical_id}: StateMachineRevisionId {revision} is not {machine}'s current revision")
+    # moto has no PublishStateMachineVersion: UpdateStateMachine with `publish` publishes the current definition.
+    arguments: dict[str, Any] = {"stateMachineArn": machine, "definition": definition, "publish": True}
+    if props.get("Description"):
+        arguments["versionDescription"] = props["Description"]
+    arn = str(sfn.update_state_machine(**arguments)["stateMachineVersionArn"])
+    return Provisioned(arn, {"Arn": arn})
+
+
+def create_alias(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
+    """Creator of `AWS::StepFunctions::StateMachineAlias`: Ref and Arn are the alias's ARN."""
+    preference = props.get("DeploymentPreference")
+    if preference:
+        logger.info("alias %s: DeploymentPreference %s taken at its end locally", logical_id, preference.get("Type"))
+        routes = [{"StateMachineVersionArn": preference["StateMachineVersionArn"], "Weight": 100}]
+    else:
+        routes = props["RoutingConfiguration"]
+    arguments: dict[str, Any] = {
+        "name": props.get("Name") or p.physical_name(logical_id, 80),
+        "routingConfiguration": [
+            {"stateMachineVersionArn": str(r["StateMachineVersionArn"]), "weight": int(r["Weight"])} for r in routes
+        ],
+    }
+    if props.get("Description"):
+        arguments["description"] = props["Description"]
+    arn = str(p.client("stepfunctions").create_state_machine_alias(**arguments)["stateMachineAliasArn"])
+    return Provisioned(arn, {"Arn": arn})

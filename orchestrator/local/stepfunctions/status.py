@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Final
 
 from orchestrator.local.runtime import Runtime
+from orchestrator.local.stepfunctions.qualified import qualifiers
 
 STATUS_CHANGE_SOURCE: Final[str] = "aws.states"
 STATUS_CHANGE_DETAIL_TYPE: Final[str] = "Step Functions Execution Status Change"
@@ -74,6 +75,7 @@ def status_change_detail(execution: Any, status: str) -> dict[str, Any]:
         "cause": execution.cause if ended else None,
         "stateMachineVersionArn": None,
         "stateMachineAliasArn": None,
+        **qualifiers(execution),  # an execution started through a version or an alias
         "redriveCount": 0,
         "redriveDate": None,
     }
