@@ -60,11 +60,7 @@ def build_stacks(app: App, config: StageConfig) -> list[Stack]:
         config=config,
         bus=event_plane.bus,
         # Every workflow of the stage: the control plane finds them by their tags, and may read only these.
-        state_machines=[
-            workflows.agent_pipeline.state_machine,
-            workflows.order_saga.state_machine,
-            *(dag.state_machine for dag in workflows.dags.values()),
-        ],
+        state_machines=workflows.state_machines,
         breakers_table=state.circuit_breakers,
         breaker_ids=workflows.breaker_ids,
         workflow_control_table=state.workflow_control,

@@ -102,7 +102,7 @@ class WorkflowStatusChanged(EventData):
     reason: Annotated[str, StringConstraints(max_length=4096)] = ""
 
 
-AGENT_EVENTS: tuple[type[EventData], ...] = (
+EVENTS: tuple[type[EventData], ...] = (
     AgentTaskRequested,
     AgentTaskCompleted,
     AgentTaskFailed,

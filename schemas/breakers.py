@@ -31,4 +31,4 @@ class BreakerStateChanged(EventData):
     changed_at: AwareDatetime
 
 
-BREAKER_EVENTS: tuple[type[EventData], ...] = (BreakerStateChanged,)
+EVENTS: tuple[type[EventData], ...] = (BreakerStateChanged,)

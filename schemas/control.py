@@ -45,4 +45,4 @@ class ExecutionResumed(EventData):
     resumed_at: AwareDatetime
 
 
-CONTROL_EVENTS: tuple[type[EventData], ...] = (ExecutionPaused, ExecutionResumed)
+EVENTS: tuple[type[EventData], ...] = (ExecutionPaused, ExecutionResumed)

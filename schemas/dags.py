@@ -46,4 +46,4 @@ class CustomerSignedUp(EventData):
     plan: Literal["personal", "business"] = "personal"
 
 
-DAG_EVENTS: tuple[type[EventData], ...] = (DagTaskFinished, CustomerSignedUp)
+EVENTS: tuple[type[EventData], ...] = (DagTaskFinished, CustomerSignedUp)

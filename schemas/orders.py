@@ -124,7 +124,7 @@ class OrderCompensationEscalated(EventData):
     failed_step: OrderStep = Field(description="The step whose failure started the compensations.")
 
 
-ORDER_EVENTS: tuple[type[EventData], ...] = (
+EVENTS: tuple[type[EventData], ...] = (
     OrderPlaced,
     InventoryReserved,
     PaymentCharged,

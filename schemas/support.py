@@ -85,4 +85,4 @@ class TicketEscalated(EventData):
     waited_seconds: int = Field(ge=1)
 
 
-SUPPORT_EVENTS: tuple[type[EventData], ...] = (TicketSubmitted, TicketResolved, TicketReplyRejected, TicketEscalated)
+EVENTS: tuple[type[EventData], ...] = (TicketSubmitted, TicketResolved, TicketReplyRejected, TicketEscalated)

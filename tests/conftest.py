@@ -24,6 +24,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # What the stacks set on every function; handler modules read it when imported.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orchestrator/tests")
 
+# Where the session's assembly goes (or an assembly synthesized already, to use instead of synthesizing one).
+ASSEMBLY_VARIABLE = "ORCH_TEST_ASSEMBLY"
 STACKS = ("EventPlane", "State", "Schemas", "Ingestion", "Workflows")
 
 # Tests that synthesize or provision the whole app (a process's first one pays ~5 s: the CDK synth, the cold start):
@@ -33,10 +35,15 @@ WHOLE_APP = pytest.mark.whole_app
 
 @pytest.fixture(scope="session")
 def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The dev stage synthesized once for the whole session, as `make synth` does."""
+    """The dev stage synthesized once for the whole session, as `make synth` does. With ORCH_TEST_ASSEMBLY set, into
+    that folder, or that folder's assembly if it has one (tests/extensions runs a project copy's tests and then reads
+    the assembly they synthesized)."""
     from infra.app import build_app
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
+    given = os.environ.get(ASSEMBLY_VARIABLE)
+    if given and (Path(given) / "manifest.json").is_file():
+        return Path(given)
+    outdir = Path(given) if given else tmp_path_factory.mktemp("cdk.out")
     app, _ = build_app("dev", str(outdir))
     app.synth()
     return outdir

@@ -66,16 +66,12 @@ def deployed_definition(spec: DagSpec, settings: WorkflowBreaker) -> dict[str, A
     return definition
 
 
-def unserved_agents(spec: DagSpec, served: Iterable[str], served_prefixes: Iterable[str]) -> list[str]:
-    """Each task or compensation of `spec` whose agent no consumer serves (neither one of `served` nor starting with
-    one of `served_prefixes`), as `tasks[i] (name).agent: <agent>`: its tasks would wait until they time out."""
-    names, prefixes = set(served), tuple(served_prefixes)
+def dispatched_agents(spec: DagSpec) -> list[tuple[str, str]]:
+    """Each agent `spec` dispatches to, as (`tasks[i] (name).agent` or `.compensation.agent`, agent): what some
+    agent consumer must serve, else its tasks wait until they time out."""
     found = []
     for index, task in enumerate(spec.tasks):
-        for field, agent in (
-            ("agent", task.agent),
-            ("compensation.agent", task.compensation and task.compensation.agent),
-        ):
-            if agent and agent not in names and not agent.startswith(prefixes):
-                found.append(f"tasks[{index}] ({task.name}).{field}: {agent}")
+        found.append((f"tasks[{index}] ({task.name}).agent", task.agent))
+        if task.compensation:
+            found.append((f"tasks[{index}] ({task.name}).compensation.agent", task.compensation.agent))
     return found

@@ -1,7 +1,7 @@
 """The onboarding agents' work: deterministic and offline, so the DAG runs the same in tests, locally and on AWS.
 
 Each agent (`onboarding-<what>`) reads the customer (the CustomerSignedUp data) and what earlier tasks produced,
-and returns its output, or refuses with `OnboardingRefused` (reported as AgentTaskFailed). Like a payment
+and returns its output, or refuses with `AgentRefused` (reported as AgentTaskFailed). Like a payment
 provider's test cards, a customer whose email's local part is `fail-<what>` (`fail-workspace@example.com`) makes
 the agent `onboarding-<what>` refuse, so the demo and the tests can reach the DAG's compensations.
 """
@@ -12,22 +12,12 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from functions.agents.logic import TaskOutcome, emit_completion, emit_failure
-from functions.agents.task_tokens import TaskTokens
-from functions.producer.publisher import EventPublisher
-from schemas.agents import AgentTaskRequested
+from functions.agents.kit import AgentRefused, AgentTask
 from schemas.dags import CustomerSignedUp
-from schemas.envelope import EventDetail
 from schemas.tables import ONBOARDING_AGENT_PREFIX
 
 PREFIX = ONBOARDING_AGENT_PREFIX
 SANCTIONED_COUNTRIES = frozenset({"KP", "IR", "SY"})
-
-
-class OnboardingRefused(Exception):
-    def __init__(self, error: str, cause: str) -> None:
-        super().__init__(f"{error}: {cause}")
-        self.error, self.cause = error, cause
 
 
 def _digest(*parts: str) -> str:
@@ -40,7 +30,7 @@ def verify_identity(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[st
 
 def screen_sanctions(customer: CustomerSignedUp, task: dict[str, Any]) -> dict[str, Any]:
     if customer.country in SANCTIONED_COUNTRIES:
-        raise OnboardingRefused("SanctionsHit", f"country {customer.country} is under sanctions")
+        raise AgentRefused("SanctionsHit", f"country {customer.country} is under sanctions")
     return {"cleared": True, "lists": ["UN", "EU", "OFAC"]}
 
 
@@ -85,26 +75,16 @@ AGENTS: dict[str, Callable[[CustomerSignedUp, dict[str, Any]], dict[str, Any]]] 
 }
 
 
-def work(agent: str, task_input: dict[str, Any]) -> dict[str, Any]:
-    """What `agent` answers to `task_input` (`customer`: the CustomerSignedUp data, and the agent's other fields)."""
+def work(task: AgentTask) -> dict[str, Any]:
+    """What `task.agent` answers to `task.input` (`customer`: the CustomerSignedUp data, and the agent's other
+    fields)."""
+    agent, task_input = task.agent, task.input
     if agent not in AGENTS:
-        raise OnboardingRefused("UnknownAgent", f"no onboarding agent is called {agent!r}")
+        raise AgentRefused("UnknownAgent", f"no onboarding agent is called {agent!r}")
     try:
         customer = CustomerSignedUp.model_validate(task_input.get("customer"))
     except ValueError as error:
-        raise OnboardingRefused("InvalidTaskInput", str(error)[:1000]) from error
+        raise AgentRefused("InvalidTaskInput", str(error)[:1000]) from error
     if customer.email.split("@", 1)[0] == f"fail-{agent.removeprefix(PREFIX)}":
-        raise OnboardingRefused("AgentRefused", f"{agent} refuses {customer.email} (test directive)")
+        raise AgentRefused("AgentRefused", f"{agent} refuses {customer.email} (test directive)")
     return AGENTS[agent](customer, task_input)
-
-
-def perform(request: EventDetail[AgentTaskRequested], tokens: TaskTokens, publisher: EventPublisher) -> TaskOutcome:
-    """Does one requested onboarding task and answers it (AgentTaskCompleted / AgentTaskFailed)."""
-    task = request.data
-    if task.heartbeat_seconds is not None and not tokens.heartbeat(task.task_token):
-        return TaskOutcome(task.task_id, task.agent, "abandoned")
-    try:
-        output = work(task.agent, task.input)
-    except OnboardingRefused as refused:
-        return emit_failure(request, publisher, refused.error, refused.cause)
-    return emit_completion(request, publisher, output)

@@ -54,7 +54,13 @@ def put_events_statements(
 
 def grant_emit(bus: events.IEventBus, grantee: iam.IGrantable, emitter: Emitter) -> None:
     """Lets `grantee` put the event types of `emitter` (and nothing else) on `bus`."""
-    _grant(grantee, put_events_statements(bus.event_bus_arn, emitted_by(emitter)))
+    grant_emit_types(bus, grantee, emitted_by(emitter))
+
+
+def grant_emit_types(bus: events.IEventBus, grantee: iam.IGrantable, types: Iterable[type[EventData]]) -> None:
+    """Lets `grantee` put `types` (and nothing else) on `bus`: an agent, the types its declaration names
+    (infra/extensions.py, checked there against `EMITTED_BY`)."""
+    _grant(grantee, put_events_statements(bus.event_bus_arn, types))
 
 
 def grant_emit_entries(bus: events.IEventBus, grantee: iam.IGrantable, definition: dict[str, Any]) -> None:

@@ -1,5 +1,7 @@
-"""Workflows: the state machines started by events (the agent pipeline, the order saga), the agent consumers
-that do their dispatched work, and the correlator that resumes workflows waiting for external events.
+"""Workflows: the state machines started by events (the agent pipeline, the order saga, every DAG spec and every
+ASL workflow with a sidecar), the agent consumers that do their dispatched work (one per `functions/*/agent.yaml`),
+and the correlator that resumes workflows waiting for external events. What a user adds is found by
+infra/extensions.py, checked there (an error annotation naming the file and the fix), and wired here.
 
 Agents and the callback are shared by every workflow that dispatches agent tasks: each such workflow grants the
 agents heartbeats on its tasks and the callback the answers to them (`_serve`). The agent protocol's events:
@@ -9,37 +11,41 @@ out, then back to the waiting workflow.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from asl.dag.deploy import defined_breakers, unserved_agents
+from asl.dag.deploy import defined_breakers, dispatched_agents
+from infra import extensions
 from infra.constructs.agent_consumer import AgentConsumer
 from infra.constructs.agent_pipeline import AgentPipeline
 from infra.constructs.alerts import alerts_topic
+from infra.constructs.asl_workflow import AslWorkflow
 from infra.constructs.correlator import Correlator
 from infra.constructs.dag import DagWorkflow, spec_files
-from infra.constructs.emitting import grant_emit
+from infra.constructs.emitting import grant_emit_types
 from infra.constructs.lambda_function import grant_idempotency_records
 from infra.constructs.order_saga import OrderSaga
-from schemas.envelope import Emitter
+from infra.extensions import Agent
 from schemas.stages import StageConfig
-from schemas.tables import ONBOARDING_AGENT_PREFIX
 
 # What Powertools' DynamoDBPersistenceLayer calls on its table: no query, scan or batch.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 WORKFLOWS_SOURCE = "orchestrator.workflows"
 AGENTS_SOURCE = "orchestrator.agents"
-# The agents the specialists' function serves (functions/agents/reasoning.py `SPECIALISTS`; a test ties them): other
-# agents' tasks (the DAGs' onboarding-*) go to their own consumers.
+# The agents the agent pipeline dispatches to (functions/agents/reasoning.py `SPECIALISTS`, served as declared in
+# functions/agents/agent.yaml; tests tie them).
 SPECIALISTS = ("billing", "technical", "account", "general")
+# The workflows built by constructs of their own, by name (infra/extensions.py says why they have no sidecar).
+BUILT_IN = {"agent-pipeline": "infra/constructs/agent_pipeline.py", "order-saga": "infra/constructs/order_saga.py"}
 
 
 class WorkflowsStack(Stack):
@@ -48,6 +54,16 @@ class WorkflowsStack(Stack):
         """Every breaker the stage's workflows guard a downstream with: the agent pipeline's one per specialist, and
         each DAG's on its tasks with `breaker: true`. The control plane forces open or resets these only."""
         return defined_breakers(SPECIALISTS, (dag.spec for dag in self.dags.values()))
+
+    @property
+    def state_machines(self) -> list[sfn.StateMachine]:
+        """Every workflow's state machine."""
+        return [
+            self.agent_pipeline.state_machine,
+            self.order_saga.state_machine,
+            *(dag.state_machine for dag in self.dags.values()),
+            *(workflow.state_machine for workflow in self.workflows.values()),
+        ]
 
     def __init__(
         self,
@@ -63,17 +79,9 @@ class WorkflowsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.alerts = alerts_topic(self, config)
-        self.agents = self._agents(
-            "Agents",
-            list(SPECIALISTS),
-            "functions.agents.handler.handler",
-            "agents",
-            "Specialist agents: do each AgentTaskRequested and emit its outcome",
-            config=config,
-            bus=bus,
-            idempotency_table=idempotency_table,
-            environment={"REASONER": config.agent_pipeline.reasoner},
-        )
+        self.declared = extensions.agents()
+        self.consumers = self._agents(config=config, bus=bus, idempotency_table=idempotency_table)
+        self.agents = self.consumers["agents"]  # the specialists
         self.callbacks = AgentConsumer(
             self,
             "Callbacks",
@@ -103,7 +111,7 @@ class WorkflowsStack(Stack):
             idempotency_table=idempotency_table,
             workflow_control_table=workflow_control_table,
         )
-        self._serve(self.agent_pipeline.state_machine)
+        self._serve(self.agent_pipeline.state_machine, SPECIALISTS)
         self.correlator.serve("AgentPipeline", self.agent_pipeline.state_machine)
         CfnOutput(self, "AgentPipelineArn", value=self.agent_pipeline.state_machine.state_machine_arn)
         self.order_saga = OrderSaga(
@@ -119,46 +127,63 @@ class WorkflowsStack(Stack):
         )
         self.correlator.serve("OrderSaga", self.order_saga.state_machine)
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.state_machine.state_machine_arn)
+        self._named = dict(BUILT_IN)  # workflow name -> where it is defined: each name once
         self._dags(config, bus, idempotency_table, workflow_control_table, breakers_table)
+        self._workflows(config, bus, idempotency_table)
         CfnOutput(self, "OrderSagaEscalationsQueueUrl", value=self.order_saga.escalations.queue.queue_url)
-        CfnOutput(self, "AgentsDeadLetterQueueUrl", value=self.agents.dead_letters.queue.queue_url)
+        for consumer in self.consumers.values():
+            CfnOutput(self, f"{consumer.node.id}DeadLetterQueueUrl", value=consumer.dead_letters.queue.queue_url)
         CfnOutput(self, "CallbacksDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue.queue_url)
         CfnOutput(self, "CorrelatorDeadLetterQueueUrl", value=self.correlator.deliveries.dead_letters.queue.queue_url)
 
     def _agents(
-        self,
-        construct_id: str,
-        agents: list[Any],
-        handler: str,
-        service: str,
-        description: str,
-        *,
-        config: StageConfig,
-        bus: events.IEventBus,
-        idempotency_table: dynamodb.ITable,
-        environment: dict[str, str] | None = None,
+        self, *, config: StageConfig, bus: events.IEventBus, idempotency_table: dynamodb.ITable
+    ) -> dict[str, AgentConsumer]:
+        """A consumer per declared agent package (infra/extensions.py), by package: it does the AgentTaskRequested of
+        the agents it serves (an event pattern on `data.agent`), puts the outcome (and the other events it declares)
+        on the bus, and keeps Powertools' idempotency records."""
+        consumers: dict[str, AgentConsumer] = {}
+        for problem in extensions.twice_served(self.declared):
+            Annotations.of(self).add_error(problem)
+        for agent in self.declared:
+            problems = extensions.emission_errors(agent)
+            for problem in problems:
+                Annotations.of(self).add_error(problem)
+            if not problems:
+                consumers[agent.package] = self._consumer(agent, config, bus, idempotency_table)
+        return consumers
+
+    def _consumer(
+        self, agent: Agent, config: StageConfig, bus: events.IEventBus, idempotency_table: dynamodb.ITable
     ) -> AgentConsumer:
-        """A consumer doing the AgentTaskRequested of `agents` (an event pattern's values for `data.agent`): it puts
-        the outcome on the bus and keeps Powertools' idempotency records."""
         consumer = AgentConsumer(
             self,
-            construct_id,
+            agent.construct_id,
             config=config,
             bus=bus,
             alerts=self.alerts,
             event_pattern=events.EventPattern(
-                source=[WORKFLOWS_SOURCE], detail_type=["AgentTaskRequested"], detail={"data": {"agent": agents}}
+                source=[WORKFLOWS_SOURCE],
+                detail_type=["AgentTaskRequested"],
+                detail={"data": {"agent": agent.declaration.pattern_values()}},
             ),
-            handler=handler,
-            service=service,
-            description=description,
+            handler=agent.handler,
+            service=agent.package,
+            description=agent.declaration.description,
             environment={
                 "EVENT_BUS_NAME": bus.event_bus_name,
-                **(environment or {}),
+                **agent.environment(config),
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
             },
         )
-        grant_emit(bus, consumer.function, Emitter.AGENTS)
+        grant_emit_types(bus, consumer.function, extensions.emitted_types(agent))
+        for permission in agent.declaration.permissions:
+            consumer.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=permission.actions,
+                    resources=[r.format(region=self.region, account=self.account) for r in permission.resources],
+                )
+            )
         grant_idempotency_records(consumer.function, idempotency_table, IDEMPOTENCY_ACTIONS, config)
         return consumer
 
@@ -170,20 +195,10 @@ class WorkflowsStack(Stack):
         workflow_control_table: dynamodb.ITable,
         breakers_table: dynamodb.ITable,
     ) -> None:
-        """Every `state_machines/*.dag.yaml`, and the onboarding agents the shipped one dispatches."""
-        self.onboarding_agents = self._agents(
-            "OnboardingAgents",
-            [{"prefix": ONBOARDING_AGENT_PREFIX}],
-            "functions.onboarding.handler.handler",
-            "onboarding",
-            "Onboarding agents: do each AgentTaskRequested of the customer onboarding DAG",
-            config=config,
-            bus=bus,
-            idempotency_table=idempotency_table,
-        )
+        """Every `state_machines/*.dag.yaml`, served by the consumers of its agents."""
         self.dags: dict[str, DagWorkflow] = {}
         for spec_file in spec_files():
-            construct_id = "Dag" + "".join(part.title() for part in spec_file.name.removesuffix(".dag.yaml").split("_"))
+            construct_id = extensions.dag_construct_id(spec_file)
             dag = DagWorkflow(
                 self,
                 construct_id,
@@ -196,24 +211,72 @@ class WorkflowsStack(Stack):
                 workflow_control_table=workflow_control_table,
                 breakers_table=breakers_table,
             )
-            # Only the onboarding consumer serves DAGs (`_serve` below grants it their task tokens and heartbeats).
-            for unserved in unserved_agents(dag.spec, (), (ONBOARDING_AGENT_PREFIX,)):
-                Annotations.of(dag).add_error(
-                    f"{spec_file.name}: {unserved}: no agent consumer serves it for a DAG (served: "
-                    f"{ONBOARDING_AGENT_PREFIX}*), so its tasks would wait until they time out"
-                )
-            self._serve(dag.state_machine, self.onboarding_agents.function)
+            dispatched = dispatched_agents(dag.spec)
+            problems = [
+                *self._named_once(dag.spec.name, spec_file),
+                *extensions.start_errors(spec_file, dag.spec.start),
+                *extensions.unserved(spec_file, dispatched, self.declared),
+            ]
+            for problem in problems:
+                Annotations.of(dag).add_error(problem)
+            self._serve(dag.state_machine, [agent for _, agent in dispatched])
             self.correlator.serve(construct_id, dag.state_machine)
             CfnOutput(self, f"{construct_id}Arn", value=dag.state_machine.state_machine_arn)
-            self.dags[dag.spec.name] = dag
+            self.dags.setdefault(dag.spec.name, dag)
 
-    def _serve(self, state_machine: sfn.StateMachine, *agents: lambda_.IFunction) -> None:
-        """Lets the agents (the specialists, else those given) and the callback answer tasks of `state_machine`,
-        and nothing more."""
-        for function in agents or (self.agents.function,):
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=["states:SendTaskHeartbeat"], resources=[state_machine.state_machine_arn])
+    def _workflows(self, config: StageConfig, bus: events.IEventBus, idempotency_table: dynamodb.ITable) -> None:
+        """Every `state_machines/*.workflow.yaml` with its ASL file, served by the consumers of its agents; one that
+        fails a check is not built (its errors stop the synth anyway)."""
+        self.workflows: dict[str, AslWorkflow] = {}
+        for workflow in extensions.workflows():
+            sidecar = workflow.sidecar
+            problems = [
+                *self._named_once(sidecar.name, workflow.file),
+                *extensions.start_errors(workflow.file, sidecar.start),
+                *extensions.unserved(
+                    workflow.file, [(f"agents[{i}]", a) for i, a in enumerate(sidecar.agents)], self.declared
+                ),
+            ]
+            if not workflow.definition_file.is_file():
+                problems.append(
+                    f"{extensions.shown(workflow.file)}: no {workflow.definition_file.name} beside it; add the "
+                    "definition or remove the sidecar"
+                )
+            for problem in problems:
+                Annotations.of(self).add_error(problem)
+            if problems:
+                continue
+            built = AslWorkflow(
+                self,
+                workflow.construct_id,
+                workflow=workflow,
+                config=config,
+                bus=bus,
+                alerts=self.alerts,
+                idempotency_table=idempotency_table,
             )
+            if sidecar.agents:
+                self._serve(built.state_machine, sidecar.agents)
+            CfnOutput(self, f"{workflow.construct_id}Arn", value=built.state_machine.state_machine_arn)
+            self.workflows[sidecar.name] = built
+
+    def _named_once(self, name: str, file: Path) -> list[str]:
+        """A line if another workflow has `name` already (two workflows sharing a name); records it otherwise."""
+        problems = extensions.name_clash(self._named, name, extensions.shown(file))
+        self._named.setdefault(name, extensions.shown(file))
+        return problems
+
+    def _serve(self, state_machine: sfn.StateMachine, dispatched: Iterable[str]) -> None:
+        """Lets the consumers of the `dispatched` agents and the callback answer tasks of `state_machine`, and
+        nothing more."""
+        for agent in extensions.served_by(self.declared, dispatched):
+            consumer = self.consumers.get(agent.package)
+            if consumer is not None:
+                consumer.function.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["states:SendTaskHeartbeat"], resources=[state_machine.state_machine_arn]
+                    )
+                )
         self.callbacks.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:SendTaskSuccess", "states:SendTaskFailure"],

@@ -21,6 +21,7 @@
     orch config show
     orch dag compile FILE | graph FILE [--format mermaid|svg] [--out FILE]   a .dag.yaml spec, offline
     orch console [--port 8321] [--allow-actions]                         the web console on 127.0.0.1
+    orch new event|agent|workflow NAME ...                              an extension's files from templates, offline
 
 Where: `--local` (http://127.0.0.1:4566, what `orch local up` serves) or `--endpoint-url URL`; otherwise AWS with
 `--profile` / `--region` (or the usual AWS_* variables). `--stage` (default dev) picks the deployed stage; `--output
@@ -29,8 +30,8 @@ table|json` (default table) how results print. Global options go before or after
 starting with `...`.
 
 Every operation is implemented once in `orchestrator.control.ControlPlane`; this package only parses arguments and
-prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`, `console`), each
-registering its own subcommands (`register`).
+prints: one module per command group (`executions`, `operations`, `events`, `dag`, `local`, `console`,
+`new`), each registering its own subcommands (`register`).
 
 Errors are one line on stderr, `orch: <what happened>; <what to do>`, and the exit status says which kind:
 
@@ -46,7 +47,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchestrator.cli import console, dag, events, executions, local, operations
+from orchestrator.cli import console, dag, events, executions, local, new, operations
 from orchestrator.cli.base import (
     EXIT_FAILURE,
     EXIT_NOT_FOUND,
@@ -66,7 +67,7 @@ from orchestrator.control.errors import shown
 from orchestrator.control.redacted import RedactedPlane
 
 # In the order `orch --help` lists them.
-GROUPS = (local, executions, operations, events, dag, console)
+GROUPS = (local, executions, operations, events, dag, console, new)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,11 +43,14 @@ ALLOWED: dict[str, set[str]] = {
     "orchestrator.local": {*_LAMBDA, "infra", "orchestrator.assembly"},
     "orchestrator.replay": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
     "orchestrator.demo": {*_CONTROL, "infra", "orchestrator.assembly", "orchestrator.local"},
+    # `orch new`'s writers: the extension conventions (infra/extensions.py, pure) and the ASL they write.
+    "orchestrator.scaffold": {*_ASL, "infra"},
     # The web console: the control plane's pages and actions, nothing of the runtime it shows.
     "orchestrator.console": _CONTROL,
     "orchestrator.cli": {
         *_CONTROL,
         "infra",
+        "orchestrator.scaffold",
         "orchestrator.assembly",
         "orchestrator.local",
         "orchestrator.replay",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from asl.dag import parse
-from asl.dag.deploy import SPECS_DIRECTORY, unserved_agents
+from asl.dag.deploy import SPECS_DIRECTORY, dispatched_agents
+from infra import extensions
 from infra.app import build_app, synthesis_errors
 
 UNSERVED = """
@@ -24,7 +25,7 @@ tasks:
 """
 
 
-def test_each_unserved_agent_is_named_with_its_task_and_field() -> None:
+def test_each_unserved_agent_is_named_with_its_task_and_field(tmp_path: Path) -> None:
     spec = parse(
         {
             "name": "x",
@@ -37,9 +38,16 @@ def test_each_unserved_agent_is_named_with_its_task_and_field() -> None:
         }
     )
 
-    found = unserved_agents(spec, ["billing"], ["onboarding-"])
+    declared = tmp_path / "functions" / "mine" / "agent.yaml"
+    declared.parent.mkdir(parents=True)
+    declared.write_text("description: mine\nserves: [billing, onboarding-*]\n", encoding="utf-8")
 
-    assert found == ["tasks[1] (b).compensation.agent: nobody", "tasks[2] (c).agent: ghost"]
+    found = extensions.unserved(Path("x.dag.yaml"), dispatched_agents(spec), extensions.agents(tmp_path))
+
+    assert [line.split(": no agent consumer")[0] for line in found] == [
+        "x.dag.yaml: tasks[1] (b).compensation.agent: nobody",
+        "x.dag.yaml: tasks[2] (c).agent: ghost",
+    ]
 
 
 def test_the_app_does_not_synthesize_a_dag_whose_agents_nobody_serves(
@@ -55,10 +63,11 @@ def test_the_app_does_not_synthesize_a_dag_whose_agents_nobody_serves(
     errors = [e for e in every if "report_build.dag.yaml" in e]
     assert not [e for e in every if "customer_onboarding" in e], "the shipped DAG's agents are all served"
 
-    served = "for a DAG (served: onboarding-*)"
+    why = (
+        "no agent consumer serves it (no functions/*/agent.yaml lists it in serves), so its tasks would wait until "
+        "they time out; add the agent (orch new agent) or fix the name"
+    )
     assert [e.split(": ", 2)[2] for e in errors] == [
-        f"report_build.dag.yaml: tasks[1] (build).agent: report-builder: no agent consumer serves it {served}, so "
-        "its tasks would wait until they time out",
-        f"report_build.dag.yaml: tasks[1] (build).compensation.agent: report-cleaner: no agent consumer serves it "
-        f"{served}, so its tasks would wait until they time out",
+        f"{spec}: tasks[1] (build).agent: report-builder: {why}",
+        f"{spec}: tasks[1] (build).compensation.agent: report-cleaner: {why}",
     ]

@@ -12,12 +12,23 @@ import pytest
 from asl.history import StateVisit
 from asl.pause_points import is_pause_check
 from orchestrator.local.cloud import LocalCloud
+from tests.conftest import fake_aws_environment
 
 
 @pytest.fixture
 def cloud(assembly_dir: Path, aws_credentials: None) -> Iterator[LocalCloud]:
     with LocalCloud.from_assembly(assembly_dir) as local:
         yield local
+
+
+@pytest.fixture(scope="module")
+def module_cloud(assembly_dir: Path) -> Iterator[LocalCloud]:
+    """One local cloud for a whole test module, for modules whose tests each run workflows of their own (starting a
+    cloud costs seconds): the tests `orch new` writes, the examples'."""
+    with pytest.MonkeyPatch.context() as patch:
+        fake_aws_environment(patch)
+        with LocalCloud.from_assembly(assembly_dir) as local:
+            yield local
 
 
 class Tap:

@@ -1,0 +1,1 @@
+"""The report agents (examples/n_shaped_dag), dispatched by the report-build DAG."""
