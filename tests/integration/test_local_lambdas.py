@@ -64,10 +64,11 @@ class Local:
 
 
 def _state_machine_arn(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Provisioned:
-    """Stands in for the Step Functions adapter: only the ARN (its Ref) that rules targeting it need."""
+    """Stands in for the Step Functions adapter: only the ARN (its Ref) that rules targeting it need, and the revision
+    its `live` version names."""
     name = props.get("StateMachineName") or p.physical_name(logical_id, 80)
     arn = p.arn("states", f"stateMachine:{name}")
-    return Provisioned(arn, {"Arn": arn, "Name": name})
+    return Provisioned(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": "local"})
 
 
 def _local(directory: Path) -> Iterator[Local]:
