@@ -33,8 +33,8 @@ from functions.producer import EventPublisher, OutgoingEvent
 from functions.producer.eventbridge import EventBridgeBus
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local import jsonata_engine
+from orchestrator.local.computed_once import ComputedOnce
 from orchestrator.local.delivery import Delivery, RulePatterns
-from orchestrator.local.dispatch import MotoDispatch
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
@@ -85,7 +85,7 @@ class LocalCloud:
         self.iam_enforced = iam
         self.runtime.access = self.iam if iam else None
         self.dynamodb = AtomicWrites()
-        self.dispatch = MotoDispatch()
+        self.computed_once = ComputedOnce()
         self.notice = Notice()
         self.resources: dict[str, dict[str, Provisioned]] = {}
         self.endpoint_url: str | None = None
@@ -180,7 +180,16 @@ class LocalCloud:
         faults = [] if self.faults is None else [self.faults]
         iam = [self.iam] if self.iam_enforced else []
         delivery = [self.delivery, self.rule_patterns]
-        return [self.dispatch, self.dynamodb, self.lambdas, *delivery, self.pollers, self.stepfunctions, *iam, *faults]
+        return [
+            self.computed_once,
+            self.dynamodb,
+            self.lambdas,
+            *delivery,
+            self.pollers,
+            self.stepfunctions,
+            *iam,
+            *faults,
+        ]
 
     def _start_ticker(self) -> None:
         """Fires due clock timers as real time passes (retries and redeliveries scheduled on the clock)."""

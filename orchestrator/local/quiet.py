@@ -71,16 +71,16 @@ class QuietDetector:
                     waits,
                 )
             if time.monotonic() >= deadline:
-                raise NotQuietError(f"the local cloud was still busy after {timeout} s: {'; '.join(busy)}")
+                raise NotQuietError(f"the local cloud was still busy after {timeout} s: {self.busy_summary()}")
             ledger.wait_for_change(epoch, _RECHECK_SECONDS)
 
-    def _look(self) -> tuple[int, list[str], list[str]]:
-        """One consistent look: the epoch it was taken at, what is busy, and what the waiting threads wait for."""
+    def _look(self, *, everything: bool = False) -> tuple[int, list[str], list[str]]:
+        """One consistent look: the epoch it was taken at, what is busy (only the first thing found, unless
+        `everything`), and what the waiting threads wait for."""
         clock, ledger = self._runtime.clock, self._runtime.ledger
         before = ledger.epoch
-        glance = ledger.read(clock.now())
-        if glance.busy:  # busy already: spare the queues' scan (the look is repeated on every change)
-            return before, glance.busy, []
+        if not everything and (busy_now := ledger.first_busy(clock.now())):
+            return before, [busy_now], []  # busy already: spare the full read and the queues' scan
         now = clock.now()
         busy = [f"{count} clock timer(s) due"] if (count := clock.due_timers()) else []
         if visible := self._pollers.visible_messages():
@@ -105,7 +105,7 @@ class QuietDetector:
 
     def busy_summary(self) -> str:
         """What is still going on, in one line (for a timeout's message or a warning)."""
-        _, busy, _ = self._look()
+        _, busy, _ = self._look(everything=True)
         return "; ".join(busy) or f"nothing busy; running executions: {self.running_executions()}"
 
     def running_executions(self) -> list[str]:

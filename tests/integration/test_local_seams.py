@@ -16,8 +16,8 @@ from moto.events.models import Rule
 from orchestrator.cli import main
 from orchestrator.local import jsonata_engine
 from orchestrator.local.cloud import LocalCloud
+from orchestrator.local.computed_once import ComputedOnce
 from orchestrator.local.delivery import Delivery, RulePatterns
-from orchestrator.local.dispatch import MotoDispatch
 from orchestrator.local.dynamodb import AtomicWrites
 from orchestrator.local.faults import Faults, throttle_dynamodb, throttle_put_events
 from orchestrator.local.lambdas import LambdaRuntime
@@ -138,7 +138,7 @@ def every_adapter_installed(aws_credentials: None) -> Iterator[None]:
         lambdas = LambdaRuntime(runtime)
         faults = Faults(rules=[throttle_put_events(), throttle_dynamodb()])  # the kinds that apply seams
         adapters: list[Any] = [
-            MotoDispatch(),
+            ComputedOnce(),
             AtomicWrites(),
             lambdas,
             Delivery(runtime, lambdas),

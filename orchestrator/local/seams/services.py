@@ -69,8 +69,19 @@ BOTOCORE_SHARED_LOADER = Seam(
 
 MOTO_ACTION_NAMES = Seam(
     "moto.core.responses", "method_names_from_class", "wrap",
-    "each response class's methods are listed once, not at every request (dispatch.py)",
-    "moto lists the class's members with inspect.getmembers at every call it answers", ("clazz",), "dispatch",
+    "each response class's methods are listed once, not at every request (computed_once.py)",
+    "moto lists the class's members with inspect.getmembers at every call it answers", ("clazz",), "computed_once",
+)  # fmt: skip
+MOTO_BACKEND_URLS = Seam(
+    "moto.core.base_backend.BaseBackend", "urls", "replace",
+    "each backend's URL map is built once, not at every request (computed_once.py)",
+    "moto's stubber builds the backend's URL map at every call it answers", None, "computed_once",
+)  # fmt: skip
+DYNAMODB_CONDITION_TOKENS = Seam(
+    "moto.dynamodb.comparisons.ConditionExpressionParser", "_lex_condition_expression", "wrap",
+    "a condition expression's text is lexed once, not at every conditional write (computed_once.py)",
+    "moto lexes the expression at every write, twice (the response checks it, the table applies it)", ("self",),
+    "computed_once",
 )  # fmt: skip
 
 # -- SQS event-source mappings -------------------------------------------------------------------------------------
@@ -378,6 +389,8 @@ SEAMS: Final[tuple[Seam, ...]] = (
     BOTOCORE_SHARED_LOADER,
     SQS_MAPPINGS_POLLED,
     MOTO_ACTION_NAMES,
+    MOTO_BACKEND_URLS,
+    DYNAMODB_CONDITION_TOKENS,
     SQS_ARRIVALS,
     SQS_RETENTION_READ,
     EVENTS_DELIVERY,

@@ -1,0 +1,78 @@
+"""moto's per-request work on what does not change while the runtime runs, done once.
+
+moto answers each call by
+- listing its response class's methods (`method_names_from_class`: `inspect.getmembers` over the class,
+  moto/core/responses.py:451) to see whether the action is one of them;
+- building its backend's URL map again (`BaseBackend.urls`, moto/core/base_backend.py:63; the stubber's own comment
+  says "TODO: cache this part");
+and DynamoDB's lexes each condition expression into tokens at every conditional write, twice (the response checks
+it, the table applies it). Together about 10 % of the local runtime's CPU in the soak. A class's methods, a backend's
+URLs and an expression's tokens depend on nothing that changes during a run, so each is computed once (seams
+MOTO_ACTION_NAMES, MOTO_BACKEND_URLS, DYNAMODB_CONDITION_TOKENS). The tokens are immutable named tuples; moto's
+parser consumes the deque they come in, so each parse gets a fresh deque of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from orchestrator.local.seams import SeamAdapter, SeamSet
+from orchestrator.local.seams import services as declared
+
+_EXPRESSIONS_KEPT = 1024
+
+
+class ComputedOnce(SeamAdapter):
+    """Applies the three caches; `uninstall()` restores moto's own code (both idempotent)."""
+
+    def _seam_set(self) -> SeamSet:
+        seam_set = SeamSet("ComputedOnce")
+        seam_set.wrap(declared.MOTO_ACTION_NAMES, _methods_once_per_class)
+        from moto.core.base_backend import BaseBackend
+
+        # A property: replaced by one reading moto's own once per backend (a property cannot be wrapped as a call).
+        seam_set.replace(declared.MOTO_BACKEND_URLS, _urls_once_per_backend(vars(BaseBackend)["urls"]))
+        seam_set.wrap(declared.DYNAMODB_CONDITION_TOKENS, _tokens_once_per_expression)
+        return seam_set
+
+
+def _methods_once_per_class(original: Callable[[Any], list[str]]) -> Callable[[Any], frozenset[str]]:
+    @functools.cache
+    def method_names_from_class(clazz: Any) -> frozenset[str]:
+        return frozenset(original(clazz))  # moto only asks `action in method_names`
+
+    return method_names_from_class
+
+
+def _urls_once_per_backend(original: property) -> property:
+    found: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def urls(backend: Any) -> dict[str, Any]:
+        kept = found.get(id(backend))
+        if kept is None or kept[0] is not backend:  # the backend itself is kept, so its id is not reused meanwhile
+            kept = found[id(backend)] = (backend, original.fget(backend))  # type: ignore[misc]
+        return kept[1]
+
+    return property(urls)
+
+
+def _tokens_once_per_expression(original: Callable[[Any], deque[Any]]) -> Callable[[Any], deque[Any]]:
+    # Lexed by moto's own code, the first time with the parser that asks; bounded (a caller may write expressions
+    # without end: the app does not). Nothing after the lexer changes a token (no `children` list is appended to:
+    # moto/dynamodb/comparisons.py builds new nodes), so a token may be shared between parses.
+    found: dict[tuple[type, str], tuple[Any, ...]] = {}
+
+    def _lex_condition_expression(parser: Any) -> deque[Any]:
+        key = (type(parser), parser.condition_expression)
+        tokens = found.get(key)
+        if tokens is None:
+            tokens = tuple(original(parser))
+            if len(found) >= _EXPRESSIONS_KEPT:
+                found.clear()
+            found[key] = tokens
+        return deque(tokens)
+
+    return _lex_condition_expression
