@@ -7,6 +7,7 @@ The runtime is seeded: which of the canary's executions go to which version repe
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,8 @@ class Saga:
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
         self.machine = cloud.physical_id("AWS::StepFunctions::StateMachine", "OrderSaga")
-        self._orders = 0
-        self._seen: set[str] = set()
+        self._orders = len(cloud.executions(self.machine))  # order ids go on from the earlier tests' orders
+        self._seen = {e["executionArn"] for e in cloud.executions(self.machine)}  # theirs are not this test's
 
     def orders(self, count: int) -> list[dict[str, Any]]:
         """Puts `count` new orders on the bus; the executions they started, described, once all have ended."""
@@ -54,10 +55,13 @@ class Saga:
         assert len(new) == count
         return new
 
+    def path(self, execution: dict[str, Any]) -> list[str]:
+        """The states the execution went through, in order."""
+        return [visit.name for visit in self.cloud.stepfunctions.history_path(execution["executionArn"])]
+
     def runs_marker(self, execution: dict[str, Any]) -> bool:
         """Whether the execution went through version 2's own first state."""
-        path = [visit.name for visit in self.cloud.stepfunctions.history_path(execution["executionArn"])]
-        return path[0] == MARKER
+        return self.path(execution)[0] == MARKER
 
     def version(self, number: int) -> str:
         return f"{self.machine}:{number}"
@@ -135,3 +139,48 @@ def test_orch_start_goes_through_live_and_an_arn_given_starts_as_given(orch: Orc
     listed = {e["executionArn"]: e for e in sfn.list_executions(stateMachineArn=saga.machine)["executions"]}
     assert listed[by_name]["stateMachineAliasArn"] == f"{saga.machine}:live"
     assert "stateMachineAliasArn" not in listed[version] and listed[version]["stateMachineVersionArn"]
+
+
+def binomial_bounds(trials: int, p: float, outside: float = 0.001) -> tuple[int, int]:
+    """The narrowest counts [low, high] holding a Binomial(trials, p) draw but for `outside` of the time (split
+    between the two tails), computed exactly."""
+    pmf = [math.comb(trials, k) * p**k * (1 - p) ** (trials - k) for k in range(trials + 1)]
+    low = next(k for k in range(trials + 1) if sum(pmf[: k + 1]) > outside / 2)
+    high = next(k for k in range(trials, -1, -1) if sum(pmf[k:]) > outside / 2)
+    return low, high
+
+
+def trivial(name: str) -> str:
+    """A definition that only passes through a state named `name`: cheap to run 200 times, and its path says which
+    version ran."""
+    return json.dumps({"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}})
+
+
+def test_a_ten_percent_canary_takes_a_binomial_share_of_200_events_and_rollback_takes_every_new_one_back(
+    orch: Orch, cloud: LocalCloud
+) -> None:
+    """The issue's acceptance: weight 10 % on a new version, 200 event-started executions split within binomial
+    bounds (the runtime is seeded), rollback sends every new one to the stable version. Both versions are one Pass
+    state, so that 200 executions cost little: what is under test is the rule -> alias -> version routing."""
+    saga = Saga(cloud)
+    sfn = cloud.client("stepfunctions")
+    numbers = []
+    for name in ("Stable", "Canary"):
+        sfn.update_state_machine(stateMachineArn=saga.machine, definition=trivial(name))
+        numbers.append(orch("definitions", "publish", WORKFLOW, "--output", "json").json()["number"])
+    stable, canary = numbers
+    assert orch("definitions", "shift", WORKFLOW, "--to", str(stable), "--weight", "100").code == 0
+    assert orch("definitions", "shift", WORKFLOW, "--to", str(canary), "--weight", "10").code == 0
+
+    split = saga.orders(200)
+    versions = [e["stateMachineVersionArn"] for e in split]
+    on_canary = versions.count(saga.version(canary))
+    assert versions.count(saga.version(stable)) + on_canary == 200
+    low, high = binomial_bounds(200, 0.10)
+    assert low <= on_canary <= high, f"{on_canary} of 200 on the canary, outside [{low}, {high}] for 10 %"
+    assert all(saga.path(e) == ["Canary"] for e in split if e["stateMachineVersionArn"] == saga.version(canary))
+
+    assert orch("definitions", "rollback", WORKFLOW).code == 0
+    after = saga.orders(20)
+    assert {e["stateMachineVersionArn"] for e in after} == {saga.version(stable)}
+    assert all(saga.path(e) == ["Stable"] for e in after)
