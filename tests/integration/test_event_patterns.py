@@ -144,3 +144,30 @@ def test_test_event_pattern_refuses_an_event_missing_a_mandatory_field(bus: Bus)
 
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "account" in refused.value.response["Error"]["Message"]
+
+
+def padded_pattern(length: int, source: str) -> str:
+    """A valid pattern on `source` and a second source value filling it out to exactly `length` characters."""
+    shell = json.dumps({"source": [source, ""]})
+    return json.dumps({"source": [source, "x" * (length - len(shell))]})
+
+
+def test_a_pattern_over_the_apis_4096_characters_is_refused_and_one_at_it_is_taken(bus: Bus) -> None:
+    """PutRule's and TestEventPattern's API references: EventPattern "Length Constraints: Maximum length of 4096"."""
+    event = VECTORS[0].event
+    at_limit, over = padded_pattern(4096, event["source"]), padded_pattern(4097, event["source"])
+    assert (len(at_limit), len(over)) == (4096, 4097)
+
+    for operation, arguments in (
+        ("test_event_pattern", {"EventPattern": over, "Event": json.dumps(event)}),
+        ("put_rule", {"Name": "too-long", "EventBusName": BUS, "EventPattern": over}),
+    ):
+        with pytest.raises(ClientError) as refused:
+            getattr(bus.events, operation)(**arguments)
+        error = refused.value.response["Error"]
+        assert error["Code"] == "ValidationException"
+        assert "'eventPattern'" in error["Message"] and "less than or equal to 4096" in error["Message"]
+    assert "too-long" not in [rule["Name"] for rule in bus.events.list_rules(EventBusName=BUS)["Rules"]]
+
+    assert bus.events.test_event_pattern(EventPattern=at_limit, Event=json.dumps(event))["Result"] is True
+    assert delivered(bus, json.loads(at_limit), event)

@@ -16,6 +16,11 @@ from orchestrator.local.provision import Creator
 from orchestrator.local.seams import SeamAdapter, SeamSet, read
 from orchestrator.local.seams import services as declared
 
+# The API's length constraint on EventPattern (PutRule and TestEventPattern: "Length Constraints: Maximum length of
+# 4096"; botocore's model says `max: 4096` and does not check it client-side). The account quota "Event pattern size"
+# (2,048 by default, adjustable to 4,096) is refused by another error the API references do not name: not enforced.
+PATTERN_MAX_LENGTH: Final = 4096
+
 # The fields TestEventPattern's API reference names as mandatory in the event tested.
 EVENT_FIELDS: Final = ("id", "account", "source", "time", "region", "resources", "detail-type")
 
@@ -31,6 +36,17 @@ def pattern_error(pattern: str | None) -> str | None:
     return None
 
 
+def _too_long(pattern: Any) -> None:
+    """Raises the ValidationException AWS answers to a pattern over the API's length constraint (its usual
+    constraint message, which names the parameter and the limit)."""
+    if isinstance(pattern, str) and len(pattern) > PATTERN_MAX_LENGTH:
+        error_type = read("moto.events.exceptions.ValidationException")
+        raise error_type(
+            f"1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have "
+            f"length less than or equal to {PATTERN_MAX_LENGTH}"
+        )
+
+
 def _refused(reason: str) -> Exception:
     error_type = read("moto.events.exceptions.InvalidEventPatternException")
     return error_type(reason=reason)  # type: ignore[no-any-return]
@@ -43,6 +59,7 @@ def _event_refused(reason: str) -> Exception:
 
 def event_pattern_result(pattern_text: Any, event_text: Any) -> bool:
     """TestEventPattern: whether the event matches; moto's errors as AWS answers them."""
+    _too_long(pattern_text)
     reason = "Event pattern is required" if not pattern_text else pattern_error(str(pattern_text))
     if reason is not None:
         raise _refused(reason)
@@ -69,6 +86,7 @@ class RulePatterns(SeamAdapter):
         def validating(original: Any) -> Any:
             def put_rule(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
                 pattern = kwargs.get("event_pattern", args[2] if len(args) > 2 else None)
+                _too_long(pattern)
                 reason = pattern_error(pattern)
                 if reason is not None:
                     raise _refused(reason)
