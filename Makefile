@@ -31,7 +31,7 @@ console: install
 # The console's browser tests drive Debian's Chromium package (Playwright never downloads a browser here): installed
 # when missing, as root as CI runs (about 20 s; apt-get update first, since a fresh machine may have no package lists).
 chromium:
-	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "make: the browser tests need Debian's chromium package: run 'sudo apt-get install chromium' (as root, make test installs it)" >&2; exit 2; }; apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
 
 # Two workers, a test file each at a time (moto's backends are per process, and a file's tests share fixtures).
 # docs-check builds the docs site strictly (a broken link fails); tests/docs fails when docs/cli.md is stale.

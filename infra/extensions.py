@@ -241,18 +241,35 @@ def name_clash(defined: Mapping[str, str], name: str, where: str) -> list[str]:
 
 
 def twice_served(declared: Iterable[Agent]) -> list[str]:
-    """An agent name (or prefix) two consumers declare: both would do its tasks."""
-    owners: dict[str, Agent] = {}
+    """An agent name (or prefix) two consumers declare, or whose names overlap (`onboarding-*` and `onboarding-kyc`,
+    `onb*` and `onboarding-*`): both consumers' rules would match its tasks, and both would do them."""
+    seen: list[tuple[str, Agent]] = []
     problems = []
     for agent in declared:
         for entry in agent.declaration.serves:
-            if entry in owners:
-                problems.append(
-                    f"{shown(agent.file)}: serves: {entry} is served by {shown(owners[entry].file)} too; "
-                    "drop it from one"
-                )
-            owners.setdefault(entry, agent)
+            for earlier, owner in seen:
+                if owner is not agent and _overlap(entry, earlier):
+                    same = "" if entry == earlier else f" (as {earlier})"
+                    problems.append(
+                        f"{shown(agent.file)}: serves: {entry} is served by {shown(owner.file)} too{same}; "
+                        "drop it from one"
+                    )
+                    break
+            seen.append((entry, agent))
     return problems
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether some agent name is served by both entries (a trailing * marks a prefix)."""
+    one_prefix, other_prefix = one.endswith(PREFIX_MARK), other.endswith(PREFIX_MARK)
+    one_text, other_text = one.removesuffix(PREFIX_MARK), other.removesuffix(PREFIX_MARK)
+    if one_prefix and other_prefix:
+        return one_text.startswith(other_text) or other_text.startswith(one_text)
+    if one_prefix:
+        return other_text.startswith(one_text)
+    if other_prefix:
+        return one_text.startswith(other_text)
+    return one == other
 
 
 def unserved(file: Path, dispatched: Iterable[tuple[str, str]], declared: Iterable[Agent]) -> list[str]:

@@ -12,7 +12,7 @@ from asl import graph
 from asl.dag import DagSpec, load
 from asl.dag.deploy import spec_files
 from asl.dag.picture import dependency_chart, task_outcomes
-from orchestrator.console.html import Html, code, field, join, link, moment, pairs, status, table, tag, url
+from orchestrator.console.html import Html, code, escape, field, join, link, moment, pairs, status, table, tag, url
 from orchestrator.console.pages import live, process_body
 from orchestrator.console.view import Page, View, action_form
 from orchestrator.control import NotFound
@@ -173,7 +173,8 @@ def picture(view: View, detail: Any) -> Html:
 
 def _labelled(svg: str, label: str) -> Html:
     """The SVG as an image with a name for screen readers (the table after it says the same in words)."""
-    return Html(svg.replace("<svg ", f'<svg role="img" aria-label="{label} (the table below lists outcomes)" ', 1))
+    name = escape(f"{label} (the table below lists outcomes)")  # the label holds the stage's names: escaped
+    return Html(svg.replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1))
 
 
 def timeline(view: View, detail: Any) -> Html:

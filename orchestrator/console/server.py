@@ -214,9 +214,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._redirect(url(target.path, **{**query, "notice": key}))
 
     def _form(self) -> dict[str, str] | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The posted form, or None once a refusal was answered (its Content-Length missing, not a number, negative
+        or over MAX_FORM_BYTES: a read of a negative length would wait for the client to close)."""
+        declared = self.headers.get("Content-Length")
+        length = int(declared) if declared is not None and declared.strip().isdigit() else -1
+        if length < 0:
+            reason = f"Content-Length: {declared!r} is not a number of bytes" if declared else "Content-Length: missing"
+            self._page(HTTPStatus.BAD_REQUEST, "Bad request", alert(reason, error=True), "")
+            return None
         if length > MAX_FORM_BYTES:
-            self._page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Too large", alert("the form is too large", error=True), "")
+            reason = f"Content-Length: {length} bytes, over the {MAX_FORM_BYTES} a form may have"
+            self._page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Too large", alert(reason, error=True), "")
             return None
         body = self.rfile.read(length).decode("utf-8", errors="replace")
         return dict(parse_qsl(body, keep_blank_values=True))

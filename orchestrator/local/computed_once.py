@@ -6,15 +6,15 @@ moto answers each call by
 - building its backend's URL map again (`BaseBackend.urls`, moto/core/base_backend.py:63; the stubber's own comment
   says "TODO: cache this part");
 and DynamoDB's lexes each condition expression into tokens at every conditional write, twice (the response checks
-it, the table applies it). Together about 10 % of the local runtime's CPU in the soak. A class's methods, a backend's
-URLs and an expression's tokens depend on nothing that changes during a run, so each is computed once (seams
+it, the table applies it). Together about 10 % of the local runtime's CPU in the soak. A backend's URLs and an
+expression's tokens depend on nothing that changes during a run, and a class's methods change only when a seam adds
+one (listed again then: the count of the class's attributes is kept with them), so each is computed once (seams
 MOTO_ACTION_NAMES, MOTO_BACKEND_URLS, DYNAMODB_CONDITION_TOKENS). The tokens are immutable named tuples; moto's
 parser consumes the deque they come in, so each parse gets a fresh deque of them.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -40,9 +40,16 @@ class ComputedOnce(SeamAdapter):
 
 
 def _methods_once_per_class(original: Callable[[Any], list[str]]) -> Callable[[Any], frozenset[str]]:
-    @functools.cache
+    # Kept with the number of attributes of the class and its bases when listed: a seam that adds a method to a
+    # response class (the Step Functions adapter adds RedriveExecution) changes it, and the class is listed again.
+    listed: dict[type, tuple[int, frozenset[str]]] = {}
+
     def method_names_from_class(clazz: Any) -> frozenset[str]:
-        return frozenset(original(clazz))  # moto only asks `action in method_names`
+        stamp = sum(len(vars(base)) for base in clazz.__mro__)
+        kept = listed.get(clazz)
+        if kept is None or kept[0] != stamp:
+            kept = listed[clazz] = (stamp, frozenset(original(clazz)))  # moto only asks `action in method_names`
+        return kept[1]
 
     return method_names_from_class
 

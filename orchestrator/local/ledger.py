@@ -131,12 +131,14 @@ class Ledger:
             if self._expected:
                 return f"{next(iter(self._expected))} (expected, not started)"
             waiting = {wait.thread: wait for wait in self._waits.values()}
-            for ident, what in self._names.items():
-                wait = waiting.get(ident)
-                if wait is None:
-                    return f"{what}: working"
-                if wait.over(now):
-                    return f"{what}: {wait.what} is over, about to move on"
+            workers = list(self._names.items())
+        # As in `read`: a wait's `over` is asked outside the ledger's lock (it may take its owner's lock).
+        for ident, what in workers:
+            wait = waiting.get(ident)
+            if wait is None:
+                return f"{what}: working"
+            if wait.over(now):
+                return f"{what}: {wait.what} is over, about to move on"
         return None
 
     def read(self, now: float) -> Reading:

@@ -82,8 +82,11 @@ def console(cloud: Any) -> Iterator[Console]:  # noqa: F811 - the imported fixtu
 
 @pytest.fixture(scope="module")
 def browser(console: Console, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `make chromium` installs Debian's package (make test does)")
+    executable = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if executable is None:
+        pytest.fail(
+            f"no chromium on PATH nor at {CHROMIUM}: `make chromium` installs Debian's package (make test does)"
+        )
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -91,7 +94,7 @@ def browser(console: Console, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh profile: nothing of another run
-            executable_path=CHROMIUM,
+            executable_path=executable,
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},

@@ -77,6 +77,16 @@ def test_two_workflows_of_one_name_and_two_consumers_of_one_agent_are_named(tmp_
     assert extensions.twice_served([first, second]) == [
         f"{second.file}: serves: billing is served by {first.file} too; drop it from one"
     ]
+    # Overlapping names: a prefix and a name under it, or two prefixes one of which extends the other.
+    prefix = _agent(tmp_path, "c_prefix", "description: c\nserves: [onboarding-*]\n")
+    under = _agent(tmp_path, "d_under", "description: d\nserves: [onboarding-kyc]\n")
+    wider = _agent(tmp_path, "e_wider", "description: e\nserves: ['onb*']\n")
+    apart = _agent(tmp_path, "f_apart", "description: f\nserves: ['ondemand-*', onboard]\n")
+    assert extensions.twice_served([prefix, under, wider]) == [
+        f"{under.file}: serves: onboarding-kyc is served by {prefix.file} too (as onboarding-*); drop it from one",
+        f"{wider.file}: serves: onb* is served by {prefix.file} too (as onboarding-*); drop it from one",
+    ]
+    assert extensions.twice_served([prefix, apart]) == [], "ondemand- and onboarding- part; onboard is not under"
 
 
 def test_a_declaration_that_is_not_valid_names_its_file_and_field(tmp_path: Path) -> None:

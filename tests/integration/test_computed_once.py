@@ -76,3 +76,16 @@ def test_calls_still_reach_their_own_service_and_action(dynamodb: Any) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="x")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == ["x"]
     assert dynamodb.list_tables()["TableNames"] == ["t"]
+
+
+def test_a_method_a_seam_adds_to_a_response_class_is_listed(dynamodb: Any) -> None:
+    from moto.core import responses
+
+    listed = vars(responses)["method_names_from_class"]  # what moto's dispatch calls: the seam's, while installed
+
+    class Answers:
+        def first(self) -> None: ...
+
+    assert "first" in listed(Answers)
+    Answers.later = lambda self: None  # type: ignore[attr-defined]  # as the Step Functions adapter adds redrive
+    assert {"first", "later"} <= set(listed(Answers))

@@ -140,3 +140,28 @@ def test_orch_console_on_a_port_taken_says_so_and_exits_2(capsys: pytest.Capture
 
     assert code == EXIT_USAGE
     assert capsys.readouterr().err.startswith(f"orch: --port: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_a_form_whose_length_is_not_a_size_is_refused_naming_content_length() -> None:
+    acting = Console(None, port=0, allow_actions=True)  # the form is read, and refused, before any action runs
+    acting.start()
+    try:
+        host = urlsplit(acting.url).netloc
+        headers = {"Host": host, "Origin": acting.url, "Content-Type": "application/x-www-form-urlencoded"}
+        for length, status, reason in (
+            ("-1", 400, "Content-Length: &#x27;-1&#x27; is not a number of bytes"),
+            ("abc", 400, "Content-Length: &#x27;abc&#x27; is not a number of bytes"),
+            ("99999999", 413, "Content-Length: 99999999 bytes, over the"),
+        ):
+            answered, answer = request(acting, "POST", "/actions/pause", {**headers, "Content-Length": length})
+            assert (answered, reason in answer.read().decode()) == (status, True), length
+    finally:
+        acting.stop()
+
+
+def test_a_graphs_accessible_name_is_escaped() -> None:
+    from orchestrator.console.execution import _labelled
+
+    labelled = _labelled("<svg width='1'>", 'Graph of "x"><script>')
+
+    assert labelled.startswith('<svg role="img" aria-label="Graph of &quot;x&quot;&gt;&lt;script&gt; (the table')
