@@ -9,6 +9,7 @@ them); the DAG compiler writes them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from asl.fields import LAMBDA_TRANSIENT, retry
@@ -23,6 +24,8 @@ KEY_CONFLICT: Final = "IdempotencyKeyConflict"
 DUPLICATE_START: Final = "DuplicateStart"
 UNAVAILABLE: Final = "ClaimsUnavailable"
 RETRIED: Final = (*LAMBDA_TRANSIENT, UNAVAILABLE)  # admission is idempotent for its execution
+# What a Catch may name that takes InvalidStartEvent too (a Lambda function's error is a task failure).
+_CATCHING_INVALID: Final = (INVALID, "States.ALL", "States.TaskFailed")
 
 
 def begin_state(
@@ -81,3 +84,33 @@ def duplicate_state(start_event: str, what: str) -> dict[str, Any]:
         "Comment": f"Another delivery of this {start_event} (or a retry of it) claimed it first: its execution "
         f"{what}, this one nothing.",
     }
+
+
+def admission_problem(definition: Mapping[str, Any], workflow: str) -> str | None:
+    """Why the event-started `definition` of `workflow` would not admit its start event before anything else, or None.
+
+    Its first state must invoke the admission as `begin_state` does (the function, the start event, the workflow's
+    name, which keys its claims); a Catch taking `InvalidStartEvent` must end in a Fail state (an uncaught one fails
+    the execution with it too). Another first state, a putItem of the event's fields say, would run an invalid event:
+    a field of the wrong type then fails it with that service's error (DynamoDB.SerializationException), not the
+    field and its reason, or worse, does not fail it."""
+    found = definition.get("States")
+    states: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    first_name = definition.get("StartAt")
+    first = states.get(first_name) if isinstance(first_name, str) else None
+    if not isinstance(first, Mapping):
+        return f"StartAt ({first_name!r}) names no state of the definition"
+    expected = begin_state(workflow, following=str(first.get("Next", "")))
+    if any(first.get(key) != expected[key] for key in ("Type", "Resource", "Arguments")):
+        return (
+            f"its first state, {first_name}, is not the admission of its start event (a Task invoking "
+            f"${{{PLACEHOLDER}}} with the event and the workflow's name, {workflow!r})"
+        )
+    catchers = first.get("Catch", [])
+    for catcher in catchers if isinstance(catchers, list) else []:
+        if isinstance(catcher, Mapping) and set(catcher.get("ErrorEquals", [])) & set(_CATCHING_INVALID):
+            target = states.get(str(catcher.get("Next")))
+            if isinstance(target, Mapping) and target.get("Type") == "Fail":
+                return None
+            return f"{first_name} sends {INVALID} on to {catcher.get('Next')!r}, not to a Fail state ({REJECTED})"
+    return None

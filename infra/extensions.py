@@ -28,6 +28,7 @@ adds as an error annotation (`cdk synth` and `cdk deploy` stop on it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -35,6 +36,7 @@ from typing import Annotated, Any, Final
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from asl.admission import admission_problem
 from asl.dag.spec import AgentName, DagName, Start
 from schemas.catalog import UnknownEventTypeError, event_type_for
 from schemas.envelope import Emitter, EventData
@@ -230,6 +232,25 @@ def start_errors(file: Path, start: Start | None) -> list[str]:
     return []
 
 
+def admission_errors(workflow: Workflow) -> list[str]:
+    """An event-started ASL workflow whose definition does not admit its start event first (asl/admission.py): an
+    event breaking its contract would run it. (The DAGs' compiler and the shipped workflows write that state.)"""
+    file = workflow.definition_file
+    if workflow.sidecar.start is None or not file.is_file():
+        return []
+    try:
+        definition = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        return [f"{shown(file)}: not JSON ({error}); fix the definition"]
+    problem = admission_problem(definition, workflow.sidecar.name) if isinstance(definition, dict) else "not an object"
+    if problem is None:
+        return []
+    return [
+        f"{shown(file)}: {problem}, so an event breaking its contract would run it; begin with the admission's states "
+        "(asl/admission.py, as `orch new workflow --start` writes them)"
+    ]
+
+
 def name_clash(defined: Mapping[str, str], name: str, where: str) -> list[str]:
     """A line if `name` is a workflow's already (`defined`: name -> where that one is defined)."""
     if name not in defined:
@@ -301,6 +322,7 @@ __all__ = [
     "ExtensionError",
     "Workflow",
     "WorkflowSidecar",
+    "admission_errors",
     "agents",
     "dag_construct_id",
     "name_clash",

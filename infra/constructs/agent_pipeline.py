@@ -1,15 +1,16 @@
 """The support-ticket agent pipeline: the state machine, its triage and synthesis functions, and its start rule.
 
 The workflow is `state_machines/agent_pipeline.asl.json` (JSONata), set up as every workflow is
-(infra/constructs/workflow.py); its first state claims the TicketSubmitted (its envelope's idempotency key, in the
-Idempotency table) so that a redelivery ends in `Duplicate`. The agents' timeout, heartbeat and concurrency are
-numbers from the stage config, written in at synth time; the two functions' ARNs and the bus name are definition
-substitutions. TicketSubmitted on the bus starts an execution (rule target with retries and a DLQ). The drafted
-reply waits for approval through the correlator (infra/constructs/correlator.py), whose Register function the
-definition invokes. Each dispatch runs inside a circuit breaker per specialist (asl/breaker_steps.py,
-DynamoDB direct integrations on the State stack's CircuitBreakers table). The role may invoke those three functions,
-put events on this bus, read and write the breakers' items and put its own start claims, nothing else; every
-execution logs ALL and is traced.
+(infra/constructs/workflow.py). Its first state is its admission (asl/admission.py, functions/admission): an invalid
+TicketSubmitted ends in `Rejected` with nothing done; a valid one's ticket id is claimed in the Idempotency table, so
+that a redelivery ends in `Duplicate`. The agents' timeout, heartbeat and concurrency are numbers from the stage
+config, written in at synth time; the functions' ARNs and the bus name are definition substitutions. TicketSubmitted
+on the bus starts an execution (rule target with retries and a DLQ). The drafted reply waits for approval through the
+correlator (infra/constructs/correlator.py), whose Register function the definition invokes. Each dispatch runs
+inside a circuit breaker per specialist (asl/breaker_steps.py, DynamoDB direct integrations on the State stack's
+CircuitBreakers table). The role may invoke its functions (admission, triage, synthesis, Register), put events on
+this bus, read its pause records and read and write the breakers' items, nothing else (the admission function puts
+the start claims); every execution logs ALL and is traced.
 """
 
 from __future__ import annotations

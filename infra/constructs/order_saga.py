@@ -12,11 +12,12 @@ orchestrator's own state, shared by every workflow). Each function may read and 
 the three item actions it uses only; the state machine may invoke the three functions and put events on this bus.
 
 Idempotency, on the State stack's Idempotency table (`idempotency_table`), at two levels:
-- the execution: EventBridge delivers OrderPlaced at least once and the rule starts an execution per delivery, so
-  the saga's first state (`Begin`) claims the order with a conditional putItem (direct DynamoDB integration) of
-  `order-saga#<envelope idempotency_key>`; an execution that finds the claim ends at once in `Duplicate`, so a
-  redelivered order reserves, charges, ships and emits nothing. The state machine may put items under that prefix
-  only (`dynamodb:LeadingKeys`).
+- the execution: the saga's first state (`Begin`) is its admission (asl/admission.py, functions/admission), which
+  validates the OrderPlaced against its contract (an invalid one ends in `Rejected`, `InvalidStartEvent`, nothing
+  written) and then claims its order id, and its envelope's idempotency key, under `order-saga#`. EventBridge
+  delivers at least once and the rule starts an execution per delivery: an execution that finds the claim ends at
+  once in `Duplicate`, so a redelivered order reserves, charges, ships and emits nothing. The admission function may
+  put items under that prefix only (`dynamodb:LeadingKeys`); the state machine writes no claim itself.
 - each service call: Powertools idempotency (functions/idempotency.py) keyed on the call's `idempotency_key`
   (`<envelope key>:<action>`), so a retried task gets the first attempt's answer. The three functions get the
   table (IDEMPOTENCY_TABLE) with what Powertools calls on it.

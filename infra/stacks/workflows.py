@@ -236,6 +236,7 @@ class WorkflowsStack(Stack):
                 *extensions.unserved(
                     workflow.file, [(f"agents[{i}]", a) for i, a in enumerate(sidecar.agents)], self.declared
                 ),
+                *extensions.admission_errors(workflow),
             ]
             if not workflow.definition_file.is_file():
                 problems.append(

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from orchestrator.assembly import PROJECT_ROOT, changed_since_synth
 from orchestrator.cli.base import Registry, Result, UsageError, assembly, parse_time, render_json
 from orchestrator.control import ControlError, InvalidInput
 from orchestrator.control.render import pairs, table
@@ -96,6 +97,14 @@ def replay_test(plane: Any, args: argparse.Namespace) -> tuple[Any, str]:
             raise InvalidInput(f"{args.recording}: not a readable recording ({error})", field="recording") from None
     if not (args.assembly / "manifest.json").exists():
         raise InvalidInput(f"{args.assembly} is not a cloud assembly", "run `make synth`", field="assembly")
+    changed = changed_since_synth(args.assembly)
+    if changed:  # replayed on the app as it was, a clean report would say nothing of the app as it is
+        raise InvalidInput(
+            f"{args.assembly} is older than the app: {changed[0].relative_to(PROJECT_ROOT)} changed since it was "
+            "synthesized",
+            "run `make synth`",
+            field="assembly",
+        )
     with handler_logs_to(sys.stderr):  # stdout is the report's alone (JSON with --output json)
         _, report = replay_recording(recording, args.assembly, plane.config.stage)
     text = render_report(report)

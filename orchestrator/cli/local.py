@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from orchestrator.assembly import synthesize
+from orchestrator.assembly import PROJECT_ROOT, changed_since_synth, synthesize
 from orchestrator.cli.base import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -52,7 +52,9 @@ def register(registry: Registry) -> None:
         help=f"port to listen on (default {DEFAULT_PORT}; 0: any free)",
     )
     up.add_argument("--assembly", type=assembly, default=Path("cdk.out"), help="the cloud assembly (default cdk.out)")
-    up.add_argument("--stage", default="dev", help="stage to synthesize when the assembly is missing")
+    up.add_argument(
+        "--stage", default="dev", help="stage to synthesize when the assembly is missing or older than the app's files"
+    )
     up.add_argument("--synth", action="store_true", help="synthesize the app first even if the assembly exists")
     up.add_argument("--console", action="store_true", help="also serve the web console (actions allowed) on localhost")
     up.add_argument(
@@ -120,8 +122,16 @@ def up(
     assembly: Path, port: int, stage: str, *, synth: bool = False, iam: bool = True, console_port: int | None = None
 ) -> int:
     """Serves the app until SIGINT or SIGTERM; with `console_port`, the web console over it too."""
-    if synth or not (assembly / "manifest.json").exists():
-        print(f"synthesizing stage {stage} into {assembly} ...", flush=True)
+    # An assembly older than the app's files would serve the app as it was (a workflow's first state of before its
+    # admission, failing an invalid event with DynamoDB's error): synthesized again, as a missing one is.
+    changed = changed_since_synth(assembly)
+    if synth or changed or not (assembly / "manifest.json").exists():
+        why = (
+            f" ({changed[0].relative_to(PROJECT_ROOT)} changed since it was synthesized)"
+            if changed and not synth
+            else ""
+        )
+        print(f"synthesizing stage {stage} into {assembly}{why} ...", flush=True)
         synthesize(stage, assembly)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

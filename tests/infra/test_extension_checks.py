@@ -4,10 +4,13 @@ on the checks themselves and once as the synthesized app reports them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from asl.admission import begin_state, duplicate_state, rejected_state
 from asl.dag.deploy import SPECS_DIRECTORY
 from asl.dag.spec import Start
 from infra import extensions
@@ -30,6 +33,24 @@ name: lost
 start: {source: shop.orders, detail_type: NoSuchEvent}
 agents: [ghost]
 """
+UNADMITTED_SIDECAR = """
+name: unadmitted
+start: {source: shop.orders, detail_type: OrderPlaced}
+"""
+# The first state the order saga had before its admission: a putItem of the event's fields, which runs an invalid
+# event (a number for the order id fails it with DynamoDB.SerializationException, not the field and its reason).
+CLAIM_FIRST: dict[str, Any] = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Claim",
+    "States": {
+        "Claim": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Arguments": {"TableName": "claims", "Item": {"id": {"S": "{% $states.input.detail.data.order_id %}"}}},
+            "End": True,
+        }
+    },
+}
 
 
 def _agent(root: Path, package: str, text: str) -> extensions.Agent:
@@ -64,6 +85,61 @@ def test_a_start_of_an_unknown_type_or_from_another_source_is_named_with_the_fix
     )
     assert type_error.startswith("y.workflow.yaml: start.detail_type: unknown detail-type 'NoSuchEvent'; known: ")
     assert extensions.start_errors(Path("z"), Start(source="support.tickets", detail_type="TicketSubmitted")) == []
+
+
+def _asl_workflow(root: Path, name: str, definition: dict[str, Any], *, scheduled: bool = False) -> extensions.Workflow:
+    folder = root / "state_machines"
+    folder.mkdir(parents=True, exist_ok=True)
+    trigger = 'schedule: "rate(1 day)"' if scheduled else "start: {source: shop.orders, detail_type: OrderPlaced}"
+    (folder / f"{name}.workflow.yaml").write_text(f"name: {name}\n{trigger}\n", encoding="utf-8")
+    (folder / f"{name}.asl.json").write_text(json.dumps(definition), encoding="utf-8")
+    (workflow,) = [w for w in extensions.workflows(root) if w.sidecar.name == name]
+    return workflow
+
+
+def _admitted(name: str, catch_all_to: str = "Rejected") -> dict[str, Any]:
+    """A definition beginning with its admission, as `orch new workflow --start` writes it."""
+    begin = begin_state(name, following="Work")
+    begin["Catch"][-1]["Next"] = catch_all_to
+    work = {"Type": "Pass", "End": True}
+    states = {
+        "Begin": begin,
+        "Work": work,
+        "Duplicate": duplicate_state("OrderPlaced", "works"),
+        "Rejected": rejected_state(),
+    }
+    return {"QueryLanguage": "JSONata", "StartAt": "Begin", "States": states}
+
+
+def test_an_event_started_asl_workflow_not_beginning_with_its_admission_is_named_with_the_fix(tmp_path: Path) -> None:
+    claim_first = _asl_workflow(tmp_path, "claim-first", CLAIM_FIRST)
+    another_name = _asl_workflow(tmp_path, "another-name", {**_admitted("claim-first")})
+    caught_on = _asl_workflow(tmp_path, "caught-on", _admitted("caught-on", catch_all_to="Work"))
+    fix = (
+        ", so an event breaking its contract would run it; begin with the admission's states (asl/admission.py, as "
+        "`orch new workflow --start` writes them)"
+    )
+    assert extensions.admission_errors(claim_first) == [
+        f"{claim_first.definition_file}: its first state, Claim, is not the admission of its start event (a Task "
+        f"invoking ${{AdmissionFunctionArn}} with the event and the workflow's name, 'claim-first'){fix}"
+    ]
+    assert extensions.admission_errors(another_name) == [
+        f"{another_name.definition_file}: its first state, Begin, is not the admission of its start event (a Task "
+        f"invoking ${{AdmissionFunctionArn}} with the event and the workflow's name, 'another-name'){fix}"
+    ]
+    assert extensions.admission_errors(caught_on) == [
+        f"{caught_on.definition_file}: Begin sends InvalidStartEvent on to 'Work', not to a Fail state (Rejected){fix}"
+    ]
+
+
+def test_an_admitted_or_scheduled_asl_workflow_passes_the_admission_check(tmp_path: Path) -> None:
+    admitted = _asl_workflow(tmp_path, "admitted", _admitted("admitted"))
+    scheduled = _asl_workflow(tmp_path, "scheduled", CLAIM_FIRST, scheduled=True)  # its input is no bus event
+    example = extensions.workflows(extensions.PROJECT_ROOT / "examples" / "scheduled_and_chained")
+
+    assert extensions.admission_errors(admitted) == []
+    assert extensions.admission_errors(scheduled) == []
+    assert [extensions.admission_errors(w) for w in example] == [[], []]
 
 
 def test_two_workflows_of_one_name_and_two_consumers_of_one_agent_are_named(tmp_path: Path) -> None:
@@ -104,6 +180,8 @@ def test_the_app_does_not_synthesize_with_any_of_them(tmp_path: Path, monkeypatc
     spec.write_text(CLASHING_DAG, encoding="utf-8")
     (tmp_path / "state_machines").mkdir()
     (tmp_path / "state_machines" / "lost.workflow.yaml").write_text(LOST_SIDECAR, encoding="utf-8")
+    (tmp_path / "state_machines" / "unadmitted.workflow.yaml").write_text(UNADMITTED_SIDECAR, encoding="utf-8")
+    (tmp_path / "state_machines" / "unadmitted.asl.json").write_text(json.dumps(CLAIM_FIRST), encoding="utf-8")
     shipped_agents, shipped_specs = extensions.agents(), sorted(SPECS_DIRECTORY.glob("*.dag.yaml"))
     sidecars = extensions.workflows(tmp_path)
     monkeypatch.setattr("infra.extensions.agents", lambda: [*shipped_agents, leaky])
@@ -112,6 +190,7 @@ def test_the_app_does_not_synthesize_with_any_of_them(tmp_path: Path, monkeypatc
 
     app, _ = build_app("dev", str(tmp_path / "cdk.out"))
     errors = sorted(error.split(": ", 2)[2] for error in synthesis_errors(app.synth()))
+    assert any("unadmitted.asl.json: its first state, Claim" in error for error in errors)
 
     sidecar = tmp_path / "state_machines" / "lost.workflow.yaml"
     assert errors == sorted(
@@ -124,5 +203,6 @@ def test_the_app_does_not_synthesize_with_any_of_them(tmp_path: Path, monkeypatc
             f"{sidecar}: agents[0]: ghost: no agent consumer serves it (no functions/*/agent.yaml lists it in "
             "serves), so its tasks would wait until they time out; add the agent (orch new agent) or fix the name",
             f"{sidecar}: no lost.asl.json beside it; add the definition or remove the sidecar",
+            *extensions.admission_errors(next(w for w in sidecars if w.sidecar.name == "unadmitted")),
         ]
     )

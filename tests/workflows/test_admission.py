@@ -8,12 +8,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from orchestrator.local.cloud import LocalCloud
+from schemas.catalog import event_type_for
+from schemas.envelope import Metadata
 from tests.builders import api_request, sample_data
+from tests.conftest import WHOLE_APP
 from tests.workflows.conftest import business_path
 from tests.workflows.test_order_saga import service_table
 
 ORDER = sample_data("OrderPlaced")
+# Each event-started workflow of the app (its state machine's logical id) and the event that starts it.
+STARTS = [
+    ("OrderSaga", "OrderPlaced"),
+    ("AgentPipeline", "TicketSubmitted"),
+    ("DagCustomerOnboarding", "CustomerSignedUp"),
+]
 
 
 def put_order(cloud: LocalCloud, data: dict[str, Any], key: str) -> None:
@@ -85,3 +96,41 @@ def test_one_order_under_two_keys_is_worked_once_and_two_orders_under_one_key_fa
     assert (conflict["status"], conflict["error"]) == ("FAILED", "IdempotencyKeyConflict")
     assert "'first-key' was used for order_id 'order-1001'" in conflict["cause"]
     assert charged_cents(cloud) == ORDER["total_cents"], "one order charged, once"
+
+
+def written(cloud: LocalCloud) -> dict[str, list[dict[str, Any]]]:
+    """Every table's items but the event store's (which keeps every event on the bus, invalid ones too), by table."""
+    dynamodb = cloud.client("dynamodb")
+    event_store = cloud.physical_id("AWS::DynamoDB::Table", "EventStore")
+    tables = [t for t in dynamodb.list_tables()["TableNames"] if t != event_store]
+    return {t: items for t in tables if (items := dynamodb.scan(TableName=t)["Items"])}
+
+
+# The report: an OrderPlaced put straight on the bus, its order id a number and its metadata empty, was quarantined,
+# and its saga failed at Begin with DynamoDB.SerializationException. That was an assembly synthesized before the
+# admission (Begin was a putItem of the event's fields then); every event-started workflow must refuse it at Begin.
+@WHOLE_APP
+@pytest.mark.parametrize(("workflow", "detail_type"), STARTS)
+def test_a_numeric_business_id_and_empty_metadata_run_nothing_and_are_named_field_by_field(
+    cloud: LocalCloud, workflow: str, detail_type: str
+) -> None:
+    event_type = event_type_for(detail_type)
+    key = str(event_type.BUSINESS_KEY)
+    detail = {"metadata": {}, "data": {**sample_data(detail_type), key: 12345}}
+    entry = {"EventBusName": cloud.bus_name, "Source": event_type.SOURCE, "DetailType": detail_type}
+    assert cloud.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(detail)}])["FailedEntryCount"] == 0
+
+    cloud.wait_until_quiet(advance_clock=True)
+
+    required = [f"metadata.{name}" for name, field in Metadata.model_fields.items() if field.is_required()]
+    expected = {f"data.{key}": "Input should be a valid string", **dict.fromkeys(required, "Field required")}
+    quarantine = cloud.physical_id("AWS::SQS::Queue", "SchemaGuardQuarantine")
+    (message,) = cloud.client("sqs").receive_message(QueueUrl=quarantine, MaxNumberOfMessages=10)["Messages"]
+    assert {e["field"]: e["reason"] for e in json.loads(message["Body"])["errors"]} == expected
+    (execution,) = cloud.executions()
+    assert execution["stateMachineArn"] == cloud.physical_id("AWS::StepFunctions::StateMachine", workflow)
+    assert (execution["status"], execution["error"]) == ("FAILED", "InvalidStartEvent"), execution.get("cause")
+    reasons = json.loads(json.loads(execution["cause"])["errorMessage"])
+    assert {r["field"]: r["reason"] for r in reasons} == expected
+    assert [v.name for v in business_path(cloud, execution["executionArn"])] == ["Begin", "Rejected"]
+    assert written(cloud) == {}, "no start claim, no service record, no breaker: nothing of it was done"
