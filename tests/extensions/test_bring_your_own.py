@@ -1,8 +1,8 @@
 """Issue 18's new user, and the examples, on a copy of the project (a fresh clone's files): `orch new` writes an event,
-an agent serving more, a DAG and two ASL workflows (one event-started, one scheduled); the user makes the DAG N-shaped
-with a compensation (docs/extending.md's worked example); every example under examples/ is copied in; the app
-synthesizes with no error, and the tests `orch new` wrote and those of the examples pass, running each workflow on
-the local runtime.
+two agents (each serving a family of names), a DAG and two ASL workflows (one event-started, one scheduled); the user
+makes the DAG N-shaped with a compensation (docs/extending.md's worked example); every example under examples/ is
+copied in; the app synthesizes with no error, and the tests `orch new` wrote and those of the examples pass, running
+each workflow on the local runtime.
 
 The copy runs in a process of its own (its `schemas`, `functions` and `state_machines` are not this process's):
 one pytest over every test to run there, whose session synthesizes the copy's app into its cdk.out
@@ -31,6 +31,7 @@ EXAMPLES = sorted(path for path in (ROOT / "examples").iterdir() if path.is_dir(
 NEW = [
     ["event", "ShipmentBooked", "--source", "acme.shipments"],
     ["agent", "shipment-agents", "--serves", "shipment-*"],
+    ["agent", "shipment-notices", "--serves", "notify-*"],
     [
         "workflow",
         "shipment-flow",
@@ -40,7 +41,7 @@ NEW = [
         "--source",
         "acme.shipments",
         "--agents",
-        "shipment-plan,shipment-notify",
+        "shipment-plan,notify-customer",
     ],
     ["workflow", "shipment-audit", "--start", "ShipmentBooked", "--source", "acme.shipments"],
     ["workflow", "shipment-sweep", "--schedule", "rate(1 hour)"],
@@ -62,7 +63,7 @@ tasks:
     depends_on: [check]
     input: {request: "{% $input %}"}
   - name: notify
-    agent: shipment-notify
+    agent: notify-customer
     depends_on: [plan, check]
     input: {request: "{% $input %}", route: "{% $results.plan %}"}
 """
@@ -75,6 +76,11 @@ GENERATED = [
     "functions/shipment_agents/handler.py",
     "functions/shipment_agents/agent.yaml",
     "tests/unit/test_shipment_agents_agent.py",
+    "functions/shipment_notices/__init__.py",
+    "functions/shipment_notices/logic.py",
+    "functions/shipment_notices/handler.py",
+    "functions/shipment_notices/agent.yaml",
+    "tests/unit/test_shipment_notices_agent.py",
     "state_machines/shipment_flow.dag.yaml",
     "tests/workflows/test_shipment_flow_workflow.py",
     "state_machines/shipment_audit.asl.json",
@@ -220,7 +226,14 @@ def test_the_added_files_type_check(project: Project) -> None:
 def test_the_app_with_the_extensions_and_the_examples_synthesizes_without_an_error(project: Project) -> None:
     assert project.synth_errors == []
     workflows = (project.root / "cdk.out" / "Orchestrator-dev-Workflows.template.json").read_text(encoding="utf-8")
-    for built in ("DagShipmentFlow", "ShipmentAgentsAgents", "DagReportBuild", "ReportsAgents", "TicketSummaryAgents"):
+    for built in (
+        "DagShipmentFlow",
+        "ShipmentAgentsAgents",
+        "ShipmentNoticesAgents",
+        "DagReportBuild",
+        "ReportsAgents",
+        "TicketSummaryAgents",
+    ):
         assert f'"{built}' in workflows, built
     assert '"WorkflowNightlyReportsSchedule' in workflows and '"WorkflowReportsArchiveStart' in workflows
 
@@ -241,6 +254,9 @@ def test_the_tests_orch_new_wrote_pass_the_dag_to_success_and_to_its_compensatio
         "test_shipment_booked_event::test_the_catalog_knows_it_from_its_source",
         "test_shipment_flow_workflow::test_it_compensates_what_completed_when_its_last_task_fails",
         "test_shipment_flow_workflow::test_it_runs_to_its_end",
+        "test_shipment_notices_agent::test_it_answers_a_task",
+        "test_shipment_notices_agent::test_it_refuses_a_task_told_to_fail",
+        "test_shipment_notices_agent::test_the_app_finds_its_declaration",
         "test_shipment_sweep_workflow::test_it_runs_on_its_schedule",
     ]
     assert {name: outcome for name, outcome in generated.items() if outcome != "passed"} == {}
