@@ -94,7 +94,7 @@ bench: install
 	$(PY) -m bench.soak $(REDUCED_SOAK_ARGS)
 
 # Orders and agent pipelines under injected faults and duplicate deliveries, then an account of every input event
-# (docs/reliability-and-security.md). The full run (about 36 minutes on 2 shared cores); a quicker look:
+# (docs/reliability-and-security.md). The full run (about 10 minutes of one core); a quicker look:
 # SOAK_ARGS="--orders 500 --pipelines 50 --seed 7".
 SOAK_ARGS ?= --orders 2000 --pipelines 200 --seed 7
 # The reduced soak `make bench` runs last, for its workflows per second with faults on.
