@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from asl.admission import admission_problem
-from asl.dag.spec import AgentName, DagName, Start
+from asl.dag.spec import AgentName, DagName, Start, jsonata_problems
 from schemas.catalog import UnknownEventTypeError, event_type_for
 from schemas.envelope import Emitter, EventData
 from schemas.stages import StageConfig
@@ -232,6 +232,20 @@ def start_errors(file: Path, start: Start | None) -> list[str]:
     return []
 
 
+def jsonata_errors(workflow: Workflow) -> list[str]:
+    """Each `{% ... %}` of an ASL workflow's definition that is not JSONata, by its path: refused at synth rather
+    than failing the running execution with States.QueryEvaluationError (the DAG compiler checks its specs so)."""
+    file = workflow.definition_file
+    try:
+        definition = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+    except json.JSONDecodeError:
+        return []  # admission_errors names it
+    return [
+        f"{shown(file)}: {where}: not JSONata: `{expression}`: {reason}; fix the expression"
+        for where, expression, reason in jsonata_problems(definition)
+    ]
+
+
 def admission_errors(workflow: Workflow) -> list[str]:
     """An event-started ASL workflow whose definition does not admit its start event first (asl/admission.py): an
     event breaking its contract would run it. (The DAGs' compiler and the shipped workflows write that state.)"""
@@ -323,6 +337,7 @@ __all__ = [
     "Workflow",
     "WorkflowSidecar",
     "admission_errors",
+    "jsonata_errors",
     "agents",
     "dag_construct_id",
     "name_clash",

@@ -184,11 +184,32 @@ def _syntax_errors(spec: DagSpec) -> list[str]:
         for field, value in _expression_fields(task):
             expressions = [value.strip()] if field == "when" and value is not None else list(_expressions(value))
             for expression in expressions:
-                try:
-                    jsonata.Jsonata(expression)
-                except jsonata.JException as error:
-                    problems.append(f"{_where(spec, task.name)}.{field}: not JSONata: `{expression}`: {error}")
+                if (reason := not_jsonata(expression)) is not None:
+                    problems.append(f"{_where(spec, task.name)}.{field}: not JSONata: `{expression}`: {reason}")
     return problems
+
+
+def not_jsonata(expression: str) -> str | None:
+    """Why `expression` does not parse as JSONata (None: it does), as jsonata-python, the local evaluator, says."""
+    try:
+        jsonata.Jsonata(expression)
+    except jsonata.JException as error:
+        return str(error)
+    return None
+
+
+def jsonata_problems(value: Any, where: str = "$") -> Iterable[tuple[str, str, str]]:
+    """(path, expression, reason) for each `{% ... %}` string at any depth of `value` (an ASL definition, say) that
+    does not parse; the path is JSONPath-like (`$.States.Begin.Output`)."""
+    if isinstance(value, str):
+        if (match := _EXPRESSION.match(value.strip())) and (reason := not_jsonata(match.group(1).strip())):
+            yield where, match.group(1).strip(), reason
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from jsonata_problems(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from jsonata_problems(item, f"{where}[{index}]")
 
 
 def _expressions(value: Any) -> Iterable[str]:

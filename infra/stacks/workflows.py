@@ -237,6 +237,7 @@ class WorkflowsStack(Stack):
                     workflow.file, [(f"agents[{i}]", a) for i, a in enumerate(sidecar.agents)], self.declared
                 ),
                 *extensions.admission_errors(workflow),
+                *extensions.jsonata_errors(workflow),
             ]
             if not workflow.definition_file.is_file():
                 problems.append(

@@ -206,3 +206,19 @@ def test_the_app_does_not_synthesize_with_any_of_them(tmp_path: Path, monkeypatc
             *extensions.admission_errors(next(w for w in sidecars if w.sidecar.name == "unadmitted")),
         ]
     )
+
+
+def test_an_asl_workflows_expression_that_is_not_jsonata_is_named_by_its_path(tmp_path: Path) -> None:
+    definition = _admitted("broken")
+    definition["States"]["Work"] = {"Type": "Pass", "Output": {"total": "{% $sum($states.input.items %}"}, "End": True}
+    broken = _asl_workflow(tmp_path, "broken", definition)
+    fine = _asl_workflow(tmp_path, "fine", _admitted("fine"))
+    example = extensions.workflows(extensions.PROJECT_ROOT / "examples" / "scheduled_and_chained")
+
+    (error,) = extensions.jsonata_errors(broken)
+    assert error.startswith(
+        f"{broken.definition_file}: $.States.Work.Output.total: not JSONata: `$sum($states.input.items`: "
+    )
+    assert error.endswith("; fix the expression")
+    assert extensions.jsonata_errors(fine) == []
+    assert [extensions.jsonata_errors(w) for w in example] == [[], []]
