@@ -20,8 +20,8 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
+from functions.agents import kit
 from functions.agents.consumer import process_batch, read_event
 from functions.agents.logic import TaskOutcome, perform
 from functions.agents.reasoning import Reasoner, ReasonerSettings, reasoner_named
@@ -39,9 +39,8 @@ logger, tracer, metrics = observability()
 LATENCY_METRIC = "AgentLatency"
 
 
-class Settings(ReasonerSettings):
-    event_bus_name: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
+class Settings(ReasonerSettings, kit.Settings):
+    """The kit's settings (the bus, the idempotency table) and the reasoner's."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from orchestrator.local.seams import SeamAdapter, SeamSet
 from orchestrator.local.seams import services as declared
 
 _EXPRESSIONS_KEPT = 1024
+_URLS_KEPT = "_orch_urls_computed_once"
 
 
 class ComputedOnce(SeamAdapter):
@@ -55,13 +56,12 @@ def _methods_once_per_class(original: Callable[[Any], list[str]]) -> Callable[[A
 
 
 def _urls_once_per_backend(original: property) -> property:
-    found: dict[int, tuple[Any, dict[str, Any]]] = {}
-
     def urls(backend: Any) -> dict[str, Any]:
-        kept = found.get(id(backend))
-        if kept is None or kept[0] is not backend:  # the backend itself is kept, so its id is not reused meanwhile
-            kept = found[id(backend)] = (backend, original.fget(backend))  # type: ignore[misc]
-        return kept[1]
+        # Kept on the backend itself: a new cloud's backends compute their own, and nothing outlives its backend.
+        kept: dict[str, Any] | None = backend.__dict__.get(_URLS_KEPT)
+        if kept is None:
+            kept = backend.__dict__[_URLS_KEPT] = original.fget(backend)  # type: ignore[misc]
+        return kept
 
     return property(urls)
 
