@@ -135,14 +135,26 @@ class Clock:
         """The earliest moment a wait or timer is due, or None when nothing waits on the clock."""
         deadlines = self.ledger.deadlines()
         with self._lock:
-            deadlines += [t.deadline for t in self._timers if not t.cancelled]
+            first = self._first_timer()
+        if first is not None:
+            deadlines.append(first.deadline)
         return min(deadlines, default=None)
 
     def due_timers(self) -> int:
         """Timers whose deadline has passed and that have not fired yet: work about to happen."""
         now = self.now()
         with self._lock:
+            first = self._first_timer()
+            if first is None or first.deadline > now:
+                return 0  # the common answer, without reading every timer (the ticker asks every few ms)
             return sum(1 for t in self._timers if not t.cancelled and t.deadline <= now)
+
+    def _first_timer(self) -> _Timer | None:
+        """The earliest timer not cancelled (under `_lock`): cancelled ones at the top of the heap are dropped
+        (a pollers' batch cancels its redelivery timer when it settles, so most timers end cancelled)."""
+        while self._timers and self._timers[0].cancelled:
+            heapq.heappop(self._timers)
+        return self._timers[0] if self._timers else None
 
     def advance_to_next_deadline(self) -> bool:
         """Jumps to the earliest deadline (if it is in the future); False when nothing waits on the clock."""

@@ -57,6 +57,8 @@ class Ledger:
         self._names: dict[int, str] = {}  # thread ident -> what its outermost work is
         self._expected: Counter[str] = Counter()  # work submitted whose thread has not started yet
         self._waits: dict[int, Wait] = {}
+        self._wait_depth: Counter[int] = Counter()  # thread ident -> waits it is in (nested waits count each)
+        self._working: set[int] = set()  # workers in no wait: while one is, the system is busy, read in O(1)
         self._ids = itertools.count()
         self._last_change = time.monotonic()
 
@@ -92,6 +94,8 @@ class Ledger:
                 self._settle(what)
             self._workers[ident] += 1
             self._names.setdefault(ident, what)
+            if not self._wait_depth[ident]:
+                self._working.add(ident)
             self._bump()
         try:
             yield
@@ -101,6 +105,7 @@ class Ledger:
                 if self._workers[ident] <= 0:
                     del self._workers[ident]
                     self._names.pop(ident, None)
+                    self._working.discard(ident)
                 self._bump()
 
     def relabel(self, what: str) -> None:
@@ -113,23 +118,33 @@ class Ledger:
     def waiting(self, what: str, over: Over, deadline: float | None = None) -> Iterator[None]:
         """The calling thread blocks on `what` until the block ends; `over(now)` tells whether it is about to
         move (the event it waits on is set, its deadline passed)."""
-        key = next(self._ids)
+        key, ident = next(self._ids), threading.get_ident()
         with self._changed:
-            self._waits[key] = Wait(threading.get_ident(), what, over, deadline)
+            self._waits[key] = Wait(ident, what, over, deadline)
+            self._wait_depth[ident] += 1
+            self._working.discard(ident)
             self._bump()
         try:
             yield
         finally:
             with self._changed:
                 del self._waits[key]
+                self._wait_depth[ident] -= 1
+                if self._wait_depth[ident] <= 0:
+                    del self._wait_depth[ident]
+                    if ident in self._names:
+                        self._working.add(ident)
                 self._bump()
 
     def first_busy(self, now: float) -> str | None:
         """One thing busy at clock time `now` (None: nothing is), found without reading the rest: the quiet wait
-        asks at every change of the ledger while hundreds of threads are in it."""
+        asks at every change of the ledger while hundreds of threads are in it. While a worker is in no wait this
+        takes constant time; only when every worker waits are the waits asked whether they are over."""
         with self._changed:
             if self._expected:
                 return f"{next(iter(self._expected))} (expected, not started)"
+            if self._working:
+                return f"{self._names[next(iter(self._working))]}: working"
             waiting = {wait.thread: wait for wait in self._waits.values()}
             workers = list(self._names.items())
         # As in `read`: a wait's `over` is asked outside the ledger's lock (it may take its owner's lock).

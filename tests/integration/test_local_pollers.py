@@ -491,3 +491,34 @@ def test_a_mapping_provisioned_from_a_template_polls_its_queue(local: Local, tmp
     assert sorted(i for b in batches for i in b.message_ids) == sorted(sent)
     assert [function for function, _ in local.lambdas.events] == ["worker", "worker"]
     assert local.counts(url) == (0, 0)
+
+
+def test_queue_scans_read_the_time_once_and_answer_as_moto_does(local: Local) -> None:
+    """Seams SQS_QUEUE_SCANS: moto's `Queue.messages` and message counts, with the time read once per scan, give
+    moto's own answers for visible, in-flight and delayed messages (GetQueueAttributes reads them, SendMessage too)."""
+    from moto.sqs.models import sqs_backends
+
+    url, _ = local.queue("orders")
+    local.send(url, "a", "b", "c")
+    local.sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    local.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)  # in flight for VISIBILITY seconds
+    queue = sqs_backends[local.runtime.account][local.runtime.region].queues["orders"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+
+    def answers() -> tuple[list[str], dict[str, str]]:
+        attributes = local.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sorted(m.body for m in queue.messages), attributes
+
+    ours = answers()
+    local.pollers.uninstall()
+    try:
+        motos = answers()
+    finally:
+        local.pollers.install()
+    assert ours == motos
+    # "a" is in flight; "later" is delayed (moto counts it visible, as its visibility timeout never started)
+    assert ours == (["b", "c"], dict(zip(names, ["2", "1", "1"], strict=True)))

@@ -115,3 +115,20 @@ def test_a_failing_timer_does_not_stop_the_others_and_its_error_is_handed_on() -
     clock.advance(5)
     assert fired == ["after the broken one"]
     assert [str(e) for e in errors] == ["queue gone"]
+
+
+def test_cancelled_timers_neither_set_the_next_deadline_nor_count_as_due() -> None:
+    """`next_deadline` and `due_timers` read the earliest live timer (cancelled ones at the heap's top are dropped):
+    a cancelled earlier timer does not hide a later live one, nor a live one behind it."""
+    clock = Clock(now=FrozenTime())
+    fired: list[str] = []
+    first = clock.call_later(10, lambda: fired.append("cancelled first"))
+    clock.call_later(20, lambda: fired.append("live"))
+    clock.call_later(15, lambda: fired.append("cancelled second")).cancel()
+    first.cancel()
+    assert clock.next_deadline() == clock.now() + 20
+    assert clock.due_timers() == 0
+    clock._real.value += 30  # type: ignore[attr-defined]  # real time passes; nothing fired yet
+    assert clock.due_timers() == 1
+    assert clock.fire_due_timers() == 1
+    assert fired == ["live"] and clock.next_deadline() is None and clock.due_timers() == 0

@@ -145,3 +145,35 @@ def test_a_blocked_worker_outside_any_wait_counts_as_working() -> None:
     finally:
         lock.release()
         thread.join()
+
+
+def test_first_busy_agrees_with_a_full_read_as_workers_enter_and_leave_waits() -> None:
+    """`first_busy` answers from the set of workers in no wait (constant time while one works); it must say busy
+    exactly when a full `read` does, through nested work, nested waits, and waits of threads that are not workers."""
+    ledger = Ledger()
+    over = threading.Event()
+
+    def agree(expected_busy: bool) -> None:
+        assert bool(ledger.read(0.0).busy) is expected_busy
+        assert (ledger.first_busy(0.0) is not None) is expected_busy
+
+    agree(False)
+    with ledger.waiting("a wait outside any work", lambda now: False):
+        agree(False)  # a thread outside the runtime waiting is not a worker
+        with ledger.work("work begun inside a wait"):
+            agree(False)  # a worker already in a wait that is not over
+        agree(False)
+    with ledger.work("delivery"):
+        agree(True)
+        with ledger.work("nested"):
+            agree(True)
+        with ledger.waiting("a token", lambda now: over.is_set()):
+            agree(False)
+            with ledger.waiting("a nested wait", lambda now: False):
+                agree(False)
+            agree(False)  # still in the outer wait
+            over.set()
+            agree(True)  # the wait is over: about to move on
+            over.clear()
+        agree(True)  # left its wait: working again
+    agree(False)

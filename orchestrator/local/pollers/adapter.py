@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.local.lambda_port import LambdaPort
+from orchestrator.local.pollers import queue_scans
 from orchestrator.local.pollers.batches import BatchRecord, batch_failures, sqs_record
 from orchestrator.local.pollers.mappings import (
     RECEIVE_LIMIT,
@@ -83,6 +84,8 @@ class Pollers(SeamAdapter):
         seam_set.wrap(declared.SQS_MAPPINGS_POLLED, polled_here)
         seam_set.wrap(declared.SQS_ARRIVALS, self._waking_on_arrival)
         seam_set.replace(declared.SQS_RETENTION_READ, _within_retention)
+        for seam in declared.SQS_QUEUE_SCANS:
+            seam_set.replace(seam, property(queue_scans.SCANS[seam.attribute]))
         return seam_set
 
     def _waking_on_arrival(self, original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

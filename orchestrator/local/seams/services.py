@@ -107,6 +107,23 @@ SQS_RETENTION_READ = Seam(
     "queue per message)", ("self", "queue_name", "message"), "pollers", ("get_queue",),
 )  # fmt: skip
 
+_ONE_READ = (
+    "moto reads the time again for each message of the queue (a datetime computed per message, twice for `messages`); "
+    "SendMessage computes every attribute, these counts included, to read ContentBasedDeduplication, so each send "
+    "scanned a backlogged queue three times"
+)
+SQS_QUEUE_SCANS = tuple(
+    Seam(
+        "moto.sqs.models.Queue", name, "replace",
+        f"Queue.{name} counted over the queue's messages with the time read once per scan", _ONE_READ, None,
+        "pollers",
+    )
+    for name in (
+        "messages", "approximate_number_of_messages", "approximate_number_of_messages_not_visible",
+        "approximate_number_of_messages_delayed",
+    )
+)  # fmt: skip
+
 # -- EventBridge ---------------------------------------------------------------------------------------------------
 EVENTS_DELIVERY = Seam(
     "moto.events.models.Rule", "send_to_targets", "wrap",
@@ -393,6 +410,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     DYNAMODB_CONDITION_TOKENS,
     SQS_ARRIVALS,
     SQS_RETENTION_READ,
+    *SQS_QUEUE_SCANS,
     EVENTS_DELIVERY,
     EVENTS_PUT_RULE,
     EVENTS_TEST_EVENT_PATTERN,

@@ -26,7 +26,7 @@ class InterpreterThreads:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._threads: set[threading.Thread] = set()  # appended and not ended (moto's own list is never pruned)
         # The execution each interpreter thread works for: set where the program starts (`belongs_to`), inherited
         # by every thread started from there, so a wait in the ledger says which execution waits.
         self._execution = threading.local()
@@ -56,16 +56,18 @@ class InterpreterThreads:
 
         def run_as_worker() -> None:
             self._execution.arn = execution
-            with self._ledger.work(what, expected=True):
-                self._ledger.relabel(label)
-                run()
+            try:
+                with self._ledger.work(what, expected=True):
+                    self._ledger.relabel(label)
+                    run()
+            finally:
+                with self._lock:
+                    self._threads.discard(thread)
 
         thread.run = run_as_worker  # type: ignore[method-assign]  # Thread._bootstrap_inner calls self.run()
         self._ledger.expect(what)
         with self._lock:
-            # Only the live ones and those not started yet are kept: moto's own list is never pruned.
-            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
-            self._threads.append(thread)
+            self._threads.add(thread)
 
 
 class _ThreadList:
