@@ -18,6 +18,7 @@ moto's backends are process-wide: one `LocalCloud` runs at a time in a process.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -56,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 STOP_SECONDS = 10.0  # how long `stop` lets work in flight finish
 ACCESS_REPORT_PAGE = "access-report"  # server mode: GET <endpoint>/_orch/access-report
+QUIET_PAGE = "quiet"  # server mode: GET <endpoint>/_orch/quiet answers once the system is still
+QUIET_PAGE_SECONDS = 60.0  # how long that answer may wait for the system to come to rest
 TICK_SECONDS = 0.005  # how often due clock timers (retries, redeliveries) are fired
 
 
@@ -91,7 +94,9 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self._quiet = QuietDetector(self.runtime, self.pollers)
         self._mock: Any = None
-        self._server = LocalServer({ACCESS_REPORT_PAGE: lambda: self.access_report().as_json()})
+        self._server = LocalServer(
+            {ACCESS_REPORT_PAGE: lambda: self.access_report().as_json(), QUIET_PAGE: self._quiet_page}
+        )
         self._ticking = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -277,6 +282,15 @@ class LocalCloud:
         nothing waits on it. Raises `LocalCloudError` when background work failed, `NotQuietError` after
         `timeout` seconds of real time."""
         return self._quiet.wait(timeout, advance_clock=advance_clock)
+
+    def _quiet_page(self) -> dict[str, Any]:
+        """`wait_until_quiet` for a client of server mode (a script, the AWS CLI's user): what waits once still,
+        or why the system did not come to rest."""
+        try:
+            stillness = self.wait_until_quiet(QUIET_PAGE_SECONDS)
+        except (NotQuietError, LocalCloudError) as error:
+            return {"quiet": False, "error": type(error).__name__, "message": str(error)}
+        return {"quiet": True, **dataclasses.asdict(stillness)}
 
     def _busy_summary(self) -> str:
         return self._quiet.busy_summary()

@@ -172,6 +172,11 @@ class Ledger:
                 busy.append(f"{what}: {wait.what} is over, about to move on")
         return Reading(epoch, busy, [(workers[wait.thread], wait) for wait in waits if wait.thread in workers])
 
+    def waits_entered(self) -> int:
+        """How many waits threads are in now, a worker's or not."""
+        with self._changed:
+            return len(self._waits)
+
     def deadlines(self) -> list[float]:
         """The deadlines of every wait (a worker's or not)."""
         with self._changed:

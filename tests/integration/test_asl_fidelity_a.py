@@ -19,7 +19,7 @@ from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
-from tests.polling import ended
+from tests.settling import ended
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 NEW_YEAR = 1704067200.0  # 2024-01-01T00:00:00Z
@@ -37,7 +37,7 @@ class Local:
         started = self.sfn.start_execution(
             stateMachineArn=machine["stateMachineArn"], name=name, input=json.dumps(payload or {})
         )
-        return ended(self.sfn, started["executionArn"])
+        return ended(self.runtime, self.sfn, started["executionArn"])
 
     def output(self, definition: dict[str, Any], payload: Any = None, name: str = "run") -> Any:
         """The output of a run that must succeed."""

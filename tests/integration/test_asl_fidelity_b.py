@@ -25,7 +25,7 @@ from orchestrator.local.lambdas import LambdaRuntime, LocalFunction
 from orchestrator.local.lambdas.handlers import stack_of
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
-from tests.polling import ended
+from tests.settling import ended
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 SAMPLES = Path(__file__).parent / "local_lambda_samples"
@@ -49,7 +49,7 @@ class Local:
 
     def run(self, definition: dict[str, Any], payload: Any = None) -> dict[str, Any]:
         """Creates the machine, starts one execution and returns it described once it ended."""
-        return ended(self.sfn, self.start(self.machine(definition), payload))
+        return ended(self.runtime, self.sfn, self.start(self.machine(definition), payload))
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = self.sfn.get_execution_history(executionArn=execution_arn)["events"]
@@ -175,7 +175,7 @@ def test_jsonpath_and_jsonata_machines_created_and_started_from_several_threads_
 
     assert errors == []
     assert len(started) == rounds * threads
-    outcomes = [ended(local.sfn, arn, cap_seconds=30) for arn, _ in started]
+    outcomes = [ended(local.runtime, local.sfn, arn, cap=30) for arn, _ in started]
     assert [(o["status"], o.get("error")) for o in outcomes] == [("SUCCEEDED", None)] * len(outcomes)
     for (_, tag), outcome in zip(started, outcomes, strict=True):
         output = json.loads(outcome["output"])

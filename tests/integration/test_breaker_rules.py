@@ -28,7 +28,7 @@ from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, loca
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
 from schemas import breaker_rules as rules
 from schemas.stages import WorkflowBreaker
-from tests.polling import ended
+from tests.settling import ended
 from tests.unit.test_breaker import Downstream, DownstreamDown, RecordingListener
 
 TABLE, BUS, BREAKER = "CircuitBreakers", "breakers-test", "payments-gateway"
@@ -247,7 +247,7 @@ class Forms:
         self.given(case)
         table = TABLE if case.downstream == "succeeds" else "Unreachable"
         arn = self.sfn.start_execution(stateMachineArn=self.machine, input=json.dumps({"table": table}))["executionArn"]
-        execution = ended(self.sfn, arn, cap_seconds=30)
+        execution = ended(self.runtime, self.sfn, arn, cap=30)
         assert execution["status"] == "SUCCEEDED", execution
         output = json.loads(execution["output"])
         history = self.sfn.get_execution_history(executionArn=arn)["events"]

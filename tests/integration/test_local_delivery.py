@@ -21,6 +21,7 @@ from orchestrator.local.clock import Clock
 from orchestrator.local.delivery import Delivery
 from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, LocalFunction
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from tests.settling import quiet
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -122,12 +123,8 @@ class Cloud:
     def settle(self) -> None:
         """Waits until nothing is in flight or due on the clock, jumping the clock to every retry's deadline
         (EventBridge's backoffs and Lambda's asynchronous retries)."""
-        give_up_at = time.monotonic() + WAIT
-        clock = self.runtime.clock
-        while not (self.runtime.activity.wait_idle(0.02) and clock.next_deadline() is None):
-            clock.advance_to_next_deadline()
-            assert time.monotonic() < give_up_at, "deliveries still in flight"
-        assert self.runtime.activity.failures == []
+        quiet(self.runtime, advance_clock=True, cap=WAIT)  # raises if background work failed
+        assert self.runtime.clock.next_deadline() is None
 
 
 @contextmanager
@@ -406,10 +403,8 @@ def test_stopping_the_runtime_ends_a_delivery_waiting_to_retry_without_another_a
     cloud.rule("handle", {"Id": "fn", "Arn": FUNCTION_ARN, "DeadLetterConfig": {"Arn": dlq_arn}})
     clock, activity = cloud.runtime.clock, cloud.runtime.activity
     cloud.put()
-    give_up_at = time.monotonic() + WAIT
-    while not clock.ledger.deadlines():  # the retry thread waits out its backoff, which the frozen clock never ends
-        assert time.monotonic() < give_up_at, "no delivery waits to retry"
-        time.sleep(0.01)
+    quiet(cloud.runtime)
+    assert clock.ledger.deadlines(), "a delivery waits out its backoff to retry (the frozen clock never ends it)"
 
     assert activity.stop(timeout=WAIT), "the waiting delivery ended when the runtime stopped"
     clock.advance(hours=1)

@@ -19,7 +19,7 @@ from orchestrator.assembly import CloudAssembly
 from orchestrator.local.pollers import BatchRecord, Pollers, UnsupportedMapping, batch_failures
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
-from tests.polling import eventually
+from tests.settling import quiet
 
 VISIBILITY = 30
 Handler = Callable[[dict[str, Any]], Any]
@@ -94,14 +94,15 @@ class Local:
         attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
         return int(attributes[names[0]]), int(attributes[names[1]])
 
+    def settled(self) -> None:
+        """Returns once the pollers are still: every batch they could run has run (the rest wait on the clock)."""
+        quiet(self.runtime, self.pollers)
+
     def batches(self, count: int) -> list[BatchRecord]:
-        """Waits (bounded, real time: the pollers are threads) until `count` batches ran; returns them all."""
-        wait_for(lambda: len(self.pollers.records) >= count, f"{count} batches")
+        """Every batch run so far, once the pollers are still: at least `count` of them."""
+        self.settled()
+        assert len(self.pollers.records) >= count, f"{len(self.pollers.records)} batches, expected {count}"
         return self.pollers.records
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    eventually(condition, what, cap_seconds=5.0, step=0.005)
 
 
 def create_function(name: str) -> None:
@@ -202,9 +203,11 @@ def test_the_batching_window_gathers_messages_until_it_passes_on_the_clock(local
     local.pollers.start()
 
     first = local.send(url, "a", "b")
-    wait_for(lambda: local.counts(url) == (0, 2), "the poller to hold the first two messages")
+    local.settled()
+    assert local.counts(url) == (0, 2), "the poller holds the first two messages"
     later = local.send(url, "c")
-    wait_for(lambda: local.counts(url) == (0, 3), "the poller to add the third message to its batch")
+    local.settled()
+    assert local.counts(url) == (0, 3), "the poller added the third message to its batch"
     assert local.pollers.records == [], "the window has not passed: nothing is invoked yet"
 
     local.runtime.clock.advance(60)
@@ -325,7 +328,7 @@ def test_an_invoke_that_raises_keeps_the_messages_and_is_reported(local: Local) 
 
     pollers.start()
     try:
-        wait_for(lambda: len(pollers.records) == 1, "the failed batch")
+        quiet(local.runtime, pollers, failures_raise=False)
     finally:
         pollers.stop()
 
@@ -353,7 +356,7 @@ def test_after_max_receive_count_failures_the_message_is_in_the_dlq(local: Local
     local.runtime.clock.advance(VISIBILITY)
     local.batches(2)
     local.runtime.clock.advance(VISIBILITY)
-    wait_for(lambda: local.counts(dlq_url) == (1, 0), "the message in the dead-letter queue")
+    local.settled()
 
     assert local.counts(url) == (0, 0)
     assert len(local.pollers.records) == 2, "invoked maxReceiveCount times, then moved"

@@ -7,7 +7,6 @@ a test expects it however slowly a loaded machine runs the test."""
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import random
 import threading
@@ -29,10 +28,11 @@ from orchestrator.assembly import StackTemplate
 from orchestrator.local import jsonata_engine
 from orchestrator.local.clock import Clock
 from orchestrator.local.provision import Provisioner
+from orchestrator.local.quiet import Stillness
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.seams import MotoSeamError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
-from tests.polling import eventually
+from tests.settling import moto_executions_ended, quiet
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 DAY = 24 * 3600
@@ -56,13 +56,16 @@ class Local:
         started = self.sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(payload or {}))
         return str(started["executionArn"])
 
-    def finished(self, execution_arn: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
-            return described if described["status"] != "RUNNING" else None
+    def settled(self, *, advance_clock: bool = False) -> Stillness:
+        """Returns once nothing is in flight (the clock stands still: what waits on it stays waiting)."""
+        return quiet(self.runtime, advance_clock=advance_clock)
 
-        result: dict[str, Any] = eventually(ended, f"{execution_arn} to end")
-        return result
+    def finished(self, execution_arn: str) -> dict[str, Any]:
+        """The execution, described once the runtime is quiet: it must have ended by then."""
+        stillness = self.settled()
+        described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+        assert described["status"] != "RUNNING", f"{execution_arn} has not ended; waiting: {stillness.waits}"
+        return described
 
     def waiting_for(self, seconds: float) -> None:
         """Returns once the earliest wait on the clock ends `seconds` from now: the execution is in that wait."""
@@ -72,12 +75,12 @@ class Local:
         """Returns once the earliest wait on the clock ends at `moment` (epoch seconds): exactly, the clock being
         frozen between advances."""
         clock = self.runtime.clock
-
-        def due() -> bool:
-            deadline = clock.next_deadline()
-            return deadline is not None and abs(deadline - moment) < 0.001
-
-        eventually(due, f"a wait on the clock until {moment - clock.now():.0f} s from now")
+        stillness = self.settled()
+        deadline = clock.next_deadline()
+        assert deadline is not None and abs(deadline - moment) < 0.001, (
+            f"expected a wait until {moment - clock.now():.0f} s from now, the earliest is "
+            f"{None if deadline is None else deadline - clock.now()}; waiting: {stillness.waits}"
+        )
 
     def queue(self, name: str) -> tuple[str, str]:
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -85,15 +88,12 @@ class Local:
         return url, arn
 
     def next_body(self, queue_url: str) -> str:
-        def receive() -> str | None:
-            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", [])
-            if not messages:
-                return None
-            self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
-            return str(messages[0]["Body"])
-
-        body: str = eventually(receive, f"a message on {queue_url}")
-        return body
+        """The next message's body, received once the runtime is quiet (deleted)."""
+        stillness = self.settled()
+        messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", [])
+        assert messages, f"no message on {queue_url}; waiting: {stillness.waits}"
+        self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        return str(messages[0]["Body"])
 
     def next_message(self, queue_url: str) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(self.next_body(queue_url))
@@ -105,7 +105,13 @@ class Local:
     def submitted(self, execution_arn: str, tasks: int = 1) -> None:
         """Returns once `tasks` tasks of the execution made their call and wait for their token (TaskSubmitted):
         a time-out before that would end a task still sending its request."""
-        eventually(lambda: self.history_types(execution_arn).count("TaskSubmitted") >= tasks, "TaskSubmitted")
+        self.settled()
+        assert self.history_types(execution_arn).count("TaskSubmitted") >= tasks, self.history_types(execution_arn)
+
+    def last_event(self, execution_arn: str) -> str:
+        """The type of the execution's last history event, once the runtime is quiet."""
+        self.settled()
+        return self.history_types(execution_arn)[-1]
 
 
 def local_runtime(rng: random.Random | None = None) -> Local:
@@ -286,7 +292,8 @@ def test_a_24_hour_wait_passes_when_the_clock_advances(local: Local) -> None:
     cool_off, done = local.adapter.history_path(execution_arn)
     assert path([cool_off, done]) == [("Cool off", "succeeded"), ("Done", "succeeded")]
     assert cool_off.exited is not None and cool_off.exited - cool_off.entered >= datetime.timedelta(hours=24)
-    eventually(lambda: local.adapter.running_executions() == 0, "the execution to count as ended")
+    local.settled()
+    assert local.adapter.running_executions() == 0, "the execution counts as ended"
 
 
 @pytest.fixture
@@ -357,7 +364,7 @@ def test_the_state_machine_timeout_times_the_execution_out(local: Local) -> None
     local.runtime.clock.advance(61)
 
     assert local.finished(execution_arn)["status"] == "TIMED_OUT"
-    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionTimedOut", "ExecutionTimedOut")
+    assert local.last_event(execution_arn) == "ExecutionTimedOut"
     assert path(local.adapter.history_path(execution_arn)) == [("Long", "timed out")]
 
 
@@ -500,7 +507,8 @@ def test_timeout_seconds_ends_a_task_even_while_heartbeats_arrive(local: Local) 
     execution = local.finished(execution_arn)
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Timeout")
     # moto left the task's heartbeat wait running on its own thread: nothing of the task may wait on the clock.
-    eventually(lambda: clock.next_deadline() is None, "the timed-out task's heartbeat wait to be released")
+    local.settled()
+    assert clock.next_deadline() is None, "the timed-out task's heartbeat wait is released"
 
 
 def test_stop_execution_aborts_a_task_waiting_for_its_token(local: Local) -> None:
@@ -513,7 +521,7 @@ def test_stop_execution_aborts_a_task_waiting_for_its_token(local: Local) -> Non
     local.sfn.stop_execution(executionArn=execution_arn)
 
     assert local.finished(execution_arn)["status"] == "ABORTED"
-    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionAborted", "ExecutionAborted")
+    assert local.last_event(execution_arn) == "ExecutionAborted"
     types = local.history_types(execution_arn)
     assert types[-2:] == ["TaskSubmitted", "ExecutionAborted"], "the interrupted task records no outcome"
     assert path(local.adapter.history_path(execution_arn)) == [("Ask", "aborted")]
@@ -541,8 +549,11 @@ def test_an_answer_before_the_task_set_up_its_heartbeat_wait_is_heard(
     with monkeypatch.context() as patched:
         patched.setattr(CallbackEndpoint, "setup_heartbeat_endpoint", set_up_late)
         execution_arn = local.start(machine, {"order": "o-10"})
-        token = local.next_message(queue_url)["token"]
+        # The task's thread is held outside any wait the ledger knows (so the runtime is not quiet): wait for the
+        # hold itself, which comes after the message went out.
         assert reached.wait(10), "the task set up no heartbeat wait"
+        (message,) = local.sqs.receive_message(QueueUrl=queue_url)["Messages"]
+        token = json.loads(message["Body"])["token"]
 
         if heartbeat_first:
             local.sfn.send_task_heartbeat(taskToken=token)  # AWS: the token is valid from the task's start
@@ -598,7 +609,8 @@ def fan_out_of_two(local: Local, ask: dict[str, Any]) -> tuple[str, dict[str, st
 
 def left(local: Local, execution_arn: str) -> None:
     """Returns once the execution recorded that a task was left (the answer to it was taken in)."""
-    eventually(lambda: "TaskStateExited" in local.history_types(execution_arn), "the answered task to be left")
+    local.settled()
+    assert "TaskStateExited" in local.history_types(execution_arn), "the answered task is left"
 
 
 def by_iteration(visits: list[StateVisit]) -> dict[str, list[StateVisit]]:
@@ -704,7 +716,7 @@ def test_a_stop_while_a_retry_is_worked_out_aborts_the_execution(local: Local, m
         execution = local.finished(execution_arn)
 
     assert execution["status"] == "ABORTED"
-    eventually(lambda: local.history_types(execution_arn)[-1] == "ExecutionAborted", "ExecutionAborted")
+    assert local.last_event(execution_arn) == "ExecutionAborted"
 
 
 # Status-change events ------------------------------------------------------------------------------------------
@@ -808,7 +820,9 @@ def test_uninstall_restores_moto_and_a_second_adapter_is_refused(local: Local) -
         assert original is not patched
         assert vars(callback)["Event"] is threading.Event
         machine = local.machine({"StartAt": "Short", "States": {"Short": {"Type": "Wait", "Seconds": 0, "End": True}}})
-        assert local.finished(local.start(machine))["status"] == "SUCCEEDED"
+        execution_arn = local.start(machine)
+        moto_executions_ended()  # moto as shipped: its threads are in no ledger
+        assert local.sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
         assert local.runtime.activity.finished == 0, "no status-change events without the adapter"
     finally:
         local.adapter.install()
@@ -844,16 +858,10 @@ def test_uninstall_stops_an_execution_whose_program_had_not_started_and_refuses_
         assert start.held.wait(10)
         uninstalling = threading.Thread(target=local.adapter.uninstall)
         uninstalling.start()
-        late_starts = iter(range(1000))
-
-        def refused() -> str | None:
-            try:
-                local.start(waits, name=f"late-{next(late_starts)}")  # started before uninstall() began: held too
-            except StepFunctionsStoppedError as refusal:
-                return str(refusal)
-            return None
-
-        refusal = eventually(refused, "StartExecution to be refused")
+        assert local.adapter.closing.wait(10), "uninstall() began closing"
+        with pytest.raises(StepFunctionsStoppedError) as refused:
+            local.start(waits, name="late")
+        refusal = str(refused.value)
         start.release.set()
         uninstalling.join(15)
 
@@ -949,7 +957,9 @@ def test_each_wait_in_the_ledger_names_its_execution_and_what_it_waits_for(local
         return sorted((wait.what, worker) for worker, wait in reading.waits if not reading.busy)
 
     kinds = {"a Wait state", "a task token", "its Parallel branches", "its program, or its TimeoutSeconds"}
-    found = eventually(lambda: kinds <= {what for what, _ in waits()} and waits(), "the execution's waits")
+    local.settled()
+    found = waits()
+    assert kinds <= {what for what, _ in found}, found
     assert {what for what, _ in found} - kinds == {"its task, or its TimeoutSeconds"}, "and nothing else"
     assert all(execution_arn in worker for _, worker in found), found
 
@@ -1050,12 +1060,8 @@ def test_a_program_parsed_once_has_every_heap_key_settled_before_it_is_shared() 
 
 
 def retried(local: Local, execution_arns: list[str], attempts: int) -> bool:
-    """Whether each execution made `attempts` attempts; if not, moves the clock past any retry interval waited on
-    (an execution may start its wait just after an advance: the next poll moves the clock again)."""
-    if all(local.history_types(arn).count("TaskScheduled") >= attempts for arn in execution_arns):
-        return True
-    local.runtime.clock.advance(seconds=2)
-    return False
+    """Whether each execution made `attempts` attempts."""
+    return all(local.history_types(arn).count("TaskScheduled") >= attempts for arn in execution_arns)
 
 
 def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_retries(
@@ -1083,7 +1089,8 @@ def test_executions_of_one_state_machine_share_one_parse_and_each_keeps_its_own_
     )
 
     runs = [local.start(machine, {"who": who}, name=who) for who in ("ann", "bob")]
-    eventually(functools.partial(retried, local, runs, 3), "three attempts of each execution")
+    local.settled(advance_clock=True)  # through each retry interval
+    assert retried(local, runs, 3), [local.history_types(run) for run in runs]
     outcomes = [local.finished(run) for run in runs]
 
     assert len(parses) == 1, "CreateStateMachine parsed it; both executions reused that program"

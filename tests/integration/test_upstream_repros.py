@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.local.seams import applied_seams
-from tests.polling import ended, eventually
+from tests.settling import moto_executions_ended, received
 
 # Executions run only when moto is asked to (the local runtime's MOTO_CONFIG, without the runtime).
 CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
@@ -66,11 +66,12 @@ def test_moto_send_task_failure_drops_the_cause(plain_moto: None) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     arn, queue_url = token_machine(sfn, sqs)
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="fails")["executionArn"]
-    message = eventually(lambda: sqs.receive_message(QueueUrl=queue_url).get("Messages"), "the task token message")[0]
+    message = received(sqs, queue_url)
 
     sfn.send_task_failure(taskToken=json.loads(message["Body"])["token"], error="OutOfStock", cause="sku a")
 
-    execution = ended(sfn, execution_arn)
+    moto_executions_ended()
+    execution = sfn.describe_execution(executionArn=execution_arn)
     assert (execution["status"], execution.get("error")) == ("FAILED", "OutOfStock")
     assert execution.get("cause") is None, "AWS: the cause given to SendTaskFailure, 'sku a'"
     failed = [e for e in sfn.get_execution_history(executionArn=execution_arn)["events"] if e["type"] == "TaskFailed"]
@@ -85,7 +86,8 @@ def test_moto_reports_a_missed_heartbeat_as_states_timeout(plain_moto: None) -> 
 
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="silent")["executionArn"]
 
-    execution = ended(sfn, execution_arn)
+    moto_executions_ended()  # the heartbeat (1 s, real time) is missed
+    execution = sfn.describe_execution(executionArn=execution_arn)
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Timeout"), "AWS: States.HeartbeatTimeout"
 
 

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from orchestrator.local.clock import Clock
+from tests.settling import until_a_wait
 
 
 class FrozenTime:
@@ -29,11 +30,7 @@ def background_wait(
 
 
 def until_waiting(clock: Clock) -> None:
-    for _ in range(1000):
-        if clock.next_deadline() is not None:
-            return
-        threading.Event().wait(0.001)
-    raise AssertionError("the waiter never registered its deadline")
+    until_a_wait(clock.ledger)
 
 
 def test_now_is_real_time_plus_every_advance() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from orchestrator.local.clock import Clock
 from orchestrator.local.ledger import Ledger
+from tests.settling import until_a_wait
 
 
 class FrozenTime:
@@ -70,8 +71,7 @@ def test_a_worker_in_a_clock_wait_is_still_and_is_busy_again_as_soon_as_the_wait
     thread.start()
     entered.wait()
     try:
-        while not ledger.read(time()).waits:
-            threading.Event().wait(0.001)
+        until_a_wait(ledger)
         reading = ledger.read(time())
         assert reading.busy == []
         assert [(worker, w.what, w.deadline) for worker, w in reading.waits] == [("a task", "a task token", 1_060.0)]
@@ -95,8 +95,7 @@ def test_a_wait_whose_deadline_has_passed_is_busy_before_its_thread_wakes() -> N
     thread = threading.Thread(target=sleep)
     thread.start()
     try:
-        while not clock.ledger.read(time()).waits:
-            threading.Event().wait(0.001)
+        until_a_wait(clock.ledger)
         assert clock.ledger.read(time()).busy == []
         assert clock.ledger.read(time() + 30).busy == ["a retry: a Retry interval is over, about to move on"]
         assert clock.next_deadline() == 1_030.0

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,16 +128,14 @@ def test_the_aws_cli_puts_an_event_and_reads_the_execution_it_started(endpoint: 
 
 
 def wait_for_execution(endpoint: str, tmp_path: Path, machine_arn: str) -> dict[str, Any]:
-    """Polls list-executions until the one execution has ended (a CLI user has no `wait_until_quiet`)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        executions = aws(endpoint, tmp_path, "stepfunctions", "list-executions", "--state-machine-arn", machine_arn)
-        finished = [e for e in executions["executions"] if e["status"] != "RUNNING"]
-        if finished:
-            (execution,) = finished
-            return dict(execution)
-        time.sleep(0.2)
-    raise AssertionError("the execution did not end within 60 s")
+    """The one execution, listed once the system is quiet (GET /_orch/quiet, as a script would wait for it)."""
+    with urllib.request.urlopen(f"{endpoint}/_orch/quiet", timeout=90) as response:  # noqa: S310 - loopback
+        stillness = json.loads(response.read())
+    assert stillness["quiet"] is True, stillness
+    executions = aws(endpoint, tmp_path, "stepfunctions", "list-executions", "--state-machine-arn", machine_arn)
+    (execution,) = executions["executions"]
+    assert execution["status"] != "RUNNING", stillness["waits"]
+    return dict(execution)
 
 
 def test_a_busy_port_is_one_clear_line_and_exit_1(

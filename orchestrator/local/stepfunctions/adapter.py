@@ -80,6 +80,8 @@ class StepFunctionsAdapter:
         self._starting = 0  # starts under way: their worker thread may not be running yet
         self._running_lock = threading.Condition()
         self._closing = False
+        # Set with `_closing` (under `_running_lock`): from then on every StartExecution is refused.
+        self.closing = threading.Event()
         self._events = StatusEvents(runtime)
         self._seams: SeamSet | None = None
         self._threads = InterpreterThreads(runtime.ledger)  # the interpreter's threads, in the ledger
@@ -121,6 +123,7 @@ class StepFunctionsAdapter:
             seam_set.apply()
             self._seams = seam_set
             self._closing = False
+            self.closing.clear()
 
     def execution_of_current_thread(self) -> str | None:
         """The execution the calling thread works for, if it is one of the interpreter's (its integrations' calls
@@ -276,6 +279,7 @@ class StepFunctionsAdapter:
         deadline = time.monotonic() + timeout
         with self._running_lock:
             self._closing = True
+            self.closing.set()
             # A start under way has its worker thread on moto's list once it returns.
             self._running_lock.wait_for(lambda: self._starting == 0, timeout)
             running = list(self._running.values())
