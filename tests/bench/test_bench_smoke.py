@@ -4,6 +4,7 @@ Never a threshold on time: how fast a machine is says nothing about the code."""
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -82,13 +83,15 @@ def test_the_real_app_bench_counts_every_saga_and_reports_each_size(
 ) -> None:
     from bench.real_app import main as real_app_main
 
-    arguments = ["--sizes", "2", "3", "--quiet-samples", "2", "--iam-size", "2", "--iam-rounds", "1", "--json"]
+    arguments = ["--sizes", "2", "3", "--rounds", "2", "--quiet-samples", "2", "--iam-size", "2", "--iam-rounds", "1"]
+    arguments.append("--json")
     assert real_app_main(["--assembly", str(assembly_dir), *arguments]) == 0
 
     figures = json.loads(capsys.readouterr().out)
     assert [size["sagas"] for size in figures["sizes"]] == [2, 3]
     assert all(size["seconds"] > 0 and size["quiet_after_seconds"] >= 0 for size in figures["sizes"])
     assert figures["growth"][1] == 1.5
+    assert len(figures["growths"]) == 2 and figures["growth"][0] == statistics.median(figures["growths"])
     assert figures["transitions"] >= 3 + 4, "the three steps, and the claim, the event, the metric, the end"
     iam = figures["iam"]
     assert iam["sagas"] == 2 and min(iam["start_on"], iam["start_off"], iam["per_second_on"], iam["per_second_off"]) > 0
