@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -331,6 +332,17 @@ def test_concurrent_invocations_of_one_function_run_in_environments_of_their_own
     assert len(streams) == 2, "two execution environments, each with its own log stream"
     assert answers[2]["calls"] == 2 and answers[2]["log_stream"] in streams, "the third reused one, warm"
     assert len(local.lambdas.pool("holder").started) == 2
+
+
+def test_a_function_registered_again_starts_cold_and_uninstall_unloads_every_module_instance(samples: Local) -> None:
+    assert [samples.invoke("greeter-a", {})["Payload"]["calls"] for _ in range(2)] == [1, 2], "warm"
+    samples.lambdas.register(samples.lambdas.functions["greeter-a"])
+    assert samples.invoke("greeter-a", {})["Payload"]["calls"] == 1, "a new environment, a new module instance"
+
+    loaded = [name for name in sys.modules if "_local_greeter_a_" in name]
+    assert len(loaded) == 2, loaded
+    samples.lambdas.uninstall()
+    assert [name for name in sys.modules if "._local_" in name or name.startswith("_local_")] == []
 
 
 # -- errors --------------------------------------------------------------------------------------------------
