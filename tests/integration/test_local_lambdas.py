@@ -367,6 +367,15 @@ def test_a_handler_that_outlives_its_timeout_fails_with_sandbox_timedout(samples
     assert record.duration >= 6 and record.error_type == "Sandbox.Timedout"
 
 
+def test_after_a_timeout_the_next_invocation_starts_in_a_new_environment(samples: Local) -> None:
+    # Lambda resets an execution environment whose invocation timed out: the next one starts cold.
+    timed_out = samples.invoke("remaining", {"seconds": 6})["Payload"]
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    assert samples.invoke("remaining", {"seconds": 0})["Payload"]["before"] > 0
+    first, second = samples.lambdas.pool("remaining").started
+    assert (first.retired, second.retired) == (True, False) and first.log_stream != second.log_stream
+
+
 def test_a_result_that_is_not_json_is_a_marshal_error(samples: Local) -> None:
     response = samples.invoke("unserializable", {})
     assert response["FunctionError"] == "Unhandled"

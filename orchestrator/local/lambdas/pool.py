@@ -42,6 +42,9 @@ class ExecutionEnvironment:
     variables: dict[str, str]  # its os.environ (environ.py): the function's variables and Lambda's over the process's
     log_stream: str
     handler: Handler | None = None  # from its own module instance, once its init (the cold start) succeeded
+    # Set when Lambda would not reuse it: its process died (an injected crash) or the invocation timed out (Lambda
+    # resets the environment after a timeout); the next invocation then starts cold, as on Lambda.
+    retired: bool = False
     _session: Any = None
 
     def default_session(self) -> Any:
@@ -99,8 +102,8 @@ class EnvironmentPool:
 
     @contextmanager
     def lease(self) -> Iterator[ExecutionEnvironment]:
-        """An environment for one invocation, back in the pool when the block ends (discarded if its init failed,
-        as Lambda discards an environment whose init failed: the next invocation starts cold)."""
+        """An environment for one invocation, back in the pool when the block ends (discarded if its init failed or it
+        was retired, as Lambda discards such an environment: the next invocation starts cold)."""
         with self._free:
             self._free.wait_for(lambda: bool(self._idle) or self._alive < self.cap)
             # The most recently used first, as Lambda routes to a warm environment.
@@ -118,7 +121,7 @@ class EnvironmentPool:
         try:
             yield environment
         finally:
-            if environment.handler is None:
+            if environment.handler is None or environment.retired:
                 self._discard()
             else:
                 with self._free:

@@ -23,7 +23,8 @@ How a handler runs, as Lambda would run it:
   itself sees the process's.
 - Timeout: a thread cannot be killed, so a handler always runs to its end; when it took longer than its timeout on
   the runtime's clock, its result is discarded and the invocation fails with `Sandbox.Timedout`, as Lambda
-  reports it (side effects the handler made before returning remain).
+  reports it (side effects the handler made before returning remain). As Lambda resets an environment after a
+  timeout (and a crashed one is gone), neither is reused: the next invocation starts cold.
 - Asynchronous invocations (InvocationType Event) answer 202 at once and run as background work; a failed one is
   retried twice, 60 s then 120 s later on the clock, then sent to the function's dead-letter queue, as Lambda's
   asynchronous invocation does, or recorded in `discarded` when it has none.
@@ -207,6 +208,7 @@ class LambdaRuntime(SeamAdapter):
             duration = clock.now() - started
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
+        environment.retired = error_type in (CRASHED, "Sandbox.Timedout")
         record = InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
         with self._lock:
             self.invocations.append(record)
