@@ -156,6 +156,12 @@ class StepFunctionsAdapter:
             self._seams = None
             return not still_running
 
+    def wait_ended(self, execution_arn: str, timeout: float) -> bool:
+        """Blocks until the execution (one started since `install()`) has ended; False after `timeout` seconds (real
+        time). For a caller that cannot wait for the whole runtime to be quiet (another execution is held)."""
+        with self._running_lock:
+            return self._running_lock.wait_for(lambda: execution_arn not in self._running, timeout)
+
     def running_executions(self) -> int:
         """How many executions started since `install()` have not ended yet (waiting ones included)."""
         with self._running_lock:
@@ -273,6 +279,7 @@ class StepFunctionsAdapter:
             self._events.publish(execution, execution.status)
         with self._running_lock:
             self._running.pop(execution.exec_arn, None)
+            self._running_lock.notify_all()  # `wait_ended`
 
     def _stop_executions(self, timeout: float) -> list[threading.Thread]:
         """Stops every execution and waits for the interpreter's threads; returns those still running."""
