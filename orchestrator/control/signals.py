@@ -38,8 +38,9 @@ class SignalOperations(EventOperations):
         config `correlation.message_ttl_seconds`): then the answer says "kept until T; no workflow waits for it"."""
         decision: ApprovalDecision = "approved" if approved else "rejected"
         data = {"approval_id": approval_id, "decision": decision, "decided_by": decided_by, "comment": comment}
-        put = self.put_event(ApprovalDecided.DETAIL_TYPE, data, correlation_id=approval_id)
+        # Who waits is read before the put: once put, the correlator may resume them before a read after it.
         waited_by = self._waiting_for(ApprovalDecided.DETAIL_TYPE, approval_id)
+        put = self.put_event(ApprovalDecided.DETAIL_TYPE, data, correlation_id=approval_id)
         if waited_by:
             return ApprovalSignal(**vars(put), waited_by=waited_by)
         # The correlator counts from when it receives the decision, a moment after this: it keeps it at least so long.

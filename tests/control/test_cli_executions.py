@@ -322,3 +322,24 @@ def test_an_unknown_task_is_not_found(orch: Orch, cloud: LocalCloud) -> None:
         "orch: no running execution waits for agent task 'no-such-task'; "
         "`orch describe EXECUTION_ARN` lists the tasks it waits for"
     ]
+
+
+def test_an_approval_names_the_execution_it_resumes_even_when_the_resume_is_done_before_the_answer(
+    orch: Orch, cloud: LocalCloud, monkeypatch: Any
+) -> None:
+    """The executions waiting are read before the decision is put: read after, an execution the correlator resumed
+    at once (as fast as the local runtime, or AWS, may) no longer waits, and the answer said none waited for it."""
+    from orchestrator.control.events import EventOperations
+
+    arn = submit(orch, cloud, "t-cli-fast")
+    put_event = EventOperations.put_event
+
+    def put_and_settle(self: Any, *args: Any, **kwargs: Any) -> Any:
+        put = put_event(self, *args, **kwargs)
+        cloud.wait_until_quiet()  # the decision is delivered and the execution resumed before signal reads on
+        return put
+
+    monkeypatch.setattr(EventOperations, "put_event", put_and_settle)
+    signalled = orch("signal", "approval", "t-cli-fast", "--approve")
+    assert signalled.code == 0, signalled.err
+    assert [line.split()[-1] for line in signalled.out.splitlines() if line.startswith("waited for by")] == [arn]
