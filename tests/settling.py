@@ -58,12 +58,17 @@ def received(sqs: Any, queue_url: str, cap: float = CAP_SECONDS) -> dict[str, An
     return message
 
 
-def ended(runtime: Runtime, sfn: Any, execution_arn: str, cap: float = CAP_SECONDS) -> dict[str, Any]:
-    """The execution described once `runtime` is quiet: it must have ended by then (`sfn`: a Step Functions
-    client). The runtime's clock is not moved: an execution waiting on it fails the assertion, naming its wait."""
-    stillness = quiet(runtime, cap=cap)
+def ended(runtime: Runtime | None, sfn: Any, execution_arn: str, cap: float = CAP_SECONDS) -> dict[str, Any]:
+    """The execution described once `runtime` is quiet (None: plain moto, once its interpreter's threads ended): it
+    must have ended by then (`sfn`: a Step Functions client). The runtime's clock is not moved: an execution waiting
+    on it fails the assertion, naming its wait."""
+    if runtime is None:
+        moto_executions_ended(cap)
+        waits: list[str] = []
+    else:
+        waits = quiet(runtime, cap=cap).waits
     execution: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-    assert execution["status"] != "RUNNING", f"{execution_arn} has not ended; waiting: {stillness.waits}"
+    assert execution["status"] != "RUNNING", f"{execution_arn} has not ended; waiting: {waits}"
     return execution
 
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from orchestrator.local import jsonata_engine
 from orchestrator.local.seams import MotoSeamError
-from tests.settling import moto_executions_ended
+from tests.settling import ended
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/x"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -46,10 +46,7 @@ def run(sfn: Any, definition: dict[str, Any], payload: Any, name: str = "run-1")
     execution_arn = sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(payload))[
         "executionArn"
     ]
-    moto_executions_ended()  # moto's interpreter as shipped (no local runtime): its threads are joined
-    described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-    assert described["status"] != "RUNNING", described
-    return described
+    return ended(None, sfn, execution_arn)  # moto's interpreter as shipped (no local runtime)
 
 
 def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:

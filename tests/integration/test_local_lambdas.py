@@ -24,7 +24,7 @@ from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from tests.builders import delivered_event, sample_event
 from tests.conftest import WHOLE_APP
 from tests.integration.local_lambda_samples import clock_hook
-from tests.settling import moto_executions_ended
+from tests.settling import ended
 
 SAMPLES = Path(__file__).parent / "local_lambda_samples"
 WAIT = 10.0  # real seconds a test waits for background work before it fails
@@ -379,10 +379,7 @@ def test_step_functions_lambda_invoke_tasks_run_the_handler(samples: Local) -> N
         definition = json.dumps({"StartAt": "Call", "States": {"Call": task}})
         machine = sfn.create_state_machine(name=f"m-{function}", definition=definition, roleArn=role)
         execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"id": "evt-5"}')
-        moto_executions_ended(WAIT)  # moto's interpreter without the Step Functions adapter: its threads joined
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
-        assert described["status"] != "RUNNING", described
-        return described
+        return ended(None, sfn, execution["executionArn"], WAIT)  # moto's interpreter, no Step Functions adapter
 
     succeeded = run("greeter-a")
     assert succeeded["status"] == "SUCCEEDED"

@@ -32,7 +32,7 @@ from orchestrator.local.quiet import Stillness
 from orchestrator.local.runtime import LOCAL_ACCOUNT, MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.seams import MotoSeamError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter, StepFunctionsStoppedError
-from tests.settling import moto_executions_ended, quiet, received
+from tests.settling import ended, quiet, received
 
 ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/local"
 DAY = 24 * 3600
@@ -62,10 +62,7 @@ class Local:
 
     def finished(self, execution_arn: str) -> dict[str, Any]:
         """The execution, described once the runtime is quiet: it must have ended by then."""
-        stillness = self.settled()
-        described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
-        assert described["status"] != "RUNNING", f"{execution_arn} has not ended; waiting: {stillness.waits}"
-        return described
+        return ended(self.runtime, self.sfn, execution_arn)
 
     def waiting_for(self, seconds: float) -> None:
         """Returns once the earliest wait on the clock ends `seconds` from now: the execution is in that wait."""
@@ -801,8 +798,8 @@ def test_status_change_events_reach_a_rule_on_the_default_bus(local: Local) -> N
     failed = by_execution["fails"][1]
     assert (failed["error"], failed["cause"], failed["output"]) == ("OutOfStock", "sku a", None)
     assert failed["stopDate"] >= failed["startDate"]
-    for ended in (by_execution["aborted"][1], by_execution["timed-out"][1]):
-        assert ended["stopDate"] >= ended["startDate"] and ended["output"] is None
+    for stopped in (by_execution["aborted"][1], by_execution["timed-out"][1]):
+        assert stopped["stopDate"] >= stopped["startDate"] and stopped["output"] is None
 
 
 # Installing ----------------------------------------------------------------------------------------------------
@@ -823,9 +820,8 @@ def test_uninstall_restores_moto_and_a_second_adapter_is_refused(local: Local) -
         assert original is not patched
         assert vars(callback)["Event"] is threading.Event
         machine = local.machine({"StartAt": "Short", "States": {"Short": {"Type": "Wait", "Seconds": 0, "End": True}}})
-        execution_arn = local.start(machine)
-        moto_executions_ended()  # moto as shipped: its threads are in no ledger
-        assert local.sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
+        # moto as shipped: its threads are in no ledger
+        assert ended(None, local.sfn, local.start(machine))["status"] == "SUCCEEDED"
         assert local.runtime.activity.finished == 0, "no status-change events without the adapter"
     finally:
         local.adapter.install()

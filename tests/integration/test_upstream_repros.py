@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.local.seams import applied_seams
-from tests.settling import moto_executions_ended, received
+from tests.settling import ended, received
 
 # Executions run only when moto is asked to (the local runtime's MOTO_CONFIG, without the runtime).
 CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
@@ -70,8 +70,7 @@ def test_moto_send_task_failure_drops_the_cause(plain_moto: None) -> None:
 
     sfn.send_task_failure(taskToken=json.loads(message["Body"])["token"], error="OutOfStock", cause="sku a")
 
-    moto_executions_ended()
-    execution = sfn.describe_execution(executionArn=execution_arn)
+    execution = ended(None, sfn, execution_arn)
     assert (execution["status"], execution.get("error")) == ("FAILED", "OutOfStock")
     assert execution.get("cause") is None, "AWS: the cause given to SendTaskFailure, 'sku a'"
     failed = [e for e in sfn.get_execution_history(executionArn=execution_arn)["events"] if e["type"] == "TaskFailed"]
@@ -86,8 +85,7 @@ def test_moto_reports_a_missed_heartbeat_as_states_timeout(plain_moto: None) -> 
 
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="silent")["executionArn"]
 
-    moto_executions_ended()  # the heartbeat (1 s, real time) is missed
-    execution = sfn.describe_execution(executionArn=execution_arn)
+    execution = ended(None, sfn, execution_arn)  # the heartbeat (1 s, real time) is missed
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Timeout"), "AWS: States.HeartbeatTimeout"
 
 
