@@ -10,11 +10,17 @@ other function's lines. `observability()` is called when the handler's module is
 under that function's environment (its POWERTOOLS_SERVICE_NAME, set per function by
 infra/constructs/lambda_function.py), and returns the tools of that service.
 
-Cached per service (and metrics namespace), because that is Powertools' own unit of sharing: Loggers of one service
+Logger and Tracer are cached per service, because that is Powertools' own unit of sharing: Loggers of one service
 share one `logging.Logger`, its handler and its formatter (so their keys) whichever instance holds them; Tracer is a
-borg; Metrics instances share one metric set per process. So two functions of one service (the correlator's two)
-share their tools as they shared them before, and functions of different services never do. Per-record keys (the
-correlation id) are context-local and so never shared between invocations either (functions/log_context.py).
+borg. So two functions of one service (the correlator's two) share them as they shared them before, and functions of
+different services never do. Per-record keys (the correlation id) are context-local and so never shared between
+invocations either (functions/log_context.py).
+
+Metrics are not cached: each call builds a Metrics with a metric set of its own. Powertools' `Metrics()` keeps one
+metric set per process (class attributes), which on Lambda is one per execution environment; in the local runtime,
+invocations of different functions (and of one function in its several execution environments) run at the same time
+in one process, where one shared set would let one handler's `log_metrics` flush, under its own service and namespace,
+what another is still adding. Each handler module instance calls this once, at its import: one set per environment.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from functools import cache
 from typing import NamedTuple
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 # What the Tracer patches: every AWS call of a handler goes through botocore (boto3 included), and no handler makes
@@ -41,11 +48,18 @@ class Observability(NamedTuple):
 
 def observability() -> Observability:
     """The Logger, Tracer and Metrics of the function whose environment this runs in (call it at module level)."""
-    return _of(os.environ.get(SERVICE_VARIABLE) or None, os.environ.get(NAMESPACE_VARIABLE) or None)
+    service, namespace = os.environ.get(SERVICE_VARIABLE) or None, os.environ.get(NAMESPACE_VARIABLE) or None
+    logger, tracer = _shared(service)
+    return Observability(logger, tracer, _metrics(service, namespace))
 
 
 @cache
-def _of(service: str | None, namespace: str | None) -> Observability:
-    # None leaves each tool to its own default, as a bare Logger() / Tracer() / Metrics() would.
-    metrics = Metrics(service=service, namespace=namespace)
-    return Observability(Logger(service=service), Tracer(service=service, patch_modules=TRACED_MODULES), metrics)
+def _shared(service: str | None) -> tuple[Logger, Tracer]:
+    # None leaves each tool to its own default, as a bare Logger() / Tracer() would.
+    return Logger(service=service), Tracer(service=service, patch_modules=TRACED_MODULES)
+
+
+def _metrics(service: str | None, namespace: str | None) -> Metrics:
+    """Metrics whose metric, dimension and metadata sets are their own (not the process's: see the module docstring)."""
+    provider = AmazonCloudWatchEMFProvider(service=service, namespace=namespace)
+    return Metrics(service=service, namespace=namespace, provider=provider)

@@ -41,7 +41,7 @@ from orchestrator.local.faults import Faults
 from orchestrator.local.iam.enforcement import IamEnforcement
 from orchestrator.local.iam.report import AccessReport, Explanation, access_report
 from orchestrator.local.iam.resource_policies import allow_rule_to_send
-from orchestrator.local.lambdas import LambdaRuntime
+from orchestrator.local.lambdas import DEFAULT_ENVIRONMENTS, LambdaRuntime
 from orchestrator.local.pollers import Pollers
 from orchestrator.local.provision import Notice, Provisioned, Provisioner
 from orchestrator.local.quiet import LocalCloudError, NotQuietError, QuietDetector, Stillness
@@ -71,12 +71,13 @@ class LocalCloud:
         faults: Faults | None = None,
         iam: bool = True,
         seed: int | None = None,
+        lambda_environments: int = DEFAULT_ENVIRONMENTS,
     ) -> None:
         self.assembly = assembly
         self.port = port
         self.faults = faults
         self.runtime = Runtime(faults=faults)
-        self.lambdas = LambdaRuntime(self.runtime)
+        self.lambdas = LambdaRuntime(self.runtime, lambda_environments)
         # Seeded, the runtime's random draws repeat run to run: retry jitter, and the version an alias sends each
         # execution to (a canary's split).
         self.delivery = Delivery(self.runtime, self.lambdas, rng=_seeded(seed, "delivery"))
@@ -109,11 +110,20 @@ class LocalCloud:
         faults: Faults | None = None,
         iam: bool = True,
         seed: int | None = None,
+        lambda_environments: int = DEFAULT_ENVIRONMENTS,
     ) -> LocalCloud:
         """A local cloud of the assembly in `directory`; `port` (0 = any free one) also starts server mode;
         `faults` injects failures (orchestrator/local/faults.py); `iam=False` runs without enforcing the
-        template's policies (orchestrator/local/iam); `seed` makes its random draws repeat."""
-        return cls(CloudAssembly(Path(directory)), port=port, faults=faults, iam=iam, seed=seed)
+        template's policies (orchestrator/local/iam); `seed` makes its random draws repeat; `lambda_environments`
+        caps each function's execution environments (orchestrator/local/lambdas/pool.py)."""
+        return cls(
+            CloudAssembly(Path(directory)),
+            port=port,
+            faults=faults,
+            iam=iam,
+            seed=seed,
+            lambda_environments=lambda_environments,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,17 @@ from moto import mock_aws
 from functions.observability import SERVICE_VARIABLE
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.clock import Clock
-from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, LambdaRuntime, RuntimeStoppedError
+from orchestrator.local.lambdas import ASYNC_RETRY_DELAYS, DEFAULT_ENVIRONMENTS, LambdaRuntime, RuntimeStoppedError
 from orchestrator.local.provision import Provisioned, Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from tests.builders import delivered_event, sample_event
 from tests.conftest import WHOLE_APP
-from tests.integration.local_lambda_samples import clock_hook
+from tests.integration.local_lambda_samples import clock_hook, rendezvous
 from tests.settling import ended
 
 SAMPLES = Path(__file__).parent / "local_lambda_samples"
 WAIT = 10.0  # real seconds a test waits for background work before it fails
+PROCESS_ENVIRON = os.environ  # the real one: this module is imported before any runtime is installed
 
 
 @dataclass
@@ -72,13 +75,13 @@ def _state_machine_arn(p: Provisioner, logical_id: str, props: dict[str, Any]) -
     return Provisioned(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": "local"})
 
 
-def _local(directory: Path) -> Iterator[Local]:
+def _local(directory: Path, environments_per_function: int = DEFAULT_ENVIRONMENTS) -> Iterator[Local]:
     with mock_aws(config=MOTO_CONFIG):
         # Frozen: only `advance` (a test's, or a handler's through clock_hook) moves the clock, so a deadline
         # is never reached by real time passing while a slow machine runs the test.
         frozen = time.time()
         runtime = Runtime(clock=Clock(now=lambda: frozen), session=local_session())
-        lambdas = LambdaRuntime(runtime)
+        lambdas = LambdaRuntime(runtime, environments_per_function)
         lambdas.install()
         clock_hook.CLOCK = runtime.clock
         try:
@@ -100,6 +103,18 @@ def app(assembly_dir: Path, aws_credentials: None) -> Iterator[Local]:
 @pytest.fixture
 def samples(tmp_path: Path, aws_credentials: None) -> Iterator[Local]:
     """A small assembly of test-only functions, written as the CDK writes one (asset folder, metadata, role)."""
+    rendezvous.reset()
+    yield from _local(_samples_assembly(tmp_path))
+
+
+@pytest.fixture
+def two_environments(tmp_path: Path, aws_credentials: None) -> Iterator[Local]:
+    """The samples, with at most two execution environments per function."""
+    rendezvous.reset()
+    yield from _local(_samples_assembly(tmp_path), environments_per_function=2)
+
+
+def _samples_assembly(tmp_path: Path) -> Path:
     shutil.copytree(SAMPLES, tmp_path / "asset.samples")
     dead_letters = {"TargetArn": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}
     resources = {
@@ -118,11 +133,15 @@ def samples(tmp_path: Path, aws_credentials: None) -> Iterator[Local]:
         "Misnamed": _function("missing", FunctionName="misnamed"),
         "Alpha": _function("observed", FunctionName="alpha", Environment={"Variables": {SERVICE_VARIABLE: "alpha"}}),
         "Beta": _function("observed", FunctionName="beta", Environment={"Variables": {SERVICE_VARIABLE: "beta"}}),
+        "MeetA": _function("meet", FunctionName="meet-a"),
+        "MeetB": _function("meet", FunctionName="meet-b"),
+        "Holder": _function("hold", FunctionName="holder", Environment={"Variables": {"GREETING": "h"}}),
+        "Dispatcher": _function("invoke_from_thread", FunctionName="dispatcher"),
     }
     (tmp_path / "Samples.template.json").write_text(json.dumps({"Resources": resources}), encoding="utf-8")
     stack = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Samples.template.json"}}
     (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Samples": stack}}), encoding="utf-8")
-    yield from _local(tmp_path)
+    return tmp_path
 
 
 def _function(handler: str, **properties: Any) -> dict[str, Any]:
@@ -200,11 +219,8 @@ def test_functions_sharing_a_handler_file_have_their_own_module_state_and_enviro
     assert (first_a["calls"], first_b["calls"], second_a["calls"]) == (1, 1, 2), "a warm start keeps module state"
     assert (first_a["greeting"], first_b["greeting"], second_a["greeting"]) == ("a", "b", "a"), "cached per function"
     assert first_b["name"] == greeter_b
-    # Between invocations the last one's variables stay (other threads read os.environ; see `_environment`) ...
-    assert os.environ["AWS_LAMBDA_FUNCTION_NAME"] == "greeter-a"
-    samples.lambdas.uninstall()
-    # ... and leaving the runtime puts the process's own environment back.
-    assert "GREETING" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ, "environment restored"
+    # Each invocation's variables are its environment's own: the process's environment never holds them.
+    assert "GREETING" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
 
 
 def test_functions_of_two_services_sharing_one_process_log_under_their_own_service(
@@ -223,8 +239,7 @@ def test_functions_of_two_services_sharing_one_process_log_under_their_own_servi
 def test_a_handler_can_invoke_another_function_and_each_sees_only_its_own_environment(samples: Local) -> None:
     result = samples.invoke("caller", {"target": "greeter-a"})["Payload"]
     assert result["inner"]["env"] == "a"
-    # Hidden from the function it invokes: blanked, never deleted while the runtime runs (see `_environment`).
-    assert result["inner"]["leaked"] in (None, ""), "the caller's variables are hidden from the function it invokes"
+    assert result["inner"]["leaked"] is None, "the caller's variables are hidden from the function it invokes"
     assert (result["outer_env_after"], result["name_after"]) == ("c", "caller"), "the caller's environment is back"
     assert samples.attempts("caller") == [None] and samples.attempts("greeter-a") == [None]
 
@@ -233,6 +248,102 @@ def test_remaining_time_decreases_with_the_clock(samples: Local) -> None:
     remaining = samples.invoke("remaining", {"seconds": 2})["Payload"]
     assert 4000 < remaining["before"] <= 5000
     assert remaining["before"] - remaining["after"] >= 2000
+
+
+# -- execution environments: concurrency -------------------------------------------------------------------
+
+
+def _in_threads(local: Local, *calls: tuple[str, dict[str, Any]]) -> list[Callable[[], dict[str, Any]]]:
+    """Starts each (function, event) invocation on a thread of its own; each returned call joins its thread (bounded)
+    and gives the handler's answer."""
+    answers: dict[int, dict[str, Any]] = {}
+
+    def start(index: int, name: str, event: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        def run() -> None:
+            answers[index] = json.loads(local.lambdas.invoke(name, json.dumps(event).encode()).payload)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+
+        def answer() -> dict[str, Any]:
+            thread.join(WAIT)
+            assert not thread.is_alive(), f"the invocation of {name} did not finish"
+            return answers[index]
+
+        return answer
+
+    return [start(index, name, event) for index, (name, event) in enumerate(calls)]
+
+
+def test_invocations_of_two_functions_run_at_the_same_time(samples: Local) -> None:
+    # Each handler waits until the other has started: one at a time, the first would give up before the second ran.
+    a, b = _in_threads(samples, ("meet-a", {"name": "a", "others": ["b"]}), ("meet-b", {"name": "b", "others": ["a"]}))
+    assert (a(), b()) == ({"met": True}, {"met": True})
+    assert samples.attempts("meet-a") == [None] and samples.attempts("meet-b") == [None]
+
+
+def test_a_handler_waiting_for_a_thread_that_invokes_a_function_does_not_deadlock(samples: Local) -> None:
+    answer = samples.invoke("dispatcher", {"target": "greeter-a"})["Payload"]
+    assert answer["finished"] is True, "the handler's thread got its invocation run while the handler waited"
+    assert (answer["inner"]["env"], answer["inner"]["name"]) == ("a", "greeter-a")
+    assert samples.attempts("greeter-a") == [None]
+
+
+def test_a_handlers_variables_are_its_own_and_other_threads_see_the_processs(
+    samples: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREETING", "process")
+    before = dict(os.environ)
+    (held,) = _in_threads(samples, ("holder", {"name": "held", "gate": "go"}))
+    assert rendezvous.wait_for(["held"], WAIT), "the handler started"
+
+    # While the handler runs, this thread reads the process's environment through every usual door.
+    assert (os.environ["GREETING"], os.getenv("GREETING"), os.environ.copy()["GREETING"]) == ("process",) * 3
+    assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ and dict(os.environ) == before
+    rendezvous.arrive("go")
+    answer = held()
+    assert answer["variables"][:4] == ["h"] * 4, "the handler reads its function's variables, however it reads them"
+    assert answer["variables"][4] == answer["log_stream"], "and Lambda's own, of its execution environment"
+
+    samples.lambdas.uninstall()
+    assert os.environ is PROCESS_ENVIRON and type(os.environ) is os._Environ, "the real os.environ is back"
+    assert dict(os.environ) == before, "unchanged"
+
+
+def test_concurrent_invocations_of_one_function_run_in_environments_of_their_own_up_to_the_cap(
+    two_environments: Local,
+) -> None:
+    local = two_environments
+    first, second = _in_threads(
+        local, ("holder", {"name": "first", "gate": "go"}), ("holder", {"name": "second", "gate": "go"})
+    )
+    assert rendezvous.wait_for(["first", "second"], WAIT), "both ran at once, each in an environment of its own"
+
+    # A third, beyond the cap of two, waits for a free environment: counted as work in flight, never quiet.
+    (third,) = _in_threads(local, ("holder", {"name": "third", "gate": "go"}))
+    assert not rendezvous.wait_for(["third"], 0.3), "the third did not start while both environments were held"
+    busy = local.runtime.ledger.read(local.runtime.clock.now()).busy
+    assert sum("lambda holder" in line for line in busy) == 3, busy
+
+    rendezvous.arrive("go")
+    answers = [first(), second(), third()]
+    assert [a["released"] for a in answers] == [True] * 3
+    assert (answers[0]["calls"], answers[1]["calls"]) == (1, 1), "two module instances: module state not shared"
+    streams = {answers[0]["log_stream"], answers[1]["log_stream"]}
+    assert len(streams) == 2, "two execution environments, each with its own log stream"
+    assert answers[2]["calls"] == 2 and answers[2]["log_stream"] in streams, "the third reused one, warm"
+    assert len(local.lambdas.pool("holder").started) == 2
+
+
+def test_a_function_registered_again_starts_cold_and_uninstall_unloads_every_module_instance(samples: Local) -> None:
+    assert [samples.invoke("greeter-a", {})["Payload"]["calls"] for _ in range(2)] == [1, 2], "warm"
+    samples.lambdas.register(samples.lambdas.functions["greeter-a"])
+    assert samples.invoke("greeter-a", {})["Payload"]["calls"] == 1, "a new environment, a new module instance"
+
+    loaded = [name for name in sys.modules if "_local_greeter_a_" in name]
+    assert len(loaded) == 2, loaded
+    samples.lambdas.uninstall()
+    assert [name for name in sys.modules if "._local_" in name or name.startswith("_local_")] == []
 
 
 # -- errors --------------------------------------------------------------------------------------------------
@@ -255,6 +366,15 @@ def test_a_handler_that_outlives_its_timeout_fails_with_sandbox_timedout(samples
     assert response["Payload"]["errorMessage"].endswith("Task timed out after 5.00 seconds")
     (record,) = samples.lambdas.invocations
     assert record.duration >= 6 and record.error_type == "Sandbox.Timedout"
+
+
+def test_after_a_timeout_the_next_invocation_starts_in_a_new_environment(samples: Local) -> None:
+    # Lambda resets an execution environment whose invocation timed out: the next one starts cold.
+    timed_out = samples.invoke("remaining", {"seconds": 6})["Payload"]
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    assert samples.invoke("remaining", {"seconds": 0})["Payload"]["before"] > 0
+    first, second = samples.lambdas.pool("remaining").started
+    assert (first.retired, second.retired) == (True, False) and first.log_stream != second.log_stream
 
 
 def test_a_result_that_is_not_json_is_a_marshal_error(samples: Local) -> None:

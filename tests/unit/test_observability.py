@@ -16,7 +16,8 @@ def test_a_service_gets_its_own_tools_once(monkeypatch: pytest.MonkeyPatch) -> N
     payments = observability()
     monkeypatch.setenv(SERVICE_VARIABLE, "unit-orders")
 
-    assert observability() is orders, "built once per service"
+    again = observability()
+    assert (again.logger, again.tracer) == (orders.logger, orders.tracer), "built once per service"
     assert (orders.logger.service, payments.logger.service) == ("unit-orders", "unit-payments")
     assert (orders.metrics.service, orders.metrics.namespace) == ("unit-orders", "Orchestrator/unit")
     assert payments.logger is not orders.logger
@@ -29,3 +30,14 @@ def test_another_namespace_gets_other_metrics(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(NAMESPACE_VARIABLE, "Orchestrator/two")
 
     assert (one.metrics.namespace, observability().metrics.namespace) == ("Orchestrator/one", "Orchestrator/two")
+
+
+def test_each_call_gets_a_metric_set_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One call per handler module instance, so per execution environment: what one adds, another never flushes.
+    monkeypatch.setenv(SERVICE_VARIABLE, "unit-metrics")
+    one, other = observability().metrics, observability().metrics
+    one.add_metric(name="Counted", unit="Count", value=1)
+
+    assert "Counted" in one.provider.metric_set
+    assert other.provider.metric_set == {}, "not the process's one set"
+    one.clear_metrics()

@@ -1,11 +1,13 @@
 """How a handler is loaded and in which environment it runs, as Lambda would.
 
-- Import: each function loads its own instance of its handler module (the file in its code folder, under a unique
-  module name), so module-level state and `functools.cache`d settings never leak between two functions that share
-  a handler file. Packages the handler imports (`functions.*`, `schemas.*`) are shared, imported normally with the
-  code folder first on sys.path, as /var/task is on Lambda. The first invocation is the cold start.
-- Environment: the function's variables plus Lambda's own (`AWS_LAMBDA_FUNCTION_NAME`, `_HANDLER`, ...) are set in
-  `os.environ` for the import and each invocation (see `Environments.applied` for why lazily, never deleting).
+- Import: each execution environment of a function (pool.py) loads its own instance of the handler module (the file in
+  its code folder, under a unique module name), so module-level state and `functools.cache`d settings are never shared
+  between two functions that share a handler file, nor between two environments of one function. Packages the handler
+  imports (`functions.*`, `schemas.*`) are shared, imported normally with the code folder first on sys.path, as
+  /var/task is on Lambda. An environment's first invocation is its cold start.
+- Environment: each execution environment has its own variables, the function's and Lambda's own (`_HANDLER`,
+  `AWS_LAMBDA_FUNCTION_NAME`, ...) over a copy of the process's environment as it was at its cold start; the
+  import and every invocation in it see them as `os.environ` (environ.py), and nothing else does.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
-import os
 import re
 import sys
+import threading
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Final
+from typing import Final, cast
 
+from orchestrator.local.lambdas.environ import process_snapshot
 from orchestrator.local.lambdas.model import Handler, InitError, LocalFunction
+from orchestrator.local.lambdas.pool import ExecutionEnvironment
 from orchestrator.local.runtime import Runtime
 
 _PACKAGE: Final = Path(__file__).parent  # the runtime's own frames are left out of a handler's stack trace
@@ -32,34 +36,30 @@ TASK_ROOT: Final = "/var/task"  # where Lambda unpacks a function's code
 
 
 class HandlerModules:
-    """Each function's handler, from its own instance of its handler module (warm after the cold start)."""
+    """Handler module instances, one per execution environment; `unload` takes every one out of sys.modules."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}  # function name -> handler of its own module instance (warm)
         self._modules: list[str] = []  # names of the handler module instances put in sys.modules
         self._module_ids = itertools.count(1)
-
-    def forget(self, function_name: str) -> None:
-        """The next invocation of the function is a cold start."""
-        self._handlers.pop(function_name, None)
+        # Imports one at a time: each puts its own code folder first on sys.path while it runs.
+        self._loading = threading.RLock()  # re-entrant: a module's import may invoke a function
 
     def unload(self) -> None:
-        """Forgets every handler and takes their module instances out of sys.modules."""
-        for name in self._modules:
-            sys.modules.pop(name, None)
-        self._modules.clear()
-        self._handlers.clear()
+        """Takes every module instance loaded so far out of sys.modules."""
+        with self._loading:
+            for name in self._modules:
+                sys.modules.pop(name, None)
+            self._modules.clear()
 
-    def handler(self, function: LocalFunction) -> Handler:
-        """The function's handler, imported on its cold start (a failed init is retried on the next invocation)."""
-        if function.name not in self._handlers:
-            module_path, _, attribute = function.handler.rpartition(".")
+    def load(self, function: LocalFunction) -> Handler:
+        """The handler of a new instance of the function's handler module: an execution environment's init."""
+        module_path, _, attribute = function.handler.rpartition(".")
+        with self._loading:
             module = self._load_module(function, module_path)
-            handler = getattr(module, attribute, None)
-            if not callable(handler):
-                raise InitError("Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_path}'")
-            self._handlers[function.name] = handler
-        return self._handlers[function.name]
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            raise InitError("Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_path}'")
+        return cast(Handler, handler)
 
     def _load_module(self, function: LocalFunction, module_path: str) -> ModuleType:
         """A new instance of the handler's module, from the function's code folder, under a name of its own."""
@@ -99,62 +99,38 @@ class HandlerModules:
 
 
 class Environments:
-    """The environment of each invocation running, over the process's environment as it was at the first one."""
+    """Starts execution environments, each with its own log stream and variables, as Lambda starts them."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._log_streams: dict[str, str] = {}
-        self._applied: list[dict[str, str]] = []  # the environment of each invocation running, outermost first
-        self._baseline: dict[str, str] | None = None  # the process's environment before the first invocation
 
-    def log_stream(self, function_name: str) -> str:
-        return self._log_streams[function_name]
+    def start(self, function: LocalFunction) -> ExecutionEnvironment:
+        """A new (cold) execution environment of `function`; its handler is loaded by its first invocation."""
+        day = self._runtime.clock.utcnow().strftime("%Y/%m/%d")
+        log_stream = f"{day}/[$LATEST]{uuid.uuid4().hex}"  # one per execution environment, as on Lambda
+        variables = {**process_snapshot(), **function.environment, **self._lambda_variables(function, log_stream)}
+        return ExecutionEnvironment(function, variables, log_stream)
 
-    def restore(self) -> None:
-        """Puts the process's environment back as it was before the first invocation (deleting what was added)."""
-        if self._baseline is not None:
-            _switch_environment(self._baseline)
-            self._baseline = None
+    def begin_invocation(self, environment: ExecutionEnvironment) -> None:
+        """What Lambda changes in an environment's variables at each invocation: the trace header."""
+        environment.variables["_X_AMZN_TRACE_ID"] = self._trace_id()
 
-    @contextmanager
-    def applied(self, function: LocalFunction) -> Iterator[None]:
-        """The function's variables and Lambda's own in os.environ, over the process's environment as it was at
-        `install()`; an outer invocation's variables are put back when a nested one returns.
-
-        Why lazily, and never deleting: other threads (moto's interpreter building boto3 clients, other handlers'
-        threads) read and copy os.environ while a handler runs, and copying os.environ while a key is deleted raises
-        KeyError (seen with five executions in parallel). So while the runtime runs a key is never removed: a
-        variable the function does not define is set to "" instead (functions/settings.py reads an empty variable as
-        unset), and after an invocation the variables stay until the next one changes them. `uninstall()` puts the
-        process's environment back, deleting what the runtime added."""
-        if function.name not in self._log_streams:
-            day = self._runtime.clock.utcnow().strftime("%Y/%m/%d")
-            self._log_streams[function.name] = f"{day}/[$LATEST]{uuid.uuid4().hex}"
-        if self._baseline is None:
-            self._baseline = dict(os.environ)
-        target = {**self._baseline, **function.environment, **self._lambda_variables(function)}
-        _switch_environment(target, delete=False)
-        self._applied.append(target)
-        try:
-            yield
-        finally:
-            self._applied.pop()
-            if self._applied:
-                _switch_environment(self._applied[-1], delete=False)
-
-    def _lambda_variables(self, function: LocalFunction) -> dict[str, str]:
-        """The reserved variables Lambda sets (they win over the function's own, as on Lambda)."""
+    def _trace_id(self) -> str:
         trace = f"Root=1-{int(self._runtime.clock.now()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]}"
+        return f"{trace};Sampled=0"
+
+    def _lambda_variables(self, function: LocalFunction, log_stream: str) -> dict[str, str]:
+        """The reserved variables Lambda sets (they win over the function's own, as on Lambda)."""
         return {
             "_HANDLER": function.handler,
-            "_X_AMZN_TRACE_ID": f"{trace};Sampled=0",
+            "_X_AMZN_TRACE_ID": self._trace_id(),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self._log_streams[function.name],
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_REGION": self._runtime.region,
             "AWS_DEFAULT_REGION": self._runtime.region,
             "LAMBDA_TASK_ROOT": str(function.code_dir),
@@ -193,16 +169,3 @@ def _first_on_sys_path(directory: Path) -> Iterator[None]:
         yield
     finally:
         sys.path.remove(entry)
-
-
-def _switch_environment(target: Mapping[str, str], *, delete: bool = True) -> None:
-    """Makes os.environ hold `target`, touching only the keys that differ; the keys `target` lacks are removed, or
-    without `delete` blanked (set to "")."""
-    for key in [key for key in os.environ if key not in target]:
-        if delete:
-            os.environ.pop(key, None)
-        elif os.environ.get(key):
-            os.environ[key] = ""
-    for key, value in target.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value

@@ -11,14 +11,20 @@ other adapters call `invoke` directly: EventBridge delivery (orchestrator/local/
 invokes through the seam.
 
 How a handler runs, as Lambda would run it:
-- Import and environment: see orchestrator/local/lambdas/handlers.py. `os.environ` is process-wide, so invocations are
-  serialized by one re-entrant lock: a handler may invoke another function synchronously on its own thread (the
-  inner environment nests and is unwound), but the process runs one handler at a time, and a handler that blocks
-  waiting for another thread which itself invokes a function deadlocks. Other threads still see the
-  environment of the running handler while it runs.
+- Execution environments (pool.py): each invocation runs in an execution environment of its function, taken free
+  and warm from the function's pool, else started cold (its own instance of the handler module, handlers.py), up to
+  `environments_per_function`, else waited for. An environment runs one invocation at a time; invocations of
+  different functions, and of one function in different environments, run at the same time, as on Lambda. So two
+  invocations of the app can race on a DynamoDB item here as they would on AWS, and a handler may block waiting for
+  another thread that itself invokes a function (a synchronous invoke from the handler's own thread nests: it runs in
+  another environment, in that thread).
+- Environment variables (environ.py): `os.environ` is, for the invocation's context, its environment's variables, and
+  for every other thread the process's; boto3's default session is the environment's own. A thread the handler starts
+  itself sees the process's.
 - Timeout: a thread cannot be killed, so a handler always runs to its end; when it took longer than its timeout on
   the runtime's clock, its result is discarded and the invocation fails with `Sandbox.Timedout`, as Lambda
-  reports it (side effects the handler made before returning remain).
+  reports it (side effects the handler made before returning remain). As Lambda resets an environment after a
+  timeout (and a crashed one is gone), neither is reused: the next invocation starts cold.
 - Asynchronous invocations (InvocationType Event) answer 202 at once and run as background work; a failed one is
   retried twice, 60 s then 120 s later on the clock, then sent to the function's dead-letter queue, as Lambda's
   asynchronous invocation does, or recorded in `discarded` when it has none.
@@ -40,6 +46,7 @@ from typing import Any, Final
 
 from orchestrator.local.faults import CRASHED, HandlerCrashed
 from orchestrator.local.iam.enforcement import acting_as
+from orchestrator.local.lambdas.environ import PROXY
 from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
 from orchestrator.local.lambdas.invoke_seam import bind_invoke
 from orchestrator.local.lambdas.model import (
@@ -53,6 +60,13 @@ from orchestrator.local.lambdas.model import (
     LocalFunction,
     RuntimeStoppedError,
     UnknownFunctionError,
+)
+from orchestrator.local.lambdas.pool import (
+    DEFAULT_ENVIRONMENTS,
+    EnvironmentPool,
+    ExecutionEnvironment,
+    default_session,
+    running_in,
 )
 from orchestrator.local.lambdas.provisioning import create_function
 from orchestrator.local.provision import Creator, Provisioned, Provisioner
@@ -71,14 +85,17 @@ _STATUS: Final = {"RequestResponse": 200, "Event": 202, "DryRun": 204}
 class LambdaRuntime(SeamAdapter):
     """Runs the assembly's Lambda functions in-process (see the module docstring for what that implies)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, environments_per_function: int = DEFAULT_ENVIRONMENTS) -> None:
         self.runtime = runtime
+        self.environments_per_function = environments_per_function  # the cap of each function's pool (pool.py)
         self.functions: dict[str, LocalFunction] = {}
         self.invocations: list[InvocationRecord] = []
         self.discarded: list[DiscardedEvent] = []
         self._handlers = HandlerModules()
         self._environments = Environments(runtime)
-        self._lock = threading.RLock()
+        self._pools: dict[str, EnvironmentPool] = {}
+        # The runtime's own bookkeeping only (functions, pools, records): handlers run outside it.
+        self._lock = threading.Lock()
 
     # -- provisioning ----------------------------------------------------------------------------------------
 
@@ -92,7 +109,16 @@ class LambdaRuntime(SeamAdapter):
         """Adds (or replaces, with a new cold start) a function the runtime runs."""
         with self._lock:
             self.functions[function.name] = function
-            self._handlers.forget(function.name)
+            self._pools[function.name] = self._new_pool(function)
+
+    def pool(self, function_name: str) -> EnvironmentPool:
+        """The execution environments of a registered function."""
+        with self._lock:
+            return self._pools[function_name]
+
+    def _new_pool(self, function: LocalFunction) -> EnvironmentPool:
+        """A pool with no environment yet: the function's next invocations start cold."""
+        return EnvironmentPool(self.environments_per_function, lambda: self._environments.start(function))
 
     # -- invoking --------------------------------------------------------------------------------------------
 
@@ -129,13 +155,13 @@ class LambdaRuntime(SeamAdapter):
         self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int = 1
     ) -> Invocation:
         """Runs the handler once, unless the runtime is stopping (then raises `RuntimeStoppedError`)."""
-        with self.runtime.activity.busy(f"lambda {function.name}"), self._lock:
-            # Checked under the lock: an invocation that waited there for another handler to finish may find the
-            # runtime stopping by then.
+        # Busy from here: waiting for a free environment is work in flight, never quiet.
+        with self.runtime.activity.busy(f"lambda {function.name}"), self.pool(function.name).lease() as environment:
+            # Checked once it has an environment: an invocation that waited for one may find the runtime stopping.
             if self.runtime.activity.stopping.is_set():
                 outcome = None
             else:
-                outcome = self._run_handler(function, event, request_id, invocation_type, attempt)
+                outcome = self._run_handler(environment, event, request_id, invocation_type, attempt)
         if outcome is None:
             raise _stopped(function.name)  # outside `busy`: refusing to run is not a failure of the runtime
         payload, error_type = outcome
@@ -143,23 +169,22 @@ class LambdaRuntime(SeamAdapter):
         return Invocation(200, payload, "Unhandled" if error_type else None, request_id)
 
     def _run_handler(
-        self, function: LocalFunction, event: Any, request_id: str, invocation_type: str, attempt: int
+        self, environment: ExecutionEnvironment, event: Any, request_id: str, invocation_type: str, attempt: int
     ) -> tuple[bytes, str | None]:
-        """Runs the handler and records the run: its response payload and its error type (None: it succeeded)."""
-        clock = self.runtime.clock
-        # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too.
-        with self._environments.applied(function), acting_as(function.role, function.name):
+        """Runs the handler in `environment` and records the run: its response payload and its error type (None: it
+        succeeded)."""
+        clock, function = self.runtime.clock, environment.function
+        self._environments.begin_invocation(environment)
+        # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too;
+        # both the role and the variables are the calling thread's (context's) only.
+        with running_in(environment), acting_as(function.role, function.name):
             started = clock.now()
             try:
-                handler = self._handlers.handler(function)
+                if environment.handler is None:  # the environment's cold start
+                    environment.handler = self._handlers.load(function)
+                handler = environment.handler
                 started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
-                context = LocalContext(
-                    function,
-                    request_id,
-                    self._environments.log_stream(function.name),
-                    started + function.timeout,
-                    clock,
-                )
+                context = LocalContext(function, request_id, environment.log_stream, started + function.timeout, clock)
                 faults = self.runtime.faults
                 fault = None if faults is None else faults.handler(function.name, event)
                 if fault is not None and fault.phase == "before":
@@ -183,9 +208,10 @@ class LambdaRuntime(SeamAdapter):
             duration = clock.now() - started
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
-        self.invocations.append(
-            InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
-        )
+        environment.retired = error_type in (CRASHED, "Sandbox.Timedout")
+        record = InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
+        with self._lock:
+            self.invocations.append(record)
         return payload, error_type
 
     def _submit_async(self, function: LocalFunction, payload: bytes, request_id: str, attempt: int) -> bool:
@@ -247,19 +273,22 @@ class LambdaRuntime(SeamAdapter):
         bind_invoke(seam_set, self)
         # Every local cloud's handlers build their clients from new sessions: each reads models through one loader.
         seam_set.replace(declared.BOTOCORE_SHARED_LOADER, shared_loader)
+        seam_set.replace(declared.OS_ENVIRON, PROXY)
+        seam_set.wrap(declared.BOTO3_DEFAULT_SESSION, default_session)
         return seam_set
 
     def install(self) -> None:
-        """Routes moto's Lambda invoke to registered functions (idempotent)."""
+        """Routes moto's Lambda invoke to registered functions, and os.environ to each invocation's (idempotent)."""
         with self._lock:
             super().install()
 
     def uninstall(self) -> None:
-        """Restores moto's invoke and forgets the loaded handler modules (idempotent)."""
+        """Restores moto's invoke and the real os.environ, and unloads every handler module instance: the next
+        invocations start cold (idempotent)."""
         with self._lock:
             super().uninstall()
             self._handlers.unload()
-            self._environments.restore()
+            self._pools = {name: self._new_pool(function) for name, function in self.functions.items()}
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

@@ -67,6 +67,22 @@ BOTOCORE_SHARED_LOADER = Seam(
     ("search_path_string",), "lambdas",
 )  # fmt: skip
 
+OS_ENVIRON = Seam(
+    "os", "environ", "replace",
+    "each invocation reads and writes the environment of its own execution environment, every other thread the "
+    "process's, so handlers run concurrently without a process-wide lock (lambdas/environ.py)",
+    "(Python, not moto: os.environ is one for the whole process, where each Lambda execution environment has its own)",
+    None, "lambdas",
+)  # fmt: skip
+
+BOTO3_DEFAULT_SESSION = Seam(
+    "boto3", "_get_default_session", "wrap",
+    "`boto3.client(...)` in a handler builds from its execution environment's own session (lambdas/pool.py)",
+    "(boto3, not moto: one default session per process, not thread-safe to build clients from, where each Lambda "
+    "execution environment has its own)",
+    (), "lambdas",
+)  # fmt: skip
+
 MOTO_ACTION_NAMES = Seam(
     "moto.core.responses", "method_names_from_class", "wrap",
     "each response class's methods are listed once, not at every request (computed_once.py)",
@@ -404,6 +420,8 @@ STATES_ALL_SKIPS_DATA_LIMIT = Seam(
 SEAMS: Final[tuple[Seam, ...]] = (
     *LAMBDA_INVOKE,
     BOTOCORE_SHARED_LOADER,
+    OS_ENVIRON,
+    BOTO3_DEFAULT_SESSION,
     SQS_MAPPINGS_POLLED,
     MOTO_ACTION_NAMES,
     MOTO_BACKEND_URLS,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from functools import cache
 from typing import Any
 
 import boto3
 
 from functions.observability import observability
+from tests.integration.local_lambda_samples import rendezvous
 from tests.integration.local_lambda_samples.clock_hook import clock
 
 calls = 0  # module state: each function must get its own
@@ -83,3 +85,46 @@ def as_bytes(event: Any, context: Any) -> bytes:
 def sized(event: Any, context: Any) -> dict[str, str]:
     """Returns an object holding a string of `event["size"]` characters."""
     return {"text": "x" * int(event["size"])}
+
+
+def meet(event: Any, context: Any) -> dict[str, bool]:
+    """Arrives as `event["name"]`, then waits (bounded) for every name in `event["others"]` to arrive too."""
+    rendezvous.arrive(event["name"])
+    return {"met": rendezvous.wait_for(event["others"], event.get("timeout", 3.0))}
+
+
+def hold(event: Any, context: Any) -> dict[str, Any]:
+    """Arrives as `event["name"]`, holds its execution environment until `event["gate"]` opens (bounded), and says
+    which environment it ran in and what it saw of its environment variables."""
+    global calls
+    calls += 1
+    seen = calls
+    rendezvous.arrive(event["name"])
+    released = rendezvous.wait_for([event["gate"]], event.get("timeout", 5.0))
+    return {
+        "calls": seen,
+        "released": released,
+        "log_stream": context.log_stream_name,
+        "variables": [
+            os.environ["GREETING"],
+            os.getenv("GREETING"),
+            os.environ.copy()["GREETING"],
+            dict(os.environ)["GREETING"],
+            os.environ["AWS_LAMBDA_LOG_STREAM_NAME"],
+        ],
+    }
+
+
+def invoke_from_thread(event: Any, context: Any) -> dict[str, Any]:
+    """Waits (bounded) for a thread of its own that invokes `event["target"]` synchronously through boto3."""
+    region = os.environ["AWS_REGION"]  # the thread sees the process's environment, not this function's
+    answer: dict[str, Any] = {}
+
+    def invoke() -> None:
+        response = boto3.client("lambda", region_name=region).invoke(FunctionName=event["target"], Payload=b"{}")
+        answer.update(json.loads(response["Payload"].read()))
+
+    thread = threading.Thread(target=invoke, daemon=True)
+    thread.start()
+    thread.join(event.get("timeout", 3.0))
+    return {"finished": not thread.is_alive(), "inner": answer}
