@@ -31,7 +31,7 @@ from typing import Any, Final
 from orchestrator.local.lambdas.model import Handler, LocalFunction
 from orchestrator.local.runtime import local_session
 
-DEFAULT_ENVIRONMENTS: Final = 4  # per function: see the module docstring
+DEFAULT_ENVIRONMENTS: Final = 2  # per function: see the module docstring
 
 
 @dataclass
