@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any, Final, TextIO
 
@@ -20,13 +21,15 @@ class _HandlerOutput(io.TextIOBase):
     def __init__(self) -> None:
         super().__init__()
         self.target: TextIO | None = None
+        self._writing = threading.Lock()
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
         target = self.target or (sys.stdout if sys.stdout is not self else sys.__stdout__)
-        return target.write(text) if target is not None else len(text)
+        with self._writing:  # handlers of several functions may write at once (a text stream is not thread-safe)
+            return target.write(text) if target is not None else len(text)
 
     def flush(self) -> None:
         if self.target is not None:

@@ -71,19 +71,25 @@ class HandlerModules:
                 "Runtime.ImportModuleError", f"Unable to import module '{module_path}': No module named '{module_path}'"
             )
         package, _, leaf = module_path.rpartition(".")
-        # A child of its real package, so relative imports resolve; registered in sys.modules, so pydantic and
-        # dataclasses find the module of the classes it defines.
+        # Kept in sys.modules under a name of its own (a child of its real package, so relative imports resolve), but
+        # named as Lambda names it (`__name__`, so the `__module__` of what it defines): a key built from a function's
+        # module (Powertools idempotency's default key prefix) is then the same in every environment, as on Lambda.
         slug = re.sub(r"\W", "_", function.name)
         unique = f"{package + '.' if package else ''}_local_{slug}_{next(self._module_ids)}_{leaf}"
         spec = importlib.util.spec_from_file_location(unique, source)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        with _first_on_sys_path(function.code_dir):
+        module.__name__ = module_path
+        with _first_on_sys_path(function.code_dir):  # under `_loading` (the caller holds it)
             try:
                 if package:
                     importlib.import_module(package)
                 sys.modules[unique] = module
-                spec.loader.exec_module(module)
+                # Run as the loader's exec_module would, but without its check that the module bears the name it was
+                # loaded under (it bears Lambda's).
+                code = spec.loader.get_code(unique)  # type: ignore[attr-defined]  # a SourceFileLoader's
+                with _registered_as(module_path, module):  # pydantic and dataclasses look classes' modules up there
+                    exec(code, module.__dict__)  # noqa: S102 - the function's own handler module
             except ImportError as error:
                 sys.modules.pop(unique, None)
                 raise InitError(
@@ -96,6 +102,20 @@ class HandlerModules:
                 raise InitError(type(error).__name__, str(error), stack_of(error, function.code_dir)) from error
         self._modules.append(unique)
         return module
+
+
+@contextmanager
+def _registered_as(name: str, module: ModuleType) -> Iterator[None]:
+    """`sys.modules[name]` is `module` while the block runs, and what it was (the real module, or nothing) after."""
+    previous = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        yield
+    finally:
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
 
 
 class Environments:

@@ -61,6 +61,7 @@ from orchestrator.local.lambdas.model import (
     RuntimeStoppedError,
     UnknownFunctionError,
 )
+from orchestrator.local.lambdas.output import restore_standard_streams, serialize_standard_streams
 from orchestrator.local.lambdas.pool import (
     DEFAULT_ENVIRONMENTS,
     EnvironmentPool,
@@ -281,12 +282,14 @@ class LambdaRuntime(SeamAdapter):
         """Routes moto's Lambda invoke to registered functions, and os.environ to each invocation's (idempotent)."""
         with self._lock:
             super().install()
+            serialize_standard_streams()  # handlers write them from several threads at once (output.py)
 
     def uninstall(self) -> None:
         """Restores moto's invoke and the real os.environ, and unloads every handler module instance: the next
         invocations start cold (idempotent)."""
         with self._lock:
             super().uninstall()
+            restore_standard_streams()
             self._handlers.unload()
             self._pools = {name: self._new_pool(function) for name, function in self.functions.items()}
 
