@@ -27,6 +27,7 @@ from functools import cache, partial
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -130,7 +131,7 @@ def agent_handler(work: Work) -> Handler:
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         deps = dependencies()
         deps.perform_once.config.register_lambda_context(context)
         return process_batch(event, partial(handle_record, deps=deps), context)
