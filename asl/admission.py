@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from asl.fields import LAMBDA_TRANSIENT, retry
+from asl.fields import LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT, retry
 
 PLACEHOLDER: Final = "AdmissionFunctionArn"  # the definition substitution naming the workflow's admission function
 BEGIN: Final = "Begin"
@@ -23,7 +23,9 @@ INVALID: Final = "InvalidStartEvent"
 KEY_CONFLICT: Final = "IdempotencyKeyConflict"
 DUPLICATE_START: Final = "DuplicateStart"
 UNAVAILABLE: Final = "ClaimsUnavailable"
-RETRIED: Final = (*LAMBDA_TRANSIENT, UNAVAILABLE)  # admission is idempotent for its execution
+# Admission is idempotent for its execution (its own claim passes), so an attempt that timed out (it may have claimed)
+# is tried again like one whose answer was lost.
+RETRIED: Final = (*LAMBDA_TRANSIENT, LAMBDA_TIMED_OUT, UNAVAILABLE)
 # What a Catch may name that takes InvalidStartEvent too (a Lambda function's error is a task failure).
 _CATCHING_INVALID: Final = (INVALID, "States.ALL", "States.TaskFailed")
 

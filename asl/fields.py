@@ -15,6 +15,9 @@ LAMBDA_TRANSIENT: Final = (
     "Lambda.TooManyRequestsException",
     "Lambda.Unknown",
 )
+# A Lambda function that ran past its timeout (it may have done part of its work): retried where the function is
+# idempotent for the call, as the order saga's services and the admission are.
+LAMBDA_TIMED_OUT: Final = "Sandbox.Timedout"
 DYNAMODB_TRANSIENT: Final = (
     "DynamoDB.ProvisionedThroughputExceededException",
     "DynamoDB.ThrottlingException",

@@ -92,8 +92,12 @@ def charge(request: ChargeRequest, payments: Payments, gateway: PaymentGateway, 
     if payment is None:
         pending = Payment(new_id, order.order_id, order.total_cents, order.currency, order.payment_method, "PENDING")
         payment = payments.add(request.saga_key, pending)
+    if payment.status == "DECLINED":
+        # Declined before, and that answer was lost (the attempt timed out, or its process died after the record):
+        # the retry answers the same decline, or the saga would go on to ship an unpaid order.
+        raise PaymentDeclined(f"the payment of order {order.order_id} was declined")
     if payment.status != "PENDING":
-        return payment  # charged already (or declined, refunded: the saga moved on; never charge again)
+        return payment  # charged already (or refunded: the saga moved on; never charge again)
     try:
         gateway.charge(request.saga_key, order.order_id, order.total_cents, order.currency, order.payment_method)
     except PaymentDeclined:

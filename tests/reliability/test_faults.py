@@ -100,6 +100,17 @@ def test_a_lambda_timed_out_mid_flight_after_charging_is_retried_and_charges_onc
     assert [i.error_type for i in charges] == ["Sandbox.Timedout", None]
 
 
+def test_an_admission_timed_out_after_claiming_is_retried_and_the_order_completes_once(cloud_with: StartCloud) -> None:
+    # The claim was written and the answer lost: Begin retries Sandbox.Timedout, and the retry finds the execution's
+    # own claim (a full soak once failed an order in Begin on an admission that overran its timeout).
+    cloud = cloud_with(time_out("Admission", calls=[1]))
+
+    order = Order(cloud)
+
+    assert order.failed_attempts("Begin") == ["Sandbox.Timedout"]
+    assert_completed_once(order)
+
+
 def test_a_permanent_handler_failure_exhausts_the_retries_and_compensates(cloud_with: StartCloud) -> None:
     cloud = cloud_with(fail_handler("Shipping", error="ShippingUnavailable", times=None))
 

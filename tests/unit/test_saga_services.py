@@ -180,6 +180,20 @@ def test_a_declined_charge_is_recorded_declined_moves_no_money_and_its_refund_pa
     assert table.money == {} and table.balance() == 0
 
 
+def test_a_decline_whose_answer_was_lost_is_declined_again_when_the_charge_is_retried() -> None:
+    # The first attempt declined and recorded it, then its answer was lost (it ran past its timeout: Sandbox.Timedout,
+    # which the saga retries); a full soak saw the retry answer the DECLINED payment as a success, and ship the order.
+    table = FakeTable()
+    gateway = SandboxGateway(table)
+    request = ChargeRequest(action="charge", **keys("charge"), order=order(payment_method="card-declined"))
+    with pytest.raises(PaymentDeclined):
+        charge(request, table, gateway, "p")
+
+    with pytest.raises(PaymentDeclined, match="order-1001"):
+        charge(request, table, gateway, "p")
+    assert table.items[KEY].status == "DECLINED" and table.balance() == 0
+
+
 def test_a_crash_between_the_gateway_and_the_record_charges_once_when_the_charge_is_retried() -> None:
     table = FakeTable(crash_on_settle=1)
     gateway = SandboxGateway(table)
