@@ -31,6 +31,7 @@ from typing import Any
 
 from orchestrator.local.cloud import LocalCloud
 from orchestrator.local.iam.report import AccessReport
+from orchestrator.local.lambdas import InvocationRecord
 
 ORDER_OUTCOME_EVENTS = ("OrderCompleted", "OrderCancelled", "OrderCompensationEscalated")
 TICKET_OUTCOME_EVENTS = {
@@ -214,6 +215,9 @@ class Report:
     workflows: int = 0  # the inputs that start a workflow (orders and tickets)
     driven_seconds: float = 0.0  # from the first input put to the last wave run still (faults on)
     access: AccessReport | None = None  # the run's IAM access report (orchestrator/local/iam/report.py)
+    # The longest handler run, beside its CPU time: how close the run came to a timeout, and whether waiting (for the
+    # CPU, shared by every thread of the process) or working took the time.
+    slowest: InvocationRecord | None = None
 
     @property
     def workflows_per_second(self) -> float:
@@ -241,7 +245,8 @@ class Report:
             f"(faults on; the whole run with start-up and accounting {self.seconds:.0f} s)"
         )
         access = [self.access.summary()] if self.access is not None else []
-        return "\n".join([*lines, "", f"{verdict} in {self.seconds:.0f} s", pace, *access, *shown, *more])
+        slowest = [] if self.slowest is None else [_slowest_line(self.slowest)]
+        return "\n".join([*lines, "", f"{verdict} in {self.seconds:.0f} s", pace, *slowest, *access, *shown, *more])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -256,7 +261,23 @@ class Report:
             "workflows": self.workflows,
             "driven_seconds": round(self.driven_seconds, 1),
             "workflows_per_second": round(self.workflows_per_second, 2),
+            "slowest_invocation": None
+            if self.slowest is None
+            else {
+                "function": self.slowest.function_name,
+                "seconds": round(self.slowest.duration, 3),
+                "cpu_seconds": round(self.slowest.cpu_seconds, 3),
+                "error": self.slowest.error_type,
+            },
         }
+
+
+def _slowest_line(record: InvocationRecord) -> str:
+    outcome = f", {record.error_type}" if record.error_type else ""
+    return (
+        f"slowest invocation: {record.function_name} {record.duration:.2f} s "
+        f"({record.cpu_seconds:.2f} s of its thread's CPU{outcome})"
+    )
 
 
 def account(inputs: Inputs, facts: Facts) -> Report:

@@ -202,13 +202,14 @@ def run(
         driven = time.monotonic() - driving
         facts = Facts.read(cloud, tap)
         access = cloud.access_report(NOT_EXERCISED_BY_THE_SOAK)
+        slowest = max(cloud.lambdas.invocations, key=lambda record: record.duration, default=None)
         if inspect is not None:
             inspect(cloud)
     report = account(inputs, facts)
     report.faults = {str(kind): n for kind, n in faults.counts().items()}
     report.seconds = time.monotonic() - started
     report.workflows, report.driven_seconds = len(inputs.orders) + len(inputs.tickets), driven
-    report.access = access
+    report.access, report.slowest = access, slowest
     # Least privilege, proven by the run: no call denied, and no grant unused without a reason (infra/unused_access.py).
     report.problems += [
         f"{p.role}: denied {a} on {r} ({w}, {n} calls)" for p in access.principals for a, r, w, n in p.denied

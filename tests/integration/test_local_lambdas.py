@@ -360,12 +360,14 @@ def test_an_exception_is_returned_as_lambdas_unhandled_function_error(samples: L
 
 
 def test_a_handler_that_outlives_its_timeout_fails_with_sandbox_timedout(samples: Local) -> None:
-    response = samples.invoke("remaining", {"seconds": 6})
+    response = samples.invoke("remaining", {"seconds": 6, "cpu": 0.05})
     assert response["FunctionError"] == "Unhandled"
     assert response["Payload"]["errorType"] == "Sandbox.Timedout"
     assert response["Payload"]["errorMessage"].endswith("Task timed out after 5.00 seconds")
     (record,) = samples.lambdas.invocations
     assert record.duration >= 6 and record.error_type == "Sandbox.Timedout"
+    # Its thread's CPU time is recorded beside the duration: the 6 s were the clock's, the work 0.05 s of CPU.
+    assert 0.05 <= record.cpu_seconds < 1
 
 
 def test_after_a_timeout_the_next_invocation_starts_in_a_new_environment(samples: Local) -> None:

@@ -53,6 +53,9 @@ class InvocationRecord:
     duration: float
     error_type: str | None  # None when the handler succeeded
     attempt: int = 1  # asynchronous invocations: 1, then 2 and 3 for Lambda's retries
+    # The CPU time of the handler's thread while it ran. Far below `duration`, the handler waited: for the CPU (other
+    # threads of this one process hold the GIL, where on Lambda each environment has its own), for a lock, or asleep.
+    cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ import decimal
 import json
 import logging
 import threading
+import time
 import uuid
 from contextlib import nullcontext
 from typing import Any, Final
@@ -179,12 +180,13 @@ class LambdaRuntime(SeamAdapter):
         # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too;
         # both the role and the variables are the calling thread's (context's) only.
         with running_in(environment), acting_as(function.role, function.name):
-            started = clock.now()
+            started, cpu_started = clock.now(), time.thread_time()
             try:
                 if environment.handler is None:  # the environment's cold start
                     environment.handler = self._handlers.load(function)
                 handler = environment.handler
                 started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
+                cpu_started = time.thread_time()
                 context = LocalContext(function, request_id, environment.log_stream, started + function.timeout, clock)
                 faults = self.runtime.faults
                 fault = None if faults is None else faults.handler(function.name, event)
@@ -206,11 +208,13 @@ class LambdaRuntime(SeamAdapter):
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
                 stack = stack_of(error, function.code_dir)
                 payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack)
-            duration = clock.now() - started
+            duration, cpu_seconds = clock.now() - started, time.thread_time() - cpu_started
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
         environment.retired = error_type in (CRASHED, "Sandbox.Timedout")
-        record = InvocationRecord(function.name, request_id, invocation_type, started, duration, error_type, attempt)
+        record = InvocationRecord(
+            function.name, request_id, invocation_type, started, duration, error_type, attempt, cpu_seconds
+        )
         with self._lock:
             self.invocations.append(record)
         return payload, error_type
