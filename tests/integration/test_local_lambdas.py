@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -130,6 +131,7 @@ def _samples_assembly(tmp_path: Path) -> Path:
         "Lost": _function("fail", FunctionName="lost"),
         "Remaining": _function("remaining", FunctionName="remaining", Timeout=5),
         "Unserializable": _function("unserializable", FunctionName="unserializable"),
+        "Collecting": _function("collect", FunctionName="collecting", Timeout=1),
         "Misnamed": _function("missing", FunctionName="misnamed"),
         "Alpha": _function("observed", FunctionName="alpha", Environment={"Variables": {SERVICE_VARIABLE: "alpha"}}),
         "Beta": _function("observed", FunctionName="beta", Environment={"Variables": {SERVICE_VARIABLE: "beta"}}),
@@ -368,6 +370,26 @@ def test_a_handler_that_outlives_its_timeout_fails_with_sandbox_timedout(samples
     assert record.duration >= 6 and record.error_type == "Sandbox.Timedout"
     # Its thread's CPU time is recorded beside the duration: the 6 s were the clock's, the work 0.05 s of CPU.
     assert 0.05 <= record.cpu_seconds < 1
+
+
+def test_a_garbage_collection_pause_is_not_counted_in_a_handlers_duration(samples: Local) -> None:
+    # The collector stops every thread of the process; on Lambda another function's garbage never pauses a handler.
+    # A collection made to last 1.2 s (a callback after the runtime's own, inside the pause) in a 1 s function; the
+    # frozen clock moved as real time moves.
+    def slow_collection(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            time.sleep(1.2)
+            samples.runtime.clock.advance(1.2)
+
+    gc.callbacks.append(slow_collection)
+    try:
+        response = samples.invoke("collecting", {})
+    finally:
+        gc.callbacks.remove(slow_collection)
+
+    assert "FunctionError" not in response, response["Payload"]
+    (record,) = samples.lambdas.invocations
+    assert record.error_type is None and record.duration < 1
 
 
 def test_after_a_timeout_the_next_invocation_starts_in_a_new_environment(samples: Local) -> None:

@@ -47,6 +47,7 @@ from typing import Any, Final
 
 from orchestrator.local.faults import CRASHED, HandlerCrashed
 from orchestrator.local.iam.enforcement import acting_as
+from orchestrator.local.lambdas.collector_pauses import PAUSES
 from orchestrator.local.lambdas.environ import PROXY
 from orchestrator.local.lambdas.handlers import Environments, HandlerModules, stack_of
 from orchestrator.local.lambdas.invoke_seam import bind_invoke
@@ -180,13 +181,13 @@ class LambdaRuntime(SeamAdapter):
         # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too;
         # both the role and the variables are the calling thread's (context's) only.
         with running_in(environment), acting_as(function.role, function.name):
-            started, cpu_started = clock.now(), time.thread_time()
+            started, cpu_started, paused_before = clock.now(), time.thread_time(), PAUSES.total()
             try:
                 if environment.handler is None:  # the environment's cold start
                     environment.handler = self._handlers.load(function)
                 handler = environment.handler
                 started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
-                cpu_started = time.thread_time()
+                cpu_started, paused_before = time.thread_time(), PAUSES.total()
                 context = LocalContext(function, request_id, environment.log_stream, started + function.timeout, clock)
                 faults = self.runtime.faults
                 fault = None if faults is None else faults.handler(function.name, event)
@@ -208,7 +209,9 @@ class LambdaRuntime(SeamAdapter):
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
                 stack = stack_of(error, function.code_dir)
                 payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack)
-            duration, cpu_seconds = clock.now() - started, time.thread_time() - cpu_started
+            cpu_seconds = time.thread_time() - cpu_started
+            # Not the process's garbage collections it sat through (collector_pauses.py): Lambda would not pause it.
+            duration = max(0.0, clock.now() - started - (PAUSES.total() - paused_before))
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
         environment.retired = error_type in (CRASHED, "Sandbox.Timedout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -58,6 +59,10 @@ def remaining(event: Any, context: Any) -> dict[str, int]:
         pass  # work: the thread's CPU time, which the runtime records beside the duration
     clock().advance(event["seconds"])
     return {"before": before, "after": context.get_remaining_time_in_millis()}
+
+
+def collect(event: Any, context: Any) -> dict[str, int]:
+    return {"collected": gc.collect()}
 
 
 def unserializable(event: Any, context: Any) -> dict[str, Any]:
