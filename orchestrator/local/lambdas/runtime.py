@@ -45,6 +45,7 @@ import uuid
 from contextlib import nullcontext
 from typing import Any, Final
 
+from orchestrator.local.clock import Clock
 from orchestrator.local.faults import CRASHED, HandlerCrashed
 from orchestrator.local.iam.enforcement import acting_as
 from orchestrator.local.lambdas.collector_pauses import PAUSES
@@ -181,14 +182,15 @@ class LambdaRuntime(SeamAdapter):
         # Its AWS calls are made as its role (evaluated when IAM is enforced: orchestrator/local/iam), import too;
         # both the role and the variables are the calling thread's (context's) only.
         with running_in(environment), acting_as(function.role, function.name):
-            started, cpu_started, paused_before = clock.now(), time.thread_time(), PAUSES.total()
+            watch = _Stopwatch(clock)
             try:
                 if environment.handler is None:  # the environment's cold start
                     environment.handler = self._handlers.load(function)
                 handler = environment.handler
-                started = clock.now()  # the timeout covers the handler, not its module's import (cold start)
-                cpu_started, paused_before = time.thread_time(), PAUSES.total()
-                context = LocalContext(function, request_id, environment.log_stream, started + function.timeout, clock)
+                watch = _Stopwatch(clock)  # the timeout covers the handler, not its module's import (cold start)
+                context = LocalContext(
+                    function, request_id, environment.log_stream, watch.started + function.timeout, clock
+                )
                 faults = self.runtime.faults
                 fault = None if faults is None else faults.handler(function.name, event)
                 if fault is not None and fault.phase == "before":
@@ -209,14 +211,12 @@ class LambdaRuntime(SeamAdapter):
             except Exception as error:  # noqa: BLE001 - a handler's exception is its invocation's outcome
                 stack = stack_of(error, function.code_dir)
                 payload, error_type = _error_payload(type(error).__name__, str(error), request_id, stack)
-            cpu_seconds = time.thread_time() - cpu_started
-            # Not the process's garbage collections it sat through (collector_pauses.py): Lambda would not pause it.
-            duration = max(0.0, clock.now() - started - (PAUSES.total() - paused_before))
+            duration, cpu_seconds = watch.read()
         if duration > function.timeout or error_type == "Sandbox.Timedout":
             payload, error_type = _timeout_payload(function, request_id, clock.utcnow())
         environment.retired = error_type in (CRASHED, "Sandbox.Timedout")
         record = InvocationRecord(
-            function.name, request_id, invocation_type, started, duration, error_type, attempt, cpu_seconds
+            function.name, request_id, invocation_type, watch.started, duration, error_type, attempt, cpu_seconds
         )
         with self._lock:
             self.invocations.append(record)
@@ -338,6 +338,21 @@ def _marshal(result: Any, request_id: str) -> tuple[bytes, str | None]:
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str]) -> tuple[bytes, str]:
     body = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
     return json.dumps(body).encode(), error_type
+
+
+class _Stopwatch:
+    """A handler's run on the runtime's clock, and its thread's CPU time, from when it was made."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.started = clock.now()
+        self._cpu, self._paused = time.thread_time(), PAUSES.total()
+
+    def read(self) -> tuple[float, float]:
+        """(duration, CPU seconds). The duration leaves out the process's garbage collections the run sat through
+        (collector_pauses.py): on Lambda, no other function's garbage pauses a handler."""
+        duration = self._clock.now() - self.started - (PAUSES.total() - self._paused)
+        return max(0.0, duration), time.thread_time() - self._cpu
 
 
 def _timeout_payload(function: LocalFunction, request_id: str, now: datetime.datetime) -> tuple[bytes, str]:
