@@ -17,12 +17,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	# generated Python; ~80 s of a fresh install); the step after it compiles what is used.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	# Then bytecode for what runs, the CDK's package aside (~12 s on 2 cores), and for the CDK's modules the app
-	# imports: where PYTHONDONTWRITEBYTECODE is set (the machines this project is built on set it), Python would otherwise compile
-	# every module from source in every process, ~3 s more for each one that imports the CDK and moto (make test
-	# starts dozens). Reading bytecode that is there is allowed with the variable set.
+	# Then bytecode for what runs: every package but the CDK's (~12 s on 2 cores), and of the CDK the modules the app
+	# and its tests import. Where PYTHONDONTWRITEBYTECODE is set (the machines this project is built on set it),
+	# Python would otherwise compile every module from source in every process: ~3 s more for each one that imports
+	# the CDK and moto, and make test starts dozens. Bytecode already there is read with the variable set.
 	$(PY) -m compileall -q -j 0 -x '/aws_cdk/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" > /dev/null
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -c 'import infra.app'
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -c 'import infra.app, aws_cdk.assertions'
 	touch $@
 
 install: $(VENV)/.installed
