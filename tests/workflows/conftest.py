@@ -66,3 +66,15 @@ def business_path(cloud: LocalCloud, execution_arn: str) -> list[StateVisit]:
     """The states an execution entered, in order, without the pause points' checks every execution passes
     (tests/workflows/test_pause_resume.py tests those)."""
     return [v for v in cloud.stepfunctions.history_path(execution_arn) if not is_pause_check(v.name)]
+
+
+def task_timed_out_after(cloud: LocalCloud, execution_arn: str) -> float:
+    """Seconds on the runtime's clock (the history's timestamps) from the execution's one timed-out task starting
+    (TaskStarted: its timeout counts from there, not from TaskSubmitted, which comes once the request went out) to
+    its timing out: what a timeout test checks, however much real time a busy machine took."""
+    events = {e["id"]: e for e in cloud.history(execution_arn)}
+    (timed_out,) = [e for e in events.values() if e["type"] == "TaskTimedOut"]
+    started = events[timed_out["previousEventId"]]
+    while started["type"] != "TaskStarted":
+        started = events[started["previousEventId"]]
+    return float((timed_out["timestamp"] - started["timestamp"]).total_seconds())
