@@ -31,12 +31,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_type_for, is_known
 
 MARKER_PREFIX: Final = "redacted:sha256:"
 # Where an event's type and its detail sit: an EventBridge event, a PutEvents entry, a stored event.
 _ENVELOPES: Final = (("detail-type", "detail"), ("DetailType", "Detail"), ("type", "detail"))
-_SENSITIVE: Final = {t.DETAIL_TYPE: t.SENSITIVE for t in EVENT_TYPES if t.SENSITIVE}
 
 
 def marker(value: Any) -> str:
@@ -102,7 +101,7 @@ def _redact_text(text: str) -> str:
 
 def _declared(detail_type: str, detail: Any) -> Any:
     """`detail` (a mapping, or JSON text of one) with the sensitive fields `detail_type`'s model declares marked."""
-    sensitive = _SENSITIVE.get(detail_type)
+    sensitive = event_type_for(detail_type).SENSITIVE if is_known(detail_type) else None
     if not sensitive:
         return detail
     if isinstance(detail, str):

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_types as all_event_types
 from schemas.compatibility import BreakingChange, breaking_changes
 from schemas.envelope import EventData, EventDetail, schema_name
 
@@ -85,11 +85,11 @@ def _breaking_against_published(event_type: type[EventData], candidate: Mapping[
     return breaking_changes(label, json.loads(path.read_text(encoding="utf-8")), candidate)
 
 
-def problems(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> tuple[list[BreakingChange], list[str]]:
+def problems(event_types: Iterable[type[EventData]] | None = None) -> tuple[list[BreakingChange], list[str]]:
     """Breaking changes against the published documents, and documents that are missing or stale."""
     breaking: list[BreakingChange] = []
     stale: list[str] = []
-    for event_type in event_types:
+    for event_type in all_event_types() if event_types is None else event_types:
         path = document_path(event_type)
         candidate = registry_document(event_type)
         breaking.extend(_breaking_against_published(event_type, candidate))
@@ -100,10 +100,10 @@ def problems(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> tuple[list
     return breaking, stale
 
 
-def generate(event_types: Iterable[type[EventData]] = EVENT_TYPES) -> list[BreakingChange]:
+def generate(event_types: Iterable[type[EventData]] | None = None) -> list[BreakingChange]:
     """Writes every document whose change is compatible; returns the breaking changes it refused to write."""
     refused: list[BreakingChange] = []
-    for event_type in event_types:
+    for event_type in all_event_types() if event_types is None else event_types:
         candidate = registry_document(event_type)
         found = _breaking_against_published(event_type, candidate)
         if found:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from functions.json_body import ROOT, BodyError, body_text, read_json
 from functions.producer.limits import ENTRY_TOO_LARGE
 from functions.producer.publisher import EventPublisher, OutgoingEvent, PublishResult
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_type_for, event_types, is_known
 from schemas.envelope import Identifier, NonEmptyStr, is_external
 from schemas.validation import EventValidationError, FieldError, as_dicts, field_errors, validate_data
 
@@ -95,22 +95,25 @@ def ingest(body: str | None, publisher: EventPublisher, max_events: int, *, base
     return _published(results)
 
 
-EXTERNAL_TYPES: tuple[str, ...] = tuple(t.DETAIL_TYPE for t in EVENT_TYPES if is_external(t))
-_INTERNAL_TYPES: dict[str, str] = {
-    t.DETAIL_TYPE: ", ".join(sorted(t.EMITTED_BY)) for t in EVENT_TYPES if not is_external(t)
-}
+def external_types() -> tuple[str, ...]:
+    """The detail-types POST /events takes (for the message that refuses an internal one: builds every model)."""
+    return tuple(t.DETAIL_TYPE for t in event_types() if is_external(t))
 
 
 def _internal_types(events: list[IncomingEvent]) -> list[FieldError]:
+    internal = [
+        (index, event_type_for(event.detail_type))
+        for index, event in enumerate(events)
+        if is_known(event.detail_type) and not is_external(event_type_for(event.detail_type))
+    ]
     return [
         FieldError(
-            event.detail_type,
+            event_type.DETAIL_TYPE,
             f"events[{index}].detail-type",
-            f"{event.detail_type} is internal: only the app's {_INTERNAL_TYPES[event.detail_type]} emit it; "
-            f"POST /events takes {', '.join(EXTERNAL_TYPES)}",
+            f"{event_type.DETAIL_TYPE} is internal: only the app's {', '.join(sorted(event_type.EMITTED_BY))} emit "
+            f"it; POST /events takes {', '.join(external_types())}",
         )
-        for index, event in enumerate(events)
-        if event.detail_type in _INTERNAL_TYPES
+        for index, event_type in internal
     ]
 
 

@@ -37,7 +37,7 @@ from functions.shipping import handler as shipping_handler
 from functions.shipping.logic import NoCarrierAvailable
 from functions.synthesis import handler as synthesis_handler
 from functions.triage import handler as triage_handler
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_types
 from tests.builders import LambdaContext, delivered_event, sample_data, sqs_event
 from tests.fuzz import strategies as fuzz
 from tests.fuzz.conftest import BUS_NAME, SERVICES_TABLE, World, fresh, unprintable_input_tolerated
@@ -45,7 +45,7 @@ from tests.fuzz.conftest import BUS_NAME, SERVICES_TABLE, World, fresh, unprinta
 # What SQS accepts in a message attribute value (the characters XML allows), documented for SendMessage.
 SQS_TEXT = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 ORDER = sample_data("OrderPlaced")
-SOURCES = {t.DETAIL_TYPE: t.SOURCE for t in EVENT_TYPES}
+SOURCES = {t.DETAIL_TYPE: t.SOURCE for t in event_types()}
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

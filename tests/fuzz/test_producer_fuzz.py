@@ -15,13 +15,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from functions.producer import EventBridgeBus, EventPublisher, OutgoingEvent
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_types
 from schemas.validation import EventValidationError
 from tests.builders import sample_data
 from tests.fuzz import strategies as fuzz
 from tests.fuzz.conftest import BUS_NAME, World
 
-TYPES = {t.DETAIL_TYPE: t for t in EVENT_TYPES}
+TYPES = {t.DETAIL_TYPE: t for t in event_types()}
 
 
 @st.composite

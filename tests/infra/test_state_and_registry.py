@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_types
 from schemas.envelope import schema_name
 from schemas.registry import published_documents
 from tests.infra.helpers import only, resources
@@ -58,7 +58,7 @@ def test_registry_holds_one_draft4_schema_per_event_type_and_version(templates: 
         s["Properties"]["SchemaName"]: s["Properties"]
         for s in resources(template, "AWS::EventSchemas::Schema").values()
     }
-    expected = {f"{schema_name(t)}-v{t.SCHEMA_VERSION}" for t in EVENT_TYPES}
+    expected = {f"{schema_name(t)}-v{t.SCHEMA_VERSION}" for t in event_types()}
     assert expected <= set(deployed), f"missing: {expected - set(deployed)}"
     for name, version, document in published_documents():
         props = deployed[f"{name}-v{version}"]

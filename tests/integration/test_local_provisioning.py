@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from orchestrator.assembly import CloudAssembly
 from orchestrator.local.provision import Provisioner
-from schemas.catalog import EVENT_TYPES
+from schemas.catalog import event_types
 from tests.conftest import WHOLE_APP
 
 pytestmark = WHOLE_APP
@@ -78,7 +78,7 @@ def test_every_resource_not_created_is_named_in_one_notice(provisioner: Provisio
         "instead" in lines
     )  # 20 dead-letter, quarantine and escalation queues (the bus's DLQ too), 17 functions x 2, 3 workflows x 3, 2 APIs
     assert "not supported locally, not created: 17 x AWS::Lambda::Function" in lines
-    assert f"not supported locally, not created: {len(EVENT_TYPES)} x AWS::EventSchemas::Schema" in lines
+    assert f"not supported locally, not created: {len(event_types())} x AWS::EventSchemas::Schema" in lines
     # Every resource of every template is accounted for: created, or counted in the notice.
     total = sum(len(s.template["Resources"]) for s in CloudAssembly(assembly_dir).stacks())
     noticed = sum(provisioner.notice.skipped.values()) + sum(provisioner.notice.unsupported.values())

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pytest
 from jsonschema import Draft4Validator
 
-from schemas.catalog import EVENT_TYPES, event_type_for
+from schemas.catalog import event_type_for, event_types
 from schemas.compatibility import FIELD_REMOVED, REQUIRED_ADDED
 from schemas.envelope import EventData, EventDetail
 from schemas.orders import OrderItem
@@ -16,7 +16,7 @@ from schemas.registry import document_path, problems, registry_document
 from schemas.validation import EventValidationError, validate_data, validate_detail
 from tests.builders import delivered_event, sample_data, sample_event
 
-DETAIL_TYPES = [t.DETAIL_TYPE for t in EVENT_TYPES]
+DETAIL_TYPES = [t.DETAIL_TYPE for t in event_types()]
 
 
 def _validator(event_type: type[EventData]) -> Draft4Validator:
@@ -86,7 +86,7 @@ def test_registry_document_rejects_a_broken_event(breakage: Any, expected_path: 
 
 
 def test_registry_document_is_draft4_with_no_references() -> None:
-    for event_type in EVENT_TYPES:
+    for event_type in event_types():
         text = json.dumps(registry_document(event_type))
         assert '"$ref"' not in text and '"$defs"' not in text and '"const"' not in text
         assert registry_document(event_type)["$schema"] == "http://json-schema.org/draft-04/schema#"
