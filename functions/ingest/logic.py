@@ -101,17 +101,15 @@ def external_types() -> tuple[str, ...]:
 
 
 def _internal_types(events: list[IncomingEvent]) -> list[FieldError]:
-    internal = [
-        (index, event_type_for(event.detail_type))
-        for index, event in enumerate(events)
-        if is_known(event.detail_type) and not is_external(event_type_for(event.detail_type))
-    ]
+    internal = [(index, event_type_for(e.detail_type)) for index, e in enumerate(events) if is_known(e.detail_type)]
+    internal = [(index, t) for index, t in internal if not is_external(t)]
+    takes = ", ".join(external_types()) if internal else ""
     return [
         FieldError(
             event_type.DETAIL_TYPE,
             f"events[{index}].detail-type",
             f"{event_type.DETAIL_TYPE} is internal: only the app's {', '.join(sorted(event_type.EMITTED_BY))} emit "
-            f"it; POST /events takes {', '.join(external_types())}",
+            f"it; POST /events takes {takes}",
         )
         for index, event_type in internal
     ]
