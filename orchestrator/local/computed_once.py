@@ -11,10 +11,17 @@ expression's tokens depend on nothing that changes during a run, and a class's m
 one (listed again then: the count of the class's attributes is kept with them), so each is computed once (seams
 MOTO_ACTION_NAMES, MOTO_BACKEND_URLS, DYNAMODB_CONDITION_TOKENS). The tokens are immutable named tuples; moto's
 parser consumes the deque they come in, so each parse gets a fresh deque of them.
+
+Once per process, not per request: moto reads each service's model, the first time it answers that service, through
+a new loader of its own (`moto.core.utils.create_loader`), which lists botocore's data directory again (~400
+services; 55 ms each on a slow 2-core machine, six times in a process's first local cloud). One loader serves them
+all (seam MOTO_SERVICE_LOADER): models are read-only data, as for botocore's loader (orchestrator/local/runtime.py
+`shared_loader`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +34,7 @@ _URLS_KEPT = "_orch_urls_computed_once"
 
 
 class ComputedOnce(SeamAdapter):
-    """Applies the three caches; `uninstall()` restores moto's own code (both idempotent)."""
+    """Applies the four caches; `uninstall()` restores moto's own code (both idempotent)."""
 
     def _seam_set(self) -> SeamSet:
         seam_set = SeamSet("ComputedOnce")
@@ -37,6 +44,7 @@ class ComputedOnce(SeamAdapter):
         # A property: replaced by one reading moto's own once per backend (a property cannot be wrapped as a call).
         seam_set.replace(declared.MOTO_BACKEND_URLS, _urls_once_per_backend(vars(BaseBackend)["urls"]))
         seam_set.wrap(declared.DYNAMODB_CONDITION_TOKENS, _tokens_once_per_expression)
+        seam_set.replace(declared.MOTO_SERVICE_LOADER, _moto_loader)
         return seam_set
 
 
@@ -83,3 +91,11 @@ def _tokens_once_per_expression(original: Callable[[Any], deque[Any]]) -> Callab
         return deque(tokens)
 
     return _lex_condition_expression
+
+
+@functools.cache
+def _moto_loader() -> Any:
+    # For the process, like moto's own cache of the models it reads (`get_service_model`, moto/core/utils.py).
+    from moto.core.loaders import create_loader
+
+    return create_loader()

@@ -99,6 +99,13 @@ DYNAMODB_CONDITION_TOKENS = Seam(
     "moto lexes the expression at every write, twice (the response checks it, the table applies it)", ("self",),
     "computed_once",
 )  # fmt: skip
+MOTO_SERVICE_LOADER = Seam(
+    "moto.core.utils", "create_loader", "replace",
+    "moto's service models are read through one loader of its own, which lists botocore's data directory once "
+    "(computed_once.py)",
+    "moto makes a new loader for each service model it reads, and each lists the ~400 service directories again",
+    (), "computed_once",
+)  # fmt: skip
 
 # -- SQS event-source mappings -------------------------------------------------------------------------------------
 SQS_MAPPINGS_POLLED = Seam(
@@ -426,6 +433,7 @@ SEAMS: Final[tuple[Seam, ...]] = (
     MOTO_ACTION_NAMES,
     MOTO_BACKEND_URLS,
     DYNAMODB_CONDITION_TOKENS,
+    MOTO_SERVICE_LOADER,
     SQS_ARRIVALS,
     SQS_RETENTION_READ,
     *SQS_QUEUE_SCANS,

@@ -1,0 +1,42 @@
+"""moto's Step Functions interpreter imported without moto's Batch and EC2 backends.
+
+The interpreter's Batch integration (moto 5.2.5, `...state_task.service.state_task_service_batch`) imports one enum,
+`moto.batch.utils.JobStatus`. Importing a submodule runs its package first, and `moto/batch/__init__.py` loads the
+Batch backend, which loads EC2's: `ec2/models/availability_zones_and_regions.py` lists regions through new boto3
+sessions, parsing EC2's service model, and `instance_types.py` parses the instance-type catalogue. That is 0.6-1.4 s
+(measured: a fast and a slow 2-core machine) of every process's first local cloud, for services the app never calls:
+half of the cold first start (bench/local_runtime.py).
+
+`import_batch_utils_alone()` imports `moto.batch.utils` (and `moto.batch.exceptions`, which it imports) with the
+package's module standing in unexecuted, then takes the package out of `sys.modules`. The interpreter's import then
+finds its enum already loaded. A later `import moto.batch` (a state machine that does call Batch: moto's backend index
+imports it on the first request) runs the package as usual, and its `from .utils import ...` finds the same module,
+so there is one `JobStatus`. (The real package then lacks `utils` and `exceptions` as attributes, which only
+`import moto.batch.utils` followed by `moto.batch.utils.name` would notice; moto imports them by `from ... import`.)
+
+Why not a seam (orchestrator/local/seams): a seam changes an attribute of moto that exists; this changes only the
+order in which moto's modules are imported, and nothing moto runs is replaced.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import threading
+
+_PACKAGE = "moto.batch"
+_lock = threading.Lock()
+
+
+def import_batch_utils_alone() -> None:
+    """`moto.batch.utils` imported without running `moto.batch` (idempotent; nothing if moto.batch is loaded)."""
+    with _lock:
+        if _PACKAGE in sys.modules or f"{_PACKAGE}.utils" in sys.modules:
+            return
+        spec = importlib.util.find_spec(_PACKAGE)
+        sys.modules[_PACKAGE] = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # moto 5.2.5 has it
+        try:
+            importlib.import_module(f"{_PACKAGE}.utils")
+        finally:
+            del sys.modules[_PACKAGE]
