@@ -94,12 +94,14 @@ def test_a_method_a_seam_adds_to_a_response_class_is_listed(dynamodb: Any) -> No
 def test_moto_reads_its_service_models_through_one_loader_with_its_extras(dynamodb: Any) -> None:
     from moto.core import utils
 
-    shared = utils.create_loader()
-    assert utils.create_loader() is shared  # one listing of botocore's data directory for the process
+    create_loader = vars(utils)["create_loader"]  # what moto's get_service_model calls: the seam's, while installed
+    shared = create_loader()
+    assert create_loader() is shared  # one listing of botocore's data directory for the process
     # moto's own loader, not botocore's: its extras are applied (moto adds error shapes to SQS's model).
     extras = set(utils._load_service_model("sqs", "service-2")["shapes"]) - set(
         boto3.session.Session()._session.get_service_data("sqs")["shapes"]
     )
     assert extras
     ADAPTER.uninstall()
-    assert utils.create_loader() is not utils.create_loader()  # moto's own: a new loader each time
+    create_loader = vars(utils)["create_loader"]
+    assert create_loader() is not create_loader()  # moto's own: a new loader each time
