@@ -3,9 +3,9 @@
 The interpreter's Batch integration (moto 5.2.5, `...state_task.service.state_task_service_batch`) imports one enum,
 `moto.batch.utils.JobStatus`. Importing a submodule runs its package first, and `moto/batch/__init__.py` loads the
 Batch backend, which loads EC2's: `ec2/models/availability_zones_and_regions.py` lists regions through new boto3
-sessions, parsing EC2's service model, and `instance_types.py` parses the instance-type catalogue. That is 0.6-1.4 s
-(measured: a fast and a slow 2-core machine) of every process's first local cloud, for services the app never calls:
-half of the cold first start (bench/local_runtime.py).
+sessions, parsing EC2's service model, and `instance_types.py` parses the instance-type catalogue: 1.4 s of imports
+(`-X importtime`, a slow 2-core machine), for services the app never calls. Without them the process's first local
+cloud started in 2.86 s instead of 3.77 s there (medians, interleaved runs; bench/local_runtime.py's cold start).
 
 `import_batch_utils_alone()` imports `moto.batch.utils` (and `moto.batch.exceptions`, which it imports) with the
 package's module standing in unexecuted, then takes the package out of `sys.modules`. The interpreter's import then
