@@ -48,6 +48,7 @@ from orchestrator.local.quiet import LocalCloudError, NotQuietError, QuietDetect
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime, local_session
 from orchestrator.local.server import LocalServer, PortInUseError
 from orchestrator.local.stepfunctions import StepFunctionsAdapter
+from orchestrator.local.stepfunctions.without_batch import import_batch_utils_alone
 from schemas.envelope import EventData
 
 # The errors and the result of its methods, named where LocalCloud is.
@@ -145,6 +146,7 @@ class LocalCloud:
     def _start(self) -> None:
         from moto import mock_aws
 
+        import_batch_utils_alone()  # before anything imports moto's Step Functions interpreter (without_batch.py)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         jsonata_engine.install(self.runtime.clock.now)

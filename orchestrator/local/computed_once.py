@@ -13,10 +13,12 @@ MOTO_ACTION_NAMES, MOTO_BACKEND_URLS, DYNAMODB_CONDITION_TOKENS). The tokens are
 parser consumes the deque they come in, so each parse gets a fresh deque of them.
 
 Once per process, not per request: moto reads each service's model, the first time it answers that service, through
-a new loader of its own (`moto.core.utils.create_loader`), which lists botocore's data directory again (~400
+a new loader of its own (`moto.core.utils.create_loader`), which lists botocore's data directory again (~450
 services; 55 ms each on a slow 2-core machine, six times in a process's first local cloud). One loader serves them
-all (seam MOTO_SERVICE_LOADER): models are read-only data, as for botocore's loader (orchestrator/local/runtime.py
-`shared_loader`).
+all (seam MOTO_SERVICE_LOADER), as one does botocore's (orchestrator/local/runtime.py `shared_loader`): moto already
+keeps each model it reads for the process (`get_service_model` and `get_pagination_model` are cached), so sharing
+the loader only saves the listings; the one change moto makes to a model (a pagination default, the same for every
+reader) was already shared.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ def test_moto_reads_its_service_models_through_one_loader_with_its_extras(dynamo
 
     create_loader = vars(utils)["create_loader"]  # what moto's get_service_model calls: the seam's, while installed
     shared = create_loader()
-    assert create_loader() is shared  # one listing of botocore's data directory for the process
+    assert create_loader() is shared  # botocore's data directory listed once per kind of file, not per model
     # moto's own loader, not botocore's: its extras are applied (moto adds error shapes to SQS's model).
     extras = set(utils._load_service_model("sqs", "service-2")["shapes"]) - set(
         boto3.session.Session()._session.get_service_data("sqs")["shapes"]

@@ -1,6 +1,6 @@
 """moto's Step Functions interpreter without moto's Batch and EC2 backends at import
-(orchestrator/local/stepfunctions/without_batch.py): a local cloud's start loads neither, and a state machine that
-does call Batch still gets moto's Batch, with the one enum the interpreter compares against.
+(orchestrator/local/stepfunctions/without_batch.py): a local cloud's start loads neither, and a Batch call made
+afterwards (as a state machine's Batch task makes) still gets moto's Batch, whose `JobStatus` is the interpreter's.
 
 Each check runs in a fresh interpreter: the test process may have loaded moto's Batch for another test."""
 
@@ -41,7 +41,7 @@ def test_a_local_clouds_start_loads_neither_batch_nor_ec2(assembly_dir: Path) ->
     assert loaded == "['moto.stepfunctions.parser.backend.execution']"  # the interpreter is there, Batch is not
 
 
-def test_a_state_machine_calling_batch_still_gets_motos_batch_with_one_job_status() -> None:
+def test_a_batch_call_after_it_still_gets_motos_batch_with_the_interpreters_job_status() -> None:
     answer = _run(
         "import sys, boto3\n"
         "from moto import mock_aws\n"

@@ -101,9 +101,9 @@ DYNAMODB_CONDITION_TOKENS = Seam(
 )  # fmt: skip
 MOTO_SERVICE_LOADER = Seam(
     "moto.core.utils", "create_loader", "replace",
-    "moto's service models are read through one loader of its own, which lists botocore's data directory once "
-    "(computed_once.py)",
-    "moto makes a new loader for each service model it reads, and each lists the ~400 service directories again",
+    "moto's service models are read through one loader of its own, which lists botocore's data directory once per "
+    "kind of file (computed_once.py)",
+    "moto makes a new loader for each service model it reads, and each lists the ~450 service directories again",
     (), "computed_once",
 )  # fmt: skip
 

@@ -53,7 +53,6 @@ from orchestrator.local.stepfunctions.terminal_errors import bind_terminal_error
 from orchestrator.local.stepfunctions.threads import InterpreterThreads
 from orchestrator.local.stepfunctions.timing import bind_clock
 from orchestrator.local.stepfunctions.variables import bind_entry_variables
-from orchestrator.local.stepfunctions.without_batch import import_batch_utils_alone
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +96,6 @@ class StepFunctionsAdapter:
                 return
             seam_set = SeamSet("StepFunctionsAdapter", exclusive=True)
             check_moto_version("orchestrator.local.stepfunctions")
-            import_batch_utils_alone()  # before anything imports the interpreter (without_batch.py)
             self._threads = InterpreterThreads(self.runtime.ledger)
             for seam in declared.INTERPRETER_THREADS:
                 seam_set.replace(seam, self._threads.list_for(seam.target))
