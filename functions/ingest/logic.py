@@ -101,8 +101,8 @@ def external_types() -> tuple[str, ...]:
 
 
 def _internal_types(events: list[IncomingEvent]) -> list[FieldError]:
-    internal = [(index, event_type_for(e.detail_type)) for index, e in enumerate(events) if is_known(e.detail_type)]
-    internal = [(index, t) for index, t in internal if not is_external(t)]
+    known = [(index, event_type_for(e.detail_type)) for index, e in enumerate(events) if is_known(e.detail_type)]
+    internal = [(index, event_type) for index, event_type in known if not is_external(event_type)]
     takes = ", ".join(external_types()) if internal else ""
     return [
         FieldError(

@@ -44,8 +44,6 @@ def import_batch_utils_alone() -> None:
         folder = package.submodule_search_locations  # type: ignore[union-attr]  # moto 5.2.5 has the package
         for submodule in _IN_ORDER:
             name = f"{_PACKAGE}.{submodule}"
-            if name in sys.modules:
-                continue
             spec = importlib.machinery.PathFinder.find_spec(name, folder)
             module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
             sys.modules[name] = module
