@@ -1,11 +1,16 @@
-"""Data builders: valid sample events of every type, as producers send them and as EventBridge delivers them."""
+"""Data builders: valid sample events of every type, as producers send them and as EventBridge delivers them; and a
+function in moto's Lambda backend."""
 
 from __future__ import annotations
 
 import copy
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_DATA: dict[str, dict[str, Any]] = json.loads((SAMPLES / "event_data.json").read_text(encoding="utf-8"))
@@ -143,4 +148,16 @@ def agent_task_request(
         event_id="request-1",
         correlation_id="ticket-2001",
         producer="agent-pipeline",
+    )
+
+
+def create_function(name: str) -> None:
+    """A function in moto's Lambda backend (inside `mock_aws`), as the local Lambda runtime creates one: what
+    event-source mappings and permissions refer to."""
+    role = boto3.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    boto3.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()}
     )

@@ -470,6 +470,45 @@ def test_queue_targets_get_the_whole_event_or_the_transformed_input_with_their_m
     assert (fifo["Body"], fifo["Attributes"]["MessageGroupId"]) == ('"placed o-1"', "orders")
 
 
+def test_a_queue_deleted_after_a_delivery_fails_as_one_never_made_and_made_again_gets_the_next_event(
+    cloud: Cloud,
+) -> None:
+    """The runtime asks a queue's URL once (orchestrator/local/queues.py): a queue deleted since fails its delivery
+    exactly as a queue that never existed does, and one made again under its name gets the next event."""
+    url, arn = cloud.queue("orders")
+    dlq_url, dlq_arn = cloud.queue("orders-dlq")
+    never = arn.replace(":orders", ":never-made")
+    asked: list[str] = []
+    cloud.sqs.meta.events.register(
+        "before-parameter-build.sqs.GetQueueUrl", lambda params, **_: asked.append(params["QueueName"])
+    )
+    dead = {"DeadLetterConfig": {"Arn": dlq_arn}}
+    cloud.rule("to-queues", {"Id": "kept", "Arn": arn, **dead}, {"Id": "never", "Arn": never, **dead})
+
+    cloud.put()
+    cloud.put()
+    assert len(cloud.messages(url)) == 2
+    assert asked.count("orders") == 1, "the URL of a queue that exists is asked once"
+    cloud.sqs.delete_queue(QueueUrl=url)
+    cloud.put()
+    cloud.settle()
+
+    letters = [attributes(m) for m in cloud.messages(dlq_url)]
+    by_target = {target: [a for a in letters if a["TARGET_ARN"] == target] for target in (arn, never)}
+    assert (len(by_target[arn]), len(by_target[never])) == (1, 3)
+    (gone,) = by_target[arn]
+    assert (gone["ERROR_CODE"], gone["ERROR_MESSAGE"]) == (
+        by_target[never][0]["ERROR_CODE"],
+        by_target[never][0]["ERROR_MESSAGE"],
+    )
+    assert gone["ERROR_CODE"] == "NO_RESOURCE"
+    assert cloud.queue("orders")[0] == url, "a queue made again has the URL it had"
+    cloud.put()
+    (message,) = cloud.messages(url)
+    assert json.loads(message["Body"])["detail-type"] == ORDER_PLACED["DetailType"]
+    assert asked.count("orders") == 1
+
+
 def test_archives_still_receive_events_and_uninstall_restores_moto(cloud: Cloud) -> None:
     bus_arn = cloud.events.describe_event_bus(Name=BUS)["Arn"]
     cloud.events.create_archive(ArchiveName="orders-archive", EventSourceArn=bus_arn)

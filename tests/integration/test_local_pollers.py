@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from orchestrator.assembly import CloudAssembly
 from orchestrator.local.pollers import BatchRecord, Pollers, UnsupportedMapping, batch_failures
 from orchestrator.local.provision import Provisioner
 from orchestrator.local.runtime import MOTO_CONFIG, Runtime
+from tests.builders import create_function
 from tests.settling import quiet
 
 VISIBILITY = 30
@@ -103,17 +102,6 @@ class Local:
         self.settled()
         assert len(self.pollers.records) >= count, f"{len(self.pollers.records)} batches, expected {count}"
         return self.pollers.records
-
-
-def create_function(name: str) -> None:
-    """A function in moto's Lambda backend, as the local Lambda runtime creates it: mappings refer to it."""
-    role = boto3.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
-    boto3.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()}
-    )
 
 
 @pytest.fixture

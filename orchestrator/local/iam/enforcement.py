@@ -154,7 +154,7 @@ class IamEnforcement:
     def permit_delivery(self, service: str, action: str, resource: str, source_arn: str, client: Any) -> None:
         """A service principal (`events.amazonaws.com`) delivering for `source_arn` (the rule): raises AccessDenied
         unless the resource's policy allows it (queue policy, Lambda permission)."""
-        policy = queue_policy(resource) if action.startswith("sqs:") else function_policy(client, resource)
+        policy = queue_policy(resource) if action.startswith("sqs:") else function_policy(resource)
         context = {"aws:SourceArn": source_arn, "aws:SourceAccount": self.account}
         evaluation = evaluate(Request(service, action, resource, context), (), policy)
         self.log.record(service, Authorization(action, resource, context), evaluation)

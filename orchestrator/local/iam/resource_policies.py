@@ -6,8 +6,11 @@ to the resource: EventBridge sending to a queue or invoking a function is allowe
 Read from moto at each delivery rather than from the template: a queue made at run time (a test's tap) has the
 policy its maker gave it, and none if it was given none, as on AWS. A queue's policy is read off moto's queue, not
 through GetQueueAttributes: moto answers that call by computing every attribute, the message counts included (a scan
-of the queue's messages), and this is asked at every delivery to a queue. Parsed documents are kept by their text
-(`_statements`): a policy changes rarely, and parsing it again costs more than reading it.
+of the queue's messages), and this is asked at every delivery to a queue. A function's policy is read off moto's
+Lambda backend likewise, by the method moto's GetPolicy answers with (the function's statements, or those of the
+version or alias a qualified ARN names), without the request GetPolicy made at every delivery to a function.
+Parsed documents are kept by their text (`_statements`): a policy changes rarely, and parsing it again costs more
+than reading it.
 """
 
 from __future__ import annotations
@@ -54,14 +57,20 @@ def queue_policy(queue_arn: str) -> tuple[Statement, ...]:
     return _statements(policy, f"queue policy of {queue_arn}") if policy else ()
 
 
-def function_policy(lambdas: Any, function_arn: str) -> tuple[Statement, ...]:
-    """The statements of the function's resource policy now (none: no permission, or no such function). `lambdas`:
-    a client of the runtime's own (its calls are not a principal's)."""
+def function_policy(function_arn: str) -> tuple[Statement, ...]:
+    """The statements of the function's resource policy now (none: no permission, or no such function), read off
+    moto's Lambda backend as its GetPolicy reads them. Another error (a malformed ARN) is raised, as the call's."""
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.utils import get_backend  # the backend moto's responses use (lambda_simple without Docker)
+
+    _, _, _, region, account, _ = function_arn.split(":", 5)
     try:
-        policy = lambdas.get_policy(FunctionName=function_arn)["Policy"]
-    except lambdas.exceptions.ResourceNotFoundException:
+        answer = get_backend(account, region).get_policy(function_arn)
+    except LambdaClientError as error:
+        if error.error_type != "ResourceNotFoundException":
+            raise
         return ()
-    return _statements(policy, f"resource policy of {function_arn}")
+    return _statements(json.loads(answer)["Policy"], f"resource policy of {function_arn}")
 
 
 @lru_cache(maxsize=256)
