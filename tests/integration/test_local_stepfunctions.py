@@ -437,12 +437,17 @@ def test_send_task_failure_fails_the_task_with_its_error_and_cause(local: Local)
     assert path(local.adapter.history_path(execution_arn)) == [("Ask", "failed Rejected")]
 
 
-def test_task_timeout_seconds_routes_to_the_timeout_branch_when_the_clock_advances(local: Local) -> None:
+def timing_out_in_an_hour(local: Local) -> str:
+    """A machine whose task waits for its token with a TimeoutSeconds of 3600, caught to a Pass state."""
     queue_url, _ = local.queue("approvals")
     ask = wait_for_token_task(
         queue_url, TimeoutSeconds=3600, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Expired"}], End=True
     )
-    machine = local.machine({"StartAt": "Ask", "States": {"Ask": ask, "Expired": {"Type": "Pass", "End": True}}})
+    return local.machine({"StartAt": "Ask", "States": {"Ask": ask, "Expired": {"Type": "Pass", "End": True}}})
+
+
+def test_task_timeout_seconds_routes_to_the_timeout_branch_when_the_clock_advances(local: Local) -> None:
+    machine = timing_out_in_an_hour(local)
     execution_arn = local.start(machine, {"order": "o-4"})
     local.submitted(execution_arn)
     local.waiting_for(3600)
@@ -454,6 +459,35 @@ def test_task_timeout_seconds_routes_to_the_timeout_branch_when_the_clock_advanc
         ("Ask", "caught States.Timeout"),
         ("Expired", "succeeded"),
     ]
+
+
+def test_a_tasks_timeout_counts_from_its_task_started_event(local: Local, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task's own thread records TaskStarted once it has evaluated its parameters, while moto's wait for it
+    began before: 5 s of the clock pass in between here, as a few milliseconds do on a busy machine. The timeout
+    counts from TaskStarted (orchestrator/local/stepfunctions/task_timeouts.py): never less than TimeoutSeconds."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    recording = StateTaskService._before_eval_execution  # the local runtime's, over moto's
+
+    def slow_to_start(task: Any, *args: Any, **kwargs: Any) -> None:
+        local.runtime.clock.advance(5)
+        recording(task, *args, **kwargs)
+
+    monkeypatch.setattr(StateTaskService, "_before_eval_execution", slow_to_start)
+    machine = timing_out_in_an_hour(local)
+    execution_arn = local.start(machine, {"order": "o-6"})
+    local.submitted(execution_arn)
+
+    local.runtime.clock.advance(3599)
+    local.settled()
+    assert "TaskTimedOut" not in local.history_types(execution_arn), "3,599 s after TaskStarted: not yet"
+    local.runtime.clock.advance(1)
+
+    assert local.finished(execution_arn)["status"] == "SUCCEEDED"
+    events = {e["type"]: e["timestamp"] for e in local.sfn.get_execution_history(executionArn=execution_arn)["events"]}
+    assert (events["TaskTimedOut"] - events["TaskStarted"]).total_seconds() == 3600
 
 
 def test_heartbeats_keep_a_task_alive_until_they_stop_arriving(local: Local) -> None:

@@ -34,6 +34,17 @@ CLOCK_TASK_TIMEOUT = _seam(
     "a task's TimeoutSeconds is waited on the clock (the Event made inside _evaluate_with_timeout)",
     "task timeouts wait in real time",
 )  # fmt: skip
+TASK_TIMEOUT_CALLER = _seam(
+    f"{_A}.component.state.exec.execute_state.ExecutionState", "_evaluate_with_timeout", "wrap",
+    "tells the task's timeout Event which service task it times (task_timeouts.py)",
+    "a task's TimeoutSeconds counts from before its TaskStarted event", ("self", "env"),
+)  # fmt: skip
+TASK_STARTED = _seam(
+    f"{_A}.component.state.exec.state_task.service.state_task_service.StateTaskService", "_before_eval_execution",
+    "wrap", "a service task's timeout counts from its TaskStarted event (task_timeouts.py)",
+    "a task's TimeoutSeconds counts from before its TaskStarted event",
+    ("self", "env", "resource_runtime_part", "raw_parameters", "state_credentials"),
+)  # fmt: skip
 CLOCK_CALLBACK_WAIT = _seam(
     f"{_A}.eval.callback.callback.CallbackEndpoint", "wait", "replace",
     ".waitForTaskToken and activity tasks wait for their outcome on the clock",
@@ -297,6 +308,8 @@ SHARED_SERVICE_CLIENTS = tuple(
 SEAMS: Final[tuple[Seam, ...]] = (
     CLOCK_WAIT_STATE,
     CLOCK_TASK_TIMEOUT,
+    TASK_TIMEOUT_CALLER,
+    TASK_STARTED,
     CLOCK_CALLBACK_WAIT,
     CLOCK_HEARTBEAT_WAIT,
     CLOCK_ACTIVITY_START_WAIT,

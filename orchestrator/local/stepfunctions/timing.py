@@ -25,6 +25,7 @@ from orchestrator.local import seams
 from orchestrator.local.clock import Clock
 from orchestrator.local.seams import SeamSet
 from orchestrator.local.seams import stepfunctions as declared
+from orchestrator.local.stepfunctions.task_timeouts import TaskStarts, task_timeout_event_class
 from orchestrator.local.stepfunctions.threads import InterpreterThreads
 
 _A: Final[str] = "moto.stepfunctions.parser.asl"
@@ -64,7 +65,11 @@ def bind_clock(
     seam_set.replace(declared.CLOCK_WAIT_STATE, wait_interval)
     # Task TimeoutSeconds: ExecutionState._evaluate_with_timeout waits on a `threading.Event()` it creates.
     event = functools.partial(_clock_event_class, clock_wait)
-    seam_set.replace(declared.CLOCK_TASK_TIMEOUT, _Overlay(threading, Event=event("its task, or its TimeoutSeconds")))
+    # A service task's counts from its TaskStarted event (task_timeouts.py).
+    starts = TaskStarts()
+    starts.bind(seam_set)
+    task_event = task_timeout_event_class(clock_wait, event("its task, or its TimeoutSeconds"), starts)
+    seam_set.replace(declared.CLOCK_TASK_TIMEOUT, _Overlay(threading, Event=task_event))
     seam_set.replace(declared.PARALLEL_BRANCHES_WAIT, _Overlay(threading, Event=event("its Parallel branches")))
     seam_set.replace(declared.MAP_ITERATIONS_WAIT, _Overlay(threading, Event=event("its Map iterations")))
     seam_set.replace(declared.CLOCK_CALLBACK_WAIT, callback_wait)
