@@ -496,11 +496,8 @@ def test_a_queue_deleted_after_a_delivery_fails_as_one_never_made_and_made_again
     letters = [attributes(m) for m in cloud.messages(dlq_url)]
     by_target = {target: [a for a in letters if a["TARGET_ARN"] == target] for target in (arn, never)}
     assert (len(by_target[arn]), len(by_target[never])) == (1, 3)
-    (gone,) = by_target[arn]
-    assert (gone["ERROR_CODE"], gone["ERROR_MESSAGE"]) == (
-        by_target[never][0]["ERROR_CODE"],
-        by_target[never][0]["ERROR_MESSAGE"],
-    )
+    (gone,), (never_made, *_) = by_target[arn], by_target[never]
+    assert (gone["ERROR_CODE"], gone["ERROR_MESSAGE"]) == (never_made["ERROR_CODE"], never_made["ERROR_MESSAGE"])
     assert gone["ERROR_CODE"] == "NO_RESOURCE"
     assert cloud.queue("orders")[0] == url, "a queue made again has the URL it had"
     cloud.put()

@@ -65,7 +65,7 @@ def bind_clock(
     seam_set.replace(declared.CLOCK_WAIT_STATE, wait_interval)
     # Task TimeoutSeconds: ExecutionState._evaluate_with_timeout waits on a `threading.Event()` it creates.
     event = functools.partial(_clock_event_class, clock_wait)
-    # A service task's counts from its TaskStarted event (task_timeouts.py).
+    # A service task's timeout counts from its TaskStarted event (task_timeouts.py).
     starts = TaskStarts()
     starts.bind(seam_set)
     task_event = task_timeout_event_class(clock_wait, event("its task, or its TimeoutSeconds"), starts)
